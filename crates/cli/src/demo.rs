@@ -1,0 +1,244 @@
+//! `io demo`: the whole network so far, in-process. Genesis from `migrations/`, one tree,
+//! N nodes across the three tiers, audits by a 2-of-3 oracle quorum, a retirement, an
+//! independent rebuild of the registry from the chain, and a summary.
+
+use crate::registry_cmd::{status_name, tier_name};
+use anyhow::{ensure, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+use io_localnet::Localnet;
+use io_math::h3::h3_cell_from_parts;
+use io_migrations::{run_genesis, Genesis};
+use ::io_registry::*;
+use io_sdk::client::{fetch, Chain};
+use io_sdk::network::RegistryClient;
+use io_sdk::rent::{compare_rent, sol};
+use io_sdk::tree::onchain_root;
+use io_sdk::pda;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signer};
+use std::time::Instant;
+
+pub struct DemoOptions {
+    pub nodes: usize,
+    pub operators: usize,
+    pub genesis: Genesis,
+}
+
+/// Model mix of the demo fleet: (catalogue name, GPUs per node, share in percent).
+const FLEET: &[(&str, u16, u32)] = &[
+    ("H100", 8, 12),
+    ("A100", 8, 8),
+    ("H200", 8, 4),
+    ("L40S", 4, 6),
+    ("RTX 4090", 2, 20),
+    ("RTX 3090", 2, 10),
+    ("RTX A6000", 4, 4),
+    ("RTX A5000", 4, 4),
+    ("Apple M2 Max", 1, 12),
+    ("Apple M3 Max", 1, 10),
+    ("Apple M4 Pro", 1, 10),
+];
+
+fn bar(len: usize, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({per_sec})")
+            .expect("template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// A deterministic pseudo-random stream, so every demo run tells the same story.
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+pub fn run(options: DemoOptions) -> anyhow::Result<String> {
+    let started = Instant::now();
+    ensure!(options.nodes > 0 && options.operators > 0, "need at least one node and one operator");
+    let mut net = Localnet::start();
+    let authority = Keypair::new();
+    let oracles: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    for key in std::iter::once(&authority).chain(&oracles) {
+        net.airdrop(&key.pubkey(), 10_000_000_000)?;
+    }
+    let oracle_keys: Vec<Pubkey> = oracles.iter().map(|k| k.pubkey()).collect();
+    eprintln!("genesis: registry, {} GPU models, first tree", options.genesis.gpu_models.len());
+    let deployment = run_genesis(&mut net, &options.genesis, &authority, &oracle_keys).context("genesis")?;
+    let mut registry = deployment.registry;
+    let tree = deployment.first_tree;
+
+    let operators: Vec<Keypair> = (0..options.operators).map(|_| Keypair::new()).collect();
+    for op in &operators {
+        net.airdrop(&op.pubkey(), 1_000_000_000)?;
+    }
+    let catalogue: GpuCatalogue = fetch(&mut net, &pda::gpu_catalogue())?;
+    let model_id = |name: &str| catalogue.models.iter().find(|m| m.name == name).map(|m| m.id).expect("fleet model in catalogue");
+    let total_share: u32 = FLEET.iter().map(|f| f.2).sum();
+
+    // Registration.
+    let mut dice = Dice(0x9e37_79b9_7f4a_7c15);
+    let mut nodes: Vec<Keypair> = Vec::with_capacity(options.nodes);
+    let progress = bar(options.nodes, "register");
+    for i in 0..options.nodes {
+        let mut pick = (dice.next() % u64::from(total_share)) as u32;
+        let &(model, gpus, _) = FLEET.iter().find(|f| if pick < f.2 { true } else { pick -= f.2; false }).expect("share");
+        let apple = model.starts_with("Apple");
+        let digits: Vec<u8> = (0..7).map(|_| (dice.next() % 7) as u8).collect();
+        let uuids: Vec<String> = (0..gpus).map(|g| format!("GPU-{i:06}-{g}-{:08x}", dice.next() as u32)).collect();
+        let spec = HardwareSpec {
+            gpu_model: model_id(model),
+            gpu_count: gpus,
+            cuda: if apple { CudaVersion::default() } else { CudaVersion { major: 12, minor: 4 } },
+            region: h3_cell_from_parts(7, (dice.next() % 122) as u8, &digits).expect("cell"),
+            gpu_uuids_hash: io_sdk::gpu_uuids_hash(&uuids),
+        };
+        let node = Keypair::new();
+        registry.register(&mut net, &operators[i % operators.len()], &node, spec)?;
+        nodes.push(node);
+        progress.inc(1);
+    }
+    progress.finish();
+
+    // One epoch later the oracle quorum audits every node; about one in twelve fails.
+    net.warp_seconds(i64::from(options.genesis.registry.epoch_length_secs));
+    let config: RegistryConfig = fetch(&mut net, &pda::registry_config())?;
+    let epoch = config.current_epoch(net.unix_time()?)?;
+    let quorum: Vec<&Keypair> = oracles.iter().take(usize::from(config.threshold)).collect();
+    let progress = bar(nodes.len(), "attest");
+    let mut largest_tx = 0;
+    for node in &nodes {
+        let record = *registry.record(&node.pubkey()).expect("registered");
+        let model = &catalogue.models[usize::from(record.gpu_model)];
+        let roll = dice.next() % 1000;
+        let (verdict, metrics) = if roll < 80 {
+            (Verdict::Suspended, NodeMetrics { verified_centi_tflops: model.expected_centi_tflops / 10, ..Default::default() })
+        } else {
+            let speed = 85 + (roll % 20) as u32; // 85% .. 104% of the datasheet
+            let bandwidth = MIN_BANDWIDTH_MBPS[model.tier.index()].max(300) + (dice.next() % 5_000) as u32;
+            (
+                Verdict::Verified,
+                NodeMetrics {
+                    verified_centi_tflops: model.expected_centi_tflops * speed / 100,
+                    rtt_us: 4_000 + (dice.next() % 120_000) as u32,
+                    bandwidth_mbps: bandwidth,
+                    packet_loss_bps: (dice.next() % 40) as u16,
+                },
+            )
+        };
+        let leaf = registry.proven_leaf(&node.pubkey())?;
+        let keys: Vec<Pubkey> = quorum.iter().map(|k| k.pubkey()).collect();
+        let outcome = net.send(&[io_sdk::registry::attest_node(&leaf, &keys, epoch, verdict, metrics)], &quorum)?;
+        largest_tx = largest_tx.max(outcome.size);
+        registry.ingest(&outcome)?;
+        progress.inc(1);
+    }
+    progress.finish();
+
+    // An operator retires its first node.
+    let retiring = nodes[0].pubkey();
+    let retired = registry.retire(&mut net, &operators[0], &retiring)?;
+
+    // An indexer that saw nothing rebuilds the registry from the chain alone.
+    let rebuilt = RegistryClient::sync(&mut net, &[tree])?;
+    let onchain = onchain_root(&net.account_data(&tree)?.context("tree account")?).context("tree root")?;
+    let rebuilt_root = rebuilt.trees[&tree].mirror.root();
+    ensure!(rebuilt_root == onchain, "rebuilt root differs from the on-chain root");
+    ensure!(rebuilt.trees[&tree].mirror.records() == registry.trees[&tree].mirror.records(), "rebuilt records differ");
+
+    summary(&mut net, &rebuilt, &tree, &options, retired, largest_tx, started, onchain)
+}
+
+fn summary(
+    net: &mut Localnet,
+    registry: &RegistryClient,
+    tree: &Pubkey,
+    options: &DemoOptions,
+    retired: NodeRecord,
+    largest_tx: usize,
+    started: Instant,
+    root: [u8; 32],
+) -> anyhow::Result<String> {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let tree_config: TreeConfig = fetch(net, &pda::tree_config(tree))?;
+    let mut table = [[0u32; NodeStatus::COUNT]; 3];
+    let mut gpus = [0u32; 3];
+    let mut score_sum = [0u64; 3];
+    for (_, r) in registry.records() {
+        table[r.tier.index()][r.status.index()] += 1;
+        if r.status == NodeStatus::Verified {
+            gpus[r.tier.index()] += u32::from(r.gpu_count);
+            score_sum[r.tier.index()] += u64::from(r.score);
+        }
+    }
+    writeln!(out, "\n$IO network demo: {} nodes, {} operators, 2-of-3 oracle quorum\n", options.nodes, options.operators)?;
+    writeln!(out, "{:<12} {:>8} {:>9} {:>10} {:>8} {:>14} {:>10}", "tier", "pending", "verified", "suspended", "retired", "verified GPUs", "avg score")?;
+    for tier in Tier::ALL {
+        let row = table[tier.index()];
+        let verified = row[NodeStatus::Verified.index()];
+        let avg = if verified > 0 { score_sum[tier.index()] / u64::from(verified) } else { 0 };
+        writeln!(
+            out,
+            "{:<12} {:>8} {:>9} {:>10} {:>8} {:>14} {:>9.2}%",
+            tier_name(tier),
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            gpus[tier.index()],
+            avg as f64 / 100.0
+        )?;
+    }
+    writeln!(
+        out,
+        "\nretired: node {} ({} -> {})",
+        retired.node_id,
+        status_name(NodeStatus::Verified),
+        status_name(retired.status)
+    )?;
+    writeln!(
+        out,
+        "tree: {} of {} leaves used ({:.4}%), depth {}, buffer {}, canopy {}",
+        tree_config.num_nodes,
+        tree_config.capacity,
+        tree_config.num_nodes as f64 * 100.0 / tree_config.capacity as f64,
+        tree_config.max_depth,
+        tree_config.max_buffer_size,
+        tree_config.canopy_depth
+    )?;
+    writeln!(out, "root rebuilt from noop events alone: {} (matches the tree account)", bs58::encode(root).into_string())?;
+    writeln!(out, "largest attestation transaction: {largest_tx} of 1232 bytes")?;
+
+    let rent = net.rent()?;
+    writeln!(out, "\nrent: compressed registry vs one account per node")?;
+    writeln!(out, "{:>10}  {:>16}  {:>16}  {:>16}  {:>8}", "nodes", "tree (SOL)", "accounts (SOL)", "per node (SOL)", "saving")?;
+    let mut rows = vec![options.nodes as u64, 10_000, 1_000_000];
+    rows.dedup();
+    for n in rows {
+        if let Some(c) = compare_rent(n, &rent) {
+            writeln!(
+                out,
+                "{:>10}  {:>16.4}  {:>16.4}  {:>7.7} / {:.5}  {:>7.0}x",
+                n,
+                sol(c.compressed_lamports),
+                sol(c.accounts_lamports),
+                c.per_node_compressed() / 1e9,
+                c.per_node_accounts() / 1e9,
+                c.ratio()
+            )?;
+        }
+    }
+    writeln!(out, "(the demo's own tree is the reference 2^20 shape; the rows size the tree to the node count)")?;
+    writeln!(out, "\n{} transactions in {:.1}s", net.transactions, started.elapsed().as_secs_f64())?;
+    Ok(out)
+}

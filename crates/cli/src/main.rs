@@ -1,0 +1,67 @@
+//! `io`: the command line of the $IO suite.
+
+mod demo;
+mod registry_cmd;
+mod rpc;
+
+use clap::{Parser, Subcommand};
+use io_migrations::Genesis;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "io", version, about = "The $IO decentralized GPU network: demo and operator tools")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the whole network in-process (embedded Solana bank) and print a summary.
+    Demo {
+        /// Nodes to register.
+        #[arg(long, default_value_t = 300)]
+        nodes: usize,
+        /// Operators owning them.
+        #[arg(long, default_value_t = 12)]
+        operators: usize,
+        /// Genesis parameters (default: the reference network's, migrations/genesis.toml).
+        #[arg(long)]
+        genesis: Option<PathBuf>,
+    },
+    /// Node registry: operators and oracle operators.
+    Registry {
+        /// JSON-RPC endpoint of the cluster.
+        #[arg(long, short = 'u', default_value = "http://127.0.0.1:8899", global = true)]
+        url: String,
+        /// Fee payer keypair (Solana CLI format).
+        #[arg(long, global = true, default_value_t = default_keypair())]
+        keypair: String,
+        #[command(subcommand)]
+        command: registry_cmd::RegistryCommand,
+    },
+}
+
+fn default_keypair() -> String {
+    let home = std::env::var("HOME").unwrap_or_else(|_| ".".into());
+    format!("{home}/.config/solana/id.json")
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Demo { nodes, operators, genesis } => {
+            let genesis = match genesis {
+                Some(path) => Genesis::load(&path)?,
+                None => Genesis::reference(),
+            };
+            print!("{}", demo::run(demo::DemoOptions { nodes, operators, genesis })?);
+        }
+        Command::Registry { url, keypair, command } => {
+            let payer = registry_cmd::read_keypair(&keypair)?;
+            let mut chain = rpc::RpcChain::new(&url, payer);
+            print!("{}", registry_cmd::run(&mut chain, command)?);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! An in-process Solana bank (solana-program-test) with every program of the suite,
+//! the real spl-account-compression and noop programs, and the bundled SPL Token.
+//!
+//! It is synchronous on purpose: it owns its async runtime, so the demo, the tests and
+//! the genesis code drive it like any other [`Chain`].
+
+use anchor_lang::solana_program::{account_info::AccountInfo, entrypoint::ProgramResult};
+use anyhow::Context;
+use io_sdk::client::{Chain, TxFailure, TxOutcome};
+use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
+use solana_sdk::clock::Clock;
+use solana_sdk::instruction::Instruction;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signature, Signer};
+use solana_sdk::transaction::Transaction;
+use std::collections::{HashMap, HashSet};
+
+// Anchor's entry points tie the account slice to the 'info lifetime; solana-program-test
+// wants a plain function pointer. The bank keeps the accounts alive for the whole call.
+fn registry_entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
+    let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
+    io_registry::entry(program_id, accounts, data)
+}
+
+fn compression_entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
+    let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
+    spl_account_compression::entry(program_id, accounts, data)
+}
+
+/// The program set of the suite, registered with a `ProgramTest`.
+pub fn program_test() -> ProgramTest {
+    let mut test = ProgramTest::default();
+    test.prefer_bpf(false);
+    test.add_program("io_registry", io_registry::ID, processor!(registry_entry));
+    test.add_program("spl_account_compression", spl_account_compression::ID, processor!(compression_entry));
+    test.add_program("spl_noop", io_sdk::NOOP_PROGRAM_ID, processor!(spl_noop::noop));
+    test
+}
+
+/// A running embedded bank.
+pub struct Localnet {
+    runtime: tokio::runtime::Runtime,
+    context: ProgramTestContext,
+    sent: HashSet<Signature>,
+    /// Noop data per written account, for `noop_history`.
+    history: HashMap<Pubkey, Vec<Vec<u8>>>,
+    /// Transactions landed.
+    pub transactions: u64,
+}
+
+impl Localnet {
+    pub fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+        let context = runtime.block_on(program_test().start_with_context());
+        Self { runtime, context, sent: HashSet::new(), history: HashMap::new(), transactions: 0 }
+    }
+
+    pub fn payer_keypair(&self) -> &Keypair {
+        &self.context.payer
+    }
+
+    /// Moves lamports from the payer to `to` (for operator and oracle wallets).
+    pub fn airdrop(&mut self, to: &Pubkey, lamports: u64) -> anyhow::Result<()> {
+        let ix = solana_sdk::system_instruction::transfer(&self.payer(), to, lamports);
+        self.send(&[ix], &[]).map(|_| ())
+    }
+
+    pub fn rent(&mut self) -> anyhow::Result<solana_sdk::rent::Rent> {
+        Ok(self.runtime.block_on(self.context.banks_client.get_rent())?)
+    }
+
+    pub fn clock(&mut self) -> Clock {
+        self.runtime.block_on(self.context.banks_client.get_sysvar::<Clock>()).expect("clock sysvar")
+    }
+
+    /// Moves the bank's clock forward (the slot advances too, so blockhashes renew).
+    pub fn warp_seconds(&mut self, seconds: i64) {
+        let clock = self.clock();
+        let slot = clock.slot + 1 + (seconds.max(0) as u64 / 4).min(1_000);
+        self.context.warp_to_slot(slot).expect("warp");
+        let mut clock = self.clock();
+        clock.unix_timestamp = clock.unix_timestamp.max(0) + seconds;
+        self.context.set_sysvar(&clock);
+        self.refresh_blockhash();
+    }
+
+    fn refresh_blockhash(&mut self) {
+        let hash = self.runtime.block_on(self.context.banks_client.get_latest_blockhash()).expect("blockhash");
+        self.context.last_blockhash = hash;
+    }
+
+    /// Builds and signs a transaction without sending it (to measure its size).
+    pub fn transaction(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Transaction {
+        let mut all: Vec<&Keypair> = vec![&self.context.payer];
+        all.extend(signers.iter().copied().filter(|k| k.pubkey() != self.context.payer.pubkey()));
+        Transaction::new_signed_with_payer(instructions, Some(&self.context.payer.pubkey()), &all, self.context.last_blockhash)
+    }
+
+    fn signed(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> Transaction {
+        let mut tx = self.transaction(instructions, signers);
+        // The same transaction twice in one blockhash would be refused as a duplicate
+        // before any program ran; a test that repeats one on purpose gets a fresh slot.
+        if self.sent.contains(&tx.signatures[0]) {
+            let slot = self.clock().slot + 1;
+            self.context.warp_to_slot(slot).expect("warp");
+            self.refresh_blockhash();
+            tx = self.transaction(instructions, signers);
+        }
+        tx
+    }
+}
+
+impl Chain for Localnet {
+    fn payer(&self) -> Pubkey {
+        self.context.payer.pubkey()
+    }
+
+    fn rent_exempt_balance(&mut self, size: usize) -> anyhow::Result<u64> {
+        let rent = self.runtime.block_on(self.context.banks_client.get_rent())?;
+        Ok(rent.minimum_balance(size))
+    }
+
+    fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> anyhow::Result<TxOutcome> {
+        let tx = self.signed(instructions, signers);
+        let size = bincode::serialize(&tx)?.len();
+        let signature = tx.signatures[0];
+        self.sent.insert(signature);
+        let banks = &mut self.context.banks_client;
+        // Simulation is the only way to see inner instructions (the noop data) here; the
+        // transaction is then processed for real against the same state.
+        let simulated = self.runtime.block_on(banks.simulate_transaction(tx.clone()))?;
+        let (logs, inner_instructions) = match simulated.simulation_details {
+            Some(details) => (details.logs, details.inner_instructions.unwrap_or_default()),
+            None => (vec![], vec![]),
+        };
+        if let Some(Err(error)) = simulated.result {
+            return Err(TxFailure { error, logs }.into());
+        }
+        let processed = self.runtime.block_on(banks.process_transaction_with_metadata(tx.clone()))?;
+        if let Err(error) = processed.result {
+            return Err(TxFailure { error, logs: processed.metadata.map(|m| m.log_messages).unwrap_or_default() }.into());
+        }
+        let keys = &tx.message.account_keys;
+        let noop = io_sdk::NOOP_PROGRAM_ID;
+        let noop_data: Vec<Vec<u8>> = inner_instructions
+            .iter()
+            .flatten()
+            .filter(|inner| keys.get(inner.instruction.program_id_index as usize) == Some(&noop))
+            .map(|inner| inner.instruction.data.clone())
+            .collect();
+        if !noop_data.is_empty() {
+            for (i, key) in keys.iter().enumerate() {
+                if tx.message.is_maybe_writable(i, None) {
+                    self.history.entry(*key).or_default().extend(noop_data.iter().cloned());
+                }
+            }
+        }
+        self.transactions += 1;
+        Ok(TxOutcome { signature, noop_data, logs, size })
+    }
+
+    fn account_data(&mut self, address: &Pubkey) -> anyhow::Result<Option<Vec<u8>>> {
+        let account = self
+            .runtime
+            .block_on(self.context.banks_client.get_account(*address))
+            .context("get_account")?;
+        Ok(account.map(|a| a.data))
+    }
+
+    fn unix_time(&mut self) -> anyhow::Result<i64> {
+        Ok(self.clock().unix_timestamp)
+    }
+
+    fn noop_history(&mut self, address: &Pubkey) -> anyhow::Result<Vec<Vec<u8>>> {
+        Ok(self.history.get(address).cloned().unwrap_or_default())
+    }
+}
+
+/// Errors from the banks client, re-exported for callers that match on them.
+pub type BankError = BanksClientError;

@@ -1,0 +1,12 @@
+//! Pure integer math shared by the $IO on-chain programs and the off-chain services.
+//!
+//! Everything here is deterministic, allocation-free and free of floating point, so the
+//! same function gives the same answer inside an SBF program and in a dashboard.
+
+#![cfg_attr(not(test), no_std)]
+
+pub mod h3;
+pub mod score;
+
+pub use h3::is_valid_h3_cell;
+pub use score::{node_score, BPS_SCALE};

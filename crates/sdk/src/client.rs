@@ -1,0 +1,88 @@
+//! The one interface every tool talks to a chain through: the embedded bank of the demo
+//! and tests, or a real cluster.
+
+use crate::events::{decode_noop_data, NoopPayload};
+use anchor_lang::AccountDeserialize;
+use io_registry::NodeEvent;
+use solana_sdk::instruction::Instruction;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signature};
+use solana_sdk::transaction::TransactionError;
+
+/// What a landed transaction left behind that off-chain code needs.
+#[derive(Clone, Debug, Default)]
+pub struct TxOutcome {
+    pub signature: Signature,
+    /// Data of every noop instruction the transaction invoked, in order.
+    pub noop_data: Vec<Vec<u8>>,
+    pub logs: Vec<String>,
+    /// Serialized size of the transaction in bytes.
+    pub size: usize,
+}
+
+impl TxOutcome {
+    pub fn node_events(&self) -> Vec<NodeEvent> {
+        self.noop_data
+            .iter()
+            .filter_map(|data| match decode_noop_data(data) {
+                NoopPayload::Node(event) => Some(*event),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// A transaction the chain refused.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("transaction failed: {error}")]
+pub struct TxFailure {
+    pub error: TransactionError,
+    pub logs: Vec<String>,
+}
+
+impl TxFailure {
+    /// The program's custom error code, if the failure was one.
+    pub fn custom_code(&self) -> Option<u32> {
+        match &self.error {
+            TransactionError::InstructionError(_, solana_sdk::instruction::InstructionError::Custom(code)) => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+/// A chain the suite can deploy to and operate on.
+pub trait Chain {
+    /// Pays fees and rent; signs every transaction.
+    fn payer(&self) -> Pubkey;
+    fn rent_exempt_balance(&mut self, size: usize) -> anyhow::Result<u64>;
+    /// Sends one transaction signed by the payer and `signers`. A refusal by the chain is
+    /// returned as a [`TxFailure`] inside the error.
+    fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> anyhow::Result<TxOutcome>;
+    fn account_data(&mut self, address: &Pubkey) -> anyhow::Result<Option<Vec<u8>>>;
+    /// The cluster's unix time.
+    fn unix_time(&mut self) -> anyhow::Result<i64>;
+    /// Data of every noop instruction of every transaction that wrote `address`, oldest
+    /// first: what an indexer replays to rebuild a tree.
+    fn noop_history(&mut self, address: &Pubkey) -> anyhow::Result<Vec<Vec<u8>>>;
+}
+
+/// Reads and decodes an Anchor account.
+pub fn fetch<T: AccountDeserialize>(chain: &mut impl Chain, address: &Pubkey) -> anyhow::Result<T> {
+    let data = chain
+        .account_data(address)?
+        .ok_or_else(|| anyhow::anyhow!("account {address} does not exist"))?;
+    Ok(T::try_deserialize(&mut data.as_slice())?)
+}
+
+/// Like [`fetch`], but `None` when the account does not exist.
+pub fn fetch_opt<T: AccountDeserialize>(chain: &mut impl Chain, address: &Pubkey) -> anyhow::Result<Option<T>> {
+    match chain.account_data(address)? {
+        Some(data) => Ok(Some(T::try_deserialize(&mut data.as_slice())?)),
+        None => Ok(None),
+    }
+}
+
+/// The custom error code of a failed send, if any.
+pub fn failure_code(error: &anyhow::Error) -> Option<u32> {
+    error.downcast_ref::<TxFailure>().and_then(TxFailure::custom_code)
+}

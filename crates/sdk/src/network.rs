@@ -1,0 +1,164 @@
+//! A registry client: follows every tree through its noop events and turns operator and
+//! oracle intents into proven transactions.
+
+use crate::client::{fetch, Chain, TxOutcome};
+use crate::events::{decode_noop_data, NoopPayload};
+use crate::mirror::TreeMirror;
+use crate::registry::{self as ix, ProvenLeaf};
+use crate::tree::TreeShape;
+use crate::pda;
+use anyhow::{anyhow, bail, Context};
+use io_registry::{HardwareSpec, NodeMetrics, NodeRecord, RegistryConfig, TreeConfig, Verdict};
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signer};
+use std::collections::{BTreeMap, HashMap};
+
+/// One tracked tree: its on-chain config and the mirror of its leaves.
+#[derive(Clone, Debug)]
+pub struct TrackedTree {
+    pub config: TreeConfig,
+    pub mirror: TreeMirror,
+}
+
+/// An off-chain view of the whole registry.
+#[derive(Clone, Debug, Default)]
+pub struct RegistryClient {
+    pub trees: BTreeMap<Pubkey, TrackedTree>,
+    nodes: HashMap<Pubkey, (Pubkey, u32)>,
+}
+
+impl RegistryClient {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Rebuilds every tree of the registry from the chain: the config names how many trees
+    /// exist, each tree's history of noop events rebuilds its leaves.
+    pub fn sync(chain: &mut impl Chain, trees: &[Pubkey]) -> anyhow::Result<Self> {
+        let mut client = Self::new();
+        for tree in trees {
+            client.track(chain, *tree)?;
+            for data in chain.noop_history(tree)? {
+                if let NoopPayload::Node(event) = decode_noop_data(&data) {
+                    if event.tree == *tree {
+                        client.apply(&event)?;
+                    }
+                }
+            }
+        }
+        Ok(client)
+    }
+
+    /// Starts following a tree (empty mirror).
+    pub fn track(&mut self, chain: &mut impl Chain, tree: Pubkey) -> anyhow::Result<()> {
+        let config: TreeConfig = fetch(chain, &pda::tree_config(&tree)).context("tree config")?;
+        let mirror = TreeMirror::new(tree, config.max_depth);
+        self.trees.insert(tree, TrackedTree { config, mirror });
+        Ok(())
+    }
+
+    fn apply(&mut self, event: &io_registry::NodeEvent) -> anyhow::Result<()> {
+        let tracked = self
+            .trees
+            .get_mut(&event.tree)
+            .ok_or_else(|| anyhow!("event for untracked tree {}", event.tree))?;
+        tracked.mirror.apply(event)?;
+        self.nodes.insert(event.record.node_id, (event.tree, event.record.leaf_index));
+        Ok(())
+    }
+
+    /// Applies every registry event of a landed transaction.
+    pub fn ingest(&mut self, outcome: &TxOutcome) -> anyhow::Result<usize> {
+        let events = outcome.node_events();
+        for event in &events {
+            self.apply(event)?;
+        }
+        Ok(events.len())
+    }
+
+    pub fn record(&self, node_id: &Pubkey) -> Option<&NodeRecord> {
+        let (tree, index) = self.nodes.get(node_id)?;
+        self.trees.get(tree)?.mirror.record(*index).ok()
+    }
+
+    pub fn records(&self) -> impl Iterator<Item = (&Pubkey, &NodeRecord)> {
+        self.trees.iter().flat_map(|(tree, t)| t.mirror.records().iter().map(move |r| (tree, r)))
+    }
+
+    /// The node's record with the mirror's current root and a proof below the canopy.
+    pub fn proven_leaf(&self, node_id: &Pubkey) -> anyhow::Result<ProvenLeaf> {
+        let (tree, index) = *self.nodes.get(node_id).ok_or_else(|| anyhow!("unknown node {node_id}"))?;
+        let tracked = &self.trees[&tree];
+        Ok(ProvenLeaf {
+            merkle_tree: tree,
+            root: tracked.mirror.root(),
+            record: *tracked.mirror.record(index)?,
+            proof: tracked.mirror.proof_below_canopy(index, tracked.config.canopy_depth)?,
+        })
+    }
+
+    /// Opens a tree with `shape` (allocation and initialisation in one transaction).
+    pub fn create_tree(&mut self, chain: &mut impl Chain, authority: &Keypair, shape: TreeShape) -> anyhow::Result<Pubkey> {
+        if !shape.is_supported() {
+            bail!("unsupported tree shape {shape:?}");
+        }
+        let tree = Keypair::new();
+        let lamports = chain.rent_exempt_balance(shape.account_size())?;
+        let payer = chain.payer();
+        let ixs = ix::create_tree(&payer, &authority.pubkey(), &tree.pubkey(), shape, lamports);
+        chain.send(&ixs, &[authority, &tree])?;
+        self.track(chain, tree.pubkey())?;
+        Ok(tree.pubkey())
+    }
+
+    /// Registers a node in the registry's active tree.
+    pub fn register(
+        &mut self,
+        chain: &mut impl Chain,
+        operator: &Keypair,
+        node: &Keypair,
+        spec: HardwareSpec,
+    ) -> anyhow::Result<NodeRecord> {
+        let config: RegistryConfig = fetch(chain, &pda::registry_config())?;
+        if !self.trees.contains_key(&config.active_tree) {
+            self.track(chain, config.active_tree)?;
+        }
+        let instruction = ix::register_node(&operator.pubkey(), &node.pubkey(), &config.active_tree, spec);
+        let outcome = chain.send(&[instruction], &[operator, node])?;
+        self.ingest(&outcome)?;
+        self.record(&node.pubkey()).copied().ok_or_else(|| anyhow!("registration logged no event"))
+    }
+
+    pub fn update(&mut self, chain: &mut impl Chain, operator: &Keypair, node_id: &Pubkey, spec: HardwareSpec) -> anyhow::Result<NodeRecord> {
+        let leaf = self.proven_leaf(node_id)?;
+        let outcome = chain.send(&[ix::update_node(&leaf, spec)], &[operator])?;
+        self.finish(&outcome, node_id)
+    }
+
+    pub fn retire(&mut self, chain: &mut impl Chain, operator: &Keypair, node_id: &Pubkey) -> anyhow::Result<NodeRecord> {
+        let leaf = self.proven_leaf(node_id)?;
+        let outcome = chain.send(&[ix::retire_node(&leaf)], &[operator])?;
+        self.finish(&outcome, node_id)
+    }
+
+    /// Sends an attestation co-signed by every key in `oracles`.
+    pub fn attest(
+        &mut self,
+        chain: &mut impl Chain,
+        oracles: &[&Keypair],
+        node_id: &Pubkey,
+        epoch: u64,
+        verdict: Verdict,
+        metrics: NodeMetrics,
+    ) -> anyhow::Result<NodeRecord> {
+        let leaf = self.proven_leaf(node_id)?;
+        let keys: Vec<Pubkey> = oracles.iter().map(|k| k.pubkey()).collect();
+        let outcome = chain.send(&[ix::attest_node(&leaf, &keys, epoch, verdict, metrics)], oracles)?;
+        self.finish(&outcome, node_id)
+    }
+
+    fn finish(&mut self, outcome: &TxOutcome, node_id: &Pubkey) -> anyhow::Result<NodeRecord> {
+        self.ingest(outcome)?;
+        self.record(node_id).copied().ok_or_else(|| anyhow!("node {node_id} vanished"))
+    }
+}

@@ -1,0 +1,21 @@
+//! Program-derived addresses of the registry.
+
+use io_registry::{CATALOGUE_SEED, CONFIG_SEED, OPERATOR_SEED, TREE_SEED};
+use solana_sdk::pubkey::Pubkey;
+
+pub fn registry_config() -> Pubkey {
+    Pubkey::find_program_address(&[CONFIG_SEED], &io_registry::ID).0
+}
+
+pub fn gpu_catalogue() -> Pubkey {
+    Pubkey::find_program_address(&[CATALOGUE_SEED], &io_registry::ID).0
+}
+
+/// The tree's config account, which is also the tree's authority.
+pub fn tree_config(merkle_tree: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[TREE_SEED, merkle_tree.as_ref()], &io_registry::ID).0
+}
+
+pub fn operator_stats(operator: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[OPERATOR_SEED, operator.as_ref()], &io_registry::ID).0
+}

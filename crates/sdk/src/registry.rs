@@ -1,0 +1,194 @@
+//! Instruction builders for every registry instruction.
+//!
+//! Each builder takes the keys it needs and fills in the PDAs and program ids, so a
+//! caller never has to know the account order of the program.
+
+use crate::pda;
+use crate::tree::TreeShape;
+use crate::{COMPRESSION_PROGRAM_ID, NOOP_PROGRAM_ID};
+use anchor_lang::{InstructionData, ToAccountMetas};
+use io_registry::{accounts, instruction, AttestNodeArgs, GpuModelArgs, HardwareSpec, InitializeArgs, NodeMetrics, NodeRecord, Verdict};
+use solana_sdk::instruction::{AccountMeta, Instruction};
+use solana_sdk::pubkey::Pubkey;
+use solana_system_interface::instruction as system_instruction;
+use solana_system_interface::program as system_program;
+
+fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction { program_id: io_registry::ID, accounts: accounts.to_account_metas(None), data: data.data() }
+}
+
+fn proof_metas(proof: &[[u8; 32]]) -> impl Iterator<Item = AccountMeta> + '_ {
+    proof.iter().map(|node| AccountMeta::new_readonly(Pubkey::new_from_array(*node), false))
+}
+
+pub fn initialize(payer: &Pubkey, args: InitializeArgs) -> Instruction {
+    build(
+        accounts::Initialize {
+            payer: *payer,
+            config: pda::registry_config(),
+            catalogue: pda::gpu_catalogue(),
+            system_program: system_program::ID,
+        },
+        instruction::Initialize { args },
+    )
+}
+
+pub fn propose_authority(authority: &Pubkey, new_authority: &Pubkey) -> Instruction {
+    build(
+        accounts::ProposeAuthority { authority: *authority, config: pda::registry_config() },
+        instruction::ProposeAuthority { new_authority: *new_authority },
+    )
+}
+
+pub fn accept_authority(new_authority: &Pubkey) -> Instruction {
+    build(
+        accounts::AcceptAuthority { new_authority: *new_authority, config: pda::registry_config() },
+        instruction::AcceptAuthority {},
+    )
+}
+
+pub fn set_oracles(authority: &Pubkey, oracles: Vec<Pubkey>, threshold: u8) -> Instruction {
+    build(
+        accounts::SetOracles { authority: *authority, config: pda::registry_config() },
+        instruction::SetOracles { oracles, threshold },
+    )
+}
+
+fn catalogue_accounts(authority: &Pubkey) -> accounts::ChangeCatalogue {
+    accounts::ChangeCatalogue {
+        authority: *authority,
+        config: pda::registry_config(),
+        catalogue: pda::gpu_catalogue(),
+    }
+}
+
+pub fn add_gpu_model(authority: &Pubkey, args: GpuModelArgs) -> Instruction {
+    build(catalogue_accounts(authority), instruction::AddGpuModel { args })
+}
+
+pub fn update_gpu_model(authority: &Pubkey, model_id: u16, args: GpuModelArgs) -> Instruction {
+    build(catalogue_accounts(authority), instruction::UpdateGpuModel { model_id, args })
+}
+
+pub fn retire_gpu_model(authority: &Pubkey, model_id: u16) -> Instruction {
+    build(catalogue_accounts(authority), instruction::RetireGpuModel { model_id })
+}
+
+/// Allocates the tree account (owned by the compression program) and opens it as a
+/// registry tree. `merkle_tree` must sign the transaction; `lamports` is the rent
+/// exemption of `shape.account_size()`.
+pub fn create_tree(
+    payer: &Pubkey,
+    authority: &Pubkey,
+    merkle_tree: &Pubkey,
+    shape: TreeShape,
+    lamports: u64,
+) -> [Instruction; 2] {
+    let allocate = system_instruction::create_account(
+        payer,
+        merkle_tree,
+        lamports,
+        shape.account_size() as u64,
+        &COMPRESSION_PROGRAM_ID,
+    );
+    let open = build(
+        accounts::CreateTree {
+            payer: *payer,
+            authority: *authority,
+            config: pda::registry_config(),
+            tree_config: pda::tree_config(merkle_tree),
+            merkle_tree: *merkle_tree,
+            compression_program: COMPRESSION_PROGRAM_ID,
+            noop_program: NOOP_PROGRAM_ID,
+            system_program: system_program::ID,
+        },
+        instruction::CreateTree { max_depth: shape.max_depth, max_buffer_size: shape.max_buffer_size },
+    );
+    [allocate, open]
+}
+
+/// Registers a node in the active tree; `operator` and `node` both sign.
+pub fn register_node(operator: &Pubkey, node: &Pubkey, merkle_tree: &Pubkey, spec: HardwareSpec) -> Instruction {
+    build(
+        accounts::RegisterNode {
+            operator: *operator,
+            node: *node,
+            config: pda::registry_config(),
+            catalogue: pda::gpu_catalogue(),
+            tree_config: pda::tree_config(merkle_tree),
+            merkle_tree: *merkle_tree,
+            operator_stats: pda::operator_stats(operator),
+            compression_program: COMPRESSION_PROGRAM_ID,
+            noop_program: NOOP_PROGRAM_ID,
+            system_program: system_program::ID,
+        },
+        instruction::RegisterNode { spec },
+    )
+}
+
+fn modify_accounts(operator: &Pubkey, merkle_tree: &Pubkey) -> accounts::ModifyNode {
+    accounts::ModifyNode {
+        operator: *operator,
+        catalogue: pda::gpu_catalogue(),
+        tree_config: pda::tree_config(merkle_tree),
+        merkle_tree: *merkle_tree,
+        operator_stats: pda::operator_stats(operator),
+        compression_program: COMPRESSION_PROGRAM_ID,
+        noop_program: NOOP_PROGRAM_ID,
+    }
+}
+
+/// A leaf as the client last saw it: the record, the root it proved against, and the
+/// proof nodes below the canopy.
+#[derive(Clone, Debug)]
+pub struct ProvenLeaf {
+    pub merkle_tree: Pubkey,
+    pub root: [u8; 32],
+    pub record: NodeRecord,
+    pub proof: Vec<[u8; 32]>,
+}
+
+pub fn update_node(leaf: &ProvenLeaf, spec: HardwareSpec) -> Instruction {
+    let mut ix = build(
+        modify_accounts(&leaf.record.operator, &leaf.merkle_tree),
+        instruction::UpdateNode { root: leaf.root, current: leaf.record, spec },
+    );
+    ix.accounts.extend(proof_metas(&leaf.proof));
+    ix
+}
+
+pub fn retire_node(leaf: &ProvenLeaf) -> Instruction {
+    let mut ix = build(
+        modify_accounts(&leaf.record.operator, &leaf.merkle_tree),
+        instruction::RetireNode { root: leaf.root, current: leaf.record },
+    );
+    ix.accounts.extend(proof_metas(&leaf.proof));
+    ix
+}
+
+/// An attestation co-signed by `oracles` (every one of them must sign the transaction).
+pub fn attest_node(leaf: &ProvenLeaf, oracles: &[Pubkey], epoch: u64, verdict: Verdict, metrics: NodeMetrics) -> Instruction {
+    let args = AttestNodeArgs {
+        root: leaf.root,
+        current: leaf.record,
+        epoch,
+        verdict,
+        metrics,
+        oracle_signers: oracles.len() as u8,
+    };
+    let mut ix = build(
+        accounts::AttestNode {
+            config: pda::registry_config(),
+            catalogue: pda::gpu_catalogue(),
+            tree_config: pda::tree_config(&leaf.merkle_tree),
+            merkle_tree: leaf.merkle_tree,
+            operator_stats: pda::operator_stats(&leaf.record.operator),
+            compression_program: COMPRESSION_PROGRAM_ID,
+            noop_program: NOOP_PROGRAM_ID,
+        },
+        instruction::AttestNode { args },
+    );
+    ix.accounts.extend(oracles.iter().map(|o| AccountMeta::new_readonly(*o, true)));
+    ix.accounts.extend(proof_metas(&leaf.proof));
+    ix
+}

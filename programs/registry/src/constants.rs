@@ -1,0 +1,47 @@
+//! Seeds, limits and fixed protocol numbers of the registry, in one place.
+
+use anchor_lang::prelude::*;
+
+#[constant]
+pub const CONFIG_SEED: &[u8] = b"config";
+#[constant]
+pub const CATALOGUE_SEED: &[u8] = b"catalogue";
+/// Seed of a tree's config PDA, which is also the tree's authority: `[TREE_SEED, merkle_tree]`.
+#[constant]
+pub const TREE_SEED: &[u8] = b"tree";
+/// Seed of an operator's aggregate account: `[OPERATOR_SEED, operator]`.
+#[constant]
+pub const OPERATOR_SEED: &[u8] = b"operator";
+
+/// Largest oracle set.
+pub const MAX_ORACLES: usize = 16;
+/// Largest quorum: every member signs the attestation transaction, and each signature
+/// costs 96 bytes of the 1232-byte packet, so this bounds the largest registry transaction.
+pub const MAX_QUORUM: u8 = 5;
+/// Most trees the registry opens (32 x 2^20 leaves at the reference shape).
+pub const MAX_TREES: usize = 32;
+/// Capacity of the GPU catalogue.
+pub const MAX_GPU_MODELS: usize = 64;
+/// Longest GPU model name.
+pub const MAX_GPU_MODEL_NAME_LEN: usize = 24;
+/// Most GPUs one node record may claim.
+pub const MAX_GPUS_PER_NODE: u16 = 64;
+
+/// Version byte at the head of every borsh-encoded node record.
+pub const NODE_RECORD_VERSION: u8 = 1;
+/// Domain separator hashed in front of every encoded record to form its leaf.
+pub const LEAF_DOMAIN: &[u8] = b"io-registry:node:v1";
+/// Tag in front of every node event this program logs through the noop program, so an
+/// indexer can tell its events from other application data.
+pub const NODE_EVENT_TAG: [u8; 8] = *b"ionodev1";
+
+/// Minimum measured bandwidth for a verified node, by tier (Enterprise, Mid-market,
+/// Consumer), from the hardware-tier table of the design brief.
+pub const MIN_BANDWIDTH_MBPS: [u32; 3] = [10_000, 1_000, 0];
+
+/// Bounds on the attestation epoch length (one hour in the reference network).
+pub const MIN_EPOCH_LENGTH_SECS: u32 = 60;
+pub const MAX_EPOCH_LENGTH_SECS: u32 = 7 * 24 * 3600;
+
+/// Packet loss is in basis points.
+pub const MAX_PACKET_LOSS_BPS: u16 = 10_000;

@@ -1,0 +1,67 @@
+use anchor_lang::prelude::*;
+
+#[error_code]
+pub enum RegistryError {
+    #[msg("Signer is not the config authority")]
+    Unauthorized,
+    #[msg("Signer is not the pending authority")]
+    NotPendingAuthority,
+    #[msg("No authority handover is pending")]
+    NoPendingAuthority,
+    #[msg("Oracle set is empty, too large, has duplicates or a default key, or the threshold is out of range")]
+    InvalidOracleSet,
+    #[msg("Epoch length is out of range")]
+    InvalidEpochLength,
+    #[msg("Catalogue is full")]
+    CatalogueFull,
+    #[msg("GPU model name is empty, too long or already in the catalogue")]
+    InvalidGpuModelName,
+    #[msg("Expected TFLOPS must be positive")]
+    InvalidExpectedTflops,
+    #[msg("GPU model is not in the catalogue")]
+    UnknownGpuModel,
+    #[msg("GPU model has been retired from the catalogue")]
+    GpuModelRetired,
+    #[msg("GPU count must be between 1 and the per-node maximum")]
+    InvalidGpuCount,
+    #[msg("CUDA version is below the model's minimum")]
+    CudaTooOld,
+    #[msg("Region is not a valid H3 cell index")]
+    InvalidRegion,
+    #[msg("GPU UUID hash must not be zero")]
+    InvalidGpuUuidHash,
+    #[msg("Tree account is not a usable concurrent Merkle tree")]
+    InvalidTreeAccount,
+    #[msg("Tree is not the registry's active tree")]
+    NotActiveTree,
+    #[msg("Tree is full: open a new one")]
+    TreeFull,
+    #[msg("The registry has opened its maximum number of trees")]
+    TooManyTrees,
+    #[msg("Leaf proof does not match the tree: wrong record, index, root or proof")]
+    InvalidProof,
+    #[msg("Record does not belong to this tree or has an unknown version")]
+    RecordMismatch,
+    #[msg("Signer is not the node's operator")]
+    NotNodeOperator,
+    #[msg("Node is retired")]
+    NodeRetired,
+    #[msg("Update changes nothing")]
+    NoChange,
+    #[msg("A listed oracle account did not sign")]
+    MissingOracleSignature,
+    #[msg("Signer is not in the oracle set")]
+    NotAnOracle,
+    #[msg("Fewer distinct oracles signed than the threshold")]
+    InsufficientQuorum,
+    #[msg("Attestation epoch must be later than the node's last attested epoch")]
+    StaleAttestationEpoch,
+    #[msg("Attestation epoch has not started yet")]
+    FutureAttestationEpoch,
+    #[msg("Metrics are out of range")]
+    InvalidMetrics,
+    #[msg("Measured bandwidth is below the tier's minimum for a verified node")]
+    BandwidthBelowTierMinimum,
+    #[msg("Arithmetic overflow")]
+    ArithmeticOverflow,
+}

@@ -1,0 +1,48 @@
+use crate::constants::*;
+use crate::errors::RegistryError;
+use crate::events::OraclesSet;
+use crate::quorum::validate_oracle_set;
+use crate::state::{GpuCatalogue, RegistryConfig};
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct InitializeArgs {
+    /// First config authority (genesis hands it to the DAO later, in two steps).
+    pub authority: Pubkey,
+    pub oracles: Vec<Pubkey>,
+    pub threshold: u8,
+    /// Attestation epoch length; epoch 1 starts now.
+    pub epoch_length_secs: u32,
+}
+
+#[derive(Accounts)]
+pub struct Initialize<'info> {
+    #[account(mut)]
+    pub payer: Signer<'info>,
+    #[account(init, payer = payer, space = 8 + RegistryConfig::INIT_SPACE, seeds = [CONFIG_SEED], bump)]
+    pub config: Account<'info, RegistryConfig>,
+    #[account(init, payer = payer, space = 8 + GpuCatalogue::INIT_SPACE, seeds = [CATALOGUE_SEED], bump)]
+    pub catalogue: Account<'info, GpuCatalogue>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn handler(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
+    validate_oracle_set(&args.oracles, args.threshold)?;
+    require!(
+        (MIN_EPOCH_LENGTH_SECS..=MAX_EPOCH_LENGTH_SECS).contains(&args.epoch_length_secs),
+        RegistryError::InvalidEpochLength
+    );
+    let config = &mut ctx.accounts.config;
+    config.authority = args.authority;
+    config.pending_authority = None;
+    config.oracles = args.oracles.clone();
+    config.threshold = args.threshold;
+    config.epoch_origin = Clock::get()?.unix_timestamp;
+    config.epoch_length_secs = args.epoch_length_secs;
+    config.active_tree = Pubkey::default();
+    config.trees = vec![];
+    config.bump = ctx.bumps.config;
+    ctx.accounts.catalogue.bump = ctx.bumps.catalogue;
+    emit!(OraclesSet { oracles: args.oracles, threshold: args.threshold });
+    Ok(())
+}

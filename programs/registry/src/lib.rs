@@ -1,0 +1,99 @@
+//! The $IO node registry: GPU nodes as leaves of a concurrent Merkle tree owned by the
+//! SPL account-compression program, with every record logged through the noop program.
+//!
+//! This file only routes; each instruction lives in `instructions/<name>.rs`.
+
+use anchor_lang::prelude::*;
+
+pub mod compression;
+pub mod constants;
+pub mod errors;
+pub mod events;
+pub mod instructions;
+pub mod quorum;
+pub mod state;
+
+pub use constants::*;
+pub use errors::RegistryError;
+pub use events::*;
+pub use instructions::*;
+pub use state::*;
+
+declare_id!("GnH9jN1nXicDY8jLfkofpCfr3MqU2BAitPdWubppJ5eh");
+
+#[program]
+pub mod io_registry {
+    use super::*;
+
+    /// Creates the registry config and the (empty) GPU catalogue.
+    pub fn initialize(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
+        instructions::initialize::handler(ctx, args)
+    }
+
+    /// First half of the authority handover: the current authority names a successor.
+    pub fn propose_authority(ctx: Context<ProposeAuthority>, new_authority: Pubkey) -> Result<()> {
+        instructions::propose_authority::handler(ctx, new_authority)
+    }
+
+    /// Second half of the authority handover: the named successor accepts.
+    pub fn accept_authority(ctx: Context<AcceptAuthority>) -> Result<()> {
+        instructions::accept_authority::handler(ctx)
+    }
+
+    /// Replaces the oracle set and its quorum threshold.
+    pub fn set_oracles(ctx: Context<SetOracles>, oracles: Vec<Pubkey>, threshold: u8) -> Result<()> {
+        instructions::set_oracles::handler(ctx, oracles, threshold)
+    }
+
+    /// Adds a GPU model to the catalogue.
+    pub fn add_gpu_model(ctx: Context<ChangeCatalogue>, args: GpuModelArgs) -> Result<()> {
+        instructions::add_gpu_model::handler(ctx, args)
+    }
+
+    /// Changes the tier, expected TFLOPS or minimum CUDA version of a catalogue entry.
+    pub fn update_gpu_model(ctx: Context<ChangeCatalogue>, model_id: u16, args: GpuModelArgs) -> Result<()> {
+        instructions::update_gpu_model::handler(ctx, model_id, args)
+    }
+
+    /// Retires a catalogue entry: no new node may register with it.
+    pub fn retire_gpu_model(ctx: Context<ChangeCatalogue>, model_id: u16) -> Result<()> {
+        instructions::retire_gpu_model::handler(ctx, model_id)
+    }
+
+    /// Initialises a pre-allocated account as a node tree and makes it the active tree.
+    pub fn create_tree(ctx: Context<CreateTree>, max_depth: u32, max_buffer_size: u32) -> Result<()> {
+        instructions::create_tree::handler(ctx, max_depth, max_buffer_size)
+    }
+
+    /// An operator registers a node (appended as a pending leaf of the active tree).
+    pub fn register_node(ctx: Context<RegisterNode>, spec: HardwareSpec) -> Result<()> {
+        instructions::register_node::handler(ctx, spec)
+    }
+
+    /// An operator changes a node's hardware, driver or region.
+    pub fn update_node<'info>(
+        ctx: Context<'_, '_, '_, 'info, ModifyNode<'info>>,
+        root: [u8; 32],
+        current: NodeRecord,
+        spec: HardwareSpec,
+    ) -> Result<()> {
+        instructions::update_node::handler(ctx, root, current, spec)
+    }
+
+    /// An operator retires a node for good.
+    pub fn retire_node<'info>(
+        ctx: Context<'_, '_, '_, 'info, ModifyNode<'info>>,
+        root: [u8; 32],
+        current: NodeRecord,
+    ) -> Result<()> {
+        instructions::retire_node::handler(ctx, root, current)
+    }
+
+    /// An M-of-N oracle quorum records an audit: verified with metrics, or suspended.
+    pub fn attest_node<'info>(
+        ctx: Context<'_, '_, '_, 'info, AttestNode<'info>>,
+        args: AttestNodeArgs,
+    ) -> Result<()> {
+        instructions::attest_node::handler(ctx, args)
+    }
+}

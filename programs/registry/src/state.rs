@@ -1,0 +1,298 @@
+//! Accounts and the node record (the compressed leaf) of the registry.
+//!
+//! `NodeRecord` is the single definition of a node: the program hashes it into leaves,
+//! the SDK and indexer decode it from noop events, and the CLI prints it.
+
+use crate::constants::*;
+use crate::errors::RegistryError;
+use anchor_lang::prelude::*;
+use anchor_lang::solana_program::keccak;
+
+/// Hardware tier of a GPU model, set by the catalogue, never by the operator.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum Tier {
+    Enterprise,
+    MidMarket,
+    Consumer,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 3] = [Tier::Enterprise, Tier::MidMarket, Tier::Consumer];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Lifecycle of a node record.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum NodeStatus {
+    /// Registered or changed, waiting for an audit.
+    Pending,
+    /// Audited by an oracle quorum; its metrics are current.
+    Verified,
+    /// Failed an audit or went silent.
+    Suspended,
+    /// Taken out of service by its operator; final.
+    Retired,
+}
+
+impl NodeStatus {
+    pub const COUNT: usize = 4;
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A CUDA version. Field order makes the derived ordering compare major, then minor.
+/// Apple and CPU nodes report 0.0.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, InitSpace)]
+pub struct CudaVersion {
+    pub major: u8,
+    pub minor: u8,
+}
+
+/// What an operator declares about a node's hardware and location.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HardwareSpec {
+    /// Catalogue id of the GPU model.
+    pub gpu_model: u16,
+    pub gpu_count: u16,
+    pub cuda: CudaVersion,
+    /// H3 cell index of the node's location.
+    pub region: u64,
+    /// Hash of the node's sorted GPU UUIDs (the oracle re-checks it in its handshake).
+    pub gpu_uuids_hash: [u8; 32],
+}
+
+/// Metrics measured by the Proof-of-Compute oracle.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct NodeMetrics {
+    /// Measured throughput in hundredths of a TFLOPS (all GPUs of the node together
+    /// divided by the GPU count: a per-GPU figure comparable with the catalogue).
+    pub verified_centi_tflops: u32,
+    /// Median round-trip time in microseconds.
+    pub rtt_us: u32,
+    pub bandwidth_mbps: u32,
+    /// Packet loss in basis points.
+    pub packet_loss_bps: u16,
+}
+
+/// One registry leaf. Leaf = keccak(LEAF_DOMAIN || borsh(record)).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeRecord {
+    /// Layout version, `NODE_RECORD_VERSION`.
+    pub version: u8,
+    /// The node's own key: its worker agent signs with it.
+    pub node_id: Pubkey,
+    pub operator: Pubkey,
+    /// Position in its tree; unique per tree, so no two leaves hash alike.
+    pub leaf_index: u32,
+    pub gpu_model: u16,
+    pub gpu_count: u16,
+    pub tier: Tier,
+    pub cuda: CudaVersion,
+    pub region: u64,
+    pub gpu_uuids_hash: [u8; 32],
+    pub status: NodeStatus,
+    pub metrics: NodeMetrics,
+    /// Attestation epoch of the last audit; strictly increases, so audits cannot be replayed.
+    pub last_attested_epoch: u64,
+    /// Score in basis points (see `io_math::node_score`); zero unless verified.
+    pub score: u16,
+    pub registered_at: i64,
+}
+
+impl NodeRecord {
+    pub fn leaf_hash(&self) -> [u8; 32] {
+        let mut bytes = Vec::with_capacity(160);
+        // Serializing into a Vec cannot fail.
+        self.serialize(&mut bytes).expect("borsh into Vec");
+        keccak::hashv(&[LEAF_DOMAIN, &bytes]).to_bytes()
+    }
+
+    pub fn hardware(&self) -> HardwareSpec {
+        HardwareSpec {
+            gpu_model: self.gpu_model,
+            gpu_count: self.gpu_count,
+            cuda: self.cuda,
+            region: self.region,
+            gpu_uuids_hash: self.gpu_uuids_hash,
+        }
+    }
+
+    /// Verified GPUs this record contributes to its operator's aggregates.
+    pub fn verified_gpus(&self) -> u32 {
+        if self.status == NodeStatus::Verified {
+            u32::from(self.gpu_count)
+        } else {
+            0
+        }
+    }
+}
+
+/// The registry's configuration, PDA `[CONFIG_SEED]`.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct RegistryConfig {
+    pub authority: Pubkey,
+    /// Successor named by `propose_authority`, until it accepts.
+    pub pending_authority: Option<Pubkey>,
+    #[max_len(MAX_ORACLES)]
+    pub oracles: Vec<Pubkey>,
+    /// M of the M-of-N quorum.
+    pub threshold: u8,
+    /// Unix time at which attestation epoch 1 began.
+    pub epoch_origin: i64,
+    pub epoch_length_secs: u32,
+    /// Tree that `register_node` appends to; default until the first tree is created.
+    pub active_tree: Pubkey,
+    /// Every tree ever opened, oldest first (nodes stay in their tree for life).
+    #[max_len(MAX_TREES)]
+    pub trees: Vec<Pubkey>,
+    pub bump: u8,
+}
+
+impl RegistryConfig {
+    /// Current attestation epoch; epoch 1 starts at `epoch_origin`, so 0 means "never".
+    pub fn current_epoch(&self, now: i64) -> Result<u64> {
+        let elapsed = now.saturating_sub(self.epoch_origin).max(0) as u64;
+        elapsed
+            .checked_div(u64::from(self.epoch_length_secs))
+            .and_then(|e| e.checked_add(1))
+            .ok_or_else(|| error!(RegistryError::ArithmeticOverflow))
+    }
+
+    pub fn oracle_index(&self, key: &Pubkey) -> Option<usize> {
+        self.oracles.iter().position(|o| o == key)
+    }
+}
+
+/// One catalogue entry.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq, InitSpace)]
+pub struct GpuModel {
+    /// Stable id stored in node records; the entry's position in the catalogue.
+    pub id: u16,
+    #[max_len(MAX_GPU_MODEL_NAME_LEN)]
+    pub name: String,
+    pub tier: Tier,
+    /// Expected FP32 throughput of one GPU, hundredths of a TFLOPS.
+    pub expected_centi_tflops: u32,
+    pub min_cuda: CudaVersion,
+    /// Retired models take no new registrations.
+    pub active: bool,
+}
+
+/// The GPU catalogue, PDA `[CATALOGUE_SEED]`.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct GpuCatalogue {
+    #[max_len(MAX_GPU_MODELS)]
+    pub models: Vec<GpuModel>,
+    pub bump: u8,
+}
+
+impl GpuCatalogue {
+    pub fn model(&self, id: u16) -> Result<&GpuModel> {
+        self.models
+            .get(usize::from(id))
+            .ok_or_else(|| error!(RegistryError::UnknownGpuModel))
+    }
+
+    pub fn model_mut(&mut self, id: u16) -> Result<&mut GpuModel> {
+        self.models
+            .get_mut(usize::from(id))
+            .ok_or_else(|| error!(RegistryError::UnknownGpuModel))
+    }
+
+    /// Checks a declared spec against the catalogue and returns the model's tier.
+    /// `allow_retired` lets existing nodes keep a model that was retired after they registered.
+    pub fn check_spec(&self, spec: &HardwareSpec, allow_retired: bool) -> Result<Tier> {
+        let model = self.model(spec.gpu_model)?;
+        require!(model.active || allow_retired, RegistryError::GpuModelRetired);
+        require!(
+            (1..=MAX_GPUS_PER_NODE).contains(&spec.gpu_count),
+            RegistryError::InvalidGpuCount
+        );
+        require!(spec.cuda >= model.min_cuda, RegistryError::CudaTooOld);
+        require!(io_math::is_valid_h3_cell(spec.region), RegistryError::InvalidRegion);
+        require!(spec.gpu_uuids_hash != [0u8; 32], RegistryError::InvalidGpuUuidHash);
+        Ok(model.tier)
+    }
+}
+
+/// One node tree, PDA `[TREE_SEED, merkle_tree]`; also the tree's authority.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct TreeConfig {
+    pub merkle_tree: Pubkey,
+    /// 0 for the first tree the registry opened, 1 for the next, ...
+    pub ordinal: u32,
+    pub max_depth: u32,
+    pub max_buffer_size: u32,
+    pub canopy_depth: u32,
+    pub capacity: u64,
+    /// Leaves appended so far (= index of the next leaf).
+    pub num_nodes: u64,
+    pub bump: u8,
+}
+
+/// Per-operator aggregates that later programs (staking, emissions) read,
+/// PDA `[OPERATOR_SEED, operator]`.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct OperatorStats {
+    pub operator: Pubkey,
+    /// Nodes by `NodeStatus` index.
+    pub nodes_by_status: [u32; NodeStatus::COUNT],
+    /// Verified nodes by `Tier` index.
+    pub verified_nodes_by_tier: [u32; 3],
+    /// GPUs of verified nodes by `Tier` index.
+    pub verified_gpus_by_tier: [u32; 3],
+    /// Nodes ever registered.
+    pub nodes_registered: u64,
+    /// Bumped whenever the verified aggregates change, so a reader can tell that
+    /// the operator's reward weight must be recomputed.
+    pub verified_version: u64,
+    pub bump: u8,
+}
+
+impl OperatorStats {
+    /// The one place aggregates change: takes the old record's contribution out
+    /// (if any) and puts the new record's in.
+    pub fn apply(&mut self, old: Option<&NodeRecord>, new: &NodeRecord) -> Result<()> {
+        let overflow = || error!(RegistryError::ArithmeticOverflow);
+        let mut verified_changed = false;
+        if let Some(old) = old {
+            let slot = &mut self.nodes_by_status[old.status.index()];
+            *slot = slot.checked_sub(1).ok_or_else(overflow)?;
+            if old.status == NodeStatus::Verified {
+                let t = old.tier.index();
+                self.verified_nodes_by_tier[t] =
+                    self.verified_nodes_by_tier[t].checked_sub(1).ok_or_else(overflow)?;
+                self.verified_gpus_by_tier[t] = self.verified_gpus_by_tier[t]
+                    .checked_sub(old.verified_gpus())
+                    .ok_or_else(overflow)?;
+                verified_changed = true;
+            }
+        } else {
+            self.nodes_registered = self.nodes_registered.checked_add(1).ok_or_else(overflow)?;
+        }
+        let slot = &mut self.nodes_by_status[new.status.index()];
+        *slot = slot.checked_add(1).ok_or_else(overflow)?;
+        if new.status == NodeStatus::Verified {
+            let t = new.tier.index();
+            self.verified_nodes_by_tier[t] =
+                self.verified_nodes_by_tier[t].checked_add(1).ok_or_else(overflow)?;
+            self.verified_gpus_by_tier[t] = self.verified_gpus_by_tier[t]
+                .checked_add(new.verified_gpus())
+                .ok_or_else(overflow)?;
+            verified_changed = true;
+        }
+        if verified_changed {
+            self.verified_version = self.verified_version.checked_add(1).ok_or_else(overflow)?;
+        }
+        Ok(())
+    }
+}

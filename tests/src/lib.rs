@@ -1,0 +1,215 @@
+//! The shared test harness: a genesis-initialised embedded bank, funded wallets, helpers
+//! that build and send each instruction, and the invariant checks every test calls.
+
+use anchor_lang::AccountDeserialize;
+use io_localnet::Localnet;
+use io_math::h3::h3_cell_from_parts;
+use io_migrations::{run_genesis, Genesis};
+use ::io_registry::*;
+use io_sdk::client::{failure_code, fetch, Chain};
+use io_sdk::network::RegistryClient;
+use io_sdk::pda;
+use io_sdk::tree::onchain_root;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signer};
+use std::collections::BTreeMap;
+
+pub use io_sdk::registry as ix;
+
+/// Lamports every test wallet starts with.
+pub const WALLET_LAMPORTS: u64 = 10_000_000_000;
+
+pub struct Harness {
+    pub net: Localnet,
+    pub genesis: Genesis,
+    pub authority: Keypair,
+    pub oracles: Vec<Keypair>,
+    pub registry: RegistryClient,
+    pub first_tree: Pubkey,
+    operators: Vec<Pubkey>,
+}
+
+impl Harness {
+    /// The reference genesis (1M-node tree, 2-of-3 oracles).
+    pub fn new() -> Self {
+        Self::with_genesis(Genesis::reference())
+    }
+
+    /// Genesis with a small tree, for tests that fill one.
+    pub fn with_tree(max_depth: u32, max_buffer_size: u32, canopy_depth: u32) -> Self {
+        let mut genesis = Genesis::reference();
+        genesis.registry.tree.max_depth = max_depth;
+        genesis.registry.tree.max_buffer_size = max_buffer_size;
+        genesis.registry.tree.canopy_depth = canopy_depth;
+        Self::with_genesis(genesis)
+    }
+
+    pub fn with_genesis(genesis: Genesis) -> Self {
+        let mut net = Localnet::start();
+        let authority = Keypair::new();
+        let oracles: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+        for key in std::iter::once(&authority).chain(&oracles) {
+            net.airdrop(&key.pubkey(), WALLET_LAMPORTS).unwrap();
+        }
+        let keys: Vec<Pubkey> = oracles.iter().map(|k| k.pubkey()).collect();
+        let deployment = run_genesis(&mut net, &genesis, &authority, &keys).expect("genesis");
+        Self {
+            net,
+            genesis,
+            authority,
+            oracles,
+            registry: deployment.registry,
+            first_tree: deployment.first_tree,
+            operators: vec![],
+        }
+    }
+
+    /// A new funded operator wallet, tracked by the invariant checks.
+    pub fn operator(&mut self) -> Keypair {
+        let key = Keypair::new();
+        self.net.airdrop(&key.pubkey(), WALLET_LAMPORTS).unwrap();
+        self.operators.push(key.pubkey());
+        key
+    }
+
+    pub fn model_id(&mut self, name: &str) -> u16 {
+        let catalogue: GpuCatalogue = fetch(&mut self.net, &pda::gpu_catalogue()).unwrap();
+        catalogue.models.iter().find(|m| m.name == name).unwrap_or_else(|| panic!("no model {name}")).id
+    }
+
+    /// A valid spec for `count` GPUs of `model`, at a CUDA version every model accepts.
+    pub fn spec(&mut self, model: &str, count: u16, seed: u64) -> HardwareSpec {
+        let digits: Vec<u8> = (0..7).map(|i| ((seed >> (i * 3)) % 7) as u8).collect();
+        let mut uuids = [0u8; 32];
+        uuids[..8].copy_from_slice(&(seed + 1).to_le_bytes());
+        uuids[31] = 0xAA;
+        HardwareSpec {
+            gpu_model: self.model_id(model),
+            gpu_count: count,
+            cuda: CudaVersion { major: 12, minor: 4 },
+            region: h3_cell_from_parts(7, (seed % 122) as u8, &digits).unwrap(),
+            gpu_uuids_hash: uuids,
+        }
+    }
+
+    /// Registers a node; returns its key and record.
+    pub fn register(&mut self, operator: &Keypair, spec: HardwareSpec) -> (Keypair, NodeRecord) {
+        let node = Keypair::new();
+        let record = self.registry.register(&mut self.net, operator, &node, spec).expect("register");
+        (node, record)
+    }
+
+    pub fn oracle_refs(&self, n: usize) -> Vec<&Keypair> {
+        self.oracles.iter().take(n).collect()
+    }
+
+    pub fn config(&mut self) -> RegistryConfig {
+        fetch(&mut self.net, &pda::registry_config()).unwrap()
+    }
+
+    pub fn current_epoch(&mut self) -> u64 {
+        let now = self.net.unix_time().unwrap();
+        self.config().current_epoch(now).unwrap()
+    }
+
+    /// Moves the clock into the next attestation epoch; returns it.
+    pub fn next_epoch(&mut self) -> u64 {
+        let length = i64::from(self.config().epoch_length_secs);
+        self.net.warp_seconds(length);
+        self.current_epoch()
+    }
+
+    /// Healthy metrics for a node of `tier`.
+    pub fn good_metrics(tier: Tier) -> NodeMetrics {
+        NodeMetrics {
+            verified_centi_tflops: 1_000,
+            rtt_us: 18_000,
+            bandwidth_mbps: MIN_BANDWIDTH_MBPS[tier.index()].max(500) + 100,
+            packet_loss_bps: 5,
+        }
+    }
+
+    /// Attests `node` verified by the first `threshold` oracles in the current epoch.
+    pub fn verify(&mut self, node: &Pubkey) -> NodeRecord {
+        let epoch = self.current_epoch();
+        let tier = self.registry.record(node).unwrap().tier;
+        let oracles: Vec<&Keypair> = self.oracles.iter().take(2).collect();
+        self.registry
+            .attest(&mut self.net, &oracles, node, epoch, Verdict::Verified, Self::good_metrics(tier))
+            .expect("attest")
+    }
+
+    pub fn operator_stats(&mut self, operator: &Pubkey) -> OperatorStats {
+        fetch(&mut self.net, &pda::operator_stats(operator)).unwrap()
+    }
+
+    pub fn onchain_root(&mut self, tree: &Pubkey) -> [u8; 32] {
+        let data = self.net.account_data(tree).unwrap().unwrap();
+        onchain_root(&data).unwrap()
+    }
+
+    /// Every registry account's bytes: compared before and after a refused instruction.
+    pub fn snapshot(&mut self) -> BTreeMap<Pubkey, Option<Vec<u8>>> {
+        let mut keys = vec![pda::registry_config(), pda::gpu_catalogue()];
+        for tree in self.registry.trees.keys() {
+            keys.push(*tree);
+            keys.push(pda::tree_config(tree));
+        }
+        keys.extend(self.operators.iter().map(pda::operator_stats));
+        keys.into_iter().map(|k| (k, self.net.account_data(&k).unwrap())).collect()
+    }
+
+    /// Sends instructions that must fail with `expected`, and checks that no registry
+    /// account changed.
+    pub fn expect_error(&mut self, instructions: &[solana_sdk::instruction::Instruction], signers: &[&Keypair], expected: RegistryError) {
+        let before = self.snapshot();
+        let err = self.net.send(instructions, signers).expect_err("instruction should fail");
+        assert_eq!(failure_code(&err), Some(u32::from(expected)), "expected {expected:?}, got {err:?}");
+        assert!(self.snapshot() == before, "a refused instruction changed registry state");
+        self.check_invariants();
+    }
+
+    /// The registry's invariants: every mirror root equals its on-chain root, every tree
+    /// config counts its leaves, and every operator's aggregates equal what its records add up to.
+    pub fn check_invariants(&mut self) {
+        let trees: Vec<Pubkey> = self.registry.trees.keys().copied().collect();
+        for tree in trees {
+            let onchain = self.onchain_root(&tree);
+            let tracked = &self.registry.trees[&tree];
+            assert_eq!(tracked.mirror.root(), onchain, "mirror root of {tree} differs from the chain");
+            let tree_config: TreeConfig = fetch(&mut self.net, &pda::tree_config(&tree)).unwrap();
+            assert_eq!(tree_config.num_nodes as usize, self.registry.trees[&tree].mirror.len());
+        }
+        for operator in self.operators.clone() {
+            let Some(data) = self.net.account_data(&pda::operator_stats(&operator)).unwrap() else { continue };
+            let stats = OperatorStats::try_deserialize(&mut data.as_slice()).unwrap();
+            let mut expected = OperatorStats {
+                operator,
+                nodes_by_status: [0; 4],
+                verified_nodes_by_tier: [0; 3],
+                verified_gpus_by_tier: [0; 3],
+                nodes_registered: 0,
+                verified_version: 0,
+                bump: stats.bump,
+            };
+            for (_, record) in self.registry.records().filter(|(_, r)| r.operator == operator) {
+                expected.nodes_by_status[record.status.index()] += 1;
+                expected.nodes_registered += 1;
+                if record.status == NodeStatus::Verified {
+                    expected.verified_nodes_by_tier[record.tier.index()] += 1;
+                    expected.verified_gpus_by_tier[record.tier.index()] += u32::from(record.gpu_count);
+                }
+            }
+            assert_eq!(stats.nodes_by_status, expected.nodes_by_status, "status counts of {operator}");
+            assert_eq!(stats.verified_nodes_by_tier, expected.verified_nodes_by_tier, "verified nodes of {operator}");
+            assert_eq!(stats.verified_gpus_by_tier, expected.verified_gpus_by_tier, "verified GPUs of {operator}");
+            assert_eq!(stats.nodes_registered, expected.nodes_registered);
+        }
+    }
+}
+
+impl Default for Harness {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests of the $IO programs on solana-program-test, with the real
+//! spl-account-compression and noop programs. One binary, one module per area.
+
+mod config;
+mod ids;
+mod lifecycle;
+mod proofs;
+mod property;
+mod quorum;
+mod tree;
+mod tx_size;

@@ -1,0 +1,60 @@
+//! Every registry transaction must fit one 1232-byte packet at the reference tree shape
+//! (2^20 leaves, canopy 14), with the largest quorum the program accepts.
+
+use ::io_registry::*;
+use io_sdk::client::Chain;
+use io_tests::{ix, Harness};
+use solana_sdk::packet::PACKET_DATA_SIZE;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signer};
+
+#[test]
+fn the_largest_registry_transaction_fits_a_packet() {
+    let mut h = Harness::new();
+    assert_eq!(h.genesis.tree_shape().max_depth, 20);
+    let authority = h.authority.insecure_clone();
+
+    // The largest quorum the program accepts, every member signing.
+    let oracles: Vec<Keypair> = (0..MAX_QUORUM).map(|_| Keypair::new()).collect();
+    let keys: Vec<Pubkey> = oracles.iter().map(|k| k.pubkey()).collect();
+    h.net.send(&[ix::set_oracles(&authority.pubkey(), keys.clone(), MAX_QUORUM)], &[&authority]).unwrap();
+
+    let op = h.operator();
+    let node = Keypair::new();
+    let spec = h.spec("H100", 8, 1);
+    let register = h.net.send(&[ix::register_node(&op.pubkey(), &node.pubkey(), &h.first_tree, spec)], &[&op, &node]).unwrap();
+    h.registry.ingest(&register).unwrap();
+    // Fill some leaves so the proof is made of real nodes.
+    for i in 2..40 {
+        let spec = h.spec("H100", 8, i);
+        h.register(&op, spec);
+    }
+    h.next_epoch();
+    let epoch = h.current_epoch();
+
+    let leaf = h.registry.proven_leaf(&node.pubkey()).unwrap();
+    assert_eq!(leaf.proof.len(), 6);
+    let signers: Vec<&Keypair> = oracles.iter().collect();
+    let metrics = NodeMetrics { verified_centi_tflops: u32::MAX, rtt_us: u32::MAX, bandwidth_mbps: u32::MAX, packet_loss_bps: 0 };
+    let attest = h.net.send(&[ix::attest_node(&leaf, &keys, epoch, Verdict::Verified, metrics)], &signers).unwrap();
+    h.registry.ingest(&attest).unwrap();
+
+    let leaf = h.registry.proven_leaf(&node.pubkey()).unwrap();
+    let update = h.net.send(&[ix::update_node(&leaf, HardwareSpec { gpu_count: 4, ..spec })], &[&op]).unwrap();
+    h.registry.ingest(&update).unwrap();
+    let leaf = h.registry.proven_leaf(&node.pubkey()).unwrap();
+    let retire = h.net.send(&[ix::retire_node(&leaf)], &[&op]).unwrap();
+    h.registry.ingest(&retire).unwrap();
+    h.check_invariants();
+
+    println!("registry transaction sizes at depth 20 / canopy 14 (limit {PACKET_DATA_SIZE} bytes):");
+    for (name, size) in [
+        ("register_node", register.size),
+        ("update_node", update.size),
+        ("retire_node", retire.size),
+        ("attest_node (quorum of MAX_QUORUM, separate fee payer)", attest.size),
+    ] {
+        println!("  {name:<56} {size:>5} bytes");
+        assert!(size <= PACKET_DATA_SIZE, "{name} is {size} bytes");
+    }
+}
