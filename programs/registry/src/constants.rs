@@ -17,7 +17,7 @@ pub const OPERATOR_SEED: &[u8] = b"operator";
 pub const MAX_ORACLES: usize = 16;
 /// Largest quorum: every member signs the attestation transaction, and each signature
 /// costs 96 bytes of the 1232-byte packet, so this bounds the largest registry transaction.
-pub const MAX_QUORUM: u8 = 5;
+pub const MAX_QUORUM: u8 = 4;
 /// Most trees the registry opens (32 x 2^20 leaves at the reference shape).
 pub const MAX_TREES: usize = 32;
 /// Capacity of the GPU catalogue.

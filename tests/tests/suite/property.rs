@@ -30,7 +30,7 @@ fn op() -> impl Strategy<Value = Op> {
 const MODELS: [&str; 4] = ["H100", "RTX 4090", "Apple M1", "L40S"];
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
     fn aggregates_and_roots_hold_over_random_sequences(ops in prop::collection::vec(op(), 10..30)) {
