@@ -5,7 +5,7 @@ use anchor_lang::AccountDeserialize;
 use io_localnet::Localnet;
 use io_math::h3::h3_cell_from_parts;
 use io_migrations::{run_genesis, Genesis};
-use ::io_registry::*;
+use io_registry::*;
 use io_sdk::client::{failure_code, fetch, Chain};
 use io_sdk::network::RegistryClient;
 use io_sdk::pda;

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use io_localnet::Localnet;
 use io_math::h3::h3_cell_from_parts;
 use io_migrations::{run_genesis, Genesis};
-use ::io_registry::*;
+use io_registry::*;
 use io_sdk::client::{fetch, Chain};
 use io_sdk::network::RegistryClient;
 use io_sdk::rent::{compare_rent, sol};
@@ -146,6 +146,7 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
 
     // An operator retires its first node.
     let retiring = nodes[0].pubkey();
+    let before_retirement = registry.record(&retiring).expect("registered").status;
     let retired = registry.retire(&mut net, &operators[0], &retiring)?;
 
     // An indexer that saw nothing rebuilds the registry from the chain alone.
@@ -155,7 +156,7 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
     ensure!(rebuilt_root == onchain, "rebuilt root differs from the on-chain root");
     ensure!(rebuilt.trees[&tree].mirror.records() == registry.trees[&tree].mirror.records(), "rebuilt records differ");
 
-    summary(&mut net, &rebuilt, &tree, &options, retired, largest_tx, started, onchain)
+    summary(&mut net, &rebuilt, &tree, &options, (before_retirement, retired), largest_tx, started, onchain)
 }
 
 fn summary(
@@ -163,7 +164,7 @@ fn summary(
     registry: &RegistryClient,
     tree: &Pubkey,
     options: &DemoOptions,
-    retired: NodeRecord,
+    (previous, retired): (NodeStatus, NodeRecord),
     largest_tx: usize,
     started: Instant,
     root: [u8; 32],
@@ -203,7 +204,7 @@ fn summary(
         out,
         "\nretired: node {} ({} -> {})",
         retired.node_id,
-        status_name(NodeStatus::Verified),
+        status_name(previous),
         status_name(retired.status)
     )?;
     writeln!(

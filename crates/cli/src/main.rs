@@ -1,8 +1,6 @@
 //! `io`: the command line of the $IO suite.
 
-mod demo;
-mod registry_cmd;
-mod rpc;
+use io_cli::{demo, registry_cmd, rpc};
 
 use clap::{Parser, Subcommand};
 use io_migrations::Genesis;
@@ -55,7 +53,15 @@ fn main() -> anyhow::Result<()> {
                 Some(path) => Genesis::load(&path)?,
                 None => Genesis::reference(),
             };
-            print!("{}", demo::run(demo::DemoOptions { nodes, operators, genesis })?);
+            // The bank's own logging is for debugging; the demo's report is its output.
+            if std::env::var_os("RUST_LOG").is_none() {
+                std::env::set_var("RUST_LOG", "error");
+            }
+            let report = {
+                let _quiet = io_localnet::QuietStdout::new()?;
+                demo::run(demo::DemoOptions { nodes, operators, genesis })?
+            };
+            print!("{report}");
         }
         Command::Registry { url, keypair, command } => {
             let payer = registry_cmd::read_keypair(&keypair)?;

@@ -3,7 +3,7 @@
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
 use io_migrations::{parse_centi, parse_cuda, parse_tier};
-use ::io_registry::*;
+use io_registry::*;
 use io_sdk::client::{fetch, Chain};
 use io_sdk::network::RegistryClient;
 use io_sdk::pda;

@@ -178,3 +178,38 @@ impl Chain for Localnet {
 
 /// Errors from the banks client, re-exported for callers that match on them.
 pub type BankError = BanksClientError;
+
+/// Native builds of on-chain programs print their `msg!` lines straight to stdout (on
+/// the host, `sol_log` is `println!`). A command whose stdout is its report holds one of
+/// these while the bank runs; the old stdout comes back when it drops.
+pub struct QuietStdout {
+    saved: libc::c_int,
+}
+
+impl QuietStdout {
+    pub fn new() -> std::io::Result<Self> {
+        use std::io::Write;
+        std::io::stdout().flush()?;
+        let devnull = std::fs::OpenOptions::new().write(true).open("/dev/null")?;
+        // SAFETY: plain descriptor duplication on descriptors this process owns.
+        unsafe {
+            let saved = libc::dup(libc::STDOUT_FILENO);
+            if saved < 0 || libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&devnull), libc::STDOUT_FILENO) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(Self { saved })
+        }
+    }
+}
+
+impl Drop for QuietStdout {
+    fn drop(&mut self) {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        // SAFETY: restores the descriptor saved in `new`.
+        unsafe {
+            libc::dup2(self.saved, libc::STDOUT_FILENO);
+            libc::close(self.saved);
+        }
+    }
+}

@@ -137,7 +137,7 @@ fn put(level: &mut Vec<Node>, i: usize, node: Node) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ::io_registry::*;
+    use io_registry::*;
     use spl_concurrent_merkle_tree::concurrent_merkle_tree::ConcurrentMerkleTree;
     use spl_concurrent_merkle_tree::hash::recompute;
 

@@ -22,7 +22,7 @@ pub use state::*;
 declare_id!("GnH9jN1nXicDY8jLfkofpCfr3MqU2BAitPdWubppJ5eh");
 
 #[program]
-pub mod io_registry {
+pub mod registry {
     use super::*;
 
     /// Creates the registry config and the (empty) GPU catalogue.

@@ -1,4 +1,4 @@
-use ::io_registry::*;
+use io_registry::*;
 use io_sdk::client::{fetch, Chain};
 use io_sdk::pda;
 use io_tests::{ix, Harness};

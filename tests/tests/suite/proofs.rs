@@ -1,4 +1,4 @@
-use ::io_registry::*;
+use io_registry::*;
 use io_tests::{ix, Harness};
 use solana_sdk::signature::Signer;
 

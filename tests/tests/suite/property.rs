@@ -1,7 +1,7 @@
 //! Random operation sequences against the bank: after every step the tree root equals the
 //! mirror's and every operator's aggregates equal the sum of its records.
 
-use ::io_registry::*;
+use io_registry::*;
 use io_tests::Harness;
 use proptest::prelude::*;
 use solana_sdk::signature::{Keypair, Signer};

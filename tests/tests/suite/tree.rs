@@ -1,4 +1,4 @@
-use ::io_registry::*;
+use io_registry::*;
 use io_sdk::client::Chain;
 use io_sdk::network::RegistryClient;
 use io_tests::{ix, Harness};

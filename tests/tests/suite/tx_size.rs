@@ -1,7 +1,7 @@
 //! Every registry transaction must fit one 1232-byte packet at the reference tree shape
 //! (2^20 leaves, canopy 14), with the largest quorum the program accepts.
 
-use ::io_registry::*;
+use io_registry::*;
 use io_sdk::client::Chain;
 use io_tests::{ix, Harness};
 use solana_sdk::packet::PACKET_DATA_SIZE;
