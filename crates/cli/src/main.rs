@@ -27,6 +27,23 @@ enum Command {
         #[arg(long)]
         genesis: Option<PathBuf>,
     },
+    /// Run genesis against a cluster where the programs are deployed.
+    Genesis {
+        #[arg(long, short = 'u', default_value = "http://127.0.0.1:8899")]
+        url: String,
+        /// Fee payer keypair (Solana CLI format).
+        #[arg(long, default_value_t = default_keypair())]
+        keypair: String,
+        /// First config authority keypair (hand it to the DAO later).
+        #[arg(long)]
+        authority: String,
+        /// Genesis parameters (default: the reference network's).
+        #[arg(long)]
+        genesis: Option<PathBuf>,
+        /// Oracle key, when the genesis file names none; repeat for each.
+        #[arg(long = "oracle")]
+        oracles: Vec<solana_sdk::pubkey::Pubkey>,
+    },
     /// Node registry: operators and oracle operators.
     Registry {
         /// JSON-RPC endpoint of the cluster.
@@ -62,6 +79,19 @@ fn main() -> anyhow::Result<()> {
                 demo::run(demo::DemoOptions { nodes, operators, genesis })?
             };
             print!("{report}");
+        }
+        Command::Genesis { url, keypair, authority, genesis, oracles } => {
+            let genesis = match genesis {
+                Some(path) => Genesis::load(&path)?,
+                None => Genesis::reference(),
+            };
+            let authority = registry_cmd::read_keypair(&authority)?;
+            let mut chain = rpc::RpcChain::new(&url, registry_cmd::read_keypair(&keypair)?);
+            let deployment = io_migrations::run_genesis(&mut chain, &genesis, &authority, &oracles)?;
+            println!("registry authority {}", deployment.registry_authority);
+            println!("oracles            {} (threshold {})", deployment.oracles.len(), genesis.registry.oracle_threshold);
+            println!("GPU models         {}", deployment.gpu_models);
+            println!("first tree         {}", deployment.first_tree);
         }
         Command::Registry { url, keypair, command } => {
             let payer = registry_cmd::read_keypair(&keypair)?;

@@ -5,7 +5,7 @@ use io_registry::{NodeRecord, TreeConfig};
 use solana_sdk::rent::Rent;
 
 /// Proof nodes a registry transaction can carry and still fit a packet with a full quorum.
-pub const PROOF_BUDGET: u32 = 6;
+pub const PROOF_BUDGET: u32 = io_registry::MAX_PROOF_NODES;
 
 /// Bytes of one encoded node record.
 pub fn record_size() -> usize {

@@ -54,8 +54,11 @@ impl TreeShape {
     /// transaction fits the 1232-byte packet with a quorum of up to five oracles.
     pub const MAINNET: TreeShape = TreeShape { max_depth: 20, max_buffer_size: 64, canopy_depth: 14 };
 
+    /// A shape the compression program accepts, with a canopy deep enough for the registry.
     pub fn is_supported(&self) -> bool {
-        SUPPORTED_SHAPES.contains(&(self.max_depth, self.max_buffer_size)) && self.canopy_depth <= self.max_depth
+        SUPPORTED_SHAPES.contains(&(self.max_depth, self.max_buffer_size))
+            && self.canopy_depth <= self.max_depth
+            && self.max_depth - self.canopy_depth <= io_registry::MAX_PROOF_NODES
     }
 
     pub fn capacity(&self) -> u64 {

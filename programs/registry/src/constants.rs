@@ -18,6 +18,9 @@ pub const MAX_ORACLES: usize = 16;
 /// Largest quorum: every member signs the attestation transaction, and each signature
 /// costs 96 bytes of the 1232-byte packet, so this bounds the largest registry transaction.
 pub const MAX_QUORUM: u8 = 4;
+/// Most proof nodes a registry transaction carries; a tree's canopy must cover the rest,
+/// so that every registry transaction fits one packet.
+pub const MAX_PROOF_NODES: u32 = 6;
 /// Most trees the registry opens (32 x 2^20 leaves at the reference shape).
 pub const MAX_TREES: usize = 32;
 /// Capacity of the GPU catalogue.

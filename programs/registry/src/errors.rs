@@ -32,6 +32,8 @@ pub enum RegistryError {
     InvalidGpuUuidHash,
     #[msg("Tree account is not a usable concurrent Merkle tree")]
     InvalidTreeAccount,
+    #[msg("Canopy too shallow: proofs would not fit a transaction")]
+    CanopyTooShallow,
     #[msg("Tree is not the registry's active tree")]
     NotActiveTree,
     #[msg("Tree is full: open a new one")]

@@ -54,6 +54,14 @@ fn a_full_tree_refuses_nodes_until_a_new_tree_is_opened() {
     assert_eq!(io_sdk::client::failure_code(&err), Some(u32::from(RegistryError::Unauthorized)));
 
     let authority = h.authority.insecure_clone();
+    // A canopy too shallow for proofs to fit a transaction is refused by the program.
+    let shallow = io_sdk::tree::TreeShape { max_depth: 14, max_buffer_size: 64, canopy_depth: 7 };
+    let tree = Keypair::new();
+    let payer = h.net.payer();
+    let lamports = h.net.rent_exempt_balance(shallow.account_size()).unwrap();
+    let ixs = ix::create_tree(&payer, &authority.pubkey(), &tree.pubkey(), shallow, lamports);
+    h.expect_error(&ixs, &[&authority, &tree], RegistryError::CanopyTooShallow);
+
     let second = h.registry.create_tree(&mut h.net, &authority, h.genesis.tree_shape()).unwrap();
     let config = h.config();
     assert_eq!(config.active_tree, second);

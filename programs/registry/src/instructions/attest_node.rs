@@ -40,7 +40,7 @@ pub struct AttestNode<'info> {
     #[account(seeds = [TREE_SEED, merkle_tree.key().as_ref()], bump = tree_config.bump)]
     pub tree_config: Account<'info, TreeConfig>,
     /// CHECK: bound to `tree_config` by its seeds; the compression program checks the rest.
-    #[account(mut)]
+    #[account(mut, owner = spl_account_compression::ID @ RegistryError::InvalidTreeAccount)]
     pub merkle_tree: UncheckedAccount<'info>,
     #[account(mut, seeds = [OPERATOR_SEED, args.current.operator.as_ref()], bump = operator_stats.bump)]
     pub operator_stats: Account<'info, OperatorStats>,

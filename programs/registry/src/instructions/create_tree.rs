@@ -47,6 +47,7 @@ pub fn handler(ctx: Context<CreateTree>, max_depth: u32, max_buffer_size: u32) -
     let tree_info = accounts.merkle_tree.to_account_info();
     let header = read_header(&tree_info)?;
     let canopy = canopy_depth(&tree_info, &header)?;
+    require!(max_depth.saturating_sub(canopy) <= MAX_PROOF_NODES, RegistryError::CanopyTooShallow);
 
     let config = &mut ctx.accounts.config;
     let tree_config = &mut ctx.accounts.tree_config;

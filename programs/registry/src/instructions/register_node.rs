@@ -21,7 +21,11 @@ pub struct RegisterNode<'info> {
     #[account(mut, seeds = [TREE_SEED, merkle_tree.key().as_ref()], bump = tree_config.bump)]
     pub tree_config: Account<'info, TreeConfig>,
     /// CHECK: must be the active tree; the compression program checks the rest.
-    #[account(mut, address = config.active_tree @ RegistryError::NotActiveTree)]
+    #[account(
+        mut,
+        address = config.active_tree @ RegistryError::NotActiveTree,
+        owner = spl_account_compression::ID @ RegistryError::InvalidTreeAccount
+    )]
     pub merkle_tree: UncheckedAccount<'info>,
     #[account(
         init_if_needed,
