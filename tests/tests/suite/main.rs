@@ -4,6 +4,7 @@
 mod cli;
 mod config;
 mod ids;
+mod idl_fixtures;
 mod lifecycle;
 mod proofs;
 mod property;

@@ -1,0 +1,193 @@
+//! Ties the committed IDL to the Rust encoding: this test writes (with UPDATE_FIXTURES=1)
+//! or checks `tests/fixtures/registry.json`, the bytes the SDK builders and account types
+//! produce, with the values they encode. `tests/idl-client/check.mjs` decodes the same
+//! bytes with @coral-xyz/anchor and the committed IDL, and must find the same values.
+
+use anchor_lang::{AccountSerialize, Discriminator};
+use io_registry::*;
+use io_tests::ix;
+use serde_json::{json, Value};
+use solana_sdk::pubkey::Pubkey;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn key(n: u8) -> Pubkey {
+    Pubkey::new_from_array([n; 32])
+}
+
+fn pk(p: &Pubkey) -> Value {
+    json!(p.to_string())
+}
+
+fn cuda(c: CudaVersion) -> Value {
+    json!({"major": c.major, "minor": c.minor})
+}
+
+/// Enum values as the TypeScript coder decodes them: `{ variant: {} }`, lower-cased.
+fn variant(name: &str) -> Value {
+    json!({ name.to_lowercase(): {} })
+}
+
+fn metrics(m: NodeMetrics) -> Value {
+    json!({"verified_centi_tflops": m.verified_centi_tflops, "rtt_us": m.rtt_us, "bandwidth_mbps": m.bandwidth_mbps, "packet_loss_bps": m.packet_loss_bps})
+}
+
+fn spec_json(s: &HardwareSpec) -> Value {
+    json!({"gpu_model": s.gpu_model, "gpu_count": s.gpu_count, "cuda": cuda(s.cuda), "region": s.region.to_string(), "gpu_uuids_hash": s.gpu_uuids_hash.to_vec()})
+}
+
+fn record_json(r: &NodeRecord) -> Value {
+    json!({
+        "version": r.version, "node_id": pk(&r.node_id), "operator": pk(&r.operator), "leaf_index": r.leaf_index,
+        "gpu_model": r.gpu_model, "gpu_count": r.gpu_count, "tier": variant(&format!("{:?}", r.tier)), "cuda": cuda(r.cuda),
+        "region": r.region.to_string(), "gpu_uuids_hash": r.gpu_uuids_hash.to_vec(), "status": variant(&format!("{:?}", r.status)),
+        "metrics": metrics(r.metrics), "last_attested_epoch": r.last_attested_epoch.to_string(), "score": r.score,
+        "registered_at": r.registered_at.to_string(),
+    })
+}
+
+fn account_bytes<T: AccountSerialize>(account: &T) -> String {
+    let mut data = vec![];
+    account.try_serialize(&mut data).unwrap();
+    hex(&data)
+}
+
+fn fixtures() -> Value {
+    let spec = HardwareSpec {
+        gpu_model: 4,
+        gpu_count: 2,
+        cuda: CudaVersion { major: 12, minor: 4 },
+        region: 0x8928308280fffff,
+        gpu_uuids_hash: [0xab; 32],
+    };
+    let record = NodeRecord {
+        version: NODE_RECORD_VERSION,
+        node_id: key(7),
+        operator: key(8),
+        leaf_index: 1_000_001,
+        gpu_model: 4,
+        gpu_count: 2,
+        tier: Tier::MidMarket,
+        cuda: CudaVersion { major: 12, minor: 4 },
+        region: 0x8928308280fffff,
+        gpu_uuids_hash: [0xab; 32],
+        status: NodeStatus::Verified,
+        metrics: NodeMetrics { verified_centi_tflops: 8_012, rtt_us: 9_500, bandwidth_mbps: 2_500, packet_loss_bps: 3 },
+        last_attested_epoch: 41,
+        score: 9_731,
+        registered_at: 1_790_000_000,
+    };
+    let leaf = ix::ProvenLeaf { merkle_tree: key(9), root: [5; 32], record, proof: vec![[1; 32]; 6] };
+    let model = GpuModelArgs {
+        name: "H100".into(),
+        tier: Tier::Enterprise,
+        expected_centi_tflops: 6_690,
+        min_cuda: CudaVersion { major: 11, minor: 8 },
+    };
+    let model_json = json!({"name": "H100", "tier": variant("Enterprise"), "expected_centi_tflops": 6690, "min_cuda": cuda(model.min_cuda)});
+    let init = InitializeArgs { authority: key(1), oracles: vec![key(2), key(3)], threshold: 2, epoch_length_secs: 3600 };
+    let measured = NodeMetrics { verified_centi_tflops: 6_400, rtt_us: 12_000, bandwidth_mbps: 20_000, packet_loss_bps: 0 };
+    let shape = io_sdk::tree::TreeShape::MAINNET;
+
+    let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value)> = vec![
+        (
+            "initialize",
+            ix::initialize(&key(1), init),
+            json!({"args": {"authority": pk(&key(1)), "oracles": [pk(&key(2)), pk(&key(3))], "threshold": 2, "epoch_length_secs": 3600}}),
+        ),
+        ("propose_authority", ix::propose_authority(&key(1), &key(4)), json!({"new_authority": pk(&key(4))})),
+        ("accept_authority", ix::accept_authority(&key(4)), json!({})),
+        (
+            "set_oracles",
+            ix::set_oracles(&key(1), vec![key(2), key(3), key(5)], 2),
+            json!({"oracles": [pk(&key(2)), pk(&key(3)), pk(&key(5))], "threshold": 2}),
+        ),
+        ("add_gpu_model", ix::add_gpu_model(&key(1), model.clone()), json!({"args": model_json})),
+        ("update_gpu_model", ix::update_gpu_model(&key(1), 3, model), json!({"model_id": 3, "args": model_json})),
+        ("retire_gpu_model", ix::retire_gpu_model(&key(1), 3), json!({"model_id": 3})),
+        (
+            "create_tree",
+            ix::create_tree(&key(1), &key(1), &key(9), shape, 1)[1].clone(),
+            json!({"max_depth": 20, "max_buffer_size": 64}),
+        ),
+        ("register_node", ix::register_node(&key(8), &key(7), &key(9), spec), json!({"spec": spec_json(&spec)})),
+        (
+            "update_node",
+            ix::update_node(&leaf, spec),
+            json!({"root": vec![5u8; 32], "current": record_json(&record), "spec": spec_json(&spec)}),
+        ),
+        ("retire_node", ix::retire_node(&leaf), json!({"root": vec![5u8; 32], "current": record_json(&record)})),
+        (
+            "attest_node",
+            ix::attest_node(&leaf, &[key(2), key(3)], 42, Verdict::Verified, measured),
+            json!({"args": {"root": vec![5u8; 32], "current": record_json(&record), "epoch": "42", "verdict": variant("Verified"), "metrics": metrics(measured), "oracle_signers": 2}}),
+        ),
+    ];
+
+    let config = RegistryConfig {
+        authority: key(1),
+        pending_authority: Some(key(4)),
+        oracles: vec![key(2), key(3), key(5)],
+        threshold: 2,
+        epoch_origin: 1_790_000_000,
+        epoch_length_secs: 3600,
+        active_tree: key(9),
+        trees: vec![key(9)],
+        bump: 254,
+    };
+    let stats = OperatorStats {
+        operator: key(8),
+        nodes_by_status: [1, 2, 3, 4],
+        verified_nodes_by_tier: [5, 6, 7],
+        verified_gpus_by_tier: [40, 12, 7],
+        nodes_registered: 10,
+        verified_version: 11,
+        bump: 253,
+    };
+    let instructions: Vec<Value> = instructions
+        .into_iter()
+        .map(|(name, instruction, args)| {
+            assert_eq!(instruction.program_id, io_registry::ID);
+            json!({"name": name, "data": hex(&instruction.data), "args": args})
+        })
+        .collect();
+    json!({
+        "program": io_registry::ID.to_string(),
+        "instructions": instructions,
+        "accounts": [
+            {
+                "name": "RegistryConfig",
+                "discriminator": RegistryConfig::DISCRIMINATOR.to_vec(),
+                "data": account_bytes(&config),
+                "fields": {
+                    "authority": pk(&key(1)), "pending_authority": pk(&key(4)), "oracles": [pk(&key(2)), pk(&key(3)), pk(&key(5))],
+                    "threshold": 2, "epoch_origin": "1790000000", "epoch_length_secs": 3600, "active_tree": pk(&key(9)),
+                    "trees": [pk(&key(9))], "bump": 254
+                }
+            },
+            {
+                "name": "OperatorStats",
+                "discriminator": OperatorStats::DISCRIMINATOR.to_vec(),
+                "data": account_bytes(&stats),
+                "fields": {
+                    "operator": pk(&key(8)), "nodes_by_status": [1, 2, 3, 4], "verified_nodes_by_tier": [5, 6, 7],
+                    "verified_gpus_by_tier": [40, 12, 7], "nodes_registered": "10", "verified_version": "11", "bump": 253
+                }
+            }
+        ],
+    })
+}
+
+#[test]
+fn the_idl_client_fixture_matches_the_rust_encoding() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/registry.json");
+    let text = serde_json::to_string_pretty(&fixtures()).unwrap() + "\n";
+    if std::env::var_os("UPDATE_FIXTURES").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &text).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).expect("tests/fixtures/registry.json (UPDATE_FIXTURES=1 writes it)");
+    assert!(committed == text, "tests/fixtures/registry.json is stale: run with UPDATE_FIXTURES=1 and commit");
+}
