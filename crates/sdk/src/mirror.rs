@@ -39,6 +39,35 @@ impl TreeMirror {
         Self { tree, max_depth, levels, empty, records: Vec::new() }
     }
 
+    /// Builds a mirror from the final record of every leaf, in leaf order, hashing each
+    /// level once: about 2N hashes instead of N x depth for N calls to [`Self::set`].
+    pub fn from_records(tree: Pubkey, max_depth: u32, records: Vec<NodeRecord>) -> Result<Self, MirrorError> {
+        let mut mirror = Self::new(tree, max_depth);
+        if records.len() as u64 > 1u64 << max_depth {
+            return Err(MirrorError::OutOfRange(records.len() as u32));
+        }
+        for (i, record) in records.iter().enumerate() {
+            if record.leaf_index as usize != i {
+                return Err(MirrorError::Gap { index: record.leaf_index, expected: i as u32 });
+            }
+        }
+        mirror.levels[0] = records.iter().map(NodeRecord::leaf_hash).collect();
+        for level in 1..=max_depth as usize {
+            let empty = mirror.empty[level - 1];
+            let parents = mirror.levels[level - 1]
+                .chunks(2)
+                .map(|pair| {
+                    let mut parent = pair[0];
+                    hash_to_parent(&mut parent, pair.get(1).unwrap_or(&empty), true);
+                    parent
+                })
+                .collect();
+            mirror.levels[level] = parents;
+        }
+        mirror.records = records;
+        Ok(mirror)
+    }
+
     pub fn len(&self) -> usize {
         self.records.len()
     }
@@ -189,6 +218,24 @@ mod tests {
             .unwrap();
         mirror.set(new).unwrap();
         assert_eq!(mirror.root(), chain.get_root());
+    }
+
+    #[test]
+    fn bulk_build_equals_leaf_by_leaf() {
+        for n in [0u32, 1, 2, 3, 7, 8, 9, 31, 32] {
+            let records: Vec<_> = (0..n).map(|i| record(i, NodeStatus::Verified)).collect();
+            let mut one_by_one = TreeMirror::new(Pubkey::default(), 5);
+            for r in &records {
+                one_by_one.set(*r).unwrap();
+            }
+            let bulk = TreeMirror::from_records(Pubkey::default(), 5, records).unwrap();
+            assert_eq!(bulk.root(), one_by_one.root(), "{n} leaves");
+            for i in 0..n {
+                assert_eq!(bulk.proof(i).unwrap(), one_by_one.proof(i).unwrap());
+            }
+        }
+        let gap = vec![record(0, NodeStatus::Pending), record(2, NodeStatus::Pending)];
+        assert!(matches!(TreeMirror::from_records(Pubkey::default(), 5, gap), Err(MirrorError::Gap { .. })));
     }
 
     #[test]

@@ -38,12 +38,24 @@ impl RegistryClient {
         let mut client = Self::new();
         for tree in trees {
             client.track(chain, *tree)?;
+            // Keep each leaf's newest record, then hash the tree once.
+            let mut latest: Vec<NodeRecord> = Vec::new();
             for data in chain.noop_history(tree)? {
-                if let NoopPayload::Node(event) = decode_noop_data(&data) {
-                    if event.tree == *tree {
-                        client.apply(&event)?;
-                    }
+                let NoopPayload::Node(event) = decode_noop_data(&data) else { continue };
+                if event.tree != *tree {
+                    continue;
                 }
+                let index = event.record.leaf_index as usize;
+                match index.cmp(&latest.len()) {
+                    std::cmp::Ordering::Less => latest[index] = event.record,
+                    std::cmp::Ordering::Equal => latest.push(event.record),
+                    std::cmp::Ordering::Greater => bail!("history of {tree} skips leaves {}..{index}", latest.len()),
+                }
+            }
+            let tracked = client.trees.get_mut(tree).expect("tracked above");
+            tracked.mirror = TreeMirror::from_records(*tree, tracked.config.max_depth, latest)?;
+            for record in tracked.mirror.records() {
+                client.nodes.insert(record.node_id, (*tree, record.leaf_index));
             }
         }
         Ok(client)
