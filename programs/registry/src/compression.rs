@@ -5,8 +5,8 @@
 
 use crate::constants::{NODE_EVENT_TAG, TREE_SEED};
 use crate::errors::RegistryError;
-use crate::events::NodeEvent;
-use crate::state::TreeConfig;
+use crate::events::{NodeChange, NodeEvent};
+use crate::state::{NodeRecord, TreeConfig};
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::{instruction::Instruction, program::invoke_signed};
 use anchor_lang::InstructionData;
@@ -72,6 +72,24 @@ impl<'a, 'info> TreeCpi<'a, 'info> {
             new_leaf,
             index,
         )
+    }
+
+    /// Replaces the proven leaf of `current` by `new` and logs the change: the one path by
+    /// which an existing record changes.
+    #[allow(clippy::too_many_arguments)]
+    pub fn replace_record(
+        &self,
+        root: [u8; 32],
+        current: &NodeRecord,
+        previous_leaf: [u8; 32],
+        new: NodeRecord,
+        change: NodeChange,
+        epoch: u64,
+        oracles: Vec<Pubkey>,
+        proof: &[AccountInfo<'info>],
+    ) -> Result<()> {
+        self.replace(root, previous_leaf, new.leaf_hash(), current.leaf_index, proof)?;
+        self.log(&NodeEvent { change, tree: self.tree_config.merkle_tree, record: new, epoch, oracles })
     }
 
     /// Logs a node event through the noop program.

@@ -1,7 +1,7 @@
 use crate::compression::{verify_leaf, TreeCpi};
 use crate::constants::*;
 use crate::errors::RegistryError;
-use crate::events::{NodeChange, NodeEvent};
+use crate::events::NodeChange;
 use crate::quorum::check_quorum;
 use crate::state::*;
 use anchor_lang::prelude::*;
@@ -103,12 +103,5 @@ pub fn handler<'info>(ctx: Context<'_, '_, '_, 'info, AttestNode<'info>>, args: 
         compression_program: &accounts.compression_program,
         noop_program: &accounts.noop_program,
     };
-    cpi.replace(args.root, previous_leaf, new.leaf_hash(), current.leaf_index, proof)?;
-    cpi.log(&NodeEvent {
-        change: NodeChange::Attested,
-        tree: accounts.tree_config.merkle_tree,
-        record: new,
-        epoch: args.epoch,
-        oracles,
-    })
+    cpi.replace_record(args.root, &current, previous_leaf, new, NodeChange::Attested, args.epoch, oracles, proof)
 }

@@ -1,7 +1,7 @@
 use crate::compression::{verify_leaf, TreeCpi};
 use crate::constants::*;
 use crate::errors::RegistryError;
-use crate::events::{NodeChange, NodeEvent};
+use crate::events::NodeChange;
 use crate::state::*;
 use anchor_lang::prelude::*;
 use spl_account_compression::program::SplAccountCompression;
@@ -54,8 +54,7 @@ impl<'info> ModifyNode<'info> {
             compression_program: &self.compression_program,
             noop_program: &self.noop_program,
         };
-        cpi.replace(root, previous_leaf, new.leaf_hash(), current.leaf_index, proof)?;
-        cpi.log(&NodeEvent { change, tree: self.tree_config.merkle_tree, record: new, epoch: 0, oracles: vec![] })
+        cpi.replace_record(root, current, previous_leaf, new, change, 0, vec![], proof)
     }
 }
 
