@@ -156,20 +156,26 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
     ensure!(rebuilt_root == onchain, "rebuilt root differs from the on-chain root");
     ensure!(rebuilt.trees[&tree].mirror.records() == registry.trees[&tree].mirror.records(), "rebuilt records differ");
 
-    summary(&mut net, &rebuilt, &tree, &options, (before_retirement, retired), largest_tx, started, onchain)
+    let run = DemoRun { registry: rebuilt, tree, retired: (before_retirement, retired), largest_tx, started, root: onchain };
+    summary(&mut net, &options, run)
 }
 
-fn summary(
-    net: &mut Localnet,
-    registry: &RegistryClient,
-    tree: &Pubkey,
-    options: &DemoOptions,
-    (previous, retired): (NodeStatus, NodeRecord),
+/// What the demo did, for its summary.
+struct DemoRun {
+    /// The registry as rebuilt from the chain alone.
+    registry: RegistryClient,
+    tree: Pubkey,
+    /// The retired node's status before retirement, and its final record.
+    retired: (NodeStatus, NodeRecord),
     largest_tx: usize,
     started: Instant,
     root: [u8; 32],
-) -> anyhow::Result<String> {
+}
+
+fn summary(net: &mut Localnet, options: &DemoOptions, run: DemoRun) -> anyhow::Result<String> {
     use std::fmt::Write as _;
+    let DemoRun { registry, tree, retired: (previous, retired), largest_tx, started, root } = run;
+    let tree = &tree;
     let mut out = String::new();
     let tree_config: TreeConfig = fetch(net, &pda::tree_config(tree))?;
     let mut table = [[0u32; NodeStatus::COUNT]; 3];

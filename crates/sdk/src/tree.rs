@@ -93,6 +93,19 @@ impl TreeShape {
     }
 }
 
+/// The current root stored in a tree account (the newest change log's root).
+pub fn onchain_root(account_data: &[u8]) -> Option<[u8; 32]> {
+    use anchor_lang::AnchorDeserialize;
+    use spl_account_compression::state::ConcurrentMerkleTreeHeader;
+    let header = ConcurrentMerkleTreeHeader::try_from_slice(account_data.get(..CONCURRENT_MERKLE_TREE_HEADER_SIZE_V1)?).ok()?;
+    let depth = header.get_max_depth() as usize;
+    let body = account_data.get(CONCURRENT_MERKLE_TREE_HEADER_SIZE_V1..)?;
+    let active_index = u64::from_le_bytes(body.get(8..16)?.try_into().ok()?) as usize;
+    let change_log = 32 + depth * 32 + 8;
+    let start = 24 + active_index * change_log;
+    body.get(start..start + 32)?.try_into().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,17 +127,4 @@ mod tests {
         assert!(TreeShape::MAINNET.capacity() >= 1_000_000);
         assert_eq!(TreeShape::MAINNET.proof_len(), 6);
     }
-}
-
-/// The current root stored in a tree account (the newest change log's root).
-pub fn onchain_root(account_data: &[u8]) -> Option<[u8; 32]> {
-    use anchor_lang::AnchorDeserialize;
-    use spl_account_compression::state::ConcurrentMerkleTreeHeader;
-    let header = ConcurrentMerkleTreeHeader::try_from_slice(account_data.get(..CONCURRENT_MERKLE_TREE_HEADER_SIZE_V1)?).ok()?;
-    let depth = header.get_max_depth() as usize;
-    let body = account_data.get(CONCURRENT_MERKLE_TREE_HEADER_SIZE_V1..)?;
-    let active_index = u64::from_le_bytes(body.get(8..16)?.try_into().ok()?) as usize;
-    let change_log = 32 + depth * 32 + 8;
-    let start = 24 + active_index * change_log;
-    body.get(start..start + 32)?.try_into().ok()
 }

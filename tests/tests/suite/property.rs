@@ -42,12 +42,10 @@ proptest! {
         for op in ops {
             seed += 1;
             match op {
-                Op::Register { operator, model, gpus } => {
-                    if nodes.len() < 32 {
-                        let spec = h.spec(MODELS[model], gpus, seed);
-                        let (node, _) = h.register(&operators[operator], spec);
-                        nodes.push((node, operator));
-                    }
+                Op::Register { operator, model, gpus } if nodes.len() < 32 => {
+                    let spec = h.spec(MODELS[model], gpus, seed);
+                    let (node, _) = h.register(&operators[operator], spec);
+                    nodes.push((node, operator));
                 }
                 Op::Update { node, gpus } if !nodes.is_empty() => {
                     let (key, operator) = &nodes[node % nodes.len()];

@@ -81,7 +81,7 @@ fn attestations_cannot_be_replayed_or_dated_ahead() {
     let pair = [h.oracles[0].pubkey(), h.oracles[1].pubkey()];
     let first = attest_ix(&mut h, &node, &pair);
     let (a, b) = (h.oracles[0].insecure_clone(), h.oracles[1].insecure_clone());
-    let outcome = io_sdk::client::Chain::send(&mut h.net, &[first.clone()], &[&a, &b]).unwrap();
+    let outcome = io_sdk::client::Chain::send(&mut h.net, std::slice::from_ref(&first), &[&a, &b]).unwrap();
     h.registry.ingest(&outcome).unwrap();
     let epoch = h.current_epoch();
 
