@@ -188,6 +188,7 @@ impl Harness {
                 nodes_by_status: [0; 4],
                 verified_nodes_by_tier: [0; 3],
                 verified_gpus_by_tier: [0; 3],
+                verified_score_gpus_by_tier: [0; 3],
                 nodes_registered: 0,
                 verified_version: 0,
                 bump: stats.bump,
@@ -198,11 +199,13 @@ impl Harness {
                 if record.status == NodeStatus::Verified {
                     expected.verified_nodes_by_tier[record.tier.index()] += 1;
                     expected.verified_gpus_by_tier[record.tier.index()] += u32::from(record.gpu_count);
+                    expected.verified_score_gpus_by_tier[record.tier.index()] += record.verified_score_gpus();
                 }
             }
             assert_eq!(stats.nodes_by_status, expected.nodes_by_status, "status counts of {operator}");
             assert_eq!(stats.verified_nodes_by_tier, expected.verified_nodes_by_tier, "verified nodes of {operator}");
             assert_eq!(stats.verified_gpus_by_tier, expected.verified_gpus_by_tier, "verified GPUs of {operator}");
+            assert_eq!(stats.verified_score_gpus_by_tier, expected.verified_score_gpus_by_tier, "score x GPUs of {operator}");
             assert_eq!(stats.nodes_registered, expected.nodes_registered);
         }
     }

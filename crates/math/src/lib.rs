@@ -7,6 +7,8 @@
 
 pub mod h3;
 pub mod score;
+pub mod stake;
 
 pub use h3::is_valid_h3_cell;
 pub use score::{node_score, BPS_SCALE};
+pub use stake::{bond_required, reward_weight, TierStakeParams, VerifiedHardware};

@@ -4,23 +4,48 @@ use crate::errors::RegistryError;
 use crate::state::RegistryConfig;
 use anchor_lang::prelude::*;
 
+/// Why a set of signer accounts is not a quorum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuorumFault {
+    /// A listed account did not sign.
+    MissingSignature,
+    /// A signer is not in the oracle set.
+    NotAnOracle,
+    /// Fewer distinct oracles than the threshold.
+    BelowThreshold,
+}
+
 /// Checks that `signers` (taken from the remaining accounts) are all oracles that signed,
 /// and that at least `threshold` distinct oracles are among them. An oracle listed twice
-/// counts once. Returns the distinct oracles, in the order they first appear.
-pub fn check_quorum(config: &RegistryConfig, signers: &[AccountInfo]) -> Result<Vec<Pubkey>> {
+/// counts once. Returns the distinct oracles, in the order they first appear. Other
+/// programs (staking's slash proposals) use the same rule with their own error names.
+pub fn count_quorum(config: &RegistryConfig, signers: &[AccountInfo]) -> core::result::Result<Vec<Pubkey>, QuorumFault> {
     let mut seen: u32 = 0; // bit i set = oracle i already counted (at most 16 oracles)
     let mut distinct = Vec::with_capacity(signers.len());
     for account in signers {
-        require!(account.is_signer, RegistryError::MissingOracleSignature);
-        let index = config.oracle_index(account.key).ok_or_else(|| error!(RegistryError::NotAnOracle))?;
+        if !account.is_signer {
+            return Err(QuorumFault::MissingSignature);
+        }
+        let index = config.oracle_index(account.key).ok_or(QuorumFault::NotAnOracle)?;
         let bit = 1u32 << index;
         if seen & bit == 0 {
             seen |= bit;
             distinct.push(*account.key);
         }
     }
-    require!(distinct.len() >= usize::from(config.threshold), RegistryError::InsufficientQuorum);
+    if distinct.len() < usize::from(config.threshold) {
+        return Err(QuorumFault::BelowThreshold);
+    }
     Ok(distinct)
+}
+
+/// [`count_quorum`] with the registry's error names.
+pub fn check_quorum(config: &RegistryConfig, signers: &[AccountInfo]) -> Result<Vec<Pubkey>> {
+    count_quorum(config, signers).map_err(|fault| match fault {
+        QuorumFault::MissingSignature => error!(RegistryError::MissingOracleSignature),
+        QuorumFault::NotAnOracle => error!(RegistryError::NotAnOracle),
+        QuorumFault::BelowThreshold => error!(RegistryError::InsufficientQuorum),
+    })
 }
 
 /// An oracle set is 1..=MAX_ORACLES distinct, non-default keys with a threshold in

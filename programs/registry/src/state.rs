@@ -130,6 +130,11 @@ impl NodeRecord {
             0
         }
     }
+
+    /// Score x GPUs this record contributes to its operator's aggregates.
+    pub fn verified_score_gpus(&self) -> u64 {
+        u64::from(self.verified_gpus()) * u64::from(self.score)
+    }
 }
 
 /// The registry's configuration, PDA `[CONFIG_SEED]`.
@@ -250,6 +255,9 @@ pub struct OperatorStats {
     pub verified_nodes_by_tier: [u32; 3],
     /// GPUs of verified nodes by `Tier` index.
     pub verified_gpus_by_tier: [u32; 3],
+    /// Sum of score x GPU count over verified nodes, by `Tier` index: divided by
+    /// 10,000 x the tier's verified GPUs it is the GPU-weighted average score.
+    pub verified_score_gpus_by_tier: [u64; 3],
     /// Nodes ever registered.
     pub nodes_registered: u64,
     /// Bumped whenever the verified aggregates change, so a reader can tell that
@@ -274,6 +282,9 @@ impl OperatorStats {
                 self.verified_gpus_by_tier[t] = self.verified_gpus_by_tier[t]
                     .checked_sub(old.verified_gpus())
                     .ok_or_else(overflow)?;
+                self.verified_score_gpus_by_tier[t] = self.verified_score_gpus_by_tier[t]
+                    .checked_sub(old.verified_score_gpus())
+                    .ok_or_else(overflow)?;
                 verified_changed = true;
             }
         } else {
@@ -287,6 +298,9 @@ impl OperatorStats {
                 self.verified_nodes_by_tier[t].checked_add(1).ok_or_else(overflow)?;
             self.verified_gpus_by_tier[t] = self.verified_gpus_by_tier[t]
                 .checked_add(new.verified_gpus())
+                .ok_or_else(overflow)?;
+            self.verified_score_gpus_by_tier[t] = self.verified_score_gpus_by_tier[t]
+                .checked_add(new.verified_score_gpus())
                 .ok_or_else(overflow)?;
             verified_changed = true;
         }

@@ -142,6 +142,7 @@ fn fixtures() -> Value {
         nodes_by_status: [1, 2, 3, 4],
         verified_nodes_by_tier: [5, 6, 7],
         verified_gpus_by_tier: [40, 12, 7],
+        verified_score_gpus_by_tier: [390_000, 110_000, 70_000],
         nodes_registered: 10,
         verified_version: 11,
         bump: 253,
@@ -173,7 +174,8 @@ fn fixtures() -> Value {
                 "data": account_bytes(&stats),
                 "fields": {
                     "operator": pk(&key(8)), "nodes_by_status": [1, 2, 3, 4], "verified_nodes_by_tier": [5, 6, 7],
-                    "verified_gpus_by_tier": [40, 12, 7], "nodes_registered": "10", "verified_version": "11", "bump": 253
+                    "verified_gpus_by_tier": [40, 12, 7],
+                    "verified_score_gpus_by_tier": ["390000", "110000", "70000"], "nodes_registered": "10", "verified_version": "11", "bump": 253
                 }
             }
         ],

@@ -1,0 +1,25 @@
+//! Seeds and limits of the staking program.
+
+use anchor_lang::prelude::*;
+
+#[constant]
+pub const STAKING_CONFIG_SEED: &[u8] = b"staking_config";
+/// The token account holding every bonded and unbonding $IO.
+#[constant]
+pub const VAULT_SEED: &[u8] = b"vault";
+/// An operator's stake: `[STAKE_SEED, operator]`.
+#[constant]
+pub const STAKE_SEED: &[u8] = b"stake";
+/// A slash proposal: `[SLASH_SEED, operator, id (u64 little-endian)]`.
+#[constant]
+pub const SLASH_SEED: &[u8] = b"slash";
+
+/// Unbonding entries an operator may have open at once.
+pub const MAX_UNBONDING_ENTRIES: usize = 8;
+/// Largest reward multiplier: 5x.
+pub const MAX_MULTIPLIER_BPS: u16 = 50_000;
+/// Longest unbonding period and challenge window: one year and 30 days.
+pub const MAX_UNBONDING_SECS: u32 = 365 * 24 * 3600;
+pub const MAX_CHALLENGE_SECS: u32 = 30 * 24 * 3600;
+/// Oracles recorded on a slash proposal (the registry's quorum is at most 4).
+pub const MAX_SLASH_PROPOSERS: usize = 4;

@@ -1,0 +1,57 @@
+use anchor_lang::prelude::*;
+
+#[error_code]
+pub enum StakingError {
+    #[msg("Signer is not the config authority")]
+    Unauthorized,
+    #[msg("Signer is not the pending authority")]
+    NotPendingAuthority,
+    #[msg("No authority handover is pending")]
+    NoPendingAuthority,
+    #[msg("Staking parameters are out of range")]
+    InvalidParams,
+    #[msg("Token account has the wrong mint")]
+    WrongMint,
+    #[msg("Account is not the staking vault")]
+    WrongVault,
+    #[msg("Account is not the configured treasury")]
+    WrongTreasury,
+    #[msg("Token account does not belong to the operator")]
+    WrongTokenOwner,
+    #[msg("Amount must be positive")]
+    ZeroAmount,
+    #[msg("Not enough bonded stake")]
+    InsufficientBond,
+    #[msg("Unstaking would leave less than the bond the operator's verified nodes need")]
+    BondStillNeeded,
+    #[msg("Too many unbonding entries are open")]
+    TooManyUnbondingEntries,
+    #[msg("No unbonding entry at that index")]
+    NoSuchUnbondingEntry,
+    #[msg("The entry is still unbonding")]
+    StillUnbonding,
+    #[msg("Withdrawing would leave less than the pending slashes")]
+    SlashPending,
+    #[msg("Account is not the registry account it should be")]
+    WrongRegistryAccount,
+    #[msg("A listed oracle account did not sign")]
+    MissingOracleSignature,
+    #[msg("Signer is not in the registry's oracle set")]
+    NotAnOracle,
+    #[msg("Fewer distinct oracles signed than the registry's threshold")]
+    InsufficientQuorum,
+    #[msg("Slash amount is above the configured share of the operator's stake")]
+    SlashAboveCap,
+    #[msg("Slash amount exceeds what the operator has left after pending slashes")]
+    SlashExceedsStake,
+    #[msg("Slash proposal is not pending")]
+    SlashNotPending,
+    #[msg("The challenge window has not ended")]
+    ChallengeWindowOpen,
+    #[msg("The challenge window has ended")]
+    ChallengeWindowClosed,
+    #[msg("Proposal does not belong to this operator")]
+    ProposalMismatch,
+    #[msg("Arithmetic overflow")]
+    ArithmeticOverflow,
+}

@@ -1,0 +1,79 @@
+use crate::state::{SlashDestination, SlashReason, StakingParams};
+use anchor_lang::prelude::*;
+
+#[event]
+pub struct AuthorityProposed {
+    pub current: Pubkey,
+    pub proposed: Pubkey,
+}
+
+#[event]
+pub struct AuthorityAccepted {
+    pub previous: Pubkey,
+    pub authority: Pubkey,
+}
+
+#[event]
+pub struct ParamsSet {
+    pub params: StakingParams,
+    pub treasury: Pubkey,
+}
+
+#[event]
+pub struct Deposited {
+    pub operator: Pubkey,
+    pub amount: u64,
+    pub bonded: u64,
+}
+
+#[event]
+pub struct UnstakeRequested {
+    pub operator: Pubkey,
+    pub amount: u64,
+    pub entry: u8,
+    pub release_at: i64,
+}
+
+#[event]
+pub struct Withdrawn {
+    pub operator: Pubkey,
+    pub amount: u64,
+    pub entry: u8,
+}
+
+/// Every change of an operator's reward weight (the emissions stage settles rewards here).
+#[event]
+pub struct WeightChanged {
+    pub operator: Pubkey,
+    pub old_weight: u64,
+    pub new_weight: u64,
+    pub total_weight: u64,
+}
+
+#[event]
+pub struct SlashProposed {
+    pub id: u64,
+    pub operator: Pubkey,
+    pub amount: u64,
+    pub reason: SlashReason,
+    pub evidence_hash: [u8; 32],
+    pub executable_at: i64,
+    pub oracles: Vec<Pubkey>,
+}
+
+#[event]
+pub struct SlashVetoed {
+    pub id: u64,
+    pub operator: Pubkey,
+    pub amount: u64,
+}
+
+#[event]
+pub struct SlashExecuted {
+    pub id: u64,
+    pub operator: Pubkey,
+    pub amount: u64,
+    pub from_bonded: u64,
+    pub from_unbonding: u64,
+    pub destination: SlashDestination,
+}

@@ -1,0 +1,102 @@
+use crate::constants::*;
+use crate::errors::StakingError;
+use crate::events::SlashExecuted;
+use crate::registry_view::operator_hardware;
+use crate::state::{OperatorStake, SlashDestination, SlashProposal, SlashStatus, StakingConfig};
+use crate::weight::apply_weight;
+use anchor_lang::prelude::*;
+use anchor_spl::token::{burn, transfer_checked, Burn, Mint, Token, TokenAccount, TransferChecked};
+
+#[derive(Accounts)]
+pub struct ExecuteSlash<'info> {
+    #[account(mut, seeds = [STAKING_CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, StakingConfig>>,
+    #[account(mut, seeds = [STAKE_SEED, proposal.operator.as_ref()], bump = stake.bump)]
+    pub stake: Box<Account<'info, OperatorStake>>,
+    #[account(mut, seeds = [SLASH_SEED, proposal.operator.as_ref(), &proposal.id.to_le_bytes()], bump = proposal.bump)]
+    pub proposal: Box<Account<'info, SlashProposal>>,
+    #[account(mut, address = config.vault @ StakingError::WrongVault)]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut, address = config.io_mint @ StakingError::WrongMint)]
+    pub io_mint: Box<Account<'info, Mint>>,
+    #[account(mut, address = config.treasury @ StakingError::WrongTreasury)]
+    pub treasury: Box<Account<'info, TokenAccount>>,
+    /// CHECK: the registry's aggregate account of the operator, checked in `registry_view`.
+    pub operator_stats: UncheckedAccount<'info>,
+    pub token_program: Program<'info, Token>,
+}
+
+/// Takes the amount from bonded stake first, then from unbonding entries (soonest
+/// release first), and burns it or sends it to the treasury.
+pub fn handler(ctx: Context<ExecuteSlash>) -> Result<()> {
+    let proposal = &mut ctx.accounts.proposal;
+    require!(proposal.status == SlashStatus::Pending, StakingError::SlashNotPending);
+    require!(Clock::get()?.unix_timestamp >= proposal.executable_at, StakingError::ChallengeWindowOpen);
+    let amount = proposal.amount;
+    let overflow = || error!(StakingError::ArithmeticOverflow);
+
+    let stake = &mut ctx.accounts.stake;
+    require!(stake.slashable()? >= amount, StakingError::SlashExceedsStake);
+    let from_bonded = stake.bonded.min(amount);
+    stake.bonded -= from_bonded;
+    let mut rest = amount - from_bonded;
+    let mut order: Vec<usize> = (0..stake.unbonding.len()).filter(|i| stake.unbonding[*i].amount > 0).collect();
+    order.sort_by_key(|i| stake.unbonding[*i].release_at);
+    for i in order {
+        let take = stake.unbonding[i].amount.min(rest);
+        stake.unbonding[i].amount -= take;
+        rest -= take;
+    }
+    let from_unbonding = amount - from_bonded;
+    stake.pending_slash = stake.pending_slash.checked_sub(amount).ok_or_else(overflow)?;
+
+    let config = &mut ctx.accounts.config;
+    config.total_bonded = config.total_bonded.checked_sub(from_bonded).ok_or_else(overflow)?;
+    config.total_unbonding = config.total_unbonding.checked_sub(from_unbonding).ok_or_else(overflow)?;
+    config.total_slashed = config.total_slashed.checked_add(amount).ok_or_else(overflow)?;
+
+    let seeds = config.signer_seeds();
+    let signer = &[&seeds[..]];
+    let token_program = ctx.accounts.token_program.to_account_info();
+    match config.params.slash_destination {
+        SlashDestination::Burn => burn(
+            CpiContext::new_with_signer(
+                token_program,
+                Burn {
+                    mint: ctx.accounts.io_mint.to_account_info(),
+                    from: ctx.accounts.vault.to_account_info(),
+                    authority: config.to_account_info(),
+                },
+                signer,
+            ),
+            amount,
+        )?,
+        SlashDestination::Treasury => transfer_checked(
+            CpiContext::new_with_signer(
+                token_program,
+                TransferChecked {
+                    from: ctx.accounts.vault.to_account_info(),
+                    mint: ctx.accounts.io_mint.to_account_info(),
+                    to: ctx.accounts.treasury.to_account_info(),
+                    authority: config.to_account_info(),
+                },
+                signer,
+            ),
+            amount,
+            ctx.accounts.io_mint.decimals,
+        )?,
+    }
+
+    let (hardware, version) = operator_hardware(&ctx.accounts.operator_stats, &stake.operator)?;
+    apply_weight(config, stake, &hardware, version)?;
+    proposal.status = SlashStatus::Executed;
+    emit!(SlashExecuted {
+        id: proposal.id,
+        operator: proposal.operator,
+        amount,
+        from_bonded,
+        from_unbonding,
+        destination: config.params.slash_destination,
+    });
+    Ok(())
+}

@@ -1,0 +1,49 @@
+use crate::constants::*;
+use crate::events::ParamsSet;
+use crate::state::{StakingConfig, StakingParams};
+use crate::errors::StakingError;
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Mint, Token, TokenAccount};
+
+#[derive(Accounts)]
+pub struct InitializeStaking<'info> {
+    #[account(mut)]
+    pub payer: Signer<'info>,
+    #[account(init, payer = payer, space = 8 + StakingConfig::INIT_SPACE, seeds = [STAKING_CONFIG_SEED], bump)]
+    pub config: Box<Account<'info, StakingConfig>>,
+    pub io_mint: Box<Account<'info, Mint>>,
+    #[account(
+        init,
+        payer = payer,
+        seeds = [VAULT_SEED],
+        bump,
+        token::mint = io_mint,
+        token::authority = config,
+        token::token_program = token_program
+    )]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    #[account(constraint = treasury.mint == io_mint.key() @ StakingError::WrongMint)]
+    pub treasury: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn handler(ctx: Context<InitializeStaking>, authority: Pubkey, params: StakingParams) -> Result<()> {
+    params.validate()?;
+    let config = &mut ctx.accounts.config;
+    config.authority = authority;
+    config.pending_authority = None;
+    config.io_mint = ctx.accounts.io_mint.key();
+    config.vault = ctx.accounts.vault.key();
+    config.treasury = ctx.accounts.treasury.key();
+    config.params = params;
+    config.total_bonded = 0;
+    config.total_unbonding = 0;
+    config.total_weight = 0;
+    config.total_slashed = 0;
+    config.next_slash_id = 0;
+    config.bump = ctx.bumps.config;
+    config.vault_bump = ctx.bumps.vault;
+    emit!(ParamsSet { params, treasury: config.treasury });
+    Ok(())
+}

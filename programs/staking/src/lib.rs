@@ -1,0 +1,86 @@
+//! Tier-weighted staking and slashing of the $IO network.
+//!
+//! Operators bond $IO in a program vault; the bond their verified GPUs need and their
+//! reward weight come from the registry's per-operator aggregates. Slashing is proposed
+//! by the registry's oracle quorum, can be vetoed by the config authority (the DAO) during
+//! a challenge window, and is then executed by anyone.
+//!
+//! This file only routes; each instruction lives in `instructions/<name>.rs`.
+
+use anchor_lang::prelude::*;
+
+pub mod constants;
+pub mod errors;
+pub mod events;
+pub mod instructions;
+pub mod registry_view;
+pub mod state;
+pub mod weight;
+
+pub use constants::*;
+pub use errors::StakingError;
+pub use events::*;
+pub use instructions::*;
+pub use state::*;
+
+declare_id!("EFYJU5okuMxEkDA8KdduYGYamTcvfBjPizUm24AwFaN6");
+
+#[program]
+pub mod staking {
+    use super::*;
+
+    /// Creates the staking config and its vault for the $IO mint.
+    pub fn initialize_staking(ctx: Context<InitializeStaking>, authority: Pubkey, params: StakingParams) -> Result<()> {
+        instructions::initialize_staking::handler(ctx, authority, params)
+    }
+
+    /// First half of the authority handover.
+    pub fn propose_authority(ctx: Context<ProposeAuthority>, new_authority: Pubkey) -> Result<()> {
+        instructions::propose_authority::handler(ctx, new_authority)
+    }
+
+    /// Second half of the authority handover: the named successor accepts.
+    pub fn accept_authority(ctx: Context<AcceptAuthority>) -> Result<()> {
+        instructions::accept_authority::handler(ctx)
+    }
+
+    /// Replaces the staking parameters and the treasury account.
+    pub fn set_params(ctx: Context<SetParams>, params: StakingParams) -> Result<()> {
+        instructions::set_params::handler(ctx, params)
+    }
+
+    /// Moves $IO from the operator's token account into the vault as bonded stake.
+    pub fn deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+        instructions::deposit::handler(ctx, amount)
+    }
+
+    /// Starts unbonding part of the bond; it stays slashable until withdrawn.
+    pub fn request_unstake(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
+        instructions::request_unstake::handler(ctx, amount)
+    }
+
+    /// Pays out an unbonding entry whose release time has passed.
+    pub fn withdraw(ctx: Context<Withdraw>, entry: u8) -> Result<()> {
+        instructions::withdraw::handler(ctx, entry)
+    }
+
+    /// Recomputes an operator's weight from the registry (anyone may call it).
+    pub fn refresh_weight(ctx: Context<RefreshWeight>) -> Result<()> {
+        instructions::refresh_weight::handler(ctx)
+    }
+
+    /// An oracle quorum proposes a slash, with a reason and an evidence hash.
+    pub fn propose_slash<'info>(ctx: Context<'_, '_, '_, 'info, ProposeSlash<'info>>, args: ProposeSlashArgs) -> Result<()> {
+        instructions::propose_slash::handler(ctx, args)
+    }
+
+    /// The config authority vetoes a pending slash during its challenge window.
+    pub fn veto_slash(ctx: Context<VetoSlash>) -> Result<()> {
+        instructions::veto_slash::handler(ctx)
+    }
+
+    /// Anyone executes a pending slash once its challenge window has passed.
+    pub fn execute_slash(ctx: Context<ExecuteSlash>) -> Result<()> {
+        instructions::execute_slash::handler(ctx)
+    }
+}

@@ -1,0 +1,147 @@
+//! Accounts of the staking program.
+
+use crate::constants::*;
+use crate::errors::StakingError;
+use anchor_lang::prelude::*;
+use io_math::TierStakeParams;
+
+/// Where slashed $IO goes.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum SlashDestination {
+    Burn,
+    Treasury,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum SlashReason {
+    SpoofedHardware,
+    Downtime,
+    FailedAudit,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub enum SlashStatus {
+    Pending,
+    Vetoed,
+    Executed,
+}
+
+/// Everything the authority (later the DAO) tunes.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub struct StakingParams {
+    /// Minimum stake per verified GPU, base units, by tier (Enterprise, Mid-market, Consumer).
+    pub min_stake_per_gpu: [u64; 3],
+    /// Reward multiplier by tier, basis points.
+    pub multiplier_bps: [u16; 3],
+    pub unbonding_secs: u32,
+    /// Largest share of an operator's stake (bonded + unbonding) one slash may take.
+    pub max_slash_bps: u16,
+    /// Time the authority has to veto a slash.
+    pub challenge_secs: u32,
+    pub slash_destination: SlashDestination,
+}
+
+impl StakingParams {
+    pub fn validate(&self) -> Result<()> {
+        require!(self.min_stake_per_gpu.iter().all(|m| *m > 0), StakingError::InvalidParams);
+        require!(
+            self.multiplier_bps.iter().all(|m| (1..=MAX_MULTIPLIER_BPS).contains(m)),
+            StakingError::InvalidParams
+        );
+        require!((1..=10_000).contains(&self.max_slash_bps), StakingError::InvalidParams);
+        require!(self.challenge_secs <= MAX_CHALLENGE_SECS, StakingError::InvalidParams);
+        // Unbonding must outlast the challenge window, so stake cannot leave between a
+        // misdeed and the end of the window that would slash it.
+        require!(
+            self.unbonding_secs <= MAX_UNBONDING_SECS && self.unbonding_secs >= self.challenge_secs,
+            StakingError::InvalidParams
+        );
+        Ok(())
+    }
+
+    pub fn tiers(&self) -> TierStakeParams {
+        TierStakeParams { min_stake_per_gpu: self.min_stake_per_gpu, multiplier_bps: self.multiplier_bps }
+    }
+}
+
+/// PDA `[STAKING_CONFIG_SEED]`; also the vault's token authority.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct StakingConfig {
+    pub authority: Pubkey,
+    pub pending_authority: Option<Pubkey>,
+    pub io_mint: Pubkey,
+    pub vault: Pubkey,
+    /// Token account ($IO) that receives slashes when the destination is the treasury.
+    pub treasury: Pubkey,
+    pub params: StakingParams,
+    pub total_bonded: u64,
+    pub total_unbonding: u64,
+    /// Sum of every operator's weight.
+    pub total_weight: u64,
+    pub total_slashed: u64,
+    pub next_slash_id: u64,
+    pub bump: u8,
+    pub vault_bump: u8,
+}
+
+impl StakingConfig {
+    pub fn signer_seeds(&self) -> [&[u8]; 2] {
+        [STAKING_CONFIG_SEED, std::slice::from_ref(&self.bump)]
+    }
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct UnbondingEntry {
+    /// Zero marks a free slot.
+    pub amount: u64,
+    pub release_at: i64,
+}
+
+/// PDA `[STAKE_SEED, operator]`.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct OperatorStake {
+    pub operator: Pubkey,
+    pub bonded: u64,
+    pub unbonding: [UnbondingEntry; MAX_UNBONDING_ENTRIES],
+    /// Sum of the amounts of this operator's pending slash proposals.
+    pub pending_slash: u64,
+    pub weight: u64,
+    /// The registry's `verified_version` the weight was computed from.
+    pub registry_version: u64,
+    pub bump: u8,
+}
+
+impl OperatorStake {
+    pub fn unbonding_total(&self) -> Result<u64> {
+        self.unbonding.iter().try_fold(0u64, |sum, e| {
+            sum.checked_add(e.amount).ok_or_else(|| error!(StakingError::ArithmeticOverflow))
+        })
+    }
+
+    /// Everything a slash can reach: bonded plus unbonding.
+    pub fn slashable(&self) -> Result<u64> {
+        self.bonded
+            .checked_add(self.unbonding_total()?)
+            .ok_or_else(|| error!(StakingError::ArithmeticOverflow))
+    }
+}
+
+/// PDA `[SLASH_SEED, operator, id]`.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct SlashProposal {
+    pub id: u64,
+    pub operator: Pubkey,
+    pub amount: u64,
+    pub reason: SlashReason,
+    pub evidence_hash: [u8; 32],
+    pub proposed_at: i64,
+    /// End of the challenge window.
+    pub executable_at: i64,
+    pub status: SlashStatus,
+    #[max_len(MAX_SLASH_PROPOSERS)]
+    pub oracles: Vec<Pubkey>,
+    pub bump: u8,
+}
