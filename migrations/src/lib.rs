@@ -7,6 +7,9 @@ use io_registry::{CudaVersion, GpuModelArgs, InitializeArgs, Tier};
 use io_sdk::client::Chain;
 use io_sdk::network::RegistryClient;
 use io_sdk::registry as ix;
+use io_sdk::staking as staking_ix;
+use io_sdk::token;
+use io_staking::{SlashDestination, StakingParams};
 use io_sdk::tree::TreeShape;
 use serde::Deserialize;
 use solana_sdk::pubkey::Pubkey;
@@ -23,6 +26,27 @@ const MODELS_PER_TX: usize = 6;
 pub struct Genesis {
     pub registry: RegistryGenesis,
     pub gpu_models: Vec<GpuModelEntry>,
+    pub token: TokenGenesis,
+    pub staking: StakingGenesis,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct TokenGenesis {
+    pub decimals: u8,
+    /// Whole IO minted at genesis to the genesis authority.
+    pub initial_supply: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct StakingGenesis {
+    /// Whole IO per verified GPU, by tier.
+    pub min_stake_per_gpu: [String; 3],
+    pub multiplier_bps: [u16; 3],
+    pub unbonding_secs: u32,
+    pub max_slash_bps: u16,
+    pub challenge_secs: u32,
+    /// "burn" or "treasury"
+    pub slash_destination: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -60,6 +84,8 @@ impl Genesis {
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         let genesis: Genesis = toml::from_str(text).context("genesis.toml")?;
         genesis.gpu_model_args()?;
+        genesis.io(&genesis.token.initial_supply)?;
+        genesis.staking_params()?;
         ensure!(genesis.tree_shape().is_supported(), "unsupported tree shape {:?}", genesis.tree_shape());
         Ok(genesis)
     }
@@ -71,6 +97,31 @@ impl Genesis {
     pub fn tree_shape(&self) -> TreeShape {
         let t = self.registry.tree;
         TreeShape { max_depth: t.max_depth, max_buffer_size: t.max_buffer_size, canopy_depth: t.canopy_depth }
+    }
+
+    /// Whole IO -> base units.
+    pub fn io(&self, whole: &str) -> anyhow::Result<u64> {
+        let whole: u64 = whole.parse().with_context(|| format!("{whole:?} is not a whole number of IO"))?;
+        whole
+            .checked_mul(10u64.pow(u32::from(self.token.decimals)))
+            .ok_or_else(|| anyhow::anyhow!("{whole} IO overflows u64 base units"))
+    }
+
+    pub fn staking_params(&self) -> anyhow::Result<StakingParams> {
+        let s = &self.staking;
+        let min = [self.io(&s.min_stake_per_gpu[0])?, self.io(&s.min_stake_per_gpu[1])?, self.io(&s.min_stake_per_gpu[2])?];
+        Ok(StakingParams {
+            min_stake_per_gpu: min,
+            multiplier_bps: s.multiplier_bps,
+            unbonding_secs: s.unbonding_secs,
+            max_slash_bps: s.max_slash_bps,
+            challenge_secs: s.challenge_secs,
+            slash_destination: match s.slash_destination.as_str() {
+                "burn" => SlashDestination::Burn,
+                "treasury" => SlashDestination::Treasury,
+                other => bail!("slash_destination must be burn or treasury, not {other:?}"),
+            },
+        })
     }
 
     pub fn gpu_model_args(&self) -> anyhow::Result<Vec<GpuModelArgs>> {
@@ -134,6 +185,11 @@ pub struct Deployment {
     pub first_tree: Pubkey,
     pub gpu_models: usize,
     pub registry: RegistryClient,
+    pub io_mint: Pubkey,
+    /// The genesis authority's $IO account, holding the initial allocation.
+    pub genesis_tokens: Pubkey,
+    /// The $IO account that receives treasury-bound slashes (the treasury stage replaces it).
+    pub treasury: Pubkey,
 }
 
 /// Runs genesis: the registry config, the GPU catalogue, and the first node tree.
@@ -170,12 +226,32 @@ pub fn run_genesis(
 
     let mut registry = RegistryClient::new();
     let first_tree = registry.create_tree(chain, authority, genesis.tree_shape()).context("open first tree")?;
+
+    // The $IO mint and the initial allocation. The emissions stage takes the mint
+    // authority over; until then it is the genesis authority.
+    let mint = Keypair::new();
+    let genesis_tokens = Keypair::new();
+    let treasury = Keypair::new();
+    let mint_rent = chain.rent_exempt_balance(token::mint_len())?;
+    let account_rent = chain.rent_exempt_balance(token::account_len())?;
+    let mut ixs = token::create_mint(&payer, &mint.pubkey(), &authority.pubkey(), genesis.token.decimals, mint_rent).to_vec();
+    ixs.extend(token::create_account(&payer, &genesis_tokens.pubkey(), &mint.pubkey(), &authority.pubkey(), account_rent));
+    ixs.extend(token::create_account(&payer, &treasury.pubkey(), &mint.pubkey(), &authority.pubkey(), account_rent));
+    ixs.push(token::mint_to(&mint.pubkey(), &genesis_tokens.pubkey(), &authority.pubkey(), genesis.io(&genesis.token.initial_supply)?));
+    chain.send(&ixs, &[authority, &mint, &genesis_tokens, &treasury]).context("create the $IO mint")?;
+
+    let init = staking_ix::initialize_staking(&payer, &authority.pubkey(), &mint.pubkey(), &treasury.pubkey(), genesis.staking_params()?);
+    chain.send(&[init], &[]).context("initialize staking")?;
+
     Ok(Deployment {
         registry_authority: authority.pubkey(),
         oracles: oracle_keys,
         first_tree,
         gpu_models: models.len(),
         registry,
+        io_mint: mint.pubkey(),
+        genesis_tokens: genesis_tokens.pubkey(),
+        treasury: treasury.pubkey(),
     })
 }
 
@@ -194,6 +270,11 @@ mod tests {
         assert!(args.iter().filter(|m| m.tier == Tier::Enterprise).all(|m| ["H100", "A100", "H200", "L40S"].contains(&m.name.as_str())));
         assert!(args.iter().filter(|m| m.name.starts_with("Apple")).all(|m| m.tier == Tier::Consumer));
         assert!(genesis.tree_shape().capacity() >= 1_000_000);
+        let staking = genesis.staking_params().unwrap();
+        assert_eq!(staking.min_stake_per_gpu[0], 10_000 * 1_000_000);
+        assert!(staking.min_stake_per_gpu[0] > staking.min_stake_per_gpu[1]);
+        assert!(staking.min_stake_per_gpu[1] > staking.min_stake_per_gpu[2]);
+        assert!(staking.unbonding_secs >= staking.challenge_secs);
     }
 
     #[test]

@@ -22,6 +22,11 @@ fn registry_entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) ->
     io_registry::entry(program_id, accounts, data)
 }
 
+fn staking_entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
+    let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
+    io_staking::entry(program_id, accounts, data)
+}
+
 fn compression_entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
     let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
     spl_account_compression::entry(program_id, accounts, data)
@@ -32,6 +37,7 @@ pub fn program_test() -> ProgramTest {
     let mut test = ProgramTest::default();
     test.prefer_bpf(false);
     test.add_program("io_registry", io_registry::ID, processor!(registry_entry));
+    test.add_program("io_staking", io_staking::ID, processor!(staking_entry));
     test.add_program("spl_account_compression", spl_account_compression::ID, processor!(compression_entry));
     test.add_program("spl_noop", io_sdk::NOOP_PROGRAM_ID, processor!(spl_noop::noop));
     test

@@ -9,6 +9,8 @@ pub mod network;
 pub mod pda;
 pub mod registry;
 pub mod rent;
+pub mod staking;
+pub mod token;
 pub mod tree;
 
 pub use io_registry;

@@ -19,3 +19,19 @@ pub fn tree_config(merkle_tree: &Pubkey) -> Pubkey {
 pub fn operator_stats(operator: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[OPERATOR_SEED, operator.as_ref()], &io_registry::ID).0
 }
+
+pub fn staking_config() -> Pubkey {
+    Pubkey::find_program_address(&[io_staking::STAKING_CONFIG_SEED], &io_staking::ID).0
+}
+
+pub fn staking_vault() -> Pubkey {
+    Pubkey::find_program_address(&[io_staking::VAULT_SEED], &io_staking::ID).0
+}
+
+pub fn operator_stake(operator: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[io_staking::STAKE_SEED, operator.as_ref()], &io_staking::ID).0
+}
+
+pub fn slash_proposal(operator: &Pubkey, id: u64) -> Pubkey {
+    Pubkey::find_program_address(&[io_staking::SLASH_SEED, operator.as_ref(), &id.to_le_bytes()], &io_staking::ID).0
+}

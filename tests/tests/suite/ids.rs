@@ -9,13 +9,17 @@ fn repo_file(relative: &str) -> String {
 
 #[test]
 fn declare_id_anchor_toml_and_idl_agree() {
-    let id = io_registry::ID.to_string();
     let anchor_toml = repo_file("Anchor.toml");
-    let line = anchor_toml
-        .lines()
-        .find(|l| l.trim_start().starts_with("io_registry"))
-        .expect("io_registry in Anchor.toml");
-    assert!(line.contains(&id), "Anchor.toml says {line}, declare_id! says {id}");
-    let idl = repo_file("idl/registry.json");
-    assert!(idl.contains(&format!("\"address\": \"{id}\"")), "idl/registry.json has another address");
+    for (name, idl_file, id) in [
+        ("io_registry", "idl/registry.json", io_registry::ID.to_string()),
+        ("io_staking", "idl/staking.json", io_staking::ID.to_string()),
+    ] {
+        let lines: Vec<&str> = anchor_toml.lines().filter(|l| l.trim_start().starts_with(&format!("{name} "))).collect();
+        assert!(!lines.is_empty(), "{name} missing from Anchor.toml");
+        for line in lines {
+            assert!(line.contains(&id), "Anchor.toml says {line}, declare_id! says {id}");
+        }
+        let idl = repo_file(idl_file);
+        assert!(idl.contains(&format!("\"address\": \"{id}\"")), "{idl_file} has another address");
+    }
 }
