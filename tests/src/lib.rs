@@ -9,7 +9,9 @@ use io_registry::*;
 use io_sdk::client::{failure_code, fetch, Chain};
 use io_sdk::network::RegistryClient;
 use io_sdk::pda;
+use io_sdk::token;
 use io_sdk::tree::onchain_root;
+use io_staking::{OperatorStake, StakingConfig};
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
 use std::collections::BTreeMap;
@@ -26,7 +28,12 @@ pub struct Harness {
     pub oracles: Vec<Keypair>,
     pub registry: RegistryClient,
     pub first_tree: Pubkey,
+    pub io_mint: Pubkey,
+    /// The genesis authority's $IO account (the initial allocation).
+    pub genesis_tokens: Pubkey,
+    pub treasury: Pubkey,
     operators: Vec<Pubkey>,
+    token_accounts: Vec<Pubkey>,
 }
 
 impl Harness {
@@ -60,7 +67,11 @@ impl Harness {
             oracles,
             registry: deployment.registry,
             first_tree: deployment.first_tree,
+            io_mint: deployment.io_mint,
+            genesis_tokens: deployment.genesis_tokens,
+            treasury: deployment.treasury,
             operators: vec![],
+            token_accounts: vec![],
         }
     }
 
@@ -70,6 +81,53 @@ impl Harness {
         self.net.airdrop(&key.pubkey(), WALLET_LAMPORTS).unwrap();
         self.operators.push(key.pubkey());
         key
+    }
+
+    /// A new $IO token account owned by `owner`, funded with `amount` base units from the
+    /// genesis allocation.
+    pub fn fund_io(&mut self, owner: &Pubkey, amount: u64) -> Pubkey {
+        self.token_account(&self.io_mint.clone(), owner, amount)
+    }
+
+    /// A new token account of `mint` owned by `owner`; `amount` $IO is moved in when the
+    /// mint is $IO.
+    pub fn token_account(&mut self, mint: &Pubkey, owner: &Pubkey, amount: u64) -> Pubkey {
+        let account = Keypair::new();
+        let rent = self.net.rent_exempt_balance(token::account_len()).unwrap();
+        let payer = self.net.payer();
+        let mut ixs = token::create_account(&payer, &account.pubkey(), mint, owner, rent).to_vec();
+        if amount > 0 {
+            ixs.push(token::transfer(&self.genesis_tokens, &account.pubkey(), &self.authority.pubkey(), amount));
+        }
+        let authority = self.authority.insecure_clone();
+        let signers: &[&Keypair] = if amount > 0 { &[&account, &authority] } else { &[&account] };
+        self.net.send(&ixs, signers).expect("token account");
+        self.token_accounts.push(account.pubkey());
+        account.pubkey()
+    }
+
+    pub fn token_balance(&mut self, account: &Pubkey) -> u64 {
+        token::balance(&self.net.account_data(account).unwrap().expect("token account")).expect("token account")
+    }
+
+    pub fn io_supply(&mut self) -> u64 {
+        let mint = self.io_mint;
+        token::supply(&self.net.account_data(&mint).unwrap().expect("mint")).expect("mint")
+    }
+
+    pub fn staking_config(&mut self) -> StakingConfig {
+        fetch(&mut self.net, &pda::staking_config()).unwrap()
+    }
+
+    pub fn stake(&mut self, operator: &Pubkey) -> OperatorStake {
+        fetch(&mut self.net, &pda::operator_stake(operator)).unwrap()
+    }
+
+    /// Sends instructions that must succeed.
+    pub fn ok(&mut self, instructions: &[solana_sdk::instruction::Instruction], signers: &[&Keypair]) {
+        let outcome = self.net.send(instructions, signers).unwrap_or_else(|e| panic!("{e:?}"));
+        self.registry.ingest(&outcome).unwrap();
+        self.check_invariants();
     }
 
     pub fn model_id(&mut self, name: &str) -> u16 {
@@ -150,7 +208,17 @@ impl Harness {
 
     /// Every registry account's bytes: compared before and after a refused instruction.
     pub fn snapshot(&mut self) -> BTreeMap<Pubkey, Option<Vec<u8>>> {
-        let mut keys = vec![pda::registry_config(), pda::gpu_catalogue()];
+        let mut keys = vec![
+            pda::registry_config(),
+            pda::gpu_catalogue(),
+            pda::staking_config(),
+            pda::staking_vault(),
+            self.io_mint,
+            self.treasury,
+            self.genesis_tokens,
+        ];
+        keys.extend(self.token_accounts.iter().copied());
+        keys.extend(self.operators.iter().map(pda::operator_stake));
         for tree in self.registry.trees.keys() {
             keys.push(*tree);
             keys.push(pda::tree_config(tree));
@@ -161,10 +229,15 @@ impl Harness {
 
     /// Sends instructions that must fail with `expected`, and checks that no registry
     /// account changed.
-    pub fn expect_error(&mut self, instructions: &[solana_sdk::instruction::Instruction], signers: &[&Keypair], expected: RegistryError) {
+    pub fn expect_error<E: Into<u32> + std::fmt::Debug + Copy>(
+        &mut self,
+        instructions: &[solana_sdk::instruction::Instruction],
+        signers: &[&Keypair],
+        expected: E,
+    ) {
         let before = self.snapshot();
         let err = self.net.send(instructions, signers).expect_err("instruction should fail");
-        assert_eq!(failure_code(&err), Some(u32::from(expected)), "expected {expected:?}, got {err:?}");
+        assert_eq!(failure_code(&err), Some(expected.into()), "expected {expected:?}, got {err:?}");
         assert!(self.snapshot() == before, "a refused instruction changed registry state");
         self.check_invariants();
     }
@@ -180,6 +253,7 @@ impl Harness {
             let tree_config: TreeConfig = fetch(&mut self.net, &pda::tree_config(&tree)).unwrap();
             assert_eq!(tree_config.num_nodes as usize, self.registry.trees[&tree].mirror.len());
         }
+        self.check_staking_invariants();
         for operator in self.operators.clone() {
             let Some(data) = self.net.account_data(&pda::operator_stats(&operator)).unwrap() else { continue };
             let stats = OperatorStats::try_deserialize(&mut data.as_slice()).unwrap();
@@ -208,6 +282,42 @@ impl Harness {
             assert_eq!(stats.verified_score_gpus_by_tier, expected.verified_score_gpus_by_tier, "score x GPUs of {operator}");
             assert_eq!(stats.nodes_registered, expected.nodes_registered);
         }
+    }
+}
+
+impl Harness {
+    /// Staking's conservation law: the vault holds exactly the bonded plus unbonding stake,
+    /// the config's totals are the sums over every operator, and pending slashes never
+    /// exceed what an operator has.
+    pub fn check_staking_invariants(&mut self) {
+        let config = self.check_vault_invariant();
+        let (mut bonded, mut unbonding, mut weight) = (0u64, 0u64, 0u64);
+        for operator in self.operators.clone() {
+            let Some(data) = self.net.account_data(&pda::operator_stake(&operator)).unwrap() else { continue };
+            let stake = OperatorStake::try_deserialize(&mut data.as_slice()).unwrap();
+            bonded += stake.bonded;
+            unbonding += stake.unbonding_total().unwrap();
+            weight += stake.weight;
+            assert!(stake.pending_slash <= stake.slashable().unwrap(), "pending slashes exceed the stake of {operator}");
+        }
+        assert_eq!(bonded, config.total_bonded, "sum of bonds != total_bonded");
+        assert_eq!(unbonding, config.total_unbonding, "sum of unbonding != total_unbonding");
+        assert_eq!(weight, config.total_weight, "sum of weights != total_weight");
+    }
+}
+
+impl Harness {
+    /// The vault holds exactly the bonded plus unbonding stake (two reads; the full
+    /// per-operator sums are in [`Self::check_staking_invariants`]).
+    pub fn check_vault_invariant(&mut self) -> StakingConfig {
+        let config = self.staking_config();
+        let vault = self.token_balance(&pda::staking_vault());
+        assert_eq!(
+            u128::from(vault),
+            u128::from(config.total_bonded) + u128::from(config.total_unbonding),
+            "vault balance != bonded + unbonding"
+        );
+        config
     }
 }
 

@@ -9,5 +9,7 @@ mod lifecycle;
 mod proofs;
 mod property;
 mod quorum;
+mod staking;
+mod staking_property;
 mod tree;
 mod tx_size;
