@@ -13,7 +13,11 @@ use io_sdk::client::{fetch, Chain};
 use io_sdk::network::RegistryClient;
 use io_sdk::rent::{compare_rent, sol};
 use io_sdk::tree::onchain_root;
+use crate::stake_cmd::format_io;
+use io_math::{bond_required, VerifiedHardware};
 use io_sdk::pda;
+use io_sdk::{staking as sx, token};
+use io_staking::{OperatorStake, SlashReason, StakingConfig};
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
 use std::time::Instant;
@@ -76,6 +80,7 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
     let deployment = run_genesis(&mut net, &options.genesis, &authority, &oracle_keys).context("genesis")?;
     let mut registry = deployment.registry;
     let tree = deployment.first_tree;
+    let (deployment_mint, deployment_tokens, deployment_treasury) = (deployment.io_mint, deployment.genesis_tokens, deployment.treasury);
 
     let operators: Vec<Keypair> = (0..options.operators).map(|_| Keypair::new()).collect();
     for op in &operators {
@@ -144,10 +149,46 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
     }
     progress.finish();
 
-    // An operator retires its first node.
+    // Operators bond $IO for their verified GPUs: most cover their bond with 10% to spare,
+    // the last one covers only half (and earns half the weight).
+    let staking_config: StakingConfig = fetch(&mut net, &pda::staking_config())?;
+    let params = staking_config.params;
+    let mut bonds = Vec::with_capacity(operators.len());
+    for (i, op) in operators.iter().enumerate() {
+        let stats: OperatorStats = fetch(&mut net, &pda::operator_stats(&op.pubkey()))?;
+        let hardware = VerifiedHardware { gpus: stats.verified_gpus_by_tier, score_gpus: stats.verified_score_gpus_by_tier };
+        let required = bond_required(&hardware, &params.tiers()).context("bond overflow")?;
+        let amount = if i + 1 == operators.len() { required / 2 } else { required + required / 10 }.max(1);
+        let tokens = fund(&mut net, &authority, &deployment_tokens, op, amount)?;
+        net.send(&[sx::deposit(&op.pubkey(), &deployment_mint, &tokens, amount)], &[op])?;
+        bonds.push(required);
+    }
+
+    // The oracles caught a node spoofing its hardware: they propose a slash of 10% of its
+    // operator's stake, nobody vetoes in the challenge window, a keeper executes it.
+    let spoofer = nodes
+        .iter()
+        .map(|n| *registry.record(&n.pubkey()).expect("registered"))
+        .find(|r| r.status == NodeStatus::Suspended)
+        .map(|r| r.operator)
+        .unwrap_or(operators[0].pubkey());
+    let stake: OperatorStake = fetch(&mut net, &pda::operator_stake(&spoofer))?;
+    let slash_amount = stake.bonded / 10;
+    let supply_before = token_supply(&mut net, &deployment_mint)?;
+    let id = staking_config.next_slash_id;
+    let keys: Vec<Pubkey> = quorum.iter().map(|k| k.pubkey()).collect();
+    let payer = net.payer();
+    let evidence = anchor_lang::solana_program::keccak::hash(b"uuid mismatch in handshake").to_bytes();
+    net.send(&[sx::propose_slash(&payer, &spoofer, id, slash_amount, SlashReason::SpoofedHardware, evidence, &keys)], &quorum)?;
+    net.warp_seconds(i64::from(params.challenge_secs));
+    net.send(&[sx::execute_slash(&spoofer, id, &deployment_mint, &deployment_treasury)], &[])?;
+    let burned = supply_before - token_supply(&mut net, &deployment_mint)?;
+
+    // An operator retires its first node; anyone refreshes its weight.
     let retiring = nodes[0].pubkey();
     let before_retirement = registry.record(&retiring).expect("registered").status;
     let retired = registry.retire(&mut net, &operators[0], &retiring)?;
+    net.send(&[sx::refresh_weight(&operators[0].pubkey())], &[])?;
 
     // An indexer that saw nothing rebuilds the registry from the chain alone.
     let rebuilt = RegistryClient::sync(&mut net, &[tree])?;
@@ -156,7 +197,8 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
     ensure!(rebuilt_root == onchain, "rebuilt root differs from the on-chain root");
     ensure!(rebuilt.trees[&tree].mirror.records() == registry.trees[&tree].mirror.records(), "rebuilt records differ");
 
-    let run = DemoRun { registry: rebuilt, tree, retired: (before_retirement, retired), largest_tx, started, root: onchain };
+    let slash = DemoSlash { operator: spoofer, amount: slash_amount, burned };
+    let run = DemoRun { registry: rebuilt, tree, retired: (before_retirement, retired), largest_tx, started, root: onchain, operators: operators.iter().map(|k| k.pubkey()).zip(bonds).collect(), slash };
     summary(&mut net, &options, run)
 }
 
@@ -170,11 +212,42 @@ struct DemoRun {
     largest_tx: usize,
     started: Instant,
     root: [u8; 32],
+    /// Each operator and the bond its verified GPUs needed when it staked.
+    operators: Vec<(Pubkey, u64)>,
+    slash: DemoSlash,
+}
+
+struct DemoSlash {
+    operator: Pubkey,
+    amount: u64,
+    burned: u64,
+}
+
+/// A new $IO account for `owner` with `amount` moved in from the genesis allocation.
+fn fund(net: &mut Localnet, authority: &Keypair, from: &Pubkey, owner: &Keypair, amount: u64) -> anyhow::Result<Pubkey> {
+    let account = Keypair::new();
+    let rent = net.rent_exempt_balance(token::account_len())?;
+    let payer = net.payer();
+    let mint = token_mint_of(net, from)?;
+    let mut ixs = token::create_account(&payer, &account.pubkey(), &mint, &owner.pubkey(), rent).to_vec();
+    ixs.push(token::transfer(from, &account.pubkey(), &authority.pubkey(), amount));
+    net.send(&ixs, &[&account, authority])?;
+    Ok(account.pubkey())
+}
+
+fn token_mint_of(net: &mut Localnet, account: &Pubkey) -> anyhow::Result<Pubkey> {
+    let data = net.account_data(account)?.context("token account")?;
+    // An SPL token account starts with its mint.
+    Ok(Pubkey::new_from_array(data[..32].try_into()?))
+}
+
+fn token_supply(net: &mut Localnet, mint: &Pubkey) -> anyhow::Result<u64> {
+    token::supply(&net.account_data(mint)?.context("mint")?).context("not a mint")
 }
 
 fn summary(net: &mut Localnet, options: &DemoOptions, run: DemoRun) -> anyhow::Result<String> {
     use std::fmt::Write as _;
-    let DemoRun { registry, tree, retired: (previous, retired), largest_tx, started, root } = run;
+    let DemoRun { registry, tree, retired: (previous, retired), largest_tx, started, root, operators, slash } = run;
     let tree = &tree;
     let mut out = String::new();
     let tree_config: TreeConfig = fetch(net, &pda::tree_config(tree))?;
@@ -225,6 +298,30 @@ fn summary(net: &mut Localnet, options: &DemoOptions, run: DemoRun) -> anyhow::R
     )?;
     writeln!(out, "root rebuilt from noop events alone: {} (matches the tree account)", bs58::encode(root).into_string())?;
     writeln!(out, "largest attestation transaction: {largest_tx} of 1232 bytes")?;
+
+    let config: StakingConfig = fetch(net, &pda::staking_config())?;
+    writeln!(out, "\nstaking: {} IO bonded by {} operators, total weight {}", format_io(config.total_bonded), operators.len(), config.total_weight)?;
+    writeln!(out, "{:<12} {:>16} {:>16} {:>16} {:>8}", "operator", "bond needed", "bonded", "weight", "share")?;
+    for (operator, needed) in &operators {
+        let stake: OperatorStake = fetch(net, &pda::operator_stake(operator))?;
+        let share = if config.total_weight > 0 { stake.weight as f64 * 100.0 / config.total_weight as f64 } else { 0.0 };
+        writeln!(
+            out,
+            "{:<12} {:>16} {:>16} {:>16} {:>7.2}%",
+            format!("{}..", &operator.to_string()[..8]),
+            format_io(*needed),
+            format_io(stake.bonded),
+            stake.weight,
+            share
+        )?;
+    }
+    writeln!(
+        out,
+        "slash: {} IO of {}.. for spoofed hardware, executed after the challenge window; {} IO burned",
+        format_io(slash.amount),
+        &slash.operator.to_string()[..8],
+        format_io(slash.burned)
+    )?;
 
     let rent = net.rent()?;
     writeln!(out, "\nrent: compressed registry vs one account per node")?;

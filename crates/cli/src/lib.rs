@@ -3,3 +3,4 @@
 pub mod demo;
 pub mod registry_cmd;
 pub mod rpc;
+pub mod stake_cmd;

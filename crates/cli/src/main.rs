@@ -1,6 +1,6 @@
 //! `io`: the command line of the $IO suite.
 
-use io_cli::{demo, registry_cmd, rpc};
+use io_cli::{demo, registry_cmd, rpc, stake_cmd};
 
 use clap::{Parser, Subcommand};
 use io_migrations::Genesis;
@@ -13,8 +13,38 @@ struct Cli {
     command: Command,
 }
 
+#[derive(clap::Args, Debug)]
+struct ClusterArgs {
+    /// JSON-RPC endpoint of the cluster.
+    #[arg(long, short = 'u', default_value = "http://127.0.0.1:8899", global = true)]
+    url: String,
+    /// Fee payer keypair (Solana CLI format).
+    #[arg(long, global = true, default_value_t = default_keypair())]
+    keypair: String,
+}
+
+impl ClusterArgs {
+    fn chain(&self) -> anyhow::Result<rpc::RpcChain> {
+        Ok(rpc::RpcChain::new(&self.url, registry_cmd::read_keypair(&self.keypair)?))
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Staking: bond, unbond, withdraw, status.
+    Stake {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[command(subcommand)]
+        command: stake_cmd::StakeCommand,
+    },
+    /// Slashing: propose (oracles), veto (DAO), execute (anyone), list.
+    Slash {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[command(subcommand)]
+        command: stake_cmd::SlashCommand,
+    },
     /// Run the whole network in-process (embedded Solana bank) and print a summary.
     Demo {
         /// Nodes to register.
@@ -93,6 +123,8 @@ fn main() -> anyhow::Result<()> {
             println!("GPU models         {}", deployment.gpu_models);
             println!("first tree         {}", deployment.first_tree);
         }
+        Command::Stake { cluster, command } => print!("{}", stake_cmd::run_stake(&mut cluster.chain()?, command)?),
+        Command::Slash { cluster, command } => print!("{}", stake_cmd::run_slash(&mut cluster.chain()?, command)?),
         Command::Registry { url, keypair, command } => {
             let payer = registry_cmd::read_keypair(&keypair)?;
             let mut chain = rpc::RpcChain::new(&url, payer);

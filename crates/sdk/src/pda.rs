@@ -32,6 +32,6 @@ pub fn operator_stake(operator: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[io_staking::STAKE_SEED, operator.as_ref()], &io_staking::ID).0
 }
 
-pub fn slash_proposal(operator: &Pubkey, id: u64) -> Pubkey {
-    Pubkey::find_program_address(&[io_staking::SLASH_SEED, operator.as_ref(), &id.to_le_bytes()], &io_staking::ID).0
+pub fn slash_proposal(id: u64) -> Pubkey {
+    Pubkey::find_program_address(&[io_staking::SLASH_SEED, &id.to_le_bytes()], &io_staking::ID).0
 }

@@ -121,7 +121,7 @@ pub fn propose_slash(
             payer: *payer,
             config: pda::staking_config(),
             stake: pda::operator_stake(operator),
-            proposal: pda::slash_proposal(operator, id),
+            proposal: pda::slash_proposal(id),
             registry_config: pda::registry_config(),
             system_program: system_program::ID,
         },
@@ -137,7 +137,7 @@ pub fn veto_slash(authority: &Pubkey, operator: &Pubkey, id: u64) -> Instruction
             authority: *authority,
             config: pda::staking_config(),
             stake: pda::operator_stake(operator),
-            proposal: pda::slash_proposal(operator, id),
+            proposal: pda::slash_proposal(id),
         },
         instruction::VetoSlash {},
     )
@@ -148,7 +148,7 @@ pub fn execute_slash(operator: &Pubkey, id: u64, io_mint: &Pubkey, treasury: &Pu
         accounts::ExecuteSlash {
             config: pda::staking_config(),
             stake: pda::operator_stake(operator),
-            proposal: pda::slash_proposal(operator, id),
+            proposal: pda::slash_proposal(id),
             vault: pda::staking_vault(),
             io_mint: *io_mint,
             treasury: *treasury,

@@ -10,7 +10,8 @@ pub const VAULT_SEED: &[u8] = b"vault";
 /// An operator's stake: `[STAKE_SEED, operator]`.
 #[constant]
 pub const STAKE_SEED: &[u8] = b"stake";
-/// A slash proposal: `[SLASH_SEED, operator, id (u64 little-endian)]`.
+/// A slash proposal: `[SLASH_SEED, id (u64 little-endian)]`; ids are global, so every
+/// proposal can be listed from 0 to the config's `next_slash_id`.
 #[constant]
 pub const SLASH_SEED: &[u8] = b"slash";
 

@@ -128,7 +128,7 @@ impl OperatorStake {
     }
 }
 
-/// PDA `[SLASH_SEED, operator, id]`.
+/// PDA `[SLASH_SEED, id]`.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct SlashProposal {

@@ -104,7 +104,55 @@ fn the_demo_runs_end_to_end() {
         genesis: io_migrations::Genesis::reference(),
     })
     .unwrap();
-    for expected in ["enterprise", "mid-market", "consumer", "matches the tree account", "1000000"] {
+    for expected in ["enterprise", "mid-market", "consumer", "matches the tree account", "1000000", "staking:", "burned"] {
         assert!(report.contains(expected), "missing {expected:?} in\n{report}");
     }
+}
+
+#[test]
+fn an_operator_stakes_and_the_oracles_slash_through_the_cli() {
+    use io_cli::stake_cmd::{run_slash, run_stake, SlashCommand, StakeCommand};
+    let mut h = Harness::new();
+    let dir = std::env::temp_dir().join(format!("io-cli-stake-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let operator = h.operator();
+    let tokens = h.fund_io(&operator.pubkey(), 5_000_000_000);
+    let op_file = keyfile(&dir, "operator", &operator);
+    let authority_file = keyfile(&dir, "authority", &h.authority);
+    let oracle_files: Vec<String> = h.oracles.iter().take(2).enumerate().map(|(i, k)| keyfile(&dir, &format!("oracle{i}"), k)).collect();
+
+    let out = run_stake(&mut h.net, StakeCommand::Deposit { operator: op_file.clone(), tokens, amount: "4000".into() }).unwrap();
+    assert!(out.contains("bonded    4000 IO"), "{out}");
+    let out = run_stake(&mut h.net, StakeCommand::Unstake { operator: op_file.clone(), amount: "1000.5".into() }).unwrap();
+    assert!(out.contains("unbonding #0: 1000.5 IO"), "{out}");
+    let err = run_stake(&mut h.net, StakeCommand::Withdraw { operator: op_file.clone(), tokens }).unwrap_err();
+    assert!(err.to_string().contains("no unbonding entry is released"), "{err}");
+
+    let evidence = "ab".repeat(32);
+    let propose = |amount: &str| SlashCommand::Propose {
+        oracles: oracle_files.clone(),
+        operator: operator.pubkey(),
+        amount: amount.into(),
+        reason: "downtime".into(),
+        evidence: evidence.clone(),
+    };
+    let out = run_slash(&mut h.net, propose("100")).unwrap();
+    assert!(out.contains("#0 pending"), "{out}");
+    let out = run_slash(&mut h.net, SlashCommand::Veto { authority: authority_file, id: 0 }).unwrap();
+    assert!(out.contains("#0 vetoed"), "{out}");
+    run_slash(&mut h.net, propose("200")).unwrap();
+    // Too early: the chain refuses with the program's named error.
+    let err = run_slash(&mut h.net, SlashCommand::Execute { id: 1 }).unwrap_err();
+    assert_eq!(io_sdk::client::failure_code(&err), Some(u32::from(io_staking::StakingError::ChallengeWindowOpen)));
+    h.net.warp_seconds(15 * 24 * 3600);
+    let out = run_slash(&mut h.net, SlashCommand::Execute { id: 1 }).unwrap();
+    assert!(out.contains("#1 executed 200 IO"), "{out}");
+    let listed = run_slash(&mut h.net, SlashCommand::List).unwrap();
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    let out = run_stake(&mut h.net, StakeCommand::Withdraw { operator: op_file, tokens }).unwrap();
+    assert!(out.contains("withdrew entry 0: 1000.5 IO"), "{out}");
+    let status = run_stake(&mut h.net, StakeCommand::Status { operator: Some(operator.pubkey()) }).unwrap();
+    assert!(status.contains("slashed     200 IO") && status.contains("bonded    2799.5 IO"), "{status}");
+    h.check_invariants();
+    std::fs::remove_dir_all(dir).ok();
 }

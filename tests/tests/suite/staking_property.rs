@@ -98,5 +98,5 @@ fn vault_invariant_holds_over_a_thousand_random_sequences() {
     harness.borrow_mut().check_staking_invariants();
     let outcomes = outcomes.into_inner();
     println!("{} accepted and {} refused operations over 1,000 sequences", outcomes[1], outcomes[0]);
-    assert!(outcomes[1] > 1_000 && outcomes[0] > 100, "the sequences must exercise both paths: {outcomes:?}");
+    assert!(outcomes[1] >= 500 && outcomes[0] >= 500, "the sequences must exercise both paths: {outcomes:?}");
 }

@@ -30,7 +30,7 @@ pub struct ProposeSlash<'info> {
         init,
         payer = payer,
         space = 8 + SlashProposal::INIT_SPACE,
-        seeds = [SLASH_SEED, args.operator.as_ref(), &config.next_slash_id.to_le_bytes()],
+        seeds = [SLASH_SEED, &config.next_slash_id.to_le_bytes()],
         bump
     )]
     pub proposal: Box<Account<'info, SlashProposal>>,

@@ -11,7 +11,7 @@ pub struct VetoSlash<'info> {
     pub config: Box<Account<'info, StakingConfig>>,
     #[account(mut, seeds = [STAKE_SEED, proposal.operator.as_ref()], bump = stake.bump)]
     pub stake: Box<Account<'info, OperatorStake>>,
-    #[account(mut, seeds = [SLASH_SEED, proposal.operator.as_ref(), &proposal.id.to_le_bytes()], bump = proposal.bump)]
+    #[account(mut, seeds = [SLASH_SEED, &proposal.id.to_le_bytes()], bump = proposal.bump)]
     pub proposal: Box<Account<'info, SlashProposal>>,
 }
 
