@@ -7,8 +7,7 @@ import anchor from "@coral-xyz/anchor";
 
 const { BorshCoder, Program, AnchorProvider, Wallet, web3, BN } = anchor;
 const root = new URL("../../", import.meta.url);
-const idl = JSON.parse(readFileSync(new URL("idl/registry.json", root)));
-const fixtures = JSON.parse(readFileSync(new URL("tests/fixtures/registry.json", root)));
+const FIXTURES = ["registry", "staking"];
 
 // Values as the fixture writes them: keys base58, 64-bit integers as strings, bytes as
 // arrays, enum variants lower-cased.
@@ -48,37 +47,47 @@ function check(ok, what, detail) {
   }
 }
 
-// The client refuses an IDL without a valid address: constructing a Program proves it has one.
 const provider = new AnchorProvider(
   new web3.Connection("http://127.0.0.1:8899"),
   new Wallet(web3.Keypair.generate()),
   {},
 );
-const program = new Program(idl, provider);
-check(program.programId.toBase58() === fixtures.program, "IDL address is the program id");
-
-const coder = new BorshCoder(idl);
-for (const fixture of fixtures.instructions) {
-  const data = Buffer.from(fixture.data, "hex");
-  const decoded = coder.instruction.decode(data);
-  check(decoded && decoded.name === fixture.name, `instruction ${fixture.name} is recognised`);
-  if (!decoded) continue;
-  const got = normalize(decoded.data);
-  check(same(got, fixture.args), `instruction ${fixture.name} decodes to the Rust values`,
-    `  got      ${JSON.stringify(sortKeys(got))}\n  expected ${JSON.stringify(sortKeys(fixture.args))}`);
-  const again = coder.instruction.encode(fixture.name, decoded.data);
-  check(Buffer.compare(again, data) === 0, `instruction ${fixture.name} re-encodes to the same bytes`);
+let total = 0;
+for (const name of FIXTURES) {
+  const fixtures = JSON.parse(readFileSync(new URL(`tests/fixtures/${name}.json`, root)));
+  const idl = JSON.parse(readFileSync(new URL(fixtures.idl, root)));
+  total += fixtures.instructions.length + fixtures.accounts.length;
+  await checkProgram(idl, fixtures);
 }
 
-for (const fixture of fixtures.accounts) {
-  const data = Buffer.from(fixture.data, "hex");
-  const decoded = coder.accounts.decode(fixture.name, data);
-  const got = normalize(decoded);
-  check(same(got, fixture.fields), `account ${fixture.name} decodes to the Rust values`,
-    `  got      ${JSON.stringify(sortKeys(got))}\n  expected ${JSON.stringify(sortKeys(fixture.fields))}`);
-  const again = await coder.accounts.encode(fixture.name, decoded);
-  check(Buffer.compare(again.subarray(0, data.length), data) === 0, `account ${fixture.name} re-encodes to the same bytes`);
+async function checkProgram(idl, fixtures) {
+  // The client refuses an IDL without a valid address: constructing a Program proves it has one.
+  const program = new Program(idl, provider);
+  check(program.programId.toBase58() === fixtures.program, `${fixtures.idl}: address is the program id`);
+
+  const coder = new BorshCoder(idl);
+  for (const fixture of fixtures.instructions) {
+    const data = Buffer.from(fixture.data, "hex");
+    const decoded = coder.instruction.decode(data);
+    check(decoded && decoded.name === fixture.name, `instruction ${fixture.name} is recognised`);
+    if (!decoded) continue;
+    const got = normalize(decoded.data);
+    check(same(got, fixture.args), `instruction ${fixture.name} decodes to the Rust values`,
+      `  got      ${JSON.stringify(sortKeys(got))}\n  expected ${JSON.stringify(sortKeys(fixture.args))}`);
+    const again = coder.instruction.encode(fixture.name, decoded.data);
+    check(Buffer.compare(again, data) === 0, `instruction ${fixture.name} re-encodes to the same bytes`);
+  }
+
+  for (const fixture of fixtures.accounts) {
+    const data = Buffer.from(fixture.data, "hex");
+    const decoded = coder.accounts.decode(fixture.name, data);
+    const got = normalize(decoded);
+    check(same(got, fixture.fields), `account ${fixture.name} decodes to the Rust values`,
+      `  got      ${JSON.stringify(sortKeys(got))}\n  expected ${JSON.stringify(sortKeys(fixture.fields))}`);
+    const again = await coder.accounts.encode(fixture.name, decoded);
+    check(Buffer.compare(again.subarray(0, data.length), data) === 0, `account ${fixture.name} re-encodes to the same bytes`);
+  }
 }
 
-console.log(`${fixtures.instructions.length + fixtures.accounts.length} fixtures, ${failures} failures`);
+console.log(`${total} fixtures, ${failures} failures`);
 process.exit(failures === 0 ? 0 : 1);

@@ -156,6 +156,7 @@ fn fixtures() -> Value {
         .collect();
     json!({
         "program": io_registry::ID.to_string(),
+        "idl": "idl/registry.json",
         "instructions": instructions,
         "accounts": [
             {
@@ -182,14 +183,103 @@ fn fixtures() -> Value {
     })
 }
 
-#[test]
-fn the_idl_client_fixture_matches_the_rust_encoding() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/registry.json");
-    let text = serde_json::to_string_pretty(&fixtures()).unwrap() + "\n";
+fn staking_fixtures() -> Value {
+    use io_sdk::staking as sx;
+    use io_staking::{OperatorStake, SlashReason, StakingConfig, StakingParams, SlashDestination, UnbondingEntry};
+    let params = StakingParams {
+        min_stake_per_gpu: [10_000_000_000, 2_000_000_000, 200_000_000],
+        multiplier_bps: [15_000, 12_000, 10_000],
+        unbonding_secs: 1_209_600,
+        max_slash_bps: 5_000,
+        challenge_secs: 259_200,
+        slash_destination: SlashDestination::Burn,
+    };
+    let params_json = json!({
+        "min_stake_per_gpu": ["10000000000", "2000000000", "200000000"], "multiplier_bps": [15000, 12000, 10000],
+        "unbonding_secs": 1209600, "max_slash_bps": 5000, "challenge_secs": 259200, "slash_destination": variant("Burn")
+    });
+    let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value)> = vec![
+        ("initialize_staking", sx::initialize_staking(&key(1), &key(2), &key(3), &key(4), params), json!({"authority": pk(&key(2)), "params": params_json})),
+        ("set_params", sx::set_params(&key(2), &key(4), params), json!({"params": params_json})),
+        ("deposit", sx::deposit(&key(5), &key(3), &key(6), 12_345_678), json!({"amount": "12345678"})),
+        ("request_unstake", sx::request_unstake(&key(5), 1_000), json!({"amount": "1000"})),
+        ("withdraw", sx::withdraw(&key(5), &key(3), &key(6), 7), json!({"entry": 7})),
+        ("refresh_weight", sx::refresh_weight(&key(5)), json!({})),
+        (
+            "propose_slash",
+            sx::propose_slash(&key(1), &key(5), 9, 5_000, SlashReason::FailedAudit, [3; 32], &[key(7), key(8)]),
+            json!({"args": {"operator": pk(&key(5)), "amount": "5000", "reason": variant("FailedAudit"), "evidence_hash": vec![3u8; 32], "oracle_signers": 2}}),
+        ),
+        ("veto_slash", sx::veto_slash(&key(2), &key(5), 9), json!({})),
+        ("execute_slash", sx::execute_slash(&key(5), 9, &key(3), &key(4)), json!({})),
+    ];
+    let config = StakingConfig {
+        authority: key(2),
+        pending_authority: None,
+        io_mint: key(3),
+        vault: key(10),
+        treasury: key(4),
+        params,
+        total_bonded: 7,
+        total_unbonding: 8,
+        total_weight: 9,
+        total_slashed: 10,
+        next_slash_id: 11,
+        bump: 250,
+        vault_bump: 251,
+    };
+    let mut unbonding = [UnbondingEntry::default(); io_staking::MAX_UNBONDING_ENTRIES];
+    unbonding[1] = UnbondingEntry { amount: 500, release_at: 1_800_000_000 };
+    let stake = OperatorStake { operator: key(5), bonded: 100, unbonding, pending_slash: 20, weight: 150, registry_version: 3, bump: 249 };
+    let unbonding_json: Vec<Value> = unbonding.iter().map(|e| json!({"amount": e.amount.to_string(), "release_at": e.release_at.to_string()})).collect();
+    json!({
+        "program": io_staking::ID.to_string(),
+        "idl": "idl/staking.json",
+        "instructions": instructions.into_iter().map(|(name, i, args)| {
+            assert_eq!(i.program_id, io_staking::ID);
+            json!({"name": name, "data": hex(&i.data), "args": args})
+        }).collect::<Vec<_>>(),
+        "accounts": [
+            {
+                "name": "StakingConfig",
+                "discriminator": StakingConfig::DISCRIMINATOR.to_vec(),
+                "data": account_bytes(&config),
+                "fields": {
+                    "authority": pk(&key(2)), "pending_authority": null, "io_mint": pk(&key(3)), "vault": pk(&key(10)), "treasury": pk(&key(4)),
+                    "params": params_json, "total_bonded": "7", "total_unbonding": "8", "total_weight": "9", "total_slashed": "10",
+                    "next_slash_id": "11", "bump": 250, "vault_bump": 251
+                }
+            },
+            {
+                "name": "OperatorStake",
+                "discriminator": OperatorStake::DISCRIMINATOR.to_vec(),
+                "data": account_bytes(&stake),
+                "fields": {
+                    "operator": pk(&key(5)), "bonded": "100", "unbonding": unbonding_json, "pending_slash": "20", "weight": "150",
+                    "registry_version": "3", "bump": 249
+                }
+            }
+        ],
+    })
+}
+
+fn check_fixture(name: &str, value: Value) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/{name}.json"));
+    let text = serde_json::to_string_pretty(&value).unwrap() + "\n";
     if std::env::var_os("UPDATE_FIXTURES").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, &text).unwrap();
     }
-    let committed = std::fs::read_to_string(&path).expect("tests/fixtures/registry.json (UPDATE_FIXTURES=1 writes it)");
-    assert!(committed == text, "tests/fixtures/registry.json is stale: run with UPDATE_FIXTURES=1 and commit");
+    let committed = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("tests/fixtures/{name}.json (UPDATE_FIXTURES=1 writes it)"));
+    assert!(committed == text, "tests/fixtures/{name}.json is stale: run with UPDATE_FIXTURES=1 and commit");
+}
+
+#[test]
+fn the_staking_idl_fixture_matches_the_rust_encoding() {
+    check_fixture("staking", staking_fixtures());
+}
+
+#[test]
+fn the_idl_client_fixture_matches_the_rust_encoding() {
+    check_fixture("registry", fixtures());
 }
