@@ -38,16 +38,18 @@ pub fn handler(ctx: Context<ExecuteSlash>) -> Result<()> {
     let stake = &mut ctx.accounts.stake;
     require!(stake.slashable()? >= amount, StakingError::SlashExceedsStake);
     let from_bonded = stake.bonded.min(amount);
-    stake.bonded -= from_bonded;
-    let mut rest = amount - from_bonded;
+    stake.bonded = stake.bonded.checked_sub(from_bonded).ok_or_else(overflow)?;
+    let from_unbonding = amount.checked_sub(from_bonded).ok_or_else(overflow)?;
+    let mut rest = from_unbonding;
     let mut order: Vec<usize> = (0..stake.unbonding.len()).filter(|i| stake.unbonding[*i].amount > 0).collect();
     order.sort_by_key(|i| stake.unbonding[*i].release_at);
     for i in order {
-        let take = stake.unbonding[i].amount.min(rest);
-        stake.unbonding[i].amount -= take;
-        rest -= take;
+        let entry = &mut stake.unbonding[i];
+        let take = entry.amount.min(rest);
+        entry.amount = entry.amount.checked_sub(take).ok_or_else(overflow)?;
+        rest = rest.checked_sub(take).ok_or_else(overflow)?;
     }
-    let from_unbonding = amount - from_bonded;
+    require!(rest == 0, StakingError::SlashExceedsStake);
     stake.pending_slash = stake.pending_slash.checked_sub(amount).ok_or_else(overflow)?;
 
     let config = &mut ctx.accounts.config;
