@@ -5,10 +5,12 @@
 
 #![cfg_attr(not(test), no_std)]
 
+pub mod emission;
 pub mod h3;
 pub mod score;
 pub mod stake;
 
 pub use h3::is_valid_h3_cell;
+pub use emission::{epoch_emission, year_emission, EmissionSchedule};
 pub use score::{node_score, BPS_SCALE};
 pub use stake::{bond_required, reward_weight, TierStakeParams, VerifiedHardware};

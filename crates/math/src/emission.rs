@@ -1,0 +1,161 @@
+//! The halving emission schedule, in integer base units.
+//!
+//! Each year emits a fixed share of what is left of the emission reserve (50% by default,
+//! which halves the yearly emission every year). When that share would be less than one
+//! base unit per epoch, the year emits everything left instead, so the schedule ends after
+//! finitely many years with the whole reserve emitted, to the last base unit. Within a year,
+//! epoch `k` of `n` gets `floor(total * (k + 1) / n) - floor(total * k / n)`: every epoch's
+//! rounding is carried into the next, and the epochs of a year sum to its total exactly.
+//!
+//! The program keeps `remaining` in its state and calls [`year_emission`] once per year
+//! boundary and [`epoch_emission`] once per epoch: O(1) per crank, whatever the history.
+
+use crate::score::BPS_SCALE;
+
+/// Parameters of the schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EmissionSchedule {
+    /// Share of the remaining reserve emitted each year, bps (5,000 halves every year).
+    pub yearly_share_bps: u16,
+    /// Epochs per year (8,760 one-hour epochs in the reference network).
+    pub epochs_per_year: u32,
+}
+
+impl EmissionSchedule {
+    pub const HALVING_HOURLY: EmissionSchedule = EmissionSchedule { yearly_share_bps: 5_000, epochs_per_year: 8_760 };
+
+    /// Shares outside 1..=10,000 bps or a year without epochs cannot make a schedule.
+    pub fn is_valid(&self) -> bool {
+        (1..=BPS_SCALE).contains(&u64::from(self.yearly_share_bps)) && self.epochs_per_year > 0
+    }
+}
+
+/// What the year starting with `remaining` left in the reserve emits.
+pub fn year_emission(remaining: u64, schedule: &EmissionSchedule) -> u64 {
+    let share = u128::from(remaining) * u128::from(schedule.yearly_share_bps) / u128::from(BPS_SCALE);
+    // `share <= remaining`, so it fits in u64.
+    let share = share as u64;
+    if share < u64::from(schedule.epochs_per_year) {
+        remaining
+    } else {
+        share
+    }
+}
+
+/// Emission of epoch `index` (0-based) of a year that emits `year_total` over `epochs`.
+/// Returns 0 for an index outside the year.
+pub fn epoch_emission(year_total: u64, epochs: u32, index: u32) -> u64 {
+    if epochs == 0 || index >= epochs {
+        return 0;
+    }
+    let total = u128::from(year_total);
+    let upto = |k: u32| total * u128::from(k) / u128::from(epochs);
+    // Each term is <= year_total, so the difference fits in u64.
+    (upto(index + 1) - upto(index)) as u64
+}
+
+/// Yearly totals from `reserve` until it is exhausted (at most `max_years` of them).
+pub fn yearly_totals(reserve: u64, schedule: &EmissionSchedule, max_years: usize) -> impl Iterator<Item = u64> + '_ {
+    let mut remaining = reserve;
+    core::iter::from_fn(move || {
+        if remaining == 0 {
+            return None;
+        }
+        let year = year_emission(remaining, schedule);
+        remaining -= year;
+        Some(year)
+    })
+    .take(max_years)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// 800M cap minus a 100M genesis allocation, 6 decimals.
+    const RESERVE: u64 = 700_000_000 * 1_000_000;
+
+    #[test]
+    fn the_reference_schedule_halves_yearly_and_emits_the_reserve_exactly() {
+        let years: Vec<u64> = yearly_totals(RESERVE, &EmissionSchedule::HALVING_HOURLY, 1_000).collect();
+        assert_eq!(years[0], RESERVE / 2);
+        for pair in years.windows(2).take(years.len() - 2) {
+            let (this, next) = (i128::from(pair[0]), i128::from(pair[1]));
+            assert!((2 * next - this).abs() <= 2, "{this} -> {next} is not a halving");
+        }
+        assert_eq!(years.iter().sum::<u64>(), RESERVE);
+        assert!(years.len() < 60, "{} years", years.len());
+        // Hourly amounts of the first year: 350M IO over 8,760 hours, rounding carried.
+        let hourly: Vec<u64> = (0..8_760).map(|k| epoch_emission(years[0], 8_760, k)).collect();
+        assert_eq!(hourly.iter().sum::<u64>(), years[0]);
+        assert!(hourly.iter().all(|h| h.abs_diff(years[0] / 8_760) <= 1));
+    }
+
+    #[test]
+    fn invalid_schedules_are_recognised() {
+        assert!(!EmissionSchedule { yearly_share_bps: 0, epochs_per_year: 10 }.is_valid());
+        assert!(!EmissionSchedule { yearly_share_bps: 10_001, epochs_per_year: 10 }.is_valid());
+        assert!(!EmissionSchedule { yearly_share_bps: 5_000, epochs_per_year: 0 }.is_valid());
+        assert_eq!(epoch_emission(100, 0, 0), 0);
+        assert_eq!(epoch_emission(100, 10, 10), 0);
+    }
+
+    #[test]
+    fn the_slowest_schedule_still_ends_with_the_whole_reserve() {
+        // 0.01% a year, one epoch a year, the largest reserve: about 357,000 years.
+        let s = EmissionSchedule { yearly_share_bps: 1, epochs_per_year: 1 };
+        let mut remaining = u64::MAX;
+        let mut years = 0u32;
+        while remaining > 0 {
+            remaining -= year_emission(remaining, &s);
+            years += 1;
+        }
+        assert!((300_000..400_000).contains(&years), "{years} years");
+        // A share of everything: one year.
+        assert_eq!(yearly_totals(RESERVE, &EmissionSchedule { yearly_share_bps: 10_000, epochs_per_year: 8_760 }, 10).count(), 1);
+    }
+
+    fn schedule() -> impl Strategy<Value = EmissionSchedule> {
+        (1u16..=10_000, 1u32..=100_000).prop_map(|(yearly_share_bps, epochs_per_year)| EmissionSchedule { yearly_share_bps, epochs_per_year })
+    }
+
+    proptest! {
+        #[test]
+        fn every_schedule_emits_exactly_the_reserve(reserve in any::<u64>(), s in schedule()) {
+            // Even a 0.01% share ends: each year takes at least one unit per epoch.
+            let mut remaining = reserve;
+            let mut emitted: u128 = 0;
+            let mut years = 0u64;
+            while remaining > 0 {
+                let year = year_emission(remaining, &s);
+                prop_assert!(year >= 1 && year <= remaining);
+                remaining -= year;
+                emitted += u128::from(year);
+                prop_assert!(emitted <= u128::from(reserve));
+                years += 1;
+                if years > 2_000_000 { break; }
+            }
+            prop_assert_eq!(remaining, 0, "{} years were not enough", years);
+            prop_assert_eq!(emitted, u128::from(reserve));
+        }
+
+        #[test]
+        fn the_epochs_of_a_year_sum_to_the_year(total in any::<u64>(), epochs in 1u32..20_000) {
+            let sum: u128 = (0..epochs).map(|k| u128::from(epoch_emission(total, epochs, k))).sum();
+            prop_assert_eq!(sum, u128::from(total));
+        }
+
+        #[test]
+        fn hundreds_of_halving_years_never_exceed_the_reserve(reserve in 0u64..=RESERVE * 20, share in 4_000u16..=6_000) {
+            let s = EmissionSchedule { yearly_share_bps: share, epochs_per_year: 8_760 };
+            let years: Vec<u64> = yearly_totals(reserve, &s, 500).collect();
+            prop_assert!(years.len() < 500);
+            prop_assert_eq!(years.iter().map(|y| u128::from(*y)).sum::<u128>(), u128::from(reserve));
+            // Every year but the last (the tail) emits less than the one before.
+            for pair in years.windows(2).take(years.len().saturating_sub(2)) {
+                prop_assert!(pair[1] <= pair[0]);
+            }
+        }
+    }
+}
