@@ -159,7 +159,7 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
         let hardware = VerifiedHardware { gpus: stats.verified_gpus_by_tier, score_gpus: stats.verified_score_gpus_by_tier };
         let required = bond_required(&hardware, &params.tiers()).context("bond overflow")?;
         let amount = if i + 1 == operators.len() { required / 2 } else { required + required / 10 }.max(1);
-        let tokens = fund(&mut net, &authority, &deployment_tokens, op, amount)?;
+        let tokens = fund(&mut net, (&deployment_mint, &deployment_tokens, &authority), op, amount)?;
         net.send(&[sx::deposit(&op.pubkey(), &deployment_mint, &tokens, amount)], &[op])?;
         bonds.push(required);
     }
@@ -223,22 +223,16 @@ struct DemoSlash {
     burned: u64,
 }
 
-/// A new $IO account for `owner` with `amount` moved in from the genesis allocation.
-fn fund(net: &mut Localnet, authority: &Keypair, from: &Pubkey, owner: &Keypair, amount: u64) -> anyhow::Result<Pubkey> {
+/// A new $IO account for `owner` with `amount` moved in from the genesis allocation
+/// (`from`, owned by `authority`).
+fn fund(net: &mut Localnet, (mint, from, authority): (&Pubkey, &Pubkey, &Keypair), owner: &Keypair, amount: u64) -> anyhow::Result<Pubkey> {
     let account = Keypair::new();
     let rent = net.rent_exempt_balance(token::account_len())?;
     let payer = net.payer();
-    let mint = token_mint_of(net, from)?;
-    let mut ixs = token::create_account(&payer, &account.pubkey(), &mint, &owner.pubkey(), rent).to_vec();
+    let mut ixs = token::create_account(&payer, &account.pubkey(), mint, &owner.pubkey(), rent).to_vec();
     ixs.push(token::transfer(from, &account.pubkey(), &authority.pubkey(), amount));
     net.send(&ixs, &[&account, authority])?;
     Ok(account.pubkey())
-}
-
-fn token_mint_of(net: &mut Localnet, account: &Pubkey) -> anyhow::Result<Pubkey> {
-    let data = net.account_data(account)?.context("token account")?;
-    // An SPL token account starts with its mint.
-    Ok(Pubkey::new_from_array(data[..32].try_into()?))
 }
 
 fn token_supply(net: &mut Localnet, mint: &Pubkey) -> anyhow::Result<u64> {

@@ -102,21 +102,6 @@ pub fn format_io(base: u64) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn io_amounts_round_trip() {
-        assert_eq!(parse_io("12.5").unwrap(), 12_500_000);
-        assert_eq!(parse_io("7").unwrap(), 7_000_000);
-        assert!(parse_io("0.0000001").is_err());
-        assert_eq!(format_io(12_500_000), "12.5");
-        assert_eq!(format_io(7_000_000), "7");
-        assert_eq!(format_io(1), "0.000001");
-    }
-}
-
 fn parse_reason(text: &str) -> anyhow::Result<SlashReason> {
     Ok(match text {
         "spoofed-hardware" => SlashReason::SpoofedHardware,
@@ -260,4 +245,19 @@ pub fn describe_proposal(chain: &mut impl Chain, id: u64) -> anyhow::Result<Stri
         p.executable_at,
         p.oracles.len()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_amounts_round_trip() {
+        assert_eq!(parse_io("12.5").unwrap(), 12_500_000);
+        assert_eq!(parse_io("7").unwrap(), 7_000_000);
+        assert!(parse_io("0.0000001").is_err());
+        assert_eq!(format_io(12_500_000), "12.5");
+        assert_eq!(format_io(7_000_000), "7");
+        assert_eq!(format_io(1), "0.000001");
+    }
 }

@@ -89,7 +89,7 @@ fn vault_invariant_holds_over_a_thousand_random_sequences() {
                 }
             }
             *cases.borrow_mut() += 1;
-            if *cases.borrow() % 100 == 0 {
+            if cases.borrow().is_multiple_of(100) {
                 h.check_staking_invariants();
             }
             Ok(())
