@@ -16,7 +16,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # crate name -> IDL file name
-PROGRAMS = {"io-registry": "registry", "io-staking": "staking"}
+PROGRAMS = {"io-registry": "registry", "io-staking": "staking", "io-emissions": "emissions"}
 
 
 def print_idl(crate):

@@ -7,6 +7,9 @@ use io_registry::{CudaVersion, GpuModelArgs, InitializeArgs, Tier};
 use io_sdk::client::Chain;
 use io_sdk::network::RegistryClient;
 use io_sdk::registry as ix;
+use io_emissions::{EmissionParams, InitializeEmissionsArgs};
+use io_math::EmissionSchedule;
+use io_sdk::emissions as emissions_ix;
 use io_sdk::staking as staking_ix;
 use io_sdk::token;
 use io_staking::{SlashDestination, StakingParams};
@@ -27,7 +30,18 @@ pub struct Genesis {
     pub registry: RegistryGenesis,
     pub gpu_models: Vec<GpuModelEntry>,
     pub token: TokenGenesis,
+    pub emissions: EmissionsGenesis,
     pub staking: StakingGenesis,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct EmissionsGenesis {
+    pub epoch_secs: u32,
+    pub epochs_per_year: u32,
+    pub yearly_share_bps: u16,
+    pub breaker_window_secs: u32,
+    /// Whole IO per breaker window.
+    pub breaker_max_mint: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -86,6 +100,8 @@ impl Genesis {
         genesis.gpu_model_args()?;
         genesis.io(&genesis.token.initial_supply)?;
         genesis.staking_params()?;
+        genesis.emission_params()?;
+        ensure!(genesis.token.decimals == io_emissions::IO_DECIMALS, "the $IO mint has {} decimals", io_emissions::IO_DECIMALS);
         ensure!(genesis.tree_shape().is_supported(), "unsupported tree shape {:?}", genesis.tree_shape());
         Ok(genesis)
     }
@@ -122,6 +138,20 @@ impl Genesis {
                 other => bail!("slash_destination must be burn or treasury, not {other:?}"),
             },
         })
+    }
+
+    pub fn emission_params(&self) -> anyhow::Result<EmissionParams> {
+        let e = &self.emissions;
+        Ok(EmissionParams {
+            yearly_share_bps: e.yearly_share_bps,
+            breaker_window_secs: e.breaker_window_secs,
+            breaker_max_mint: self.io(&e.breaker_max_mint)?,
+        })
+    }
+
+    /// The schedule as the math crate sees it.
+    pub fn schedule(&self) -> EmissionSchedule {
+        EmissionSchedule { yearly_share_bps: self.emissions.yearly_share_bps, epochs_per_year: self.emissions.epochs_per_year }
     }
 
     pub fn gpu_model_args(&self) -> anyhow::Result<Vec<GpuModelArgs>> {
@@ -192,7 +222,8 @@ pub struct Deployment {
     pub treasury: Pubkey,
 }
 
-/// Runs genesis: the registry config, the GPU catalogue, and the first node tree.
+/// Runs genesis: the registry config, the GPU catalogue, the first node tree, the $IO
+/// mint and its initial allocation, staking, and the emissions program taking the mint.
 /// `oracles` is used when the file names none.
 pub fn run_genesis(
     chain: &mut impl Chain,
@@ -227,8 +258,8 @@ pub fn run_genesis(
     let mut registry = RegistryClient::new();
     let first_tree = registry.create_tree(chain, authority, genesis.tree_shape()).context("open first tree")?;
 
-    // The $IO mint and the initial allocation. The emissions stage takes the mint
-    // authority over; until then it is the genesis authority.
+    // The $IO mint and the initial allocation, minted by the genesis authority, which then
+    // hands the mint authority to the emissions program (below) for good.
     let mint = Keypair::new();
     let genesis_tokens = Keypair::new();
     let treasury = Keypair::new();
@@ -242,6 +273,16 @@ pub fn run_genesis(
 
     let init = staking_ix::initialize_staking(&payer, &authority.pubkey(), &mint.pubkey(), &treasury.pubkey(), genesis.staking_params()?);
     chain.send(&[init], &[]).context("initialize staking")?;
+
+    let args = InitializeEmissionsArgs {
+        authority: authority.pubkey(),
+        params: genesis.emission_params()?,
+        epoch_secs: genesis.emissions.epoch_secs,
+        epochs_per_year: genesis.emissions.epochs_per_year,
+        start_ts: chain.unix_time()?,
+    };
+    let init = emissions_ix::initialize_emissions(&payer, &authority.pubkey(), &mint.pubkey(), args);
+    chain.send(&[init], &[authority]).context("hand the $IO mint to the emissions program")?;
 
     Ok(Deployment {
         registry_authority: authority.pubkey(),

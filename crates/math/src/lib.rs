@@ -7,10 +7,12 @@
 
 pub mod emission;
 pub mod h3;
+pub mod rewards;
 pub mod score;
 pub mod stake;
 
 pub use h3::is_valid_h3_cell;
-pub use emission::{epoch_emission, year_emission, EmissionSchedule};
+pub use emission::{epoch_emission, year_emission, EmissionSchedule, ScheduleCursor};
+pub use rewards::{accumulator_increment, earned, REWARD_SCALE};
 pub use score::{node_score, BPS_SCALE};
 pub use stake::{bond_required, reward_weight, TierStakeParams, VerifiedHardware};

@@ -3,11 +3,13 @@
 //! the noop events of its transactions and produces proofs for the next change.
 
 pub mod client;
+pub mod emissions;
 pub mod events;
 pub mod mirror;
 pub mod network;
 pub mod pda;
 pub mod registry;
+pub mod rewards;
 pub mod rent;
 pub mod staking;
 pub mod token;

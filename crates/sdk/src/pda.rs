@@ -35,3 +35,12 @@ pub fn operator_stake(operator: &Pubkey) -> Pubkey {
 pub fn slash_proposal(id: u64) -> Pubkey {
     Pubkey::find_program_address(&[io_staking::SLASH_SEED, &id.to_le_bytes()], &io_staking::ID).0
 }
+
+pub fn staking_reward_vault() -> Pubkey {
+    Pubkey::find_program_address(&[io_staking::REWARD_VAULT_SEED], &io_staking::ID).0
+}
+
+/// The emissions config: $IO mint authority and staking's reward distributor.
+pub fn emissions_config() -> Pubkey {
+    Pubkey::find_program_address(&[io_emissions::EMISSIONS_SEED], &io_emissions::ID).0
+}

@@ -12,6 +12,8 @@ fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instructi
     Instruction { program_id: io_staking::ID, accounts: accounts.to_account_metas(None), data: data.data() }
 }
 
+/// Creates the staking config, its vault and its reward vault; the emissions program's
+/// config PDA is the reward distributor.
 pub fn initialize_staking(payer: &Pubkey, authority: &Pubkey, io_mint: &Pubkey, treasury: &Pubkey, params: StakingParams) -> Instruction {
     build(
         accounts::InitializeStaking {
@@ -19,11 +21,12 @@ pub fn initialize_staking(payer: &Pubkey, authority: &Pubkey, io_mint: &Pubkey, 
             config: pda::staking_config(),
             io_mint: *io_mint,
             vault: pda::staking_vault(),
+            reward_vault: pda::staking_reward_vault(),
             treasury: *treasury,
             token_program: spl_token::ID,
             system_program: system_program::ID,
         },
-        instruction::InitializeStaking { authority: *authority, params },
+        instruction::InitializeStaking { authority: *authority, reward_distributor: pda::emissions_config(), params },
     )
 }
 
@@ -101,6 +104,23 @@ pub fn refresh_weight(operator: &Pubkey) -> Instruction {
             operator_stats: pda::operator_stats(operator),
         },
         instruction::RefreshWeight {},
+    )
+}
+
+/// Settles and pays the operator's rewards into `operator_tokens`.
+pub fn claim_rewards(operator: &Pubkey, io_mint: &Pubkey, operator_tokens: &Pubkey) -> Instruction {
+    build(
+        accounts::ClaimRewards {
+            operator: *operator,
+            config: pda::staking_config(),
+            stake: pda::operator_stake(operator),
+            io_mint: *io_mint,
+            operator_tokens: *operator_tokens,
+            reward_vault: pda::staking_reward_vault(),
+            operator_stats: pda::operator_stats(operator),
+            token_program: spl_token::ID,
+        },
+        instruction::ClaimRewards {},
     )
 }
 

@@ -14,6 +14,17 @@ pub const STAKE_SEED: &[u8] = b"stake";
 /// proposal can be listed from 0 to the config's `next_slash_id`.
 #[constant]
 pub const SLASH_SEED: &[u8] = b"slash";
+/// The token account holding emitted $IO until operators claim it.
+#[constant]
+pub const REWARD_VAULT_SEED: &[u8] = b"reward_vault";
+
+/// Distributions a weight earns in after the registry last confirmed it: the one paying
+/// the epoch in progress and the next. A weight nobody refreshes stops earning after that,
+/// so an operator cannot keep earning on verified hardware it lost for more than an epoch.
+pub const WEIGHT_LEASE_DISTRIBUTIONS: u64 = 2;
+/// Accumulator values kept for past distributions, so an operator whose lease lapsed can
+/// still be paid exactly up to the lapse (32 hourly epochs in the reference network).
+pub const REWARD_HISTORY: usize = 32;
 
 /// Unbonding entries an operator may have open at once.
 pub const MAX_UNBONDING_ENTRIES: usize = 8;

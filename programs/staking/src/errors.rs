@@ -52,6 +52,16 @@ pub enum StakingError {
     ChallengeWindowClosed,
     #[msg("Proposal does not belong to this operator")]
     ProposalMismatch,
+    #[msg("Signer is not the configured reward distributor")]
+    NotRewardDistributor,
+    #[msg("Rewards cannot be distributed while no weight is earning")]
+    NoEarningWeight,
+    #[msg("The reward vault holds less than the unclaimed rewards")]
+    RewardsNotFunded,
+    #[msg("Account is not the reward vault")]
+    WrongRewardVault,
+    #[msg("No rewards to claim")]
+    NothingToClaim,
     #[msg("Arithmetic overflow")]
     ArithmeticOverflow,
 }

@@ -41,7 +41,7 @@ pub struct Withdrawn {
     pub entry: u8,
 }
 
-/// Every change of an operator's reward weight (the emissions stage settles rewards here).
+/// Every change of an operator's reward weight (rewards are settled just before).
 #[event]
 pub struct WeightChanged {
     pub operator: Pubkey,
@@ -76,4 +76,22 @@ pub struct SlashExecuted {
     pub from_bonded: u64,
     pub from_unbonding: u64,
     pub destination: SlashDestination,
+}
+
+/// One emissions crank: `amount` shared by `earning_weight`.
+#[event]
+pub struct RewardsDistributed {
+    pub distribution: u64,
+    pub amount: u64,
+    pub earning_weight: u64,
+    pub accumulator: u128,
+    /// Weight whose lease ended with this distribution.
+    pub lapsed_weight: u64,
+}
+
+#[event]
+pub struct RewardsClaimed {
+    pub operator: Pubkey,
+    pub amount: u64,
+    pub claimed_total: u64,
 }

@@ -5,6 +5,14 @@
 //! by the registry's oracle quorum, can be vetoed by the config authority (the DAO) during
 //! a challenge window, and is then executed by anyone.
 //!
+//! Rewards: the emissions program's crank mints each epoch's emission into the reward vault
+//! and calls `distribute_rewards`, which raises a reward-per-weight accumulator in O(1).
+//! Each operator's share is settled lazily in `weight::apply_weight` before its weight
+//! changes, and paid by `claim_rewards`. A weight is a lease: it earns in the distribution
+//! of the epoch it was read from the registry in and the next one, then lapses until it is
+//! refreshed (anyone may call `refresh_weight`), so a registry-side loss of verified
+//! hardware stops earning within an epoch without any loop over operators.
+//!
 //! This file only routes; each instruction lives in `instructions/<name>.rs`.
 
 use anchor_lang::prelude::*;
@@ -30,8 +38,13 @@ pub mod staking {
     use super::*;
 
     /// Creates the staking config and its vault for the $IO mint.
-    pub fn initialize_staking(ctx: Context<InitializeStaking>, authority: Pubkey, params: StakingParams) -> Result<()> {
-        instructions::initialize_staking::handler(ctx, authority, params)
+    pub fn initialize_staking(
+        ctx: Context<InitializeStaking>,
+        authority: Pubkey,
+        reward_distributor: Pubkey,
+        params: StakingParams,
+    ) -> Result<()> {
+        instructions::initialize_staking::handler(ctx, authority, reward_distributor, params)
     }
 
     /// First half of the authority handover.
@@ -67,6 +80,16 @@ pub mod staking {
     /// Recomputes an operator's weight from the registry (anyone may call it).
     pub fn refresh_weight(ctx: Context<RefreshWeight>) -> Result<()> {
         instructions::refresh_weight::handler(ctx)
+    }
+
+    /// The emissions program shares newly minted rewards among the earning weight.
+    pub fn distribute_rewards(ctx: Context<DistributeRewards>, amount: u64) -> Result<()> {
+        instructions::distribute_rewards::handler(ctx, amount)
+    }
+
+    /// Pays an operator's settled rewards from the reward vault.
+    pub fn claim_rewards(ctx: Context<ClaimRewards>) -> Result<()> {
+        instructions::claim_rewards::handler(ctx)
     }
 
     /// An oracle quorum proposes a slash, with a reason and an evidence hash.

@@ -81,8 +81,57 @@ pub struct StakingConfig {
     pub total_weight: u64,
     pub total_slashed: u64,
     pub next_slash_id: u64,
+    /// Token account ($IO) that emitted rewards wait in until claimed.
+    pub reward_vault: Pubkey,
+    /// The only key that may call `distribute_rewards` (the emissions program's PDA).
+    pub reward_distributor: Pubkey,
+    pub rewards: RewardPool,
     pub bump: u8,
     pub vault_bump: u8,
+    pub reward_vault_bump: u8,
+}
+
+/// The reward-per-weight accumulator and the weight leases it divides by.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub struct RewardPool {
+    /// Reward per unit of weight ever distributed, scaled by `io_math::REWARD_SCALE`.
+    pub accumulator: u128,
+    /// Distributions so far (one per emissions crank).
+    pub distributions: u64,
+    /// Sum of the weights whose lease is live: what each distribution is shared by.
+    pub earning_weight: u64,
+    /// Live weight by the distribution its lease ends at, modulo the lease length.
+    pub expiring_weight: [u64; WEIGHT_LEASE_DISTRIBUTIONS as usize],
+    /// `accumulator` after distribution `n` sits at `n % REWARD_HISTORY`.
+    pub history: [u128; REWARD_HISTORY],
+    pub total_distributed: u64,
+    pub total_claimed: u64,
+}
+
+impl Default for RewardPool {
+    fn default() -> Self {
+        RewardPool {
+            accumulator: 0,
+            distributions: 0,
+            earning_weight: 0,
+            expiring_weight: [0; WEIGHT_LEASE_DISTRIBUTIONS as usize],
+            history: [0; REWARD_HISTORY],
+            total_distributed: 0,
+            total_claimed: 0,
+        }
+    }
+}
+
+impl RewardPool {
+    /// The accumulator right after distribution `n`, while it is still in the history.
+    pub fn accumulator_after(&self, n: u64) -> Option<u128> {
+        let age = self.distributions.checked_sub(n)?;
+        (age < REWARD_HISTORY as u64).then(|| self.history[(n % REWARD_HISTORY as u64) as usize])
+    }
+
+    pub fn bucket(lease_end: u64) -> usize {
+        (lease_end % WEIGHT_LEASE_DISTRIBUTIONS) as usize
+    }
 }
 
 impl StakingConfig {
@@ -110,6 +159,13 @@ pub struct OperatorStake {
     pub weight: u64,
     /// The registry's `verified_version` the weight was computed from.
     pub registry_version: u64,
+    /// The accumulator when rewards were last settled.
+    pub reward_checkpoint: u128,
+    /// The weight earns in distributions up to and including this one.
+    pub lease_end: u64,
+    /// Settled, unclaimed rewards.
+    pub accrued_rewards: u64,
+    pub claimed_rewards: u64,
     pub bump: u8,
 }
 

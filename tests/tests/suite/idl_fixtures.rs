@@ -185,7 +185,7 @@ fn fixtures() -> Value {
 
 fn staking_fixtures() -> Value {
     use io_sdk::staking as sx;
-    use io_staking::{OperatorStake, SlashReason, StakingConfig, StakingParams, SlashDestination, UnbondingEntry};
+    use io_staking::{OperatorStake, RewardPool, SlashReason, StakingConfig, StakingParams, SlashDestination, UnbondingEntry};
     let params = StakingParams {
         min_stake_per_gpu: [10_000_000_000, 2_000_000_000, 200_000_000],
         multiplier_bps: [15_000, 12_000, 10_000],
@@ -199,12 +199,13 @@ fn staking_fixtures() -> Value {
         "unbonding_secs": 1209600, "max_slash_bps": 5000, "challenge_secs": 259200, "slash_destination": variant("Burn")
     });
     let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value)> = vec![
-        ("initialize_staking", sx::initialize_staking(&key(1), &key(2), &key(3), &key(4), params), json!({"authority": pk(&key(2)), "params": params_json})),
+        ("initialize_staking", sx::initialize_staking(&key(1), &key(2), &key(3), &key(4), params), json!({"authority": pk(&key(2)), "reward_distributor": pk(&io_sdk::pda::emissions_config()), "params": params_json})),
         ("set_params", sx::set_params(&key(2), &key(4), params), json!({"params": params_json})),
         ("deposit", sx::deposit(&key(5), &key(3), &key(6), 12_345_678), json!({"amount": "12345678"})),
         ("request_unstake", sx::request_unstake(&key(5), 1_000), json!({"amount": "1000"})),
         ("withdraw", sx::withdraw(&key(5), &key(3), &key(6), 7), json!({"entry": 7})),
         ("refresh_weight", sx::refresh_weight(&key(5)), json!({})),
+        ("claim_rewards", sx::claim_rewards(&key(5), &key(3), &key(6)), json!({})),
         (
             "propose_slash",
             sx::propose_slash(&key(1), &key(5), 9, 5_000, SlashReason::FailedAudit, [3; 32], &[key(7), key(8)]),
@@ -213,6 +214,23 @@ fn staking_fixtures() -> Value {
         ("veto_slash", sx::veto_slash(&key(2), &key(5), 9), json!({})),
         ("execute_slash", sx::execute_slash(&key(5), 9, &key(3), &key(4)), json!({})),
     ];
+    let mut history = [0u128; io_staking::REWARD_HISTORY];
+    history[3] = u128::MAX - 5;
+    history[31] = 1 << 100;
+    let pool = RewardPool {
+        accumulator: (1u128 << 90) + 7,
+        distributions: 35,
+        earning_weight: 400,
+        expiring_weight: [150, 250],
+        history,
+        total_distributed: 1_000,
+        total_claimed: 600,
+    };
+    let pool_json = json!({
+        "accumulator": pool.accumulator.to_string(), "distributions": "35", "earning_weight": "400",
+        "expiring_weight": ["150", "250"], "history": history.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+        "total_distributed": "1000", "total_claimed": "600"
+    });
     let config = StakingConfig {
         authority: key(2),
         pending_authority: None,
@@ -225,12 +243,16 @@ fn staking_fixtures() -> Value {
         total_weight: 9,
         total_slashed: 10,
         next_slash_id: 11,
+        reward_vault: key(12),
+        reward_distributor: key(13),
+        rewards: pool,
         bump: 250,
         vault_bump: 251,
+        reward_vault_bump: 252,
     };
     let mut unbonding = [UnbondingEntry::default(); io_staking::MAX_UNBONDING_ENTRIES];
     unbonding[1] = UnbondingEntry { amount: 500, release_at: 1_800_000_000 };
-    let stake = OperatorStake { operator: key(5), bonded: 100, unbonding, pending_slash: 20, weight: 150, registry_version: 3, bump: 249 };
+    let stake = OperatorStake { operator: key(5), bonded: 100, unbonding, pending_slash: 20, weight: 150, registry_version: 3, reward_checkpoint: (1u128 << 80) + 3, lease_end: 36, accrued_rewards: 44, claimed_rewards: 55, bump: 249 };
     let unbonding_json: Vec<Value> = unbonding.iter().map(|e| json!({"amount": e.amount.to_string(), "release_at": e.release_at.to_string()})).collect();
     json!({
         "program": io_staking::ID.to_string(),
@@ -247,7 +269,8 @@ fn staking_fixtures() -> Value {
                 "fields": {
                     "authority": pk(&key(2)), "pending_authority": null, "io_mint": pk(&key(3)), "vault": pk(&key(10)), "treasury": pk(&key(4)),
                     "params": params_json, "total_bonded": "7", "total_unbonding": "8", "total_weight": "9", "total_slashed": "10",
-                    "next_slash_id": "11", "bump": 250, "vault_bump": 251
+                    "next_slash_id": "11", "reward_vault": pk(&key(12)), "reward_distributor": pk(&key(13)), "rewards": pool_json,
+                    "bump": 250, "vault_bump": 251, "reward_vault_bump": 252
                 }
             },
             {
@@ -256,7 +279,8 @@ fn staking_fixtures() -> Value {
                 "data": account_bytes(&stake),
                 "fields": {
                     "operator": pk(&key(5)), "bonded": "100", "unbonding": unbonding_json, "pending_slash": "20", "weight": "150",
-                    "registry_version": "3", "bump": 249
+                    "registry_version": "3", "reward_checkpoint": ((1u128 << 80) + 3).to_string(), "lease_end": "36",
+                    "accrued_rewards": "44", "claimed_rewards": "55", "bump": 249
                 }
             }
         ],
@@ -272,6 +296,71 @@ fn check_fixture(name: &str, value: Value) {
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("tests/fixtures/{name}.json (UPDATE_FIXTURES=1 writes it)"));
     assert!(committed == text, "tests/fixtures/{name}.json is stale: run with UPDATE_FIXTURES=1 and commit");
+}
+
+fn emissions_fixtures() -> Value {
+    use io_emissions::{Cursor, EmissionParams, EmissionsConfig, InitializeEmissionsArgs};
+    use io_sdk::emissions as ex;
+    let params = EmissionParams { yearly_share_bps: 5_000, breaker_window_secs: 86_400, breaker_max_mint: 2_000_000_000_000 };
+    let params_json = json!({"yearly_share_bps": 5000, "breaker_window_secs": 86400, "breaker_max_mint": "2000000000000"});
+    let args = InitializeEmissionsArgs { authority: key(2), params, epoch_secs: 3_600, epochs_per_year: 8_760, start_ts: 1_790_000_000 };
+    let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value)> = vec![
+        (
+            "initialize_emissions",
+            ex::initialize_emissions(&key(1), &key(2), &key(3), args),
+            json!({"args": {"authority": pk(&key(2)), "params": params_json, "epoch_secs": 3600, "epochs_per_year": 8760, "start_ts": "1790000000"}}),
+        ),
+        ("propose_authority", ex::propose_authority(&key(2), &key(9)), json!({"new_authority": pk(&key(9))})),
+        ("accept_authority", ex::accept_authority(&key(9)), json!({})),
+        ("set_emission_params", ex::set_emission_params(&key(2), params), json!({"params": params_json})),
+        ("advance_epoch", ex::advance_epoch(&key(3)), json!({})),
+    ];
+    let config = EmissionsConfig {
+        authority: key(2),
+        pending_authority: Some(key(9)),
+        io_mint: key(3),
+        staking_config: key(4),
+        reward_vault: key(5),
+        params,
+        epoch_secs: 3_600,
+        epochs_per_year: 8_760,
+        start_ts: 1_790_000_000,
+        supply_cap: 800_000_000_000_000,
+        genesis_supply: 100_000_000_000_000,
+        total_minted: 100_000_039_954_337,
+        next_epoch: 1,
+        cursor: Cursor { year: 1, epoch_in_year: 1, year_total: 350_000_000_000_000, unscheduled: 350_000_000_000_000 },
+        held_back: 12,
+        window_start: 1_790_000_000,
+        minted_in_window: 39_954_337,
+        bump: 253,
+    };
+    json!({
+        "program": io_emissions::ID.to_string(),
+        "idl": "idl/emissions.json",
+        "instructions": instructions.into_iter().map(|(name, i, args)| {
+            assert_eq!(i.program_id, io_emissions::ID);
+            json!({"name": name, "data": hex(&i.data), "args": args})
+        }).collect::<Vec<_>>(),
+        "accounts": [{
+            "name": "EmissionsConfig",
+            "discriminator": EmissionsConfig::DISCRIMINATOR.to_vec(),
+            "data": account_bytes(&config),
+            "fields": {
+                "authority": pk(&key(2)), "pending_authority": pk(&key(9)), "io_mint": pk(&key(3)), "staking_config": pk(&key(4)),
+                "reward_vault": pk(&key(5)), "params": params_json, "epoch_secs": 3600, "epochs_per_year": 8760,
+                "start_ts": "1790000000", "supply_cap": "800000000000000", "genesis_supply": "100000000000000",
+                "total_minted": "100000039954337", "next_epoch": "1",
+                "cursor": {"year": 1, "epoch_in_year": 1, "year_total": "350000000000000", "unscheduled": "350000000000000"},
+                "held_back": "12", "window_start": "1790000000", "minted_in_window": "39954337", "bump": 253
+            }
+        }],
+    })
+}
+
+#[test]
+fn the_emissions_idl_fixture_matches_the_rust_encoding() {
+    check_fixture("emissions", emissions_fixtures());
 }
 
 #[test]

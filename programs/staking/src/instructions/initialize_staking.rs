@@ -1,6 +1,6 @@
 use crate::constants::*;
 use crate::events::ParamsSet;
-use crate::state::{StakingConfig, StakingParams};
+use crate::state::{RewardPool, StakingConfig, StakingParams};
 use crate::errors::StakingError;
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
@@ -22,13 +22,24 @@ pub struct InitializeStaking<'info> {
         token::token_program = token_program
     )]
     pub vault: Box<Account<'info, TokenAccount>>,
+    #[account(
+        init,
+        payer = payer,
+        seeds = [REWARD_VAULT_SEED],
+        bump,
+        token::mint = io_mint,
+        token::authority = config,
+        token::token_program = token_program
+    )]
+    pub reward_vault: Box<Account<'info, TokenAccount>>,
     #[account(constraint = treasury.mint == io_mint.key() @ StakingError::WrongMint)]
     pub treasury: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<InitializeStaking>, authority: Pubkey, params: StakingParams) -> Result<()> {
+/// `reward_distributor` is the emissions program's PDA: the only key that can add rewards.
+pub fn handler(ctx: Context<InitializeStaking>, authority: Pubkey, reward_distributor: Pubkey, params: StakingParams) -> Result<()> {
     params.validate()?;
     let config = &mut ctx.accounts.config;
     config.authority = authority;
@@ -42,8 +53,12 @@ pub fn handler(ctx: Context<InitializeStaking>, authority: Pubkey, params: Staki
     config.total_weight = 0;
     config.total_slashed = 0;
     config.next_slash_id = 0;
+    config.reward_vault = ctx.accounts.reward_vault.key();
+    config.reward_distributor = reward_distributor;
+    config.rewards = RewardPool::default();
     config.bump = ctx.bumps.config;
     config.vault_bump = ctx.bumps.vault;
+    config.reward_vault_bump = ctx.bumps.reward_vault;
     emit!(ParamsSet { params, treasury: config.treasury });
     Ok(())
 }

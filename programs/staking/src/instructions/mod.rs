@@ -3,7 +3,9 @@
 #![allow(ambiguous_glob_reexports)]
 
 pub mod accept_authority;
+pub mod claim_rewards;
 pub mod deposit;
+pub mod distribute_rewards;
 pub mod execute_slash;
 pub mod initialize_staking;
 pub mod propose_authority;
@@ -15,7 +17,9 @@ pub mod veto_slash;
 pub mod withdraw;
 
 pub use accept_authority::*;
+pub use claim_rewards::*;
 pub use deposit::*;
+pub use distribute_rewards::*;
 pub use execute_slash::*;
 pub use initialize_staking::*;
 pub use propose_authority::*;

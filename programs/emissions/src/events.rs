@@ -1,0 +1,44 @@
+use crate::state::EmissionParams;
+use anchor_lang::prelude::*;
+
+#[event]
+pub struct EmissionsInitialized {
+    pub io_mint: Pubkey,
+    pub genesis_supply: u64,
+    pub reserve: u64,
+    pub start_ts: i64,
+    pub epoch_secs: u32,
+    pub epochs_per_year: u32,
+}
+
+#[event]
+pub struct AuthorityProposed {
+    pub current: Pubkey,
+    pub proposed: Pubkey,
+}
+
+#[event]
+pub struct AuthorityAccepted {
+    pub previous: Pubkey,
+    pub authority: Pubkey,
+}
+
+#[event]
+pub struct EmissionParamsSet {
+    pub params: EmissionParams,
+}
+
+/// One crank: `epochs` epochs from `first_epoch` accounted, `emitted` due for them,
+/// `minted` into the reward vault (with earlier backlog), `held_back` still owed.
+#[event]
+pub struct EpochAdvanced {
+    pub first_epoch: u64,
+    pub epochs: u64,
+    pub year: u32,
+    pub emitted: u64,
+    pub minted: u64,
+    pub held_back: u64,
+    pub total_minted: u64,
+    /// True when the breaker, not the schedule, limited this mint.
+    pub breaker_limited: bool,
+}

@@ -1,0 +1,20 @@
+use crate::constants::EMISSIONS_SEED;
+use crate::errors::EmissionsError;
+use crate::events::AuthorityProposed;
+use crate::state::EmissionsConfig;
+use anchor_lang::prelude::*;
+
+#[derive(Accounts)]
+pub struct ProposeAuthority<'info> {
+    pub authority: Signer<'info>,
+    #[account(mut, seeds = [EMISSIONS_SEED], bump = config.bump, has_one = authority @ EmissionsError::Unauthorized)]
+    pub config: Box<Account<'info, EmissionsConfig>>,
+}
+
+/// Naming `Pubkey::default()` cancels a pending handover.
+pub fn handler(ctx: Context<ProposeAuthority>, new_authority: Pubkey) -> Result<()> {
+    let config = &mut ctx.accounts.config;
+    config.pending_authority = (new_authority != Pubkey::default()).then_some(new_authority);
+    emit!(AuthorityProposed { current: config.authority, proposed: new_authority });
+    Ok(())
+}

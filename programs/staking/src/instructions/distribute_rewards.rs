@@ -1,0 +1,45 @@
+use crate::constants::*;
+use crate::errors::StakingError;
+use crate::events::RewardsDistributed;
+use crate::state::{RewardPool, StakingConfig};
+use anchor_lang::prelude::*;
+use anchor_spl::token::TokenAccount;
+use io_math::accumulator_increment;
+
+#[derive(Accounts)]
+pub struct DistributeRewards<'info> {
+    /// The emissions program's PDA, signing through `invoke_signed`.
+    #[account(address = config.reward_distributor @ StakingError::NotRewardDistributor)]
+    pub distributor: Signer<'info>,
+    #[account(mut, seeds = [STAKING_CONFIG_SEED], bump = config.bump)]
+    pub config: Box<Account<'info, StakingConfig>>,
+    #[account(address = config.reward_vault @ StakingError::WrongRewardVault)]
+    pub reward_vault: Box<Account<'info, TokenAccount>>,
+}
+
+/// Raises the accumulator by `amount` (already minted into the reward vault) over the
+/// earning weight, then lapses the leases that ended with this distribution. O(1): the
+/// accounts and the work are the same for ten operators or a million.
+pub fn handler(ctx: Context<DistributeRewards>, amount: u64) -> Result<()> {
+    let overflow = || error!(StakingError::ArithmeticOverflow);
+    let pool = &mut ctx.accounts.config.rewards;
+    let earning_weight = pool.earning_weight;
+    if amount > 0 {
+        let increment = accumulator_increment(amount, earning_weight).ok_or_else(|| error!(StakingError::NoEarningWeight))?;
+        pool.accumulator = pool.accumulator.checked_add(increment).ok_or_else(overflow)?;
+        pool.total_distributed = pool.total_distributed.checked_add(amount).ok_or_else(overflow)?;
+    }
+    // The vault must back every unclaimed unit (donations may make it hold more).
+    let unclaimed = pool.total_distributed.checked_sub(pool.total_claimed).ok_or_else(overflow)?;
+    require!(ctx.accounts.reward_vault.amount >= unclaimed, StakingError::RewardsNotFunded);
+
+    pool.distributions = pool.distributions.checked_add(1).ok_or_else(overflow)?;
+    let n = pool.distributions;
+    let bucket = RewardPool::bucket(n);
+    let lapsed_weight = pool.expiring_weight[bucket];
+    pool.earning_weight = pool.earning_weight.checked_sub(lapsed_weight).ok_or_else(overflow)?;
+    pool.expiring_weight[bucket] = 0;
+    pool.history[(n % REWARD_HISTORY as u64) as usize] = pool.accumulator;
+    emit!(RewardsDistributed { distribution: n, amount, earning_weight, accumulator: pool.accumulator, lapsed_weight });
+    Ok(())
+}
