@@ -11,6 +11,8 @@ use io_sdk::network::RegistryClient;
 use io_sdk::pda;
 use io_sdk::token;
 use io_sdk::tree::onchain_root;
+use io_emissions::EmissionsConfig;
+use io_sdk::emissions as emissions_ix;
 use io_staking::{OperatorStake, StakingConfig};
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
@@ -213,6 +215,8 @@ impl Harness {
             pda::gpu_catalogue(),
             pda::staking_config(),
             pda::staking_vault(),
+            pda::staking_reward_vault(),
+            pda::emissions_config(),
             self.io_mint,
             self.treasury,
             self.genesis_tokens,
@@ -303,6 +307,79 @@ impl Harness {
         assert_eq!(bonded, config.total_bonded, "sum of bonds != total_bonded");
         assert_eq!(unbonding, config.total_unbonding, "sum of unbonding != total_unbonding");
         assert_eq!(weight, config.total_weight, "sum of weights != total_weight");
+        self.check_reward_invariants();
+    }
+
+    /// Emission and reward conservation: cumulative minted <= the cap; everything the
+    /// emissions program minted went to the reward vault; the vault holds exactly what was
+    /// distributed and not claimed; claimed + owed <= distributed; every claim is counted;
+    /// the earning weight is the sum of the live leases, bucket by bucket.
+    pub fn check_reward_invariants(&mut self) {
+        let config = self.staking_config();
+        let emissions = self.emissions_config();
+        let pool = config.rewards;
+        assert!(emissions.total_minted <= emissions.supply_cap, "minted past the cap");
+        assert_eq!(emissions.supply_cap, 800_000_000 * 1_000_000);
+        assert_eq!(
+            emissions.total_minted - emissions.genesis_supply,
+            pool.total_distributed,
+            "emissions minted != rewards distributed"
+        );
+        assert!(self.io_supply() <= emissions.total_minted, "supply above cumulative minted");
+        assert!(pool.total_claimed <= pool.total_distributed, "claimed more than emitted");
+        let reward_vault = self.token_balance(&pda::staking_reward_vault());
+        assert_eq!(reward_vault, pool.total_distributed - pool.total_claimed, "reward vault != distributed - claimed");
+        let (mut claimed, mut owed, mut earning) = (0u64, 0u128, 0u64);
+        let mut buckets = [0u64; io_staking::WEIGHT_LEASE_DISTRIBUTIONS as usize];
+        for operator in self.operators.clone() {
+            let Some(data) = self.net.account_data(&pda::operator_stake(&operator)).unwrap() else { continue };
+            let stake = OperatorStake::try_deserialize(&mut data.as_slice()).unwrap();
+            claimed += stake.claimed_rewards;
+            owed += u128::from(io_sdk::rewards::pending_rewards(&config, &stake));
+            if io_sdk::rewards::lease_is_live(&config, &stake) {
+                earning += stake.weight;
+                buckets[io_staking::RewardPool::bucket(stake.lease_end)] += stake.weight;
+            }
+        }
+        assert_eq!(claimed, pool.total_claimed, "sum of claims != total_claimed");
+        assert!(owed <= u128::from(pool.total_distributed - pool.total_claimed), "operators are owed more than the vault holds");
+        assert_eq!(earning, pool.earning_weight, "sum of live weights != earning_weight");
+        assert_eq!(buckets, pool.expiring_weight, "lease buckets");
+    }
+
+    pub fn emissions_config(&mut self) -> EmissionsConfig {
+        fetch(&mut self.net, &pda::emissions_config()).unwrap()
+    }
+
+    /// Moves the clock to the end of the emission epoch in progress (plus `extra` epochs).
+    pub fn end_emission_epochs(&mut self, epochs: u64) {
+        let config = self.emissions_config();
+        let now = self.net.unix_time().unwrap();
+        let length = i64::from(config.epoch_secs);
+        let into = (now - config.start_ts).rem_euclid(length);
+        self.net.warp_seconds(length - into + (epochs as i64 - 1) * length);
+    }
+
+    /// The emissions crank, which must succeed.
+    pub fn crank(&mut self) {
+        let mint = self.io_mint;
+        self.ok(&[emissions_ix::advance_epoch(&mint)], &[]);
+    }
+
+    /// Renews every staked operator's weight lease (what the oracles' keeper does each epoch).
+    pub fn refresh_all(&mut self) {
+        for operator in self.operators.clone() {
+            if self.net.account_data(&pda::operator_stake(&operator)).unwrap().is_some() {
+                self.ok(&[io_sdk::staking::refresh_weight(&operator)], &[]);
+            }
+        }
+    }
+
+    /// Ends the epoch in progress, renews every lease and cranks.
+    pub fn pay_epoch(&mut self) {
+        self.end_emission_epochs(1);
+        self.refresh_all();
+        self.crank();
     }
 }
 

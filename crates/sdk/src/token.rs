@@ -48,3 +48,8 @@ pub fn balance(data: &[u8]) -> Option<u64> {
 pub fn supply(data: &[u8]) -> Option<u64> {
     spl_token::state::Mint::unpack(data).ok().map(|m| m.supply)
 }
+
+/// Decodes a whole mint (authorities, supply, decimals).
+pub fn unpack_mint(data: &[u8]) -> Option<spl_token::state::Mint> {
+    spl_token::state::Mint::unpack(data).ok()
+}

@@ -3,6 +3,7 @@
 
 mod cli;
 mod config;
+mod emissions;
 mod ids;
 mod idl_fixtures;
 mod lifecycle;
