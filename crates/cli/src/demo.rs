@@ -1,7 +1,9 @@
 //! `io demo`: the whole network so far, in-process. Genesis from `migrations/`, one tree,
-//! N nodes across the three tiers, audits by a 2-of-3 oracle quorum, a retirement, an
-//! independent rebuild of the registry from the chain, and a summary.
+//! N nodes across the three tiers, audits by a 2-of-3 oracle quorum, bonds, a slash, a
+//! retirement, an independent rebuild of the registry from the chain, a year of emissions
+//! across the first halving with rewards claimed per tier (`demo_rewards`), and a summary.
 
+use crate::demo_rewards::{self, Earner};
 use crate::registry_cmd::{status_name, tier_name};
 use anyhow::{ensure, Context};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -43,13 +45,13 @@ const FLEET: &[(&str, u16, u32)] = &[
     ("Apple M4 Pro", 1, 10),
 ];
 
+pub(crate) fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({per_sec})").expect("template").progress_chars("=> ")
+}
+
 fn bar(len: usize, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({per_sec})")
-            .expect("template")
-            .progress_chars("=> "),
-    );
+    bar.set_style(bar_style());
     bar.set_message(what.to_string());
     bar
 }
@@ -90,6 +92,17 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
     let model_id = |name: &str| catalogue.models.iter().find(|m| m.name == name).map(|m| m.id).expect("fleet model in catalogue");
     let total_share: u32 = FLEET.iter().map(|f| f.2).sum();
 
+    // Each operator runs one tier's hardware (operator i: tier i mod 3), so the rewards
+    // can be told apart per tier; with fewer than three operators they share every tier.
+    let by_tier: Vec<Vec<usize>> = Tier::ALL
+        .iter()
+        .map(|t| match (0..operators.len()).filter(|i| options.operators < 3 || i % 3 == t.index()).collect::<Vec<_>>() {
+            group if group.is_empty() => (0..operators.len()).collect(),
+            group => group,
+        })
+        .collect();
+    let mut next_in_tier = [0usize; 3];
+
     // Registration.
     let mut dice = Dice(0x9e37_79b9_7f4a_7c15);
     let mut nodes: Vec<Keypair> = Vec::with_capacity(options.nodes);
@@ -108,7 +121,10 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
             gpu_uuids_hash: io_sdk::gpu_uuids_hash(&uuids),
         };
         let node = Keypair::new();
-        registry.register(&mut net, &operators[i % operators.len()], &node, spec)?;
+        let tier = catalogue.models[usize::from(spec.gpu_model)].tier.index();
+        let owner = by_tier[tier][next_in_tier[tier] % by_tier[tier].len()];
+        next_in_tier[tier] += 1;
+        registry.register(&mut net, &operators[owner], &node, spec)?;
         nodes.push(node);
         progress.inc(1);
     }
@@ -154,6 +170,7 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
     let staking_config: StakingConfig = fetch(&mut net, &pda::staking_config())?;
     let params = staking_config.params;
     let mut bonds = Vec::with_capacity(operators.len());
+    let mut token_accounts = Vec::with_capacity(operators.len());
     for (i, op) in operators.iter().enumerate() {
         let stats: OperatorStats = fetch(&mut net, &pda::operator_stats(&op.pubkey()))?;
         let hardware = VerifiedHardware { gpus: stats.verified_gpus_by_tier, score_gpus: stats.verified_score_gpus_by_tier };
@@ -162,6 +179,7 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
         let tokens = fund(&mut net, (&deployment_mint, &deployment_tokens, &authority), op, amount)?;
         net.send(&[sx::deposit(&op.pubkey(), &deployment_mint, &tokens, amount)], &[op])?;
         bonds.push(required);
+        token_accounts.push(tokens);
     }
 
     // The oracles caught a node spoofing its hardware: they propose a slash of 10% of its
@@ -186,9 +204,11 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
 
     // An operator retires its first node; anyone refreshes its weight.
     let retiring = nodes[0].pubkey();
-    let before_retirement = registry.record(&retiring).expect("registered").status;
-    let retired = registry.retire(&mut net, &operators[0], &retiring)?;
-    net.send(&[sx::refresh_weight(&operators[0].pubkey())], &[])?;
+    let record = *registry.record(&retiring).expect("registered");
+    let owner = operators.iter().find(|k| k.pubkey() == record.operator).expect("the node's operator");
+    let retired = registry.retire(&mut net, owner, &retiring)?;
+    net.send(&[sx::refresh_weight(&owner.pubkey())], &[])?;
+    let before_retirement = record.status;
 
     // An indexer that saw nothing rebuilds the registry from the chain alone.
     let rebuilt = RegistryClient::sync(&mut net, &[tree])?;
@@ -197,8 +217,23 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
     ensure!(rebuilt_root == onchain, "rebuilt root differs from the on-chain root");
     ensure!(rebuilt.trees[&tree].mirror.records() == registry.trees[&tree].mirror.records(), "rebuilt records differ");
 
+    // A year of emissions and a week more: daily cranks, the halving, claims per tier.
+    let earners: Vec<Earner> = operators.iter().zip(&token_accounts).map(|(key, tokens)| Earner { key, tokens: *tokens }).collect();
+    let emissions = demo_rewards::run(&mut net, &earners, &deployment_mint)?;
+    let emissions_report = emissions.report(&mut net, &deployment_mint, burned)?;
+
     let slash = DemoSlash { operator: spoofer, amount: slash_amount, burned };
-    let run = DemoRun { registry: rebuilt, tree, retired: (before_retirement, retired), largest_tx, started, root: onchain, operators: operators.iter().map(|k| k.pubkey()).zip(bonds).collect(), slash };
+    let run = DemoRun {
+        registry: rebuilt,
+        tree,
+        retired: (before_retirement, retired),
+        largest_tx,
+        started,
+        root: onchain,
+        operators: operators.iter().map(|k| k.pubkey()).zip(bonds).collect(),
+        slash,
+        emissions_report,
+    };
     summary(&mut net, &options, run)
 }
 
@@ -215,6 +250,8 @@ struct DemoRun {
     /// Each operator and the bond its verified GPUs needed when it staked.
     operators: Vec<(Pubkey, u64)>,
     slash: DemoSlash,
+    /// The emissions year's report, its invariants already checked.
+    emissions_report: String,
 }
 
 struct DemoSlash {
@@ -241,7 +278,7 @@ fn token_supply(net: &mut Localnet, mint: &Pubkey) -> anyhow::Result<u64> {
 
 fn summary(net: &mut Localnet, options: &DemoOptions, run: DemoRun) -> anyhow::Result<String> {
     use std::fmt::Write as _;
-    let DemoRun { registry, tree, retired: (previous, retired), largest_tx, started, root, operators, slash } = run;
+    let DemoRun { registry, tree, retired: (previous, retired), largest_tx, started, root, operators, slash, emissions_report } = run;
     let tree = &tree;
     let mut out = String::new();
     let tree_config: TreeConfig = fetch(net, &pda::tree_config(tree))?;
@@ -316,6 +353,7 @@ fn summary(net: &mut Localnet, options: &DemoOptions, run: DemoRun) -> anyhow::R
         &slash.operator.to_string()[..8],
         format_io(slash.burned)
     )?;
+    out += &emissions_report;
 
     let rent = net.rent()?;
     writeln!(out, "\nrent: compressed registry vs one account per node")?;

@@ -1,6 +1,10 @@
 //! The `io` command line as a library, so its commands run against any chain in tests.
 
+pub mod chart;
 pub mod demo;
+mod demo_rewards;
+pub mod emissions_cmd;
 pub mod registry_cmd;
+pub mod rewards_cmd;
 pub mod rpc;
 pub mod stake_cmd;

@@ -1,6 +1,7 @@
 //! `io`: the command line of the $IO suite.
 
-use io_cli::{demo, registry_cmd, rpc, stake_cmd};
+use io_cli::emissions_cmd::{self, EmissionsCommand};
+use io_cli::{demo, registry_cmd, rewards_cmd, rpc, stake_cmd};
 
 use clap::{Parser, Subcommand};
 use io_migrations::Genesis;
@@ -44,6 +45,20 @@ enum Command {
         cluster: ClusterArgs,
         #[command(subcommand)]
         command: stake_cmd::SlashCommand,
+    },
+    /// Emissions: schedule status, the projected schedule (and its chart), the epoch crank.
+    Emissions {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[command(subcommand)]
+        command: EmissionsCommand,
+    },
+    /// Staking rewards: pending, claim.
+    Rewards {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[command(subcommand)]
+        command: rewards_cmd::RewardsCommand,
     },
     /// Run the whole network in-process (embedded Solana bank) and print a summary.
     Demo {
@@ -125,6 +140,10 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Stake { cluster, command } => print!("{}", stake_cmd::run_stake(&mut cluster.chain()?, command)?),
         Command::Slash { cluster, command } => print!("{}", stake_cmd::run_slash(&mut cluster.chain()?, command)?),
+        // The projection needs no cluster (nor a keypair file).
+        Command::Emissions { command: EmissionsCommand::Schedule(args), .. } => print!("{}", emissions_cmd::run_schedule(&args)?),
+        Command::Emissions { cluster, command } => print!("{}", emissions_cmd::run_emissions(&mut cluster.chain()?, command)?),
+        Command::Rewards { cluster, command } => print!("{}", rewards_cmd::run_rewards(&mut cluster.chain()?, command)?),
         Command::Registry { url, keypair, command } => {
             let payer = registry_cmd::read_keypair(&keypair)?;
             let mut chain = rpc::RpcChain::new(&url, payer);

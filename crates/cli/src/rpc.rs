@@ -27,6 +27,12 @@ impl RpcChain {
     }
 
     fn noop_data_of(&self, signature: &Signature) -> anyhow::Result<Vec<Vec<u8>>> {
+        Ok(self.landed(signature)?.0)
+    }
+
+    /// The noop instruction data and the log lines of a landed transaction (the logs carry
+    /// Anchor events, e.g. the emissions crank's `EpochAdvanced`).
+    fn landed(&self, signature: &Signature) -> anyhow::Result<(Vec<Vec<u8>>, Vec<String>)> {
         let config = RpcTransactionConfig {
             encoding: Some(UiTransactionEncoding::Base64),
             commitment: Some(CommitmentConfig::confirmed()),
@@ -34,8 +40,12 @@ impl RpcChain {
         };
         let tx = self.client.get_transaction_with_config(signature, config)?;
         let meta = tx.transaction.meta.ok_or_else(|| anyhow!("{signature}: no status meta"))?;
+        let logs: Vec<String> = match &meta.log_messages {
+            OptionSerializer::Some(lines) => lines.clone(),
+            _ => vec![],
+        };
         if meta.err.is_some() {
-            return Ok(vec![]);
+            return Ok((vec![], logs));
         }
         let decoded = tx.transaction.transaction.decode().ok_or_else(|| anyhow!("{signature}: undecodable"))?;
         let mut keys: Vec<Pubkey> = decoded.message.static_account_keys().to_vec();
@@ -44,7 +54,7 @@ impl RpcChain {
                 keys.extend(list.iter().filter_map(|k| Pubkey::from_str(k).ok()));
             }
         }
-        let OptionSerializer::Some(inner) = meta.inner_instructions else { return Ok(vec![]) };
+        let OptionSerializer::Some(inner) = meta.inner_instructions else { return Ok((vec![], logs)) };
         let noop = io_sdk::NOOP_PROGRAM_ID;
         let mut data = vec![];
         for ix in inner.iter().flat_map(|i| i.instructions.iter()) {
@@ -54,7 +64,7 @@ impl RpcChain {
                 }
             }
         }
-        Ok(data)
+        Ok((data, logs))
     }
 }
 
@@ -80,8 +90,8 @@ impl Chain for RpcChain {
                 None => return Err(err.into()),
             },
         };
-        let noop_data = self.noop_data_of(&signature)?;
-        Ok(TxOutcome { signature, noop_data, logs: vec![], size })
+        let (noop_data, logs) = self.landed(&signature)?;
+        Ok(TxOutcome { signature, noop_data, logs, size })
     }
 
     fn account_data(&mut self, address: &Pubkey) -> anyhow::Result<Option<Vec<u8>>> {

@@ -1,0 +1,151 @@
+//! `io emissions ...` and `io rewards ...` against the embedded bank: one operator with a
+//! verified H100 node and its bond, the crank, the status, pending rewards through a live
+//! and a lapsed lease, and claims.
+
+use io_cli::emissions_cmd::{group_io, run_emissions, EmissionsCommand};
+use io_cli::rewards_cmd::{run_rewards, RewardsCommand};
+use io_emissions::EmissionsConfig;
+use io_localnet::Localnet;
+use io_migrations::{run_genesis, Genesis};
+use io_registry::{CudaVersion, HardwareSpec, NodeMetrics, RegistryConfig, Verdict};
+use io_sdk::client::{fetch, Chain};
+use io_sdk::{pda, staking as sx, token};
+use io_staking::{OperatorStake, StakingConfig};
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signer};
+
+struct Network {
+    net: Localnet,
+    /// The operator is the bank's fee payer, as it is the --keypair of `io rewards claim`.
+    operator: Pubkey,
+    tokens: Pubkey,
+    epoch_secs: i64,
+}
+
+fn balance(net: &mut Localnet, account: &Pubkey) -> u64 {
+    token::balance(&net.account_data(account).unwrap().unwrap()).unwrap()
+}
+
+/// Genesis, one verified 8-GPU H100 node, and a bond that covers it.
+fn network() -> Network {
+    let mut net = Localnet::start();
+    let genesis = Genesis::reference();
+    let authority = Keypair::new();
+    let oracles: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
+    net.airdrop(&authority.pubkey(), 10_000_000_000).unwrap();
+    let oracle_keys: Vec<Pubkey> = oracles.iter().map(|k| k.pubkey()).collect();
+    let deployment = run_genesis(&mut net, &genesis, &authority, &oracle_keys).unwrap();
+    let mut registry = deployment.registry;
+    let operator = Keypair::try_from(&net.payer_keypair().to_bytes()[..]).unwrap();
+
+    let catalogue: io_registry::GpuCatalogue = fetch(&mut net, &pda::gpu_catalogue()).unwrap();
+    let h100 = catalogue.models.iter().find(|m| m.name == "H100").unwrap();
+    let spec = HardwareSpec {
+        gpu_model: h100.id,
+        gpu_count: 8,
+        cuda: CudaVersion { major: 12, minor: 4 },
+        region: 0x8928308280fffff,
+        gpu_uuids_hash: io_sdk::gpu_uuids_hash(&["GPU-a".to_string()]),
+    };
+    let node = Keypair::new();
+    registry.register(&mut net, &operator, &node, spec).unwrap();
+    net.warp_seconds(i64::from(genesis.registry.epoch_length_secs));
+    let config: RegistryConfig = fetch(&mut net, &pda::registry_config()).unwrap();
+    let epoch = config.current_epoch(net.unix_time().unwrap()).unwrap();
+    let metrics = NodeMetrics { verified_centi_tflops: h100.expected_centi_tflops, rtt_us: 9_000, bandwidth_mbps: 10_000, packet_loss_bps: 1 };
+    let leaf = registry.proven_leaf(&node.pubkey()).unwrap();
+    let quorum = [&oracles[0], &oracles[1]];
+    let outcome = net.send(&[io_sdk::registry::attest_node(&leaf, &oracle_keys[..2], epoch, Verdict::Verified, metrics)], &quorum).unwrap();
+    registry.ingest(&outcome).unwrap();
+
+    // Bond 80,000 IO from the genesis allocation (8 Enterprise GPUs x 10,000 IO).
+    let tokens = Keypair::new();
+    let rent = net.rent_exempt_balance(token::account_len()).unwrap();
+    let payer = net.payer();
+    let bond = 80_000 * 1_000_000;
+    let mut ixs = token::create_account(&payer, &tokens.pubkey(), &deployment.io_mint, &operator.pubkey(), rent).to_vec();
+    ixs.push(token::transfer(&deployment.genesis_tokens, &tokens.pubkey(), &authority.pubkey(), bond));
+    net.send(&ixs, &[&tokens, &authority]).unwrap();
+    net.send(&[sx::deposit(&operator.pubkey(), &deployment.io_mint, &tokens.pubkey(), bond)], &[]).unwrap();
+    Network { net, operator: operator.pubkey(), tokens: tokens.pubkey(), epoch_secs: i64::from(genesis.emissions.epoch_secs) }
+}
+
+#[test]
+fn the_crank_status_and_rewards_commands_follow_the_chain() {
+    let Network { mut net, operator, tokens, epoch_secs } = network();
+
+    let status = run_emissions(&mut net, EmissionsCommand::Status).unwrap();
+    for expected in ["year       1 of the schedule", "this epoch 39,954.33", "100,000,000 of 800,000,000 IO cap", "held back  0 IO", "0 IO distributed"] {
+        assert!(status.contains(expected), "missing {expected:?} in\n{status}");
+    }
+
+    // The attestation epoch already ended one emission epoch; a crank pays it.
+    let out = run_emissions(&mut net, EmissionsCommand::Crank).unwrap();
+    let config: EmissionsConfig = fetch(&mut net, &pda::emissions_config()).unwrap();
+    let minted = config.total_minted - config.genesis_supply;
+    assert!(minted > 39_954 * 1_000_000, "{out}");
+    assert!(out.contains(&format!("minted     {} IO", group_io(minted))), "{out}");
+    assert!(out.contains("epochs 0..=0 (1 epochs)") && out.contains("held back  0 IO"), "{out}");
+    // Nothing more has ended: the program refuses, and the CLI passes the refusal on.
+    assert!(run_emissions(&mut net, EmissionsCommand::Crank).is_err());
+
+    // The only earner is owed all of it, to rounding.
+    let pending = run_rewards(&mut net, RewardsCommand::Pending { operator: Some(operator) }).unwrap();
+    assert!(pending.contains("lease live") && pending.contains("100.00% of the earning weight"), "{pending}");
+    let staking: StakingConfig = fetch(&mut net, &pda::staking_config()).unwrap();
+    let stake: OperatorStake = fetch(&mut net, &pda::operator_stake(&operator)).unwrap();
+    let owed = io_sdk::rewards::pending_rewards(&staking, &stake);
+    assert!(owed <= minted && minted - owed < 10, "owed {owed} of {minted}");
+    assert!(pending.contains(&format!("pending   {} IO", group_io(owed))), "{pending}");
+
+    // Without a refresh the lease covers this crank and the next, then lapses.
+    for _ in 0..3 {
+        net.warp_seconds(epoch_secs);
+        run_emissions(&mut net, EmissionsCommand::Crank).unwrap();
+    }
+    let pending = run_rewards(&mut net, RewardsCommand::Pending { operator: None }).unwrap();
+    assert!(pending.contains("lease lapsed"), "{pending}");
+    let status = run_emissions(&mut net, EmissionsCommand::Status).unwrap();
+    assert!(status.contains("weight     0 earning"), "{status}");
+    assert!(!status.contains("held back  0 IO"), "with no earner the crank holds the emission back:\n{status}");
+
+    // Claiming pays what pending said and renews the lease.
+    let staking: StakingConfig = fetch(&mut net, &pda::staking_config()).unwrap();
+    let stake: OperatorStake = fetch(&mut net, &pda::operator_stake(&operator)).unwrap();
+    let owed = io_sdk::rewards::pending_rewards(&staking, &stake);
+    let before = balance(&mut net, &tokens);
+    let out = run_rewards(&mut net, RewardsCommand::Claim { tokens }).unwrap();
+    assert_eq!(balance(&mut net, &tokens) - before, owed);
+    assert!(out.contains(&format!("claimed {} IO into {tokens}", group_io(owed))) && out.contains("lease live"), "{out}");
+    let err = run_rewards(&mut net, RewardsCommand::Claim { tokens }).unwrap_err();
+    assert!(err.to_string().contains("nothing to claim yet"), "{err}");
+
+    // The held-back emission is minted by the next crank once weight earns again.
+    net.warp_seconds(epoch_secs);
+    let out = run_emissions(&mut net, EmissionsCommand::Crank).unwrap();
+    assert!(out.contains("held back  0 IO"), "{out}");
+    let status = run_emissions(&mut net, EmissionsCommand::Status).unwrap();
+    let staking: StakingConfig = fetch(&mut net, &pda::staking_config()).unwrap();
+    let expected = format!(
+        "rewards    {} IO distributed, {} IO claimed",
+        group_io(staking.rewards.total_distributed),
+        group_io(staking.rewards.total_claimed)
+    );
+    assert!(status.contains(&expected), "{status}");
+}
+
+#[test]
+fn the_schedule_command_needs_no_cluster() {
+    let svg = std::env::temp_dir().join(format!("io-cli-schedule-{}.svg", std::process::id()));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_io"))
+        .args(["emissions", "schedule", "--years", "4", "--keypair", "/nonexistent/id.json", "--svg"])
+        .arg(&svg)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("350,000,000") && stdout.contains("43,750,000") && stdout.contains("chart written"), "{stdout}");
+    let chart = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(chart.matches("class=\"bar\"").count(), 4);
+    std::fs::remove_file(svg).ok();
+}
