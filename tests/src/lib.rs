@@ -85,6 +85,11 @@ impl Harness {
         key
     }
 
+    /// Tracks an operator created elsewhere, so the invariant checks include it.
+    pub fn track_operator(&mut self, operator: Pubkey) {
+        self.operators.push(operator);
+    }
+
     /// A new $IO token account owned by `owner`, funded with `amount` base units from the
     /// genesis allocation.
     pub fn fund_io(&mut self, owner: &Pubkey, amount: u64) -> Pubkey {

@@ -58,13 +58,15 @@ pub struct Localnet {
     history: HashMap<Pubkey, Vec<Vec<u8>>>,
     /// Transactions landed.
     pub transactions: u64,
+    blockhash_at: std::time::Instant,
 }
 
 impl Localnet {
     pub fn start() -> Self {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
         let context = runtime.block_on(program_test().start_with_context());
-        Self { runtime, context, sent: HashSet::new(), history: HashMap::new(), transactions: 0 }
+        let blockhash_at = std::time::Instant::now();
+        Self { runtime, context, sent: HashSet::new(), history: HashMap::new(), transactions: 0, blockhash_at }
     }
 
     pub fn payer_keypair(&self) -> &Keypair {
@@ -99,6 +101,7 @@ impl Localnet {
     fn refresh_blockhash(&mut self) {
         let hash = self.runtime.block_on(self.context.banks_client.get_latest_blockhash()).expect("blockhash");
         self.context.last_blockhash = hash;
+        self.blockhash_at = std::time::Instant::now();
     }
 
     /// Builds and signs a transaction without sending it (to measure its size).
@@ -109,6 +112,12 @@ impl Localnet {
     }
 
     fn signed(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> Transaction {
+        // The test bank registers a new blockhash every tick in the background and keeps
+        // the last 300, so a long run of transactions without a warp would outlive its
+        // blockhash: take a fresh one every second.
+        if self.blockhash_at.elapsed() > std::time::Duration::from_secs(1) {
+            self.refresh_blockhash();
+        }
         let mut tx = self.transaction(instructions, signers);
         // The same transaction twice in one blockhash would be refused as a duplicate
         // before any program ran; a test that repeats one on purpose gets a fresh slot.
@@ -223,5 +232,32 @@ impl Drop for QuietStdout {
             libc::dup2(self.saved, libc::STDOUT_FILENO);
             libc::close(self.saved);
         }
+    }
+}
+
+/// Direct state access for benches that need a large existing state (say 100,000
+/// stakers) that would take hours to build transaction by transaction.
+impl Localnet {
+    /// The whole account (lamports, owner, data), not just its data.
+    pub fn account(&mut self, address: &Pubkey) -> anyhow::Result<Option<solana_sdk::account::Account>> {
+        Ok(self.runtime.block_on(self.context.banks_client.get_account(*address))?)
+    }
+
+    /// Writes an account into the bank as is, bypassing every program. The caller keeps
+    /// the programs' invariants true (totals, vault balances); nothing here checks them.
+    pub fn set_account(&mut self, address: &Pubkey, account: solana_sdk::account::Account) {
+        self.context.set_account(address, &account.into());
+    }
+
+    /// Like `warp_seconds`, but moves the bank one slot only. A warp over many slots makes
+    /// program-test hash every account (and keep the hash cache files open), which costs
+    /// seconds and runs out of file descriptors once the bank holds 100,000s of accounts.
+    pub fn advance_clock(&mut self, seconds: i64) {
+        let slot = self.clock().slot + 1;
+        self.context.warp_to_slot(slot).expect("next slot");
+        let mut clock = self.clock();
+        clock.unix_timestamp += seconds.max(0);
+        self.context.set_sysvar(&clock);
+        self.refresh_blockhash();
     }
 }

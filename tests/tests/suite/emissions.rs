@@ -1,59 +1,481 @@
 //! The emissions program against the real SPL Token program: the mint handover, the
-//! crank, the schedule on-chain, the breaker, and lazy rewards through staking.
+//! crank, the schedule on-chain, the breaker, and lazy rewards through staking. Every
+//! step re-checks the emission and reward invariants (through `Harness::ok` / `expect_error`).
 
 use io_emissions::*;
-use io_sdk::client::Chain;
+use io_localnet::Localnet;
+use io_math::epoch_emission;
+use io_migrations::{run_genesis, Genesis};
+use io_registry::Verdict;
+use io_sdk::client::{failure_code, Chain};
 use io_sdk::emissions as ex;
 use io_sdk::pda;
+use io_sdk::rewards::pending_rewards;
 use io_sdk::staking as sx;
-use io_staking::StakingError;
+use io_staking::{SlashReason, StakingError};
 use io_tests::Harness;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
 
 const IO: u64 = 1_000_000;
+const HOUR: i64 = 3600;
+const DAY: i64 = 24 * HOUR;
 
-/// An operator with one verified node of `gpus` GPUs of `model` and its full bond staked.
-fn staked_operator(h: &mut Harness, model: &str, gpus: u16, bond_io: u64, seed: u64) -> (Keypair, Pubkey) {
-    let op = h.operator();
-    let tokens = h.fund_io(&op.pubkey(), bond_io * IO);
+struct Staker {
+    key: Keypair,
+    tokens: Pubkey,
+    node: Keypair,
+}
+
+/// An operator with one verified node of `gpus` GPUs of `model` and `bond_io` IO staked.
+fn staker(h: &mut Harness, model: &str, gpus: u16, bond_io: u64, seed: u64) -> Staker {
+    let key = h.operator();
+    let tokens = h.fund_io(&key.pubkey(), 200_000 * IO);
     let spec = h.spec(model, gpus, seed);
-    let (node, _) = h.register(&op, spec);
+    let (node, _) = h.register(&key, spec);
     h.next_epoch();
     h.verify(&node.pubkey());
     let mint = h.io_mint;
-    h.ok(&[sx::deposit(&op.pubkey(), &mint, &tokens, bond_io * IO)], &[&op]);
-    (op, tokens)
+    h.ok(&[sx::deposit(&key.pubkey(), &mint, &tokens, bond_io * IO)], &[&key]);
+    Staker { key, tokens, node }
+}
+
+/// The reference genesis with a different schedule and a breaker that never binds.
+fn genesis_with(epochs_per_year: u32, yearly_share_bps: u16) -> Genesis {
+    let mut g = Genesis::reference();
+    g.emissions.epochs_per_year = epochs_per_year;
+    g.emissions.yearly_share_bps = yearly_share_bps;
+    g.emissions.breaker_max_mint = "800000000".into();
+    g
+}
+
+fn pending(h: &mut Harness, operator: &Pubkey) -> u64 {
+    let config = h.staking_config();
+    pending_rewards(&config, &h.stake(operator))
+}
+
+fn lift_breaker(h: &mut Harness) {
+    let authority = h.authority.insecure_clone();
+    let mut params = h.emissions_config().params;
+    params.breaker_max_mint = 800_000_000 * IO;
+    h.ok(&[ex::set_emission_params(&authority.pubkey(), params)], &[&authority]);
+}
+
+fn claim(h: &mut Harness, s: &Staker) -> u64 {
+    let mint = h.io_mint;
+    let before = h.token_balance(&s.tokens);
+    h.ok(&[sx::claim_rewards(&s.key.pubkey(), &mint, &s.tokens)], &[&s.key]);
+    h.token_balance(&s.tokens) - before
 }
 
 #[test]
-fn genesis_hands_the_mint_to_the_emissions_program() {
+fn genesis_hands_the_mint_to_the_emissions_program_for_good() {
     let mut h = Harness::new();
     let config = h.emissions_config();
     assert_eq!(config.genesis_supply, 100_000_000 * IO);
     assert_eq!(config.total_minted, config.genesis_supply);
-    assert_eq!(config.cursor.unscheduled, 700_000_000 * IO);
+    assert_eq!(config.supply_cap, 800_000_000 * IO);
+    assert_eq!(config.cursor.unscheduled, 700_000_000 * IO, "the reserve is the cap minus genesis");
     let mint_data = h.net.account_data(&h.io_mint).unwrap().unwrap();
     let mint = io_sdk::token::unpack_mint(&mint_data).unwrap();
     assert_eq!(mint.mint_authority, Some(pda::emissions_config()).into());
     assert!(mint.freeze_authority.is_none());
-    // The genesis key can no longer mint.
+    assert_eq!(mint.decimals, IO_DECIMALS);
+    // The genesis key can no longer mint (SPL Token: owner does not match).
     let (mint_key, tokens, authority) = (h.io_mint, h.genesis_tokens, h.authority.insecure_clone());
     let err = h.net.send(&[io_sdk::token::mint_to(&mint_key, &tokens, &authority.pubkey(), 1)], &[&authority]).unwrap_err();
     assert!(format!("{err:?}").contains("custom program error: 0x4"), "{err:?}");
 }
 
 #[test]
-fn the_crank_pays_an_ended_epoch_and_refuses_an_early_call() {
+fn a_genesis_allocation_above_the_cap_is_refused_by_name() {
+    let mut net = Localnet::start();
+    let authority = Keypair::new();
+    net.airdrop(&authority.pubkey(), 10_000_000_000).unwrap();
+    let mut genesis = Genesis::reference();
+    genesis.token.initial_supply = "800000001".into();
+    let oracles = [Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique()];
+    let err = run_genesis(&mut net, &genesis, &authority, &oracles).unwrap_err();
+    let code = err.chain().find_map(|e| e.downcast_ref::<io_sdk::client::TxFailure>()).and_then(io_sdk::client::TxFailure::custom_code);
+    assert_eq!(code, Some(EmissionsError::GenesisExceedsCap.into()), "{err:?}");
+    // Exactly the cap is allowed: a reserve of zero, and the crank has nothing to mint.
+    let mut net = Localnet::start();
+    net.airdrop(&authority.pubkey(), 10_000_000_000).unwrap();
+    genesis.token.initial_supply = "800000000".into();
+    let deployment = run_genesis(&mut net, &genesis, &authority, &oracles).unwrap();
+    net.warp_seconds(2 * HOUR);
+    let err = net.send(&[ex::advance_epoch(&deployment.io_mint)], &[]).unwrap_err();
+    assert_eq!(failure_code(&err), Some(EmissionsError::EmissionEnded.into()));
+}
+
+#[test]
+fn the_crank_refuses_an_early_call_and_catches_up_missed_epochs() {
     let mut h = Harness::new();
-    let _a = staked_operator(&mut h, "H100", 8, 80_000, 1);
+    let _a = staker(&mut h, "H100", 8, 80_000, 1);
+    lift_breaker(&mut h);
+    h.end_emission_epochs(1);
+    h.crank();
+    let mint = h.io_mint;
+    h.expect_error(&[ex::advance_epoch(&mint)], &[], EmissionsError::EpochNotOver);
+
+    // 200 epochs missed: one crank catches up 168 of them, the next the other 32.
+    let start = h.emissions_config();
+    h.end_emission_epochs(200);
+    h.refresh_all();
+    h.crank();
+    let first = h.emissions_config();
+    assert_eq!(first.next_epoch - start.next_epoch, MAX_CATCH_UP_EPOCHS);
+    let year_total = first.cursor.year_total;
+    let expected: u64 = (start.cursor.epoch_in_year..first.cursor.epoch_in_year).map(|k| epoch_emission(year_total, 8_760, k)).sum();
+    assert_eq!(first.total_minted - start.total_minted, expected, "the catch-up mints exactly the schedule");
+    h.refresh_all();
+    h.crank();
+    let second = h.emissions_config();
+    assert_eq!(second.next_epoch - start.next_epoch, 200);
+    h.expect_error(&[ex::advance_epoch(&mint)], &[], EmissionsError::EpochNotOver);
+    assert_eq!(second.held_back, 0);
+}
+
+#[test]
+fn the_epoch_amount_halves_at_the_year_boundary() {
+    // A 24-epoch year, so a year boundary is a day away.
+    let mut h = Harness::with_genesis(genesis_with(24, 5_000));
+    let _a = staker(&mut h, "H100", 8, 80_000, 1);
+    let start = h.emissions_config();
+    let reserve = 700_000_000 * IO;
+    let ended = start.epochs_ended(h.net.unix_time().unwrap());
+    h.end_emission_epochs(24 - ended);
+    h.crank();
+    let year_one = h.emissions_config();
+    assert_eq!(year_one.cursor.year, 1);
+    assert_eq!(year_one.total_minted - start.total_minted, reserve / 2, "year one emits half the reserve");
     h.end_emission_epochs(1);
     h.refresh_all();
-    let before = h.emissions_config();
-    let mint = h.io_mint;
     h.crank();
-    let after = h.emissions_config();
-    assert_eq!(after.next_epoch, before.epochs_ended(h.net.unix_time().unwrap()));
-    assert!(after.total_minted > before.total_minted);
-    h.expect_error(&[ex::advance_epoch(&mint)], &[], EmissionsError::EpochNotOver);
+    let first_of_year_two = h.emissions_config().total_minted - year_one.total_minted;
+    assert_eq!(h.emissions_config().cursor.year, 2);
+    let first_of_year_one = epoch_emission(reserve / 2, 24, 0);
+    assert_eq!(first_of_year_two, epoch_emission(reserve / 4, 24, 0));
+    assert!(first_of_year_two.abs_diff(first_of_year_one / 2) <= 1, "{first_of_year_one} -> {first_of_year_two}");
+}
+
+#[test]
+fn the_whole_reserve_is_minted_to_the_last_unit_and_not_one_more() {
+    // Everything in one year of two epochs.
+    let mut h = Harness::with_genesis(genesis_with(2, 10_000));
+    let _a = staker(&mut h, "H100", 8, 80_000, 1);
+    h.end_emission_epochs(3);
+    h.crank();
+    let config = h.emissions_config();
+    assert_eq!(config.total_minted, config.supply_cap);
+    assert_eq!(h.io_supply(), 800_000_000 * IO);
+    assert!(config.cursor.unscheduled == 0 && config.held_back == 0);
+    h.end_emission_epochs(5);
+    let mint = h.io_mint;
+    h.expect_error(&[ex::advance_epoch(&mint)], &[], EmissionsError::EmissionEnded);
+}
+
+#[test]
+fn emission_of_epochs_without_earning_weight_is_held_back_then_minted() {
+    let mut h = Harness::new();
+    lift_breaker(&mut h);
+    h.end_emission_epochs(2);
+    let before = h.emissions_config();
+    h.crank();
+    let idle = h.emissions_config();
+    assert_eq!(idle.total_minted, before.total_minted, "nothing is minted while no weight earns");
+    let owed: u64 = (0..idle.next_epoch as u32).map(|k| epoch_emission(idle.cursor.year_total, 8_760, k)).sum();
+    assert_eq!(idle.held_back, owed);
+    assert_eq!(h.staking_config().rewards.total_distributed, 0);
+
+    let a = staker(&mut h, "H100", 8, 80_000, 1);
+    h.pay_epoch();
+    let paid = h.emissions_config();
+    let all_owed: u64 = (0..paid.next_epoch as u32).map(|k| epoch_emission(paid.cursor.year_total, 8_760, k)).sum();
+    assert_eq!(paid.held_back, 0);
+    assert_eq!(paid.total_minted - paid.genesis_supply, all_owed, "the held-back emission is not lost");
+    // The only staker gets it all, but for the accumulator's rounding dust.
+    let got = pending(&mut h, &a.key.pubkey());
+    assert!(all_owed - got <= 1, "{got} of {all_owed}");
+}
+
+#[test]
+fn the_breaker_caps_each_window_and_the_rest_follows() {
+    let mut h = Harness::new();
+    let _a = staker(&mut h, "H100", 8, 80_000, 1);
+    let authority = h.authority.insecure_clone();
+    let params = EmissionParams { yearly_share_bps: 5_000, breaker_window_secs: 86_400, breaker_max_mint: 10_000 * IO };
+    h.ok(&[ex::set_emission_params(&authority.pubkey(), params)], &[&authority]);
+    let start = h.emissions_config();
+    h.pay_epoch();
+    let first = h.emissions_config();
+    assert_eq!(first.total_minted - start.total_minted, 10_000 * IO - start.minted_in_window);
+    assert!(first.held_back > 0);
+    h.pay_epoch();
+    let second = h.emissions_config();
+    if second.window_start == first.window_start {
+        assert_eq!(second.total_minted, first.total_minted, "the window is full");
+    }
+    // A day later the window reopens; everything owed is either minted or held back.
+    h.net.warp_seconds(DAY);
+    h.refresh_all();
+    h.crank();
+    let third = h.emissions_config();
+    assert!(third.total_minted > second.total_minted);
+    assert!(third.minted_in_window <= 10_000 * IO);
+    let accounted: u64 = (0..third.next_epoch as u32).map(|k| epoch_emission(third.cursor.year_total, 8_760, k)).sum();
+    assert_eq!(third.total_minted - third.genesis_supply + third.held_back, accounted);
+}
+
+#[test]
+fn parameters_and_authority_are_guarded() {
+    let mut h = Harness::new();
+    let authority = h.authority.insecure_clone();
+    let stranger = h.operator();
+    let good = h.emissions_config().params;
+    h.expect_error(&[ex::set_emission_params(&stranger.pubkey(), good)], &[&stranger], EmissionsError::Unauthorized);
+    for bad in [
+        EmissionParams { yearly_share_bps: 0, ..good },
+        EmissionParams { yearly_share_bps: 10_001, ..good },
+        EmissionParams { breaker_window_secs: 59, ..good },
+        EmissionParams { breaker_max_mint: 0, ..good },
+    ] {
+        h.expect_error(&[ex::set_emission_params(&authority.pubkey(), bad)], &[&authority], EmissionsError::InvalidParams);
+    }
+    h.expect_error(&[ex::accept_authority(&stranger.pubkey())], &[&stranger], EmissionsError::NoPendingAuthority);
+    h.expect_error(&[ex::propose_authority(&stranger.pubkey(), &stranger.pubkey())], &[&stranger], EmissionsError::Unauthorized);
+    let dao = h.operator();
+    h.ok(&[ex::propose_authority(&authority.pubkey(), &dao.pubkey())], &[&authority]);
+    h.expect_error(&[ex::accept_authority(&stranger.pubkey())], &[&stranger], EmissionsError::NotPendingAuthority);
+    h.ok(&[ex::accept_authority(&dao.pubkey())], &[&dao]);
+    assert_eq!(h.emissions_config().authority, dao.pubkey());
+    h.expect_error(&[ex::set_emission_params(&authority.pubkey(), good)], &[&authority], EmissionsError::Unauthorized);
+
+    // Only the emissions PDA may add rewards to staking.
+    let forged = solana_sdk::instruction::Instruction {
+        program_id: io_staking::ID,
+        accounts: anchor_lang::ToAccountMetas::to_account_metas(
+            &io_staking::accounts::DistributeRewards {
+                distributor: stranger.pubkey(),
+                config: pda::staking_config(),
+                reward_vault: pda::staking_reward_vault(),
+            },
+            None,
+        ),
+        data: anchor_lang::InstructionData::data(&io_staking::instruction::DistributeRewards { amount: 1 }),
+    };
+    h.expect_error(&[forged], &[&stranger], StakingError::NotRewardDistributor);
+}
+
+#[test]
+fn a_new_decay_applies_from_the_next_year() {
+    let mut h = Harness::with_genesis(genesis_with(24, 5_000));
+    let _a = staker(&mut h, "H100", 8, 80_000, 1);
+    h.pay_epoch(); // year one starts at 50%
+    let authority = h.authority.insecure_clone();
+    let mut params = h.emissions_config().params;
+    params.yearly_share_bps = 2_500;
+    h.ok(&[ex::set_emission_params(&authority.pubkey(), params)], &[&authority]);
+    let start = h.emissions_config();
+    let ended = start.epochs_ended(h.net.unix_time().unwrap());
+    h.end_emission_epochs(24 - ended + 1);
+    h.refresh_all();
+    h.crank();
+    let config = h.emissions_config();
+    assert_eq!(config.cursor.year, 2);
+    let reserve = 700_000_000 * IO;
+    // Year one had started at 50% before the change; year two takes 25% of what is left.
+    assert_eq!(config.cursor.year_total, (reserve / 2) / 4, "{config:?}");
+}
+
+#[test]
+fn weights_one_to_three_earn_one_to_three_and_a_mid_way_change_is_exact() {
+    let mut h = Harness::new();
+    // Same model, same metrics: 2 GPUs vs 6 GPUs at full bond weigh 1:3.
+    let a = staker(&mut h, "H100", 2, 10_000, 1); // half of its 20k bond at first
+    let b = staker(&mut h, "H100", 6, 60_000, 2);
+    let (wa, wb) = (h.stake(&a.key.pubkey()).weight, h.stake(&b.key.pubkey()).weight);
+    assert_eq!(3 * 2 * wa, wb, "a half-bonded 2-GPU node weighs a sixth of a fully bonded 6-GPU node");
+    h.pay_epoch(); // catch up the epochs that ended while the nodes were being set up
+    claim(&mut h, &a);
+    claim(&mut h, &b);
+
+    let minted_before = h.emissions_config().total_minted;
+    for _ in 0..4 {
+        h.pay_epoch();
+    }
+    let phase_one = h.emissions_config().total_minted - minted_before;
+    let (pa, pb) = (pending(&mut h, &a.key.pubkey()), pending(&mut h, &b.key.pubkey()));
+    assert!(pa.abs_diff(phase_one / 7) <= 4 && pb.abs_diff(phase_one * 6 / 7) <= 4, "{pa} + {pb} of {phase_one}");
+
+    // A tops its bond up: from now on 1:3.
+    let mint = h.io_mint;
+    h.ok(&[sx::deposit(&a.key.pubkey(), &mint, &a.tokens, 10_000 * IO)], &[&a.key]);
+    assert_eq!(3 * h.stake(&a.key.pubkey()).weight, wb);
+    assert_eq!(h.stake(&a.key.pubkey()).accrued_rewards, pa, "the deposit settled phase one at the old weight");
+    let minted_mid = h.emissions_config().total_minted;
+    for _ in 0..4 {
+        h.pay_epoch();
+    }
+    let phase_two = h.emissions_config().total_minted - minted_mid;
+    let got_a = claim(&mut h, &a);
+    let got_b = claim(&mut h, &b);
+    assert!(got_a.abs_diff(phase_one / 7 + phase_two / 4) <= 8, "{got_a}");
+    assert!(got_b.abs_diff(phase_one * 6 / 7 + phase_two * 3 / 4) <= 8, "{got_b}");
+    assert!(got_a + got_b <= phase_one + phase_two, "never more than emitted");
+    // Each settlement (one per refresh, deposit and claim) rounds down by under one unit.
+    assert!(phase_one + phase_two - got_a - got_b <= 24, "only rounding dust stays in the vault: {phase_one} + {phase_two} - {got_a} - {got_b}");
+}
+
+#[test]
+fn a_claim_pays_once() {
+    let mut h = Harness::new();
+    let a = staker(&mut h, "RTX 4090", 4, 8_000, 3);
+    h.pay_epoch();
+    let expected = pending(&mut h, &a.key.pubkey());
+    assert!(expected > 0);
+    assert_eq!(claim(&mut h, &a), expected, "a claim pays exactly what the SDK shows as pending");
+    let mint = h.io_mint;
+    h.expect_error(&[sx::claim_rewards(&a.key.pubkey(), &mint, &a.tokens)], &[&a.key], StakingError::NothingToClaim);
+    // Someone else's token account is refused.
+    let other = h.operator();
+    let foreign = h.fund_io(&other.pubkey(), 0);
+    h.pay_epoch();
+    h.expect_error(&[sx::claim_rewards(&a.key.pubkey(), &mint, &foreign)], &[&a.key], StakingError::WrongTokenOwner);
+    assert_eq!(h.stake(&a.key.pubkey()).claimed_rewards, expected);
+}
+
+#[test]
+fn a_slashed_operator_keeps_what_it_earned_and_earns_on_what_is_left() {
+    let mut h = Harness::new();
+    lift_breaker(&mut h);
+    let a = staker(&mut h, "H100", 4, 40_000, 1);
+    let b = staker(&mut h, "H100", 4, 40_000, 2);
+    h.pay_epoch();
+    let (o1, o2) = (h.oracles[0].insecure_clone(), h.oracles[1].insecure_clone());
+    let id = h.staking_config().next_slash_id;
+    let payer = h.net.payer();
+    let propose = sx::propose_slash(&payer, &a.key.pubkey(), id, 20_000 * IO, SlashReason::Downtime, [7; 32], &[o1.pubkey(), o2.pubkey()]);
+    h.ok(&[propose], &[&o1, &o2]);
+    h.net.warp_seconds(3 * DAY);
+    h.refresh_all();
+    h.crank();
+    let earned_before_slash = pending(&mut h, &a.key.pubkey());
+    let (mint, treasury) = (h.io_mint, h.treasury);
+    h.ok(&[sx::execute_slash(&a.key.pubkey(), id, &mint, &treasury)], &[]);
+    let stake = h.stake(&a.key.pubkey());
+    assert_eq!(stake.accrued_rewards, earned_before_slash, "rewards earned before the slash are kept");
+    let (wa, wb) = (stake.weight, h.stake(&b.key.pubkey()).weight);
+    assert_eq!(2 * wa, wb, "half the bond, half the weight");
+    let (pa, pb) = (pending(&mut h, &a.key.pubkey()), pending(&mut h, &b.key.pubkey()));
+    let minted = h.emissions_config().total_minted;
+    h.pay_epoch();
+    let epoch = h.emissions_config().total_minted - minted;
+    let (ga, gb) = (pending(&mut h, &a.key.pubkey()) - pa, pending(&mut h, &b.key.pubkey()) - pb);
+    assert!(ga.abs_diff(epoch / 3) <= 2 && gb.abs_diff(epoch * 2 / 3) <= 2, "{ga} + {gb} of {epoch}");
+}
+
+#[test]
+fn weight_lost_on_the_registry_side_stops_earning_within_an_epoch() {
+    let mut h = Harness::new();
+    let a = staker(&mut h, "H100", 4, 40_000, 1);
+    let b = staker(&mut h, "H100", 4, 40_000, 2);
+    h.pay_epoch();
+
+    // The oracles suspend A's node; nobody refreshes A's weight.
+    h.next_epoch();
+    let epoch = h.current_epoch();
+    let oracles: Vec<Keypair> = h.oracle_refs(2).into_iter().map(|k| k.insecure_clone()).collect();
+    let refs: Vec<&Keypair> = oracles.iter().collect();
+    h.registry.attest(&mut h.net, &refs, &a.node.pubkey(), epoch, Verdict::Suspended, Default::default()).unwrap();
+    assert!(h.stake(&a.key.pubkey()).weight > 0, "the stake has not seen the suspension");
+    let refresh_b_and_crank = |h: &mut Harness| {
+        h.end_emission_epochs(1);
+        h.ok(&[sx::refresh_weight(&b.key.pubkey())], &[]);
+        h.crank();
+    };
+    // The crank paying the epoch of the suspension was already due (next_epoch warped it).
+    refresh_b_and_crank(&mut h);
+    refresh_b_and_crank(&mut h);
+    let config = h.staking_config();
+    assert!(!io_sdk::rewards::lease_is_live(&config, &h.stake(&a.key.pubkey())), "A's lease has lapsed");
+    let frozen = pending(&mut h, &a.key.pubkey());
+    for _ in 0..3 {
+        let (pb, minted) = (pending(&mut h, &b.key.pubkey()), h.emissions_config().total_minted);
+        refresh_b_and_crank(&mut h);
+        let epoch = h.emissions_config().total_minted - minted;
+        assert_eq!(pending(&mut h, &a.key.pubkey()), frozen, "a lapsed weight earns nothing");
+        assert!(epoch - (pending(&mut h, &b.key.pubkey()) - pb) <= 1, "B, the only live weight, gets the epoch");
+    }
+    // A refresh now reads the suspension: weight zero, and what A earned before is paid.
+    h.ok(&[sx::refresh_weight(&a.key.pubkey())], &[]);
+    assert_eq!(h.stake(&a.key.pubkey()).weight, 0);
+    assert_eq!(claim(&mut h, &a), frozen);
+}
+
+/// The associated token account program (loaded by solana-program-test): creating an
+/// operator's $IO account needs no extra signer.
+const ATA_PROGRAM: Pubkey = solana_sdk::pubkey!("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
+
+fn associated_account(owner: &Pubkey, mint: &Pubkey) -> (Pubkey, solana_sdk::instruction::Instruction) {
+    use solana_sdk::instruction::{AccountMeta, Instruction};
+    let token_program = anchor_spl::token::ID;
+    let ata = Pubkey::find_program_address(&[owner.as_ref(), token_program.as_ref(), mint.as_ref()], &ATA_PROGRAM).0;
+    let create = Instruction {
+        program_id: ATA_PROGRAM,
+        accounts: vec![
+            AccountMeta::new(Pubkey::default(), true), // payer, filled in below
+            AccountMeta::new(ata, false),
+            AccountMeta::new_readonly(*owner, false),
+            AccountMeta::new_readonly(*mint, false),
+            AccountMeta::new_readonly(solana_system_interface::program::ID, false),
+            AccountMeta::new_readonly(token_program, false),
+        ],
+        data: vec![1], // CreateIdempotent
+    };
+    (ata, create)
+}
+
+#[test]
+fn the_crank_is_the_same_transaction_for_10_and_10_000_stakers() {
+    let mut h = Harness::new();
+    let mint = h.io_mint;
+    let ten: Vec<Staker> = (0..10).map(|seed| staker(&mut h, "Apple M2", 1, 200, seed)).collect();
+    h.pay_epoch();
+    let with_ten = ex::advance_epoch(&mint);
+    assert_eq!(h.staking_config().rewards.distributions, 1);
+
+    // 9,990 more real positions (1 IO bonded each, no verified hardware), two per transaction.
+    let payer = h.net.payer();
+    let (authority, genesis_tokens) = (h.authority.insecure_clone(), h.genesis_tokens);
+    let mut stakers = 10;
+    while stakers < 10_000 {
+        let pair: Vec<Keypair> = (0..2).map(|_| Keypair::new()).collect();
+        let mut ixs = vec![];
+        for k in &pair {
+            let (ata, mut create) = associated_account(&k.pubkey(), &mint);
+            create.accounts[0].pubkey = payer;
+            ixs.push(solana_system_interface::instruction::transfer(&payer, &k.pubkey(), 5_000_000));
+            ixs.push(create);
+            ixs.push(io_sdk::token::transfer(&genesis_tokens, &ata, &authority.pubkey(), IO));
+            ixs.push(sx::deposit(&k.pubkey(), &mint, &ata, IO));
+            h.track_operator(k.pubkey());
+        }
+        h.net.send(&ixs, &[&authority, &pair[0], &pair[1]]).expect("stake");
+        stakers += 2;
+    }
+    // The ten with hardware renew their leases; the crank runs over all 10,000 positions.
+    h.end_emission_epochs(1);
+    for s in &ten {
+        h.net.send(&[sx::refresh_weight(&s.key.pubkey())], &[]).expect("refresh");
+    }
+    h.net.send(&[ex::advance_epoch(&mint)], &[]).expect("crank");
+    let with_ten_thousand = ex::advance_epoch(&mint);
+    assert_eq!(with_ten, with_ten_thousand, "same accounts, same data");
+    assert_eq!(with_ten.accounts.len(), 6);
+    assert_eq!(with_ten.data.len(), 8, "the discriminator only");
+    let config = h.staking_config();
+    assert_eq!(config.rewards.distributions, 2, "the crank ran with 10,000 positions");
+    assert_eq!(config.total_bonded, 10 * 200 * IO + 9_990 * IO);
+    h.check_invariants();
 }
