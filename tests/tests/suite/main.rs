@@ -4,6 +4,7 @@
 mod cli;
 mod config;
 mod emissions;
+mod emissions_property;
 mod ids;
 mod idl_fixtures;
 mod lifecycle;
