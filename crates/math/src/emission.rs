@@ -260,7 +260,7 @@ mod tests {
             let mut emitted: u128 = 0;
             let mut cranks = 0u32;
             while !c.is_finished(epochs) {
-                if cranks % 50 == 0 {
+                if cranks.is_multiple_of(50) {
                     if let Some(bps) = changes.get((cranks / 50) as usize) {
                         s.yearly_share_bps = (*bps).max(2_000);
                     }
