@@ -11,6 +11,8 @@ use io_emissions::{EmissionParams, InitializeEmissionsArgs};
 use io_math::EmissionSchedule;
 use io_sdk::emissions as emissions_ix;
 use io_sdk::staking as staking_ix;
+use io_sdk::treasury as treasury_ix;
+use io_treasury::TreasuryParams;
 use io_sdk::token;
 use io_staking::{SlashDestination, StakingParams};
 use io_sdk::tree::TreeShape;
@@ -31,7 +33,24 @@ pub struct Genesis {
     pub gpu_models: Vec<GpuModelEntry>,
     pub token: TokenGenesis,
     pub emissions: EmissionsGenesis,
+    pub treasury: TreasuryGenesis,
     pub staking: StakingGenesis,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct TreasuryGenesis {
+    pub fee_bps: u16,
+    /// Whole IOSD per gateway period.
+    pub gateway_cap: String,
+    pub gateway_period_secs: u32,
+    /// 64 hex digits.
+    pub price_feed_id: String,
+    pub max_price_age_secs: u32,
+    pub max_conf_bps: u16,
+    pub max_slippage_bps: u16,
+    /// Whole IOSD per fill.
+    pub max_fill: String,
+    pub demand_period_secs: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -101,6 +120,7 @@ impl Genesis {
         genesis.io(&genesis.token.initial_supply)?;
         genesis.staking_params()?;
         genesis.emission_params()?;
+        genesis.treasury_params(Pubkey::default())?;
         ensure!(genesis.token.decimals == io_emissions::IO_DECIMALS, "the $IO mint has {} decimals", io_emissions::IO_DECIMALS);
         ensure!(genesis.tree_shape().is_supported(), "unsupported tree shape {:?}", genesis.tree_shape());
         Ok(genesis)
@@ -146,6 +166,23 @@ impl Genesis {
             yearly_share_bps: e.yearly_share_bps,
             breaker_window_secs: e.breaker_window_secs,
             breaker_max_mint: self.io(&e.breaker_max_mint)?,
+        })
+    }
+
+    /// The treasury's parameters with `gateway` as the IOSD gateway.
+    pub fn treasury_params(&self, gateway: Pubkey) -> anyhow::Result<TreasuryParams> {
+        let t = &self.treasury;
+        ensure!(t.fee_bps <= io_treasury::MAX_FEE_BPS, "fee_bps above {}", io_treasury::MAX_FEE_BPS);
+        Ok(TreasuryParams {
+            fee_bps: t.fee_bps,
+            gateway,
+            gateway_cap: self.io(&t.gateway_cap)?,
+            gateway_period_secs: t.gateway_period_secs,
+            price_feed_id: parse_feed_id(&t.price_feed_id)?,
+            max_price_age_secs: t.max_price_age_secs,
+            max_conf_bps: t.max_conf_bps,
+            max_slippage_bps: t.max_slippage_bps,
+            max_fill: self.io(&t.max_fill)?,
         })
     }
 
@@ -201,6 +238,17 @@ pub fn parse_centi(text: &str) -> anyhow::Result<u32> {
         .ok_or_else(|| anyhow::anyhow!("{text:?} is too large"))
 }
 
+/// 64 hex digits -> 32 bytes (a Pyth feed id).
+pub fn parse_feed_id(text: &str) -> anyhow::Result<[u8; 32]> {
+    let text = text.trim_start_matches("0x");
+    ensure!(text.len() == 64 && text.is_ascii(), "a feed id is 64 hex digits, not {text:?}");
+    let mut id = [0u8; 32];
+    for (i, byte) in id.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).with_context(|| format!("feed id {text:?}"))?;
+    }
+    Ok(id)
+}
+
 /// "12.4" -> CudaVersion { major: 12, minor: 4 }.
 pub fn parse_cuda(text: &str) -> anyhow::Result<CudaVersion> {
     let (major, minor) = text.split_once('.').with_context(|| format!("{text:?} is not major.minor"))?;
@@ -218,8 +266,10 @@ pub struct Deployment {
     pub io_mint: Pubkey,
     /// The genesis authority's $IO account, holding the initial allocation.
     pub genesis_tokens: Pubkey,
-    /// The $IO account that receives treasury-bound slashes (the treasury stage replaces it).
+    /// The treasury's $IO vault (protocol fees in $IO, treasury-bound slashes).
     pub treasury: Pubkey,
+    /// The IOSD mint (its mint authority is the treasury program; the gateway mints).
+    pub iosd_mint: Pubkey,
 }
 
 /// Runs genesis: the registry config, the GPU catalogue, the first node tree, the $IO
@@ -262,16 +312,21 @@ pub fn run_genesis(
     // hands the mint authority to the emissions program (below) for good.
     let mint = Keypair::new();
     let genesis_tokens = Keypair::new();
-    let treasury = Keypair::new();
     let mint_rent = chain.rent_exempt_balance(token::mint_len())?;
     let account_rent = chain.rent_exempt_balance(token::account_len())?;
     let mut ixs = token::create_mint(&payer, &mint.pubkey(), &authority.pubkey(), genesis.token.decimals, mint_rent).to_vec();
     ixs.extend(token::create_account(&payer, &genesis_tokens.pubkey(), &mint.pubkey(), &authority.pubkey(), account_rent));
-    ixs.extend(token::create_account(&payer, &treasury.pubkey(), &mint.pubkey(), &authority.pubkey(), account_rent));
     ixs.push(token::mint_to(&mint.pubkey(), &genesis_tokens.pubkey(), &authority.pubkey(), genesis.io(&genesis.token.initial_supply)?));
-    chain.send(&ixs, &[authority, &mint, &genesis_tokens, &treasury]).context("create the $IO mint")?;
+    chain.send(&ixs, &[authority, &mint, &genesis_tokens]).context("create the $IO mint")?;
 
-    let init = staking_ix::initialize_staking(&payer, &authority.pubkey(), &mint.pubkey(), &treasury.pubkey(), genesis.staking_params()?);
+    // The treasury: IOSD mint, fee vaults and buyback pool; the genesis authority is the
+    // gateway until the DAO names one.
+    let params = genesis.treasury_params(authority.pubkey())?;
+    let init = treasury_ix::initialize_treasury(&payer, &authority.pubkey(), &mint.pubkey(), params, genesis.treasury.demand_period_secs);
+    chain.send(&[init], &[]).context("initialize the treasury")?;
+    let treasury = io_sdk::pda::treasury_io_vault();
+
+    let init = staking_ix::initialize_staking(&payer, &authority.pubkey(), &mint.pubkey(), &treasury, genesis.staking_params()?);
     chain.send(&[init], &[]).context("initialize staking")?;
 
     let args = InitializeEmissionsArgs {
@@ -292,7 +347,8 @@ pub fn run_genesis(
         registry,
         io_mint: mint.pubkey(),
         genesis_tokens: genesis_tokens.pubkey(),
-        treasury: treasury.pubkey(),
+        treasury,
+        iosd_mint: io_sdk::pda::iosd_mint(),
     })
 }
 

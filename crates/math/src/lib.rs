@@ -10,9 +10,11 @@ pub mod h3;
 pub mod rewards;
 pub mod score;
 pub mod stake;
+pub mod treasury;
 
 pub use h3::is_valid_h3_cell;
 pub use emission::{epoch_emission, year_emission, EmissionSchedule, ScheduleCursor};
 pub use rewards::{accumulator_increment, earned, REWARD_SCALE};
 pub use score::{node_score, BPS_SCALE};
 pub use stake::{bond_required, reward_weight, TierStakeParams, VerifiedHardware};
+pub use treasury::{fee_split, min_io_for_fill, UsdPrice};

@@ -14,6 +14,7 @@ pub mod rent;
 pub mod staking;
 pub mod token;
 pub mod tree;
+pub mod treasury;
 
 pub use io_registry;
 pub use io_registry::{

@@ -44,3 +44,27 @@ pub fn staking_reward_vault() -> Pubkey {
 pub fn emissions_config() -> Pubkey {
     Pubkey::find_program_address(&[io_emissions::EMISSIONS_SEED], &io_emissions::ID).0
 }
+
+pub fn treasury_config() -> Pubkey {
+    Pubkey::find_program_address(&[io_treasury::TREASURY_SEED], &io_treasury::ID).0
+}
+
+/// The IOSD mint (its authority is the treasury config).
+pub fn iosd_mint() -> Pubkey {
+    Pubkey::find_program_address(&[io_treasury::IOSD_MINT_SEED], &io_treasury::ID).0
+}
+
+/// The treasury's IOSD fee vault.
+pub fn treasury_iosd_vault() -> Pubkey {
+    Pubkey::find_program_address(&[io_treasury::TREASURY_IOSD_SEED], &io_treasury::ID).0
+}
+
+/// The treasury's $IO vault (fees paid in $IO, slashes sent to the treasury).
+pub fn treasury_io_vault() -> Pubkey {
+    Pubkey::find_program_address(&[io_treasury::TREASURY_IO_SEED], &io_treasury::ID).0
+}
+
+/// The IOSD buyback pool.
+pub fn buyback_pool() -> Pubkey {
+    Pubkey::find_program_address(&[io_treasury::BUYBACK_POOL_SEED], &io_treasury::ID).0
+}

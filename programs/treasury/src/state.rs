@@ -1,0 +1,113 @@
+//! The treasury config: parameters, the gateway's mint window, and the records from which
+//! demand, fees and burns can be computed from chain state alone.
+
+use crate::constants::*;
+use crate::errors::TreasuryError;
+use anchor_lang::prelude::*;
+
+/// What the authority (later the DAO) tunes.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub struct TreasuryParams {
+    /// Protocol share of every payment, bps (200 = 2%); at most `MAX_FEE_BPS`.
+    pub fee_bps: u16,
+    /// The only key that may mint IOSD (the fiat gateway).
+    pub gateway: Pubkey,
+    /// IOSD the gateway may mint per `gateway_period_secs`.
+    pub gateway_cap: u64,
+    pub gateway_period_secs: u32,
+    /// The IO/USD Pyth feed buybacks are priced by.
+    pub price_feed_id: [u8; 32],
+    pub max_price_age_secs: u32,
+    /// Widest confidence interval accepted, bps of the price.
+    pub max_conf_bps: u16,
+    /// How far below the oracle's fair amount a fill's IO may be, bps.
+    pub max_slippage_bps: u16,
+    /// Most IOSD one buyback fill may take from the pool.
+    pub max_fill: u64,
+}
+
+impl TreasuryParams {
+    pub fn validate(&self) -> Result<()> {
+        require!(self.fee_bps <= MAX_FEE_BPS, TreasuryError::FeeAboveMax);
+        require!(self.gateway_period_secs > 0 && self.max_price_age_secs > 0, TreasuryError::InvalidParams);
+        require!(self.max_conf_bps <= 10_000 && self.max_slippage_bps <= 10_000, TreasuryError::InvalidParams);
+        require!(self.max_fill > 0, TreasuryError::InvalidParams);
+        Ok(())
+    }
+}
+
+/// Cumulative records since genesis, base units.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct TreasuryTotals {
+    pub iosd_minted: u64,
+    pub iosd_redeemed: u64,
+    /// IOSD paid for clusters, and how it split.
+    pub iosd_paid: u64,
+    pub iosd_fee: u64,
+    pub iosd_to_pool: u64,
+    /// IOSD handed to keepers and the $IO they brought, burned.
+    pub iosd_spent_on_buybacks: u64,
+    pub io_bought_and_burned: u64,
+    /// $IO paid for clusters, and how it split.
+    pub io_paid: u64,
+    pub io_fee: u64,
+    pub io_burned_from_payments: u64,
+    pub iosd_granted: u64,
+    pub io_granted: u64,
+}
+
+/// Demand in one period (`index` = periods since the treasury's origin).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct DemandPeriod {
+    pub index: u64,
+    pub iosd_paid: u64,
+    pub io_paid: u64,
+    /// $IO burned in the period: buybacks plus direct payments.
+    pub io_burned: u64,
+}
+
+/// PDA `[TREASURY_SEED]`.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct TreasuryConfig {
+    pub authority: Pubkey,
+    pub pending_authority: Option<Pubkey>,
+    pub io_mint: Pubkey,
+    pub iosd_mint: Pubkey,
+    pub iosd_vault: Pubkey,
+    pub io_vault: Pubkey,
+    pub pool_vault: Pubkey,
+    pub params: TreasuryParams,
+    pub origin_ts: i64,
+    /// Length of a demand period (fixed at initialisation).
+    pub demand_period_secs: u32,
+    pub gateway_window_start: i64,
+    pub gateway_minted_in_window: u64,
+    pub totals: TreasuryTotals,
+    /// The latest periods, `index % DEMAND_HISTORY`.
+    pub periods: [DemandPeriod; DEMAND_HISTORY],
+    pub bump: u8,
+}
+
+impl TreasuryConfig {
+    pub fn signer_seeds(&self) -> [&[u8]; 2] {
+        [TREASURY_SEED, std::slice::from_ref(&self.bump)]
+    }
+
+    /// The demand record of the period containing `now`, reset if its slot held an older one.
+    pub fn period_mut(&mut self, now: i64) -> &mut DemandPeriod {
+        let index = (now.saturating_sub(self.origin_ts).max(0) as u64) / u64::from(self.demand_period_secs);
+        let slot = &mut self.periods[(index % DEMAND_HISTORY as u64) as usize];
+        if slot.index != index {
+            *slot = DemandPeriod { index, ..DemandPeriod::default() };
+        }
+        slot
+    }
+}
+
+/// Which treasury asset a grant pays.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Asset {
+    Iosd,
+    Io,
+}
