@@ -222,6 +222,10 @@ impl Harness {
             pda::staking_vault(),
             pda::staking_reward_vault(),
             pda::emissions_config(),
+            pda::treasury_config(),
+            pda::iosd_mint(),
+            pda::treasury_iosd_vault(),
+            pda::buyback_pool(),
             self.io_mint,
             self.treasury,
             self.genesis_tokens,
@@ -263,6 +267,7 @@ impl Harness {
             assert_eq!(tree_config.num_nodes as usize, self.registry.trees[&tree].mirror.len());
         }
         self.check_staking_invariants();
+        self.check_treasury_invariants();
         for operator in self.operators.clone() {
             let Some(data) = self.net.account_data(&pda::operator_stats(&operator)).unwrap() else { continue };
             let stats = OperatorStats::try_deserialize(&mut data.as_slice()).unwrap();
@@ -350,6 +355,25 @@ impl Harness {
         assert!(owed <= u128::from(pool.total_distributed - pool.total_claimed), "operators are owed more than the vault holds");
         assert_eq!(earning, pool.earning_weight, "sum of live weights != earning_weight");
         assert_eq!(buckets, pool.expiring_weight, "lease buckets");
+    }
+
+    pub fn treasury_config(&mut self) -> io_treasury::TreasuryConfig {
+        fetch(&mut self.net, &pda::treasury_config()).unwrap()
+    }
+
+    /// The treasury's conservation laws: every payment split exactly (fee + rest == paid,
+    /// per asset), the pool holds what was paid to it less what keepers took, the IOSD fee
+    /// vault holds the fees less grants, the IO vault at least the IO fees less grants (it
+    /// also receives treasury-bound slashes), and IOSD in circulation is minted - redeemed.
+    pub fn check_treasury_invariants(&mut self) {
+        let t = self.treasury_config().totals;
+        assert_eq!(t.iosd_fee + t.iosd_to_pool, t.iosd_paid, "IOSD fee + pool != paid");
+        assert_eq!(t.io_fee + t.io_burned_from_payments, t.io_paid, "IO fee + burned != paid");
+        assert_eq!(self.token_balance(&pda::buyback_pool()), t.iosd_to_pool - t.iosd_spent_on_buybacks, "pool != paid in - spent");
+        assert_eq!(self.token_balance(&pda::treasury_iosd_vault()), t.iosd_fee - t.iosd_granted, "IOSD vault != fees - grants");
+        assert!(self.token_balance(&pda::treasury_io_vault()) >= t.io_fee - t.io_granted, "IO vault below fees - grants");
+        let iosd = token::supply(&self.net.account_data(&pda::iosd_mint()).unwrap().unwrap()).unwrap();
+        assert_eq!(iosd, t.iosd_minted - t.iosd_redeemed, "IOSD supply != minted - redeemed");
     }
 
     pub fn emissions_config(&mut self) -> EmissionsConfig {

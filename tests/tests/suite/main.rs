@@ -14,4 +14,5 @@ mod quorum;
 mod staking;
 mod staking_property;
 mod tree;
+mod treasury;
 mod tx_size;
