@@ -1,9 +1,11 @@
 //! `io demo`: the whole network so far, in-process. Genesis from `migrations/`, one tree,
 //! N nodes across the three tiers, audits by a 2-of-3 oracle quorum, bonds, a slash, a
 //! retirement, an independent rebuild of the registry from the chain, a year of emissions
-//! across the first halving with rewards claimed per tier (`demo_rewards`), and a summary.
+//! across the first halving with rewards claimed per tier (`demo_rewards`), cluster payments
+//! and keeper buybacks through the treasury (`demo_treasury`), and a summary.
 
 use crate::demo_rewards::{self, Earner};
+use crate::demo_treasury;
 use crate::registry_cmd::{status_name, tier_name};
 use anyhow::{ensure, Context};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -222,6 +224,9 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
     let emissions = demo_rewards::run(&mut net, &earners, &deployment_mint)?;
     let emissions_report = emissions.report(&mut net, &deployment_mint, burned)?;
 
+    // Enterprises pay for clusters; a keeper burns $IO bought on the market for the pool.
+    let treasury_report = demo_treasury::run(&mut net, &authority, &deployment_mint, &deployment_tokens).context("treasury")?;
+
     let slash = DemoSlash { operator: spoofer, amount: slash_amount, burned };
     let run = DemoRun {
         registry: rebuilt,
@@ -233,6 +238,7 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
         operators: operators.iter().map(|k| k.pubkey()).zip(bonds).collect(),
         slash,
         emissions_report,
+        treasury_report,
     };
     summary(&mut net, &options, run)
 }
@@ -252,6 +258,8 @@ struct DemoRun {
     slash: DemoSlash,
     /// The emissions year's report, its invariants already checked.
     emissions_report: String,
+    /// The treasury phase's report, its invariants already checked.
+    treasury_report: String,
 }
 
 struct DemoSlash {
@@ -262,7 +270,7 @@ struct DemoSlash {
 
 /// A new $IO account for `owner` with `amount` moved in from the genesis allocation
 /// (`from`, owned by `authority`).
-fn fund(net: &mut Localnet, (mint, from, authority): (&Pubkey, &Pubkey, &Keypair), owner: &Keypair, amount: u64) -> anyhow::Result<Pubkey> {
+pub(crate) fn fund(net: &mut Localnet, (mint, from, authority): (&Pubkey, &Pubkey, &Keypair), owner: &Keypair, amount: u64) -> anyhow::Result<Pubkey> {
     let account = Keypair::new();
     let rent = net.rent_exempt_balance(token::account_len())?;
     let payer = net.payer();
@@ -278,7 +286,7 @@ fn token_supply(net: &mut Localnet, mint: &Pubkey) -> anyhow::Result<u64> {
 
 fn summary(net: &mut Localnet, options: &DemoOptions, run: DemoRun) -> anyhow::Result<String> {
     use std::fmt::Write as _;
-    let DemoRun { registry, tree, retired: (previous, retired), largest_tx, started, root, operators, slash, emissions_report } = run;
+    let DemoRun { registry, tree, retired: (previous, retired), largest_tx, started, root, operators, slash, emissions_report, treasury_report } = run;
     let tree = &tree;
     let mut out = String::new();
     let tree_config: TreeConfig = fetch(net, &pda::tree_config(tree))?;
@@ -354,6 +362,7 @@ fn summary(net: &mut Localnet, options: &DemoOptions, run: DemoRun) -> anyhow::R
         format_io(slash.burned)
     )?;
     out += &emissions_report;
+    out += &treasury_report;
 
     let rent = net.rent()?;
     writeln!(out, "\nrent: compressed registry vs one account per node")?;

@@ -3,8 +3,10 @@
 pub mod chart;
 pub mod demo;
 mod demo_rewards;
+mod demo_treasury;
 pub mod emissions_cmd;
 pub mod registry_cmd;
 pub mod rewards_cmd;
 pub mod rpc;
 pub mod stake_cmd;
+pub mod treasury_cmd;

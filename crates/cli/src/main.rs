@@ -1,6 +1,7 @@
 //! `io`: the command line of the $IO suite.
 
 use io_cli::emissions_cmd::{self, EmissionsCommand};
+use io_cli::treasury_cmd::{self, KeeperCommand, TreasuryCommand};
 use io_cli::{demo, registry_cmd, rewards_cmd, rpc, stake_cmd};
 
 use clap::{Parser, Subcommand};
@@ -59,6 +60,27 @@ enum Command {
         cluster: ClusterArgs,
         #[command(subcommand)]
         command: rewards_cmd::RewardsCommand,
+    },
+    /// Pay for a cluster in IOSD or $IO (the keypair pays); prints the fee split.
+    Pay {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[command(flatten)]
+        args: treasury_cmd::PayArgs,
+    },
+    /// Treasury: fee, gateway, price guard, vaults, totals, demand, demand-to-emission ratio.
+    Treasury {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[command(subcommand)]
+        command: TreasuryCommand,
+    },
+    /// Buyback keeper: burn $IO bought on the market for IOSD from the pool (the keypair keeps).
+    Keeper {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[command(subcommand)]
+        command: KeeperCommand,
     },
     /// Run the whole network in-process (embedded Solana bank) and print a summary.
     Demo {
@@ -144,6 +166,9 @@ fn main() -> anyhow::Result<()> {
         Command::Emissions { command: EmissionsCommand::Schedule(args), .. } => print!("{}", emissions_cmd::run_schedule(&args)?),
         Command::Emissions { cluster, command } => print!("{}", emissions_cmd::run_emissions(&mut cluster.chain()?, command)?),
         Command::Rewards { cluster, command } => print!("{}", rewards_cmd::run_rewards(&mut cluster.chain()?, command)?),
+        Command::Pay { cluster, args } => print!("{}", treasury_cmd::run_pay(&mut cluster.chain()?, args)?),
+        Command::Treasury { cluster, command: TreasuryCommand::Status(args) } => print!("{}", treasury_cmd::run_status(&mut cluster.chain()?, &args)?),
+        Command::Keeper { cluster, command: KeeperCommand::Run(args) } => treasury_cmd::run_keeper(&mut cluster.chain()?, args)?,
         Command::Registry { url, keypair, command } => {
             let payer = registry_cmd::read_keypair(&keypair)?;
             let mut chain = rpc::RpcChain::new(&url, payer);

@@ -1,0 +1,103 @@
+//! `io pay`, `io treasury status` and one `io keeper run` iteration against the embedded
+//! bank, the bank's fee payer standing for the --keypair of each command.
+
+use io_cli::treasury_cmd::{keeper_step, run_pay, run_status, KeeperAccounts, KeeperOutcome, PayArgs, StatusArgs};
+use io_localnet::Localnet;
+use io_migrations::{run_genesis, Genesis};
+use io_sdk::client::{fetch, Chain};
+use io_sdk::{pda, token, treasury as tx};
+use io_treasury::{TreasuryConfig, PYTH_RECEIVER_ID};
+use solana_sdk::account::Account;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signer};
+
+const FEED: [u8; 32] = [7; 32];
+
+fn token_account(net: &mut Localnet, mint: &Pubkey, owner: &Pubkey) -> Pubkey {
+    let account = Keypair::new();
+    let rent = net.rent_exempt_balance(token::account_len()).unwrap();
+    let payer = net.payer();
+    net.send(&token::create_account(&payer, &account.pubkey(), mint, owner, rent), &[&account]).unwrap();
+    account.pubkey()
+}
+
+fn supply(net: &mut Localnet, mint: &Pubkey) -> u64 {
+    token::supply(&net.account_data(mint).unwrap().unwrap()).unwrap()
+}
+
+fn publish_price(net: &mut Localnet, address: &Pubkey, publish_time: i64) {
+    // $0.25 per IO, confidence 0.1% of the price.
+    let data = tx::price_update_data(FEED, 25_000_000, 25_000, -8, publish_time, true);
+    let lamports = net.rent_exempt_balance(data.len()).unwrap();
+    net.set_account(address, Account { lamports, data, owner: PYTH_RECEIVER_ID, executable: false, rent_epoch: 0 });
+}
+
+/// Column padding is presentation: compare with runs of spaces collapsed.
+fn squash(text: &str) -> String {
+    text.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn pay_status_and_a_keeper_fill_burn_exactly_what_they_print() {
+    let mut net = Localnet::start();
+    let authority = Keypair::new();
+    net.airdrop(&authority.pubkey(), 10_000_000_000).unwrap();
+    let deployment = run_genesis(&mut net, &Genesis::reference(), &authority, &[Keypair::new().pubkey(), Keypair::new().pubkey(), Keypair::new().pubkey()]).unwrap();
+    let me = net.payer();
+    let mut config: TreasuryConfig = fetch(&mut net, &pda::treasury_config()).unwrap();
+    config.params.price_feed_id = FEED;
+    net.send(&[tx::set_treasury_params(&authority.pubkey(), config.params)], &[&authority]).unwrap();
+
+    // The gateway mints 1,000 IOSD to me; I pay 1,000 IOSD and 100 IO.
+    let my_iosd = token_account(&mut net, &pda::iosd_mint(), &me);
+    net.send(&[tx::mint_iosd(&authority.pubkey(), &my_iosd, 1_000_000_000)], &[&authority]).unwrap();
+    let my_io = token_account(&mut net, &deployment.io_mint, &me);
+    net.send(&[token::transfer(&deployment.genesis_tokens, &my_io, &authority.pubkey(), 10_000_000_000)], &[&authority]).unwrap();
+    let supply_before = supply(&mut net, &deployment.io_mint);
+
+    let paid = run_pay(&mut net, PayArgs { iosd: Some("1000".into()), io: None, from: my_iosd, reference: Some("invoice 1".into()) }).unwrap();
+    assert!(paid.contains("paid 1000 IOSD: fee 20 IOSD to the treasury (200 bps), 980 IOSD to the buyback pool"), "{paid}");
+    let paid = run_pay(&mut net, PayArgs { iosd: None, io: Some("100".into()), from: my_io, reference: None }).unwrap();
+    assert!(paid.contains("paid 100 IO: fee 2 IO to the treasury (200 bps), 98 IO burned"), "{paid}");
+    assert_eq!(supply_before - supply(&mut net, &deployment.io_mint), 98_000_000);
+
+    let status = squash(&run_status(&mut net, &StatusArgs { io_price: Some(0.25) }).unwrap());
+    for expected in [
+        "fee 200 bps (2.00%)",
+        "1,000 of 1,000,000 IOSD minted in the current 86400 s window",
+        &format!("price feed {}", "07".repeat(32)),
+        "buyback pool 980 IOSD",
+        "treasury vaults 20 IOSD, 2 IO",
+        "iosd_paid 1,000 IOSD",
+        "io_burned_from_payments 98 IO",
+        "\n0 1,000 100 98\n",
+        "demand/emission ",
+    ] {
+        assert!(status.contains(expected), "missing {expected:?} in\n{status}");
+    }
+
+    // A stale price: the keeper explains and sends nothing.
+    let price = Keypair::new().pubkey();
+    let now = net.unix_time().unwrap();
+    publish_price(&mut net, &price, now - 3_600);
+    let my_iosd_out = token_account(&mut net, &pda::iosd_mint(), &me);
+    let accounts = KeeperAccounts { price_account: price, market_io: my_io, iosd_to: my_iosd_out };
+    match keeper_step(&mut net, &me, &[], &accounts).unwrap() {
+        KeeperOutcome::Skipped(why) => assert!(why.contains("s old"), "{why}"),
+        other => panic!("filled on a stale price: {other}"),
+    }
+
+    // A fresh one: 980 IOSD at $0.25 is 3,920 IO, 1% slippage allowed: 3,880.8 IO burned.
+    publish_price(&mut net, &price, now);
+    let supply_before = supply(&mut net, &deployment.io_mint);
+    let outcome = keeper_step(&mut net, &me, &[], &accounts).unwrap();
+    assert_eq!(outcome, KeeperOutcome::Filled { iosd: 980_000_000, io: 3_880_800_000, price: 25_000_000, exponent: -8 });
+    assert_eq!(outcome.to_string(), "filled: 980 IOSD from the pool for 3880.8 IO burned at 0.25 USD/IO");
+    assert_eq!(supply_before - supply(&mut net, &deployment.io_mint), 3_880_800_000);
+    assert_eq!(token::balance(&net.account_data(&my_iosd_out).unwrap().unwrap()), Some(980_000_000));
+    assert_eq!(keeper_step(&mut net, &me, &[], &accounts).unwrap(), KeeperOutcome::Skipped("the buyback pool is empty".into()));
+
+    let status = squash(&run_status(&mut net, &StatusArgs::default()).unwrap());
+    assert!(status.contains("buyback pool 0 IOSD"), "{status}");
+    assert!(status.contains("io_bought_and_burned 3,880.8 IO"), "{status}");
+}
