@@ -130,11 +130,12 @@ impl Harness {
         fetch(&mut self.net, &pda::operator_stake(operator)).unwrap()
     }
 
-    /// Sends instructions that must succeed.
-    pub fn ok(&mut self, instructions: &[solana_sdk::instruction::Instruction], signers: &[&Keypair]) {
+    /// Sends instructions that must succeed; returns what landed (logs, events, size).
+    pub fn ok(&mut self, instructions: &[solana_sdk::instruction::Instruction], signers: &[&Keypair]) -> io_sdk::client::TxOutcome {
         let outcome = self.net.send(instructions, signers).unwrap_or_else(|e| panic!("{e:?}"));
         self.registry.ingest(&outcome).unwrap();
         self.check_invariants();
+        outcome
     }
 
     pub fn model_id(&mut self, name: &str) -> u16 {

@@ -4,6 +4,8 @@
 //! It is synchronous on purpose: it owns its async runtime, so the demo, the tests and
 //! the genesis code drive it like any other [`Chain`].
 
+mod event_capture;
+
 use anchor_lang::solana_program::{account_info::AccountInfo, entrypoint::ProgramResult};
 use anyhow::Context;
 use io_sdk::client::{Chain, TxFailure, TxOutcome};
@@ -71,6 +73,7 @@ impl Localnet {
     pub fn start() -> Self {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
         let context = runtime.block_on(program_test().start_with_context());
+        event_capture::install();
         let blockhash_at = std::time::Instant::now();
         Self { runtime, context, sent: HashSet::new(), history: HashMap::new(), transactions: 0, blockhash_at }
     }
@@ -163,10 +166,14 @@ impl Chain for Localnet {
         if let Some(Err(error)) = simulated.result {
             return Err(TxFailure { error, logs }.into());
         }
+        event_capture::take(); // the simulation's
         let processed = self.runtime.block_on(banks.process_transaction_with_metadata(tx.clone()))?;
+        let events = event_capture::take();
         if let Err(error) = processed.result {
             return Err(TxFailure { error, logs: processed.metadata.map(|m| m.log_messages).unwrap_or_default() }.into());
         }
+        let mut logs = logs;
+        logs.extend(events);
         let keys = &tx.message.account_keys;
         let noop = io_sdk::NOOP_PROGRAM_ID;
         let noop_data: Vec<Vec<u8>> = inner_instructions

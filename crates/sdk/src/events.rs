@@ -37,3 +37,17 @@ pub fn decode_noop_data(data: &[u8]) -> NoopPayload {
         }
     }
 }
+
+/// Every Anchor event of type `T` in a transaction's logs (`Program data: <base64>` lines,
+/// the event's discriminator followed by its borsh body), in order.
+pub fn anchor_events<T: AnchorDeserialize + anchor_lang::Discriminator>(logs: &[String]) -> Vec<T> {
+    use base64::Engine as _;
+    logs.iter()
+        .filter_map(|line| line.strip_prefix("Program data: "))
+        .filter_map(|b64| base64::engine::general_purpose::STANDARD.decode(b64.split(' ').next()?).ok())
+        .filter_map(|bytes| {
+            let body = bytes.strip_prefix(T::DISCRIMINATOR)?;
+            T::try_from_slice(body).ok()
+        })
+        .collect()
+}

@@ -358,6 +358,95 @@ fn emissions_fixtures() -> Value {
     })
 }
 
+fn treasury_fixtures() -> Value {
+    use io_sdk::treasury as tx;
+    use io_treasury::{Asset, DemandPeriod, TreasuryConfig, TreasuryParams, TreasuryTotals, DEMAND_HISTORY};
+    let params = TreasuryParams {
+        fee_bps: 200,
+        gateway: key(7),
+        gateway_cap: 1_000_000_000_000,
+        gateway_period_secs: 86_400,
+        price_feed_id: [0x10; 32],
+        max_price_age_secs: 60,
+        max_conf_bps: 200,
+        max_slippage_bps: 100,
+        max_fill: 50_000_000_000,
+    };
+    let params_json = json!({
+        "fee_bps": 200, "gateway": pk(&key(7)), "gateway_cap": "1000000000000", "gateway_period_secs": 86400,
+        "price_feed_id": vec![0x10u8; 32], "max_price_age_secs": 60, "max_conf_bps": 200, "max_slippage_bps": 100,
+        "max_fill": "50000000000"
+    });
+    let r = [0xAB; 32];
+    let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value)> = vec![
+        ("initialize_treasury", tx::initialize_treasury(&key(1), &key(2), &key(3), params, 2_592_000), json!({"authority": pk(&key(2)), "params": params_json, "demand_period_secs": 2592000})),
+        ("propose_authority", tx::propose_authority(&key(2), &key(9)), json!({"new_authority": pk(&key(9))})),
+        ("accept_authority", tx::accept_authority(&key(9)), json!({})),
+        ("set_treasury_params", tx::set_treasury_params(&key(2), params), json!({"params": params_json})),
+        ("mint_iosd", tx::mint_iosd(&key(7), &key(8), 5_000), json!({"amount": "5000"})),
+        ("redeem_iosd", tx::redeem_iosd(&key(8), &key(6), 4_000, r), json!({"amount": "4000", "reference": r.to_vec()})),
+        ("pay_with_iosd", tx::pay_with_iosd(&key(8), &key(6), 1_000_000, r), json!({"amount": "1000000", "reference": r.to_vec()})),
+        ("pay_with_io", tx::pay_with_io(&key(8), &key(3), &key(6), 2_000_000, r), json!({"amount": "2000000", "reference": r.to_vec()})),
+        ("buyback_and_burn", tx::buyback_and_burn(&key(8), &key(3), &key(5), &key(6), &key(4), 10_000, 19_800), json!({"iosd_amount": "10000", "io_amount": "19800"})),
+        ("grant", tx::grant(&key(2), &key(3), Asset::Iosd, &key(6), 77), json!({"asset": variant("Iosd"), "amount": "77"})),
+    ];
+    let totals = TreasuryTotals {
+        iosd_minted: 1, iosd_redeemed: 2, iosd_paid: 3, iosd_fee: 4, iosd_to_pool: 5, iosd_spent_on_buybacks: 6,
+        io_bought_and_burned: 7, io_paid: 8, io_fee: 9, io_burned_from_payments: 10, iosd_granted: 11, io_granted: 12,
+    };
+    let totals_json = json!({
+        "iosd_minted": "1", "iosd_redeemed": "2", "iosd_paid": "3", "iosd_fee": "4", "iosd_to_pool": "5", "iosd_spent_on_buybacks": "6",
+        "io_bought_and_burned": "7", "io_paid": "8", "io_fee": "9", "io_burned_from_payments": "10", "iosd_granted": "11", "io_granted": "12"
+    });
+    let mut periods = [DemandPeriod::default(); DEMAND_HISTORY];
+    periods[2] = DemandPeriod { index: 14, iosd_paid: 100, io_paid: 200, io_burned: 300 };
+    let periods_json: Vec<Value> = periods
+        .iter()
+        .map(|p| json!({"index": p.index.to_string(), "iosd_paid": p.iosd_paid.to_string(), "io_paid": p.io_paid.to_string(), "io_burned": p.io_burned.to_string()}))
+        .collect();
+    let config = TreasuryConfig {
+        authority: key(2),
+        pending_authority: None,
+        io_mint: key(3),
+        iosd_mint: key(11),
+        iosd_vault: key(12),
+        io_vault: key(13),
+        pool_vault: key(14),
+        params,
+        origin_ts: 1_790_000_000,
+        demand_period_secs: 2_592_000,
+        gateway_window_start: 1_790_000_100,
+        gateway_minted_in_window: 42,
+        totals,
+        periods,
+        bump: 254,
+    };
+    json!({
+        "program": io_treasury::ID.to_string(),
+        "idl": "idl/treasury.json",
+        "instructions": instructions.into_iter().map(|(name, i, args)| {
+            assert_eq!(i.program_id, io_treasury::ID);
+            json!({"name": name, "data": hex(&i.data), "args": args})
+        }).collect::<Vec<_>>(),
+        "accounts": [{
+            "name": "TreasuryConfig",
+            "discriminator": TreasuryConfig::DISCRIMINATOR.to_vec(),
+            "data": account_bytes(&config),
+            "fields": {
+                "authority": pk(&key(2)), "pending_authority": null, "io_mint": pk(&key(3)), "iosd_mint": pk(&key(11)),
+                "iosd_vault": pk(&key(12)), "io_vault": pk(&key(13)), "pool_vault": pk(&key(14)), "params": params_json,
+                "origin_ts": "1790000000", "demand_period_secs": 2592000, "gateway_window_start": "1790000100",
+                "gateway_minted_in_window": "42", "totals": totals_json, "periods": periods_json, "bump": 254
+            }
+        }],
+    })
+}
+
+#[test]
+fn the_treasury_idl_fixture_matches_the_rust_encoding() {
+    check_fixture("treasury", treasury_fixtures());
+}
+
 #[test]
 fn the_emissions_idl_fixture_matches_the_rust_encoding() {
     check_fixture("emissions", emissions_fixtures());

@@ -15,4 +15,5 @@ mod staking;
 mod staking_property;
 mod tree;
 mod treasury;
+mod treasury_property;
 mod tx_size;

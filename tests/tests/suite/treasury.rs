@@ -3,6 +3,7 @@
 //! Every step re-checks the treasury invariants (through `Harness::ok` / `expect_error`).
 
 use io_sdk::client::Chain;
+use io_sdk::events::anchor_events;
 use io_sdk::pda;
 use io_sdk::treasury as tx;
 use io_tests::Harness;
@@ -210,6 +211,8 @@ fn records_add_up_over_many_payments_and_fills() {
     let keeper_iosd = iosd_account(&mut h, &keeper.pubkey(), 0);
     let supply_before = h.io_supply();
     let (mut iosd_paid, mut io_paid, mut fees, mut io_fees, mut burned, mut spent, mut bought) = (0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
+    let mut payments: Vec<PaymentReceived> = vec![];
+    let mut fills: Vec<BuybackFilled> = vec![];
     let mut seed = 0x9E37_79B9_7F4A_7C15u64;
     let mut next = |n: u64| {
         seed ^= seed << 13;
@@ -219,11 +222,13 @@ fn records_add_up_over_many_payments_and_fills() {
     };
     for round in 0..30 {
         let a = next(20_000 * UNIT);
-        h.ok(&[tx::pay_with_iosd(&enterprise.pubkey(), &iosd, a, REF)], &[&enterprise]);
+        let out = h.ok(&[tx::pay_with_iosd(&enterprise.pubkey(), &iosd, a, REF)], &[&enterprise]);
+        payments.extend(anchor_events::<PaymentReceived>(&out.logs));
         iosd_paid += a;
         fees += a * 200 / 10_000;
         let b = next(20_000 * UNIT);
-        h.ok(&[tx::pay_with_io(&enterprise.pubkey(), &mint, &io, b, REF)], &[&enterprise]);
+        let out = h.ok(&[tx::pay_with_io(&enterprise.pubkey(), &mint, &io, b, REF)], &[&enterprise]);
+        payments.extend(anchor_events::<PaymentReceived>(&out.logs));
         io_paid += b;
         io_fees += b * 200 / 10_000;
         burned += b - b * 200 / 10_000;
@@ -231,7 +236,8 @@ fn records_add_up_over_many_payments_and_fills() {
             let price = price_account(&mut h, PYTH_RECEIVER_ID, FEED, 25_000_000, 1_000, 0, true);
             let fill = next(params.max_fill).min(h.token_balance(&pda::buyback_pool()));
             let need = io_math::min_io_for_fill(fill, &io_math::UsdPrice { price: 25_000_000, conf: 1_000, exponent: -8 }, params.max_slippage_bps).unwrap();
-            h.ok(&[tx::buyback_and_burn(&keeper.pubkey(), &mint, &keeper_io, &keeper_iosd, &price, fill, need)], &[&keeper]);
+            let out = h.ok(&[tx::buyback_and_burn(&keeper.pubkey(), &mint, &keeper_io, &keeper_iosd, &price, fill, need)], &[&keeper]);
+            fills.extend(anchor_events::<BuybackFilled>(&out.logs));
             spent += fill;
             bought += need;
         }
@@ -241,6 +247,16 @@ fn records_add_up_over_many_payments_and_fills() {
     assert_eq!((t.io_paid, t.io_fee, t.io_burned_from_payments), (io_paid, io_fees, burned));
     assert_eq!((t.iosd_spent_on_buybacks, t.io_bought_and_burned), (spent, bought));
     assert_eq!(supply_before - h.io_supply(), burned + bought, "supply fell by exactly what was burned");
+    // The events tell the same story as the records.
+    assert_eq!(payments.len(), 60);
+    let sum = |asset: Asset, f: fn(&PaymentReceived) -> u64| payments.iter().filter(|p| p.asset == asset).map(f).sum::<u64>();
+    assert_eq!((sum(Asset::Iosd, |p| p.amount), sum(Asset::Iosd, |p| p.fee), sum(Asset::Iosd, |p| p.rest)), (iosd_paid, fees, iosd_paid - fees));
+    assert_eq!((sum(Asset::Io, |p| p.amount), sum(Asset::Io, |p| p.fee), sum(Asset::Io, |p| p.rest)), (io_paid, io_fees, burned));
+    assert!(payments.iter().all(|p| p.fee + p.rest == p.amount && p.reference == REF && p.payer == enterprise.pubkey()));
+    assert_eq!(fills.len(), 10);
+    assert_eq!(fills.iter().map(|f| f.iosd_paid).sum::<u64>(), spent);
+    assert_eq!(fills.iter().map(|f| f.io_burned).sum::<u64>(), bought);
+    assert!(fills.iter().all(|f| f.io_burned >= f.min_io && f.price == 25_000_000 && f.exponent == -8));
     let config = h.treasury_config();
     let period = config.periods.iter().find(|p| p.iosd_paid > 0).unwrap();
     assert_eq!((period.iosd_paid, period.io_paid, period.io_burned), (iosd_paid, io_paid, burned + bought), "one demand period holds it all");
