@@ -4,7 +4,7 @@
 use crate::pda;
 use anchor_lang::{InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
-use io_treasury::price::{PriceFeedMessage, PriceUpdateV2, VerificationLevel};
+use io_treasury::price::{price_update_account_data, PriceFeedMessage, PriceUpdateV2, VerificationLevel};
 use io_treasury::{accounts, instruction, Asset, TreasuryParams};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
@@ -156,7 +156,7 @@ pub fn grant(authority: &Pubkey, io_mint: &Pubkey, asset: Asset, recipient: &Pub
 
 /// A `PriceUpdateV2` as the Pyth receiver stores it: `price x 10^exponent` USD per IO.
 pub fn price_update_data(feed_id: [u8; 32], price: i64, conf: u64, exponent: i32, publish_time: i64, full: bool) -> Vec<u8> {
-    PriceUpdateV2 {
+    price_update_account_data(&PriceUpdateV2 {
         write_authority: Pubkey::default(),
         verification_level: if full { VerificationLevel::Full } else { VerificationLevel::Partial { num_signatures: 5 } },
         price_message: PriceFeedMessage {
@@ -170,6 +170,5 @@ pub fn price_update_data(feed_id: [u8; 32], price: i64, conf: u64, exponent: i32
             ema_conf: conf,
         },
         posted_slot: 0,
-    }
-    .to_account_data()
+    })
 }

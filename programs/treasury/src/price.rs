@@ -1,51 +1,23 @@
-//! A reader of Pyth's `PriceUpdateV2` account, from its documented layout (the receiver
-//! SDK pins other Solana crates than this workspace). Every check a fill needs is here:
-//! owner, account type, feed id, verification level, age, sign and confidence.
+//! Checking a Pyth `PriceUpdateV2` account, whose type comes from Pyth's published receiver
+//! SDK (`pyth-solana-receiver-sdk` 1.0.1, built on Anchor 0.31 like this program). Every
+//! check a fill needs is made here, each with its own error: owner, account type, feed id,
+//! verification level, age, sign and confidence.
 
 use crate::constants::PYTH_RECEIVER_ID;
 use crate::errors::TreasuryError;
 use crate::state::TreasuryParams;
 use anchor_lang::prelude::*;
 use io_math::UsdPrice;
+pub use pyth_solana_receiver_sdk::price_update::{PriceFeedMessage, PriceUpdateV2, VerificationLevel};
 
-/// `sha256("account:PriceUpdateV2")[..8]`, Anchor's account discriminator.
+/// `sha256("account:PriceUpdateV2")[..8]`, the account's Anchor discriminator.
 pub const PRICE_UPDATE_V2_DISCRIMINATOR: [u8; 8] = [34, 241, 35, 99, 157, 126, 244, 205];
 
-/// How many Wormhole guardian signatures verified the update.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VerificationLevel {
-    Partial { num_signatures: u8 },
-    Full,
-}
-
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PriceFeedMessage {
-    pub feed_id: [u8; 32],
-    pub price: i64,
-    pub conf: u64,
-    pub exponent: i32,
-    pub publish_time: i64,
-    pub prev_publish_time: i64,
-    pub ema_price: i64,
-    pub ema_conf: u64,
-}
-
-/// The account body after the discriminator, in field order.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PriceUpdateV2 {
-    pub write_authority: Pubkey,
-    pub verification_level: VerificationLevel,
-    pub price_message: PriceFeedMessage,
-    pub posted_slot: u64,
-}
-
-impl PriceUpdateV2 {
-    /// The account's bytes, as the receiver writes them (for tests and simulations).
-    pub fn to_account_data(&self) -> Vec<u8> {
-        let mut data = PRICE_UPDATE_V2_DISCRIMINATOR.to_vec();
-        self.serialize(&mut data).expect("in-memory write");
-        data
-    }
+/// The account's bytes as the receiver writes them (for tests and simulations).
+pub fn price_update_account_data(update: &PriceUpdateV2) -> Vec<u8> {
+    let mut data = PRICE_UPDATE_V2_DISCRIMINATOR.to_vec();
+    update.serialize(&mut data).expect("in-memory write");
+    data
 }
 
 /// The IO/USD price a fill may use at `now` and its publish time, or the named reason it may not.
@@ -68,9 +40,13 @@ pub fn checked_price(account: &AccountInfo, params: &TreasuryParams, now: i64) -
 
 #[cfg(test)]
 mod tests {
+    use anchor_lang::Discriminator;
+
     #[test]
-    fn the_discriminator_is_anchors() {
+    fn the_discriminator_is_the_sdks() {
         let hash = anchor_lang::solana_program::hash::hash(b"account:PriceUpdateV2").to_bytes();
         assert_eq!(hash[..8], super::PRICE_UPDATE_V2_DISCRIMINATOR);
+        assert_eq!(super::PriceUpdateV2::DISCRIMINATOR, &super::PRICE_UPDATE_V2_DISCRIMINATOR[..]);
+        assert_eq!(super::PYTH_RECEIVER_ID, pyth_solana_receiver_sdk::ID);
     }
 }
