@@ -1,4 +1,4 @@
-//! Every registry transaction must fit one 1232-byte packet at the reference tree shape
+//! Every transaction must fit one 1232-byte packet: the registry's at the reference tree shape
 //! (2^20 leaves, canopy 14), with the largest quorum the program accepts.
 
 use io_registry::*;
@@ -56,5 +56,33 @@ fn the_largest_registry_transaction_fits_a_packet() {
     ] {
         println!("  {name:<56} {size:>5} bytes");
         assert!(size <= PACKET_DATA_SIZE, "{name} is {size} bytes");
+    }
+}
+
+/// The emissions, reward and treasury transactions people send most, built as a wallet
+/// would send them (separate fee payer), fit a packet with room to spare.
+#[test]
+fn the_crank_claim_payment_and_buyback_transactions_fit_a_packet() {
+    use io_sdk::{emissions as ex, pda, staking as sx, treasury as tx};
+    let h = Harness::new();
+    let (mint, operator, tokens, keeper) = (h.io_mint, Keypair::new(), Pubkey::new_unique(), Keypair::new());
+    let sized = |ixs: &[solana_sdk::instruction::Instruction], signers: &[&Keypair]| {
+        bincode::serialize(&h.net.transaction(ixs, signers)).unwrap().len()
+    };
+    let rows = [
+        ("advance_epoch (the crank)", sized(&[ex::advance_epoch(&mint)], &[])),
+        ("refresh_weight", sized(&[sx::refresh_weight(&operator.pubkey())], &[])),
+        ("claim_rewards", sized(&[sx::claim_rewards(&operator.pubkey(), &mint, &tokens)], &[&operator])),
+        ("pay_with_iosd", sized(&[tx::pay_with_iosd(&operator.pubkey(), &tokens, 1, [7; 32])], &[&operator])),
+        ("pay_with_io", sized(&[tx::pay_with_io(&operator.pubkey(), &mint, &tokens, 1, [7; 32])], &[&operator])),
+        (
+            "buyback_and_burn",
+            sized(&[tx::buyback_and_burn(&keeper.pubkey(), &mint, &tokens, &pda::buyback_pool(), &Pubkey::new_unique(), 1, 1)], &[&keeper]),
+        ),
+    ];
+    println!("transaction sizes (limit {PACKET_DATA_SIZE} bytes):");
+    for (name, size) in rows {
+        println!("  {name:<28} {size:>5} bytes");
+        assert!(size <= PACKET_DATA_SIZE / 2, "{name} is {size} bytes");
     }
 }
