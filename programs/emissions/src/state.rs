@@ -92,9 +92,4 @@ impl EmissionsConfig {
         let elapsed = now.saturating_sub(self.start_ts).max(0) as u64;
         elapsed / u64::from(self.epoch_secs)
     }
-
-    /// Reserve not minted yet: what the schedule still owes, counting the backlog.
-    pub fn unminted_reserve(&self) -> Option<u64> {
-        self.supply_cap.checked_sub(self.total_minted)
-    }
 }
