@@ -16,7 +16,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # crate name -> IDL file name
-PROGRAMS = {"io-registry": "registry", "io-staking": "staking", "io-emissions": "emissions", "io-treasury": "treasury"}
+PROGRAMS = {"io-registry": "registry", "io-staking": "staking", "io-emissions": "emissions", "io-treasury": "treasury", "io-governance": "governance"}
 
 
 def print_idl(crate):

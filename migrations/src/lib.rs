@@ -13,6 +13,8 @@ use io_sdk::emissions as emissions_ix;
 use io_sdk::staking as staking_ix;
 use io_sdk::treasury as treasury_ix;
 use io_treasury::TreasuryParams;
+use io_governance::GovernanceParams;
+use io_sdk::governance as governance_ix;
 use io_sdk::token;
 use io_staking::{SlashDestination, StakingParams};
 use io_sdk::tree::TreeShape;
@@ -35,6 +37,18 @@ pub struct Genesis {
     pub emissions: EmissionsGenesis,
     pub treasury: TreasuryGenesis,
     pub staking: StakingGenesis,
+    pub governance: GovernanceGenesis,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct GovernanceGenesis {
+    pub voting_period_secs: u32,
+    pub quorum_bps: u16,
+    pub approval_bps: u16,
+    pub timelock_secs: u32,
+    pub execution_window_secs: u32,
+    /// Whole IO bonded to open a proposal.
+    pub proposal_threshold: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -121,6 +135,16 @@ impl Genesis {
         genesis.staking_params()?;
         genesis.emission_params()?;
         genesis.treasury_params(Pubkey::default())?;
+        let dao = genesis.governance_params()?;
+        // The DAO vetoes a slash through a proposal: voting and the timelock must fit in the
+        // challenge window, with a day to spare for opening the proposal and executing it.
+        ensure!(
+            u64::from(dao.voting_period_secs) + u64::from(dao.timelock_secs) + 86_400 <= u64::from(genesis.staking.challenge_secs),
+            "the slash challenge window ({} s) is too short for a DAO veto (voting {} s + timelock {} s + a day)",
+            genesis.staking.challenge_secs,
+            dao.voting_period_secs,
+            dao.timelock_secs
+        );
         ensure!(genesis.token.decimals == io_emissions::IO_DECIMALS, "the $IO mint has {} decimals", io_emissions::IO_DECIMALS);
         ensure!(genesis.tree_shape().is_supported(), "unsupported tree shape {:?}", genesis.tree_shape());
         Ok(genesis)
@@ -184,6 +208,29 @@ impl Genesis {
             max_slippage_bps: t.max_slippage_bps,
             max_fill: self.io(&t.max_fill)?,
         })
+    }
+
+    pub fn governance_params(&self) -> anyhow::Result<GovernanceParams> {
+        let g = &self.governance;
+        let params = GovernanceParams {
+            voting_period_secs: g.voting_period_secs,
+            quorum_bps: g.quorum_bps,
+            approval_bps: g.approval_bps,
+            timelock_secs: g.timelock_secs,
+            execution_window_secs: g.execution_window_secs,
+            proposal_threshold: self.io(&g.proposal_threshold)?,
+        };
+        ensure!(
+            (io_governance::MIN_VOTING_PERIOD_SECS..=io_governance::MAX_VOTING_PERIOD_SECS).contains(&params.voting_period_secs)
+                && (1..=10_000).contains(&params.quorum_bps)
+                && (io_governance::MIN_APPROVAL_BPS..=10_000).contains(&params.approval_bps)
+                && (io_governance::MIN_TIMELOCK_SECS..=io_governance::MAX_TIMELOCK_SECS).contains(&params.timelock_secs)
+                && (io_governance::MIN_EXECUTION_WINDOW_SECS..=io_governance::MAX_EXECUTION_WINDOW_SECS)
+                    .contains(&params.execution_window_secs)
+                && params.proposal_threshold > 0,
+            "governance parameters out of the program's bounds: {params:?}"
+        );
+        Ok(params)
     }
 
     /// The schedule as the math crate sees it.
@@ -270,16 +317,35 @@ pub struct Deployment {
     pub treasury: Pubkey,
     /// The IOSD mint (its mint authority is the treasury program; the gateway mints).
     pub iosd_mint: Pubkey,
+    /// The DAO PDA, when genesis handed the configs to it.
+    pub dao: Option<Pubkey>,
+}
+
+/// Who holds the config authorities when genesis ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handover {
+    /// The DAO (a real network): every config authority goes to the DAO PDA.
+    ToDao,
+    /// The genesis authority keeps them, and no DAO is opened: for development networks
+    /// and for tests that drive the config instructions directly.
+    KeepGenesisAuthority,
+}
+
+/// Runs genesis and hands every config authority to the DAO. See [`run_genesis_with`].
+pub fn run_genesis(chain: &mut impl Chain, genesis: &Genesis, authority: &Keypair, oracles: &[Pubkey]) -> anyhow::Result<Deployment> {
+    run_genesis_with(chain, genesis, authority, oracles, Handover::ToDao)
 }
 
 /// Runs genesis: the registry config, the GPU catalogue, the first node tree, the $IO
-/// mint and its initial allocation, staking, and the emissions program taking the mint.
+/// mint and its initial allocation, the treasury, staking, the emissions program taking
+/// the mint and, with [`Handover::ToDao`], the DAO taking every config authority.
 /// `oracles` is used when the file names none.
-pub fn run_genesis(
+pub fn run_genesis_with(
     chain: &mut impl Chain,
     genesis: &Genesis,
     authority: &Keypair,
     oracles: &[Pubkey],
+    handover: Handover,
 ) -> anyhow::Result<Deployment> {
     let mut oracle_keys = genesis.oracle_keys()?;
     if oracle_keys.is_empty() {
@@ -339,6 +405,11 @@ pub fn run_genesis(
     let init = emissions_ix::initialize_emissions(&payer, &authority.pubkey(), &mint.pubkey(), args);
     chain.send(&[init], &[authority]).context("hand the $IO mint to the emissions program")?;
 
+    let dao = match handover {
+        Handover::ToDao => Some(hand_over_to_dao(chain, genesis, authority)?),
+        Handover::KeepGenesisAuthority => None,
+    };
+
     Ok(Deployment {
         registry_authority: authority.pubkey(),
         oracles: oracle_keys,
@@ -349,7 +420,30 @@ pub fn run_genesis(
         genesis_tokens: genesis_tokens.pubkey(),
         treasury,
         iosd_mint: io_sdk::pda::iosd_mint(),
+        dao,
     })
+}
+
+/// The last step of genesis: the genesis authority proposes the DAO PDA as the authority
+/// of registry, staking, emissions and treasury, opens the DAO (whose own config answers
+/// only to the DAO PDA), and the bootstrap proposal makes the DAO accept all four. From
+/// here on no human key can change any parameter of the suite.
+pub fn hand_over_to_dao(chain: &mut impl Chain, genesis: &Genesis, authority: &Keypair) -> anyhow::Result<Pubkey> {
+    let dao = io_sdk::pda::dao();
+    let who = authority.pubkey();
+    let proposals = [
+        ix::propose_authority(&who, &dao),
+        staking_ix::propose_authority(&who, &dao),
+        emissions_ix::propose_authority(&who, &dao),
+        treasury_ix::propose_authority(&who, &dao),
+    ];
+    chain.send(&proposals, &[authority]).context("propose the DAO as every config's authority")?;
+    let payer = chain.payer();
+    let open = governance_ix::initialize_governance(&payer, &who, genesis.governance_params()?);
+    chain.send(&[open], &[authority]).context("open the DAO")?;
+    let execute = governance_ix::execute_proposal(0, &governance_ix::bootstrap_instructions());
+    chain.send(&[execute], &[]).context("the DAO accepts every config authority")?;
+    Ok(dao)
 }
 
 #[cfg(test)]

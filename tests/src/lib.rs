@@ -4,7 +4,7 @@
 use anchor_lang::AccountDeserialize;
 use io_localnet::Localnet;
 use io_math::h3::h3_cell_from_parts;
-use io_migrations::{run_genesis, Genesis};
+use io_migrations::{run_genesis_with, Genesis, Handover};
 use io_registry::*;
 use io_sdk::client::{failure_code, fetch, Chain};
 use io_sdk::network::RegistryClient;
@@ -53,7 +53,18 @@ impl Harness {
         Self::with_genesis(genesis)
     }
 
+    /// The reference genesis run to its end: the DAO holds every config authority.
+    pub fn with_dao() -> Self {
+        Self::start(Genesis::reference(), Handover::ToDao)
+    }
+
+    /// Genesis where the genesis authority keeps the configs, for tests that drive the
+    /// config instructions of one program directly.
     pub fn with_genesis(genesis: Genesis) -> Self {
+        Self::start(genesis, Handover::KeepGenesisAuthority)
+    }
+
+    pub fn start(genesis: Genesis, handover: Handover) -> Self {
         let mut net = Localnet::start();
         let authority = Keypair::new();
         let oracles: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
@@ -61,7 +72,7 @@ impl Harness {
             net.airdrop(&key.pubkey(), WALLET_LAMPORTS).unwrap();
         }
         let keys: Vec<Pubkey> = oracles.iter().map(|k| k.pubkey()).collect();
-        let deployment = run_genesis(&mut net, &genesis, &authority, &keys).expect("genesis");
+        let deployment = run_genesis_with(&mut net, &genesis, &authority, &keys, handover).expect("genesis");
         Self {
             net,
             genesis,

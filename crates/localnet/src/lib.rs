@@ -39,6 +39,11 @@ fn treasury_entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) ->
     io_treasury::entry(program_id, accounts, data)
 }
 
+fn governance_entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
+    let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
+    io_governance::entry(program_id, accounts, data)
+}
+
 fn compression_entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
     let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
     spl_account_compression::entry(program_id, accounts, data)
@@ -52,6 +57,7 @@ pub fn program_test() -> ProgramTest {
     test.add_program("io_staking", io_staking::ID, processor!(staking_entry));
     test.add_program("io_emissions", io_emissions::ID, processor!(emissions_entry));
     test.add_program("io_treasury", io_treasury::ID, processor!(treasury_entry));
+    test.add_program("io_governance", io_governance::ID, processor!(governance_entry));
     test.add_program("spl_account_compression", spl_account_compression::ID, processor!(compression_entry));
     test.add_program("spl_noop", io_sdk::NOOP_PROGRAM_ID, processor!(spl_noop::noop));
     test

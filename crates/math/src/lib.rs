@@ -6,6 +6,7 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod emission;
+pub mod governance;
 pub mod h3;
 pub mod rewards;
 pub mod score;
@@ -13,6 +14,7 @@ pub mod stake;
 pub mod treasury;
 
 pub use h3::is_valid_h3_cell;
+pub use governance::{proposal_outcome, Outcome, Votes};
 pub use emission::{epoch_emission, year_emission, EmissionSchedule, ScheduleCursor};
 pub use rewards::{accumulator_increment, earned, REWARD_SCALE};
 pub use score::{node_score, BPS_SCALE};

@@ -5,6 +5,7 @@
 pub mod client;
 pub mod emissions;
 pub mod events;
+pub mod governance;
 pub mod mirror;
 pub mod network;
 pub mod pda;

@@ -68,3 +68,21 @@ pub fn treasury_io_vault() -> Pubkey {
 pub fn buyback_pool() -> Pubkey {
     Pubkey::find_program_address(&[io_treasury::BUYBACK_POOL_SEED], &io_treasury::ID).0
 }
+
+/// The governance config (DAO parameters, proposal counter).
+pub fn governance_config() -> Pubkey {
+    Pubkey::find_program_address(&[io_governance::GOVERNANCE_SEED], &io_governance::ID).0
+}
+
+/// The DAO's signing PDA: the config authority of every program after genesis.
+pub fn dao() -> Pubkey {
+    Pubkey::find_program_address(&[io_governance::DAO_SEED], &io_governance::ID).0
+}
+
+pub fn proposal(id: u64) -> Pubkey {
+    Pubkey::find_program_address(&[io_governance::PROPOSAL_SEED, &id.to_le_bytes()], &io_governance::ID).0
+}
+
+pub fn vote_record(proposal: &Pubkey, voter: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[io_governance::VOTE_SEED, proposal.as_ref(), voter.as_ref()], &io_governance::ID).0
+}

@@ -26,6 +26,10 @@ pub const WEIGHT_LEASE_DISTRIBUTIONS: u64 = 2;
 /// still be paid exactly up to the lapse (32 hourly epochs in the reference network).
 pub const REWARD_HISTORY: usize = 32;
 
+/// Bond checkpoints kept per operator for governance snapshots (`OperatorStake::bonded_before`):
+/// a vote can be weighed by the bond at any time after the eighth-latest bond change.
+pub const BOND_HISTORY: usize = 8;
+
 /// Unbonding entries an operator may have open at once.
 pub const MAX_UNBONDING_ENTRIES: usize = 8;
 /// Largest reward multiplier: 5x.

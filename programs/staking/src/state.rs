@@ -147,6 +147,13 @@ pub struct UnbondingEntry {
     pub release_at: i64,
 }
 
+/// The bond from `since` (unix seconds) until the next checkpoint.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct BondCheckpoint {
+    pub since: i64,
+    pub bonded: u64,
+}
+
 /// PDA `[STAKE_SEED, operator]`.
 #[account]
 #[derive(InitSpace, Debug)]
@@ -166,10 +173,48 @@ pub struct OperatorStake {
     /// Settled, unclaimed rewards.
     pub accrued_rewards: u64,
     pub claimed_rewards: u64,
+    /// Ring of the last `BOND_HISTORY` bond changes (the governance program weighs votes
+    /// with it); the newest is at `(bond_checkpoints - 1) % BOND_HISTORY`.
+    pub bond_history: [BondCheckpoint; BOND_HISTORY],
+    /// Checkpoints ever written.
+    pub bond_checkpoints: u64,
     pub bump: u8,
 }
 
 impl OperatorStake {
+    /// Records the current bond as of `now`; every instruction that changes `bonded` calls
+    /// it. Changes within one second share a checkpoint.
+    pub fn record_bond(&mut self, now: i64) -> Result<()> {
+        let n = self.bond_checkpoints;
+        if let Some(newest) = n.checked_sub(1) {
+            let last = &mut self.bond_history[(newest % BOND_HISTORY as u64) as usize];
+            if last.since == now {
+                last.bonded = self.bonded;
+                return Ok(());
+            }
+        }
+        self.bond_history[(n % BOND_HISTORY as u64) as usize] = BondCheckpoint { since: now, bonded: self.bonded };
+        self.bond_checkpoints = n.checked_add(1).ok_or_else(|| error!(StakingError::ArithmeticOverflow))?;
+        Ok(())
+    }
+
+    /// The bond as it stood at the end of the second before `ts`: bond changes made in
+    /// second `ts` or later do not count. `None` when that moment is older than the kept
+    /// history (more than `BOND_HISTORY` changes since). O(BOND_HISTORY).
+    pub fn bonded_before(&self, ts: i64) -> Option<u64> {
+        let n = self.bond_checkpoints;
+        let kept = n.min(BOND_HISTORY as u64);
+        for age in 1..=kept {
+            let checkpoint = self.bond_history[((n - age) % BOND_HISTORY as u64) as usize];
+            if checkpoint.since < ts {
+                return Some(checkpoint.bonded);
+            }
+        }
+        // Nothing kept is old enough: before the first checkpoint there was no bond; if
+        // older checkpoints were overwritten, the answer is lost.
+        (n <= BOND_HISTORY as u64).then_some(0)
+    }
+
     pub fn unbonding_total(&self) -> Result<u64> {
         self.unbonding.iter().try_fold(0u64, |sum, e| {
             sum.checked_add(e.amount).ok_or_else(|| error!(StakingError::ArithmeticOverflow))
@@ -200,4 +245,58 @@ pub struct SlashProposal {
     #[max_len(MAX_SLASH_PROPOSERS)]
     pub oracles: Vec<Pubkey>,
     pub bump: u8,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stake() -> OperatorStake {
+        OperatorStake {
+            operator: Pubkey::default(),
+            bonded: 0,
+            unbonding: Default::default(),
+            pending_slash: 0,
+            weight: 0,
+            registry_version: 0,
+            reward_checkpoint: 0,
+            lease_end: 0,
+            accrued_rewards: 0,
+            claimed_rewards: 0,
+            bond_history: Default::default(),
+            bond_checkpoints: 0,
+            bump: 0,
+        }
+    }
+
+    #[test]
+    fn bond_snapshots_ignore_changes_from_the_snapshot_second_on() {
+        let mut s = stake();
+        assert_eq!(s.bonded_before(100), Some(0));
+        s.bonded = 50;
+        s.record_bond(10).unwrap();
+        s.bonded = 80;
+        s.record_bond(10).unwrap(); // same second: one checkpoint
+        assert_eq!(s.bond_checkpoints, 1);
+        s.bonded = 30;
+        s.record_bond(20).unwrap();
+        assert_eq!(s.bonded_before(10), Some(0));
+        assert_eq!(s.bonded_before(11), Some(80));
+        assert_eq!(s.bonded_before(20), Some(80));
+        assert_eq!(s.bonded_before(21), Some(30));
+    }
+
+    #[test]
+    fn bond_snapshots_older_than_the_ring_are_unavailable() {
+        let mut s = stake();
+        for i in 0..(BOND_HISTORY as i64 + 3) {
+            s.bonded = 100 + i as u64;
+            s.record_bond(10 * (i + 1)).unwrap();
+        }
+        // Checkpoints at 40..=110 are kept (8 of them); 10, 20, 30 were overwritten.
+        assert_eq!(s.bonded_before(41), Some(103));
+        assert_eq!(s.bonded_before(40), None);
+        assert_eq!(s.bonded_before(1_000), Some(110));
+        assert_eq!(s.bonded_before(105), Some(109));
+    }
 }

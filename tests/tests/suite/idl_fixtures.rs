@@ -250,9 +250,13 @@ fn staking_fixtures() -> Value {
         vault_bump: 251,
         reward_vault_bump: 252,
     };
+    let mut bond_history = [io_staking::BondCheckpoint::default(); io_staking::BOND_HISTORY];
+    bond_history[0] = io_staking::BondCheckpoint { since: 1_700_000_000, bonded: 100 };
+    bond_history[7] = io_staking::BondCheckpoint { since: -5, bonded: u64::MAX };
     let mut unbonding = [UnbondingEntry::default(); io_staking::MAX_UNBONDING_ENTRIES];
     unbonding[1] = UnbondingEntry { amount: 500, release_at: 1_800_000_000 };
-    let stake = OperatorStake { operator: key(5), bonded: 100, unbonding, pending_slash: 20, weight: 150, registry_version: 3, reward_checkpoint: (1u128 << 80) + 3, lease_end: 36, accrued_rewards: 44, claimed_rewards: 55, bump: 249 };
+    let stake = OperatorStake { operator: key(5), bonded: 100, unbonding, pending_slash: 20, weight: 150, registry_version: 3, reward_checkpoint: (1u128 << 80) + 3, lease_end: 36, accrued_rewards: 44, claimed_rewards: 55, bond_history, bond_checkpoints: 9, bump: 249 };
+    let history_json: Vec<Value> = bond_history.iter().map(|c| json!({"since": c.since.to_string(), "bonded": c.bonded.to_string()})).collect();
     let unbonding_json: Vec<Value> = unbonding.iter().map(|e| json!({"amount": e.amount.to_string(), "release_at": e.release_at.to_string()})).collect();
     json!({
         "program": io_staking::ID.to_string(),
@@ -280,7 +284,8 @@ fn staking_fixtures() -> Value {
                 "fields": {
                     "operator": pk(&key(5)), "bonded": "100", "unbonding": unbonding_json, "pending_slash": "20", "weight": "150",
                     "registry_version": "3", "reward_checkpoint": ((1u128 << 80) + 3).to_string(), "lease_end": "36",
-                    "accrued_rewards": "44", "claimed_rewards": "55", "bump": 249
+                    "accrued_rewards": "44", "claimed_rewards": "55", "bond_history": history_json,
+                    "bond_checkpoints": "9", "bump": 249
                 }
             }
         ],

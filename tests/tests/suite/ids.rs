@@ -15,6 +15,7 @@ fn declare_id_anchor_toml_and_idl_agree() {
         ("io_staking", "idl/staking.json", io_staking::ID.to_string()),
         ("io_emissions", "idl/emissions.json", io_emissions::ID.to_string()),
         ("io_treasury", "idl/treasury.json", io_treasury::ID.to_string()),
+        ("io_governance", "idl/governance.json", io_governance::ID.to_string()),
     ] {
         let lines: Vec<&str> = anchor_toml.lines().filter(|l| l.trim_start().starts_with(&format!("{name} "))).collect();
         assert!(!lines.is_empty(), "{name} missing from Anchor.toml");

@@ -5,6 +5,7 @@ mod cli;
 mod config;
 mod emissions;
 mod emissions_property;
+mod governance;
 mod ids;
 mod idl_fixtures;
 mod lifecycle;

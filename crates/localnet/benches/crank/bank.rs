@@ -10,7 +10,7 @@ use io_migrations::{run_genesis, Deployment, Genesis};
 use io_registry::{CudaVersion, GpuCatalogue, HardwareSpec, NodeMetrics, NodeStatus, OperatorStats, RegistryConfig, Tier, Verdict};
 use io_sdk::client::{fetch, Chain};
 use io_sdk::{pda, staking as staking_ix, token};
-use io_staking::{OperatorStake, RewardPool, StakingConfig, UnbondingEntry, MAX_UNBONDING_ENTRIES, WEIGHT_LEASE_DISTRIBUTIONS};
+use io_staking::{BondCheckpoint, OperatorStake, BOND_HISTORY, RewardPool, StakingConfig, UnbondingEntry, MAX_UNBONDING_ENTRIES, WEIGHT_LEASE_DISTRIBUTIONS};
 use solana_sdk::account::Account;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
@@ -187,6 +187,12 @@ impl Bank {
                 lease_end,
                 accrued_rewards: 0,
                 claimed_rewards: 0,
+                bond_history: {
+                    let mut history = [BondCheckpoint::default(); BOND_HISTORY];
+                    history[0] = BondCheckpoint { since: 0, bonded };
+                    history
+                },
+                bond_checkpoints: 1,
                 bump: stake_bump,
             };
             self.net.set_account(

@@ -64,6 +64,7 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
         stake.bump = ctx.bumps.stake;
     }
     stake.bonded = stake.bonded.checked_add(amount).ok_or_else(overflow)?;
+    stake.record_bond(Clock::get()?.unix_timestamp)?;
     let config = &mut ctx.accounts.config;
     config.total_bonded = config.total_bonded.checked_add(amount).ok_or_else(overflow)?;
     apply_weight(config, stake, &hardware, version)?;

@@ -31,7 +31,8 @@ pub struct ExecuteSlash<'info> {
 pub fn handler(ctx: Context<ExecuteSlash>) -> Result<()> {
     let proposal = &mut ctx.accounts.proposal;
     require!(proposal.status == SlashStatus::Pending, StakingError::SlashNotPending);
-    require!(Clock::get()?.unix_timestamp >= proposal.executable_at, StakingError::ChallengeWindowOpen);
+    let now = Clock::get()?.unix_timestamp;
+    require!(now >= proposal.executable_at, StakingError::ChallengeWindowOpen);
     let amount = proposal.amount;
     let overflow = || error!(StakingError::ArithmeticOverflow);
 
@@ -39,6 +40,7 @@ pub fn handler(ctx: Context<ExecuteSlash>) -> Result<()> {
     require!(stake.slashable()? >= amount, StakingError::SlashExceedsStake);
     let from_bonded = stake.bonded.min(amount);
     stake.bonded = stake.bonded.checked_sub(from_bonded).ok_or_else(overflow)?;
+    stake.record_bond(now)?;
     let from_unbonding = amount.checked_sub(from_bonded).ok_or_else(overflow)?;
     let mut rest = from_unbonding;
     let mut order: Vec<usize> = (0..stake.unbonding.len()).filter(|i| stake.unbonding[*i].amount > 0).collect();

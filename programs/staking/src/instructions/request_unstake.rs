@@ -42,6 +42,7 @@ pub fn handler(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
 
     stake.unbonding[slot] = UnbondingEntry { amount, release_at };
     stake.bonded = remaining;
+    stake.record_bond(Clock::get()?.unix_timestamp)?;
     config.total_bonded = config.total_bonded.checked_sub(amount).ok_or_else(overflow)?;
     config.total_unbonding = config.total_unbonding.checked_add(amount).ok_or_else(overflow)?;
     apply_weight(config, stake, &hardware, version)?;

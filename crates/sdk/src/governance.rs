@@ -1,0 +1,269 @@
+//! Instruction builders for the governance program, helpers that turn a parameter change
+//! into proposal instructions, and a readable view of a proposal.
+
+use crate::pda;
+use anchor_lang::{InstructionData, ToAccountMetas};
+use io_governance::{
+    accounts, instruction, CreateProposalArgs, GovernanceParams, Proposal, ProposalAccount, ProposalInstruction,
+    ProposalStatus, VoteChoice,
+};
+use io_math::{proposal_outcome, Outcome, Votes};
+use io_registry::GpuModelArgs;
+use io_treasury::{Asset, TreasuryParams};
+use solana_sdk::instruction::{AccountMeta, Instruction};
+use solana_sdk::pubkey::Pubkey;
+use solana_system_interface::program as system_program;
+
+fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction { program_id: io_governance::ID, accounts: accounts.to_account_metas(None), data: data.data() }
+}
+
+/// An instruction as a proposal stores it.
+pub fn to_proposal_instruction(ix: &Instruction) -> ProposalInstruction {
+    ProposalInstruction {
+        program_id: ix.program_id,
+        accounts: ix
+            .accounts
+            .iter()
+            .map(|m| ProposalAccount { pubkey: m.pubkey, is_signer: m.is_signer, is_writable: m.is_writable })
+            .collect(),
+        data: ix.data.clone(),
+    }
+}
+
+/// The DAO accepting the config authority of registry, staking, emissions and treasury:
+/// the bootstrap proposal genesis executes once it has proposed the DAO everywhere.
+pub fn bootstrap_instructions() -> Vec<ProposalInstruction> {
+    let dao = pda::dao();
+    [
+        crate::registry::accept_authority(&dao),
+        crate::staking::accept_authority(&dao),
+        crate::emissions::accept_authority(&dao),
+        crate::treasury::accept_authority(&dao),
+    ]
+    .iter()
+    .map(to_proposal_instruction)
+    .collect()
+}
+
+/// Opens the DAO; `genesis_authority` must be the registry's current authority.
+pub fn initialize_governance(payer: &Pubkey, genesis_authority: &Pubkey, params: GovernanceParams) -> Instruction {
+    build(
+        accounts::InitializeGovernance {
+            payer: *payer,
+            genesis_authority: *genesis_authority,
+            registry_config: pda::registry_config(),
+            config: pda::governance_config(),
+            dao: pda::dao(),
+            bootstrap_proposal: pda::proposal(0),
+            system_program: system_program::ID,
+        },
+        instruction::InitializeGovernance { params, bootstrap: bootstrap_instructions() },
+    )
+}
+
+/// Opens proposal `id` (the config's `proposal_count`) carrying `actions`.
+pub fn create_proposal(
+    payer: &Pubkey,
+    proposer: &Pubkey,
+    id: u64,
+    description_hash: [u8; 32],
+    link: &str,
+    actions: &[Instruction],
+) -> Instruction {
+    let args = CreateProposalArgs {
+        description_hash,
+        link: link.to_string(),
+        instructions: actions.iter().map(to_proposal_instruction).collect(),
+    };
+    build(
+        accounts::CreateProposal {
+            payer: *payer,
+            proposer: *proposer,
+            config: pda::governance_config(),
+            proposer_stake: pda::operator_stake(proposer),
+            staking_config: pda::staking_config(),
+            proposal: pda::proposal(id),
+            system_program: system_program::ID,
+        },
+        instruction::CreateProposal { args },
+    )
+}
+
+pub fn cast_vote(voter: &Pubkey, id: u64, choice: VoteChoice) -> Instruction {
+    let proposal = pda::proposal(id);
+    build(
+        accounts::CastVote {
+            voter: *voter,
+            proposal,
+            voter_stake: pda::operator_stake(voter),
+            vote_record: pda::vote_record(&proposal, voter),
+            system_program: system_program::ID,
+        },
+        instruction::CastVote { choice },
+    )
+}
+
+pub fn cancel_proposal(proposer: &Pubkey, id: u64) -> Instruction {
+    build(accounts::CancelProposal { proposer: *proposer, proposal: pda::proposal(id) }, instruction::CancelProposal {})
+}
+
+pub fn queue_proposal(id: u64) -> Instruction {
+    build(accounts::QueueProposal { proposal: pda::proposal(id) }, instruction::QueueProposal {})
+}
+
+/// Executes proposal `id`, passing every account and program its instructions name (with
+/// their writability; nothing but the DAO PDA signs, and the program signs for it).
+pub fn execute_proposal(id: u64, instructions: &[ProposalInstruction]) -> Instruction {
+    let mut ix = build(
+        accounts::ExecuteProposal { proposal: pda::proposal(id), config: pda::governance_config(), dao: pda::dao() },
+        instruction::ExecuteProposal {},
+    );
+    let dao = pda::dao();
+    let mut extra: Vec<AccountMeta> = vec![];
+    let mut add = |key: Pubkey, writable: bool| {
+        if key == dao {
+            return;
+        }
+        match extra.iter_mut().find(|m| m.pubkey == key) {
+            Some(meta) => meta.is_writable |= writable,
+            None => extra.push(AccountMeta { pubkey: key, is_signer: false, is_writable: writable }),
+        }
+    };
+    for stored in instructions {
+        for account in &stored.accounts {
+            add(account.pubkey, account.is_writable);
+        }
+        add(stored.program_id, false);
+    }
+    ix.accounts.extend(extra);
+    ix
+}
+
+/// `set_governance_params`, signed by the DAO: for a proposal.
+pub fn set_governance_params(params: GovernanceParams) -> Instruction {
+    build(
+        accounts::SetGovernanceParams { authority: pda::dao(), config: pda::governance_config() },
+        instruction::SetGovernanceParams { params },
+    )
+}
+
+/// Proposal actions: parameter changes of the suite, each an instruction the DAO PDA signs.
+pub mod actions {
+    use super::*;
+
+    /// "Set the protocol fee to `fee_bps`", keeping the treasury's other parameters.
+    pub fn set_fee_bps(current: &TreasuryParams, fee_bps: u16) -> Instruction {
+        crate::treasury::set_treasury_params(&pda::dao(), TreasuryParams { fee_bps, ..*current })
+    }
+
+    /// "Veto slash proposal `id` against `operator`".
+    pub fn veto_slash(operator: &Pubkey, id: u64) -> Instruction {
+        crate::staking::veto_slash(&pda::dao(), operator, id)
+    }
+
+    /// "Grant `amount` of `asset` from the treasury to `recipient`" (a token account).
+    pub fn grant(io_mint: &Pubkey, asset: Asset, recipient: &Pubkey, amount: u64) -> Instruction {
+        crate::treasury::grant(&pda::dao(), io_mint, asset, recipient, amount)
+    }
+
+    /// "Add GPU model `args` to the catalogue".
+    pub fn add_gpu_model(args: GpuModelArgs) -> Instruction {
+        crate::registry::add_gpu_model(&pda::dao(), args)
+    }
+
+    /// "Set the oracle set and its threshold".
+    pub fn set_oracles(oracles: Vec<Pubkey>, threshold: u8) -> Instruction {
+        crate::registry::set_oracles(&pda::dao(), oracles, threshold)
+    }
+
+    /// "Set the staking parameters (tier minimums, multipliers, slashing)".
+    pub fn set_staking_params(treasury: &Pubkey, params: io_staking::StakingParams) -> Instruction {
+        crate::staking::set_params(&pda::dao(), treasury, params)
+    }
+
+    /// "Set the emission decay and the mint-rate breaker".
+    pub fn set_emission_params(params: io_emissions::EmissionParams) -> Instruction {
+        crate::emissions::set_emission_params(&pda::dao(), params)
+    }
+
+    /// "Set the DAO's own parameters".
+    pub fn set_governance_params(params: GovernanceParams) -> Instruction {
+        super::set_governance_params(params)
+    }
+}
+
+/// Where a proposal stands at `now`, including what the chain has not recorded yet (a
+/// vote that has ended but not been queued, a queue that has expired).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Voting,
+    /// Voting is over and it passed: anyone may queue it.
+    Succeeded,
+    /// Voting is over and it failed (recorded or not).
+    Defeated,
+    Cancelled,
+    /// Queued, timelock running.
+    Queued,
+    /// Timelock over, inside the execution window.
+    Executable,
+    Executed,
+    /// Queued but not executed within its window.
+    Expired,
+}
+
+pub fn stage(p: &Proposal, now: i64) -> Stage {
+    match p.status {
+        ProposalStatus::Voting if now < p.voting_ends_at => Stage::Voting,
+        ProposalStatus::Voting => match outcome(p) {
+            Outcome::Passed => Stage::Succeeded,
+            _ => Stage::Defeated,
+        },
+        ProposalStatus::Defeated => Stage::Defeated,
+        ProposalStatus::Cancelled => Stage::Cancelled,
+        ProposalStatus::Queued if now >= p.expires_at => Stage::Expired,
+        ProposalStatus::Queued if now >= p.executable_at => Stage::Executable,
+        ProposalStatus::Queued => Stage::Queued,
+        ProposalStatus::Executed => Stage::Executed,
+    }
+}
+
+/// The vote's result with the tally as it stands.
+pub fn outcome(p: &Proposal) -> Outcome {
+    let votes = Votes { yes: p.yes, no: p.no, abstain: p.abstain };
+    proposal_outcome(votes, p.stake_at_open, p.params.quorum_bps, p.params.approval_bps)
+}
+
+/// Names the instruction a proposal carries, for humans: `program.instruction`.
+pub fn describe_instruction(ix: &ProposalInstruction) -> String {
+    use anchor_lang::Discriminator;
+    let program = match ix.program_id {
+        id if id == io_registry::ID => "registry",
+        id if id == io_staking::ID => "staking",
+        id if id == io_emissions::ID => "emissions",
+        id if id == io_treasury::ID => "treasury",
+        id if id == io_governance::ID => "governance",
+        _ => "unknown program",
+    };
+    let known: [(&[u8], &str); 12] = [
+        (io_treasury::instruction::SetTreasuryParams::DISCRIMINATOR, "set_treasury_params"),
+        (io_treasury::instruction::Grant::DISCRIMINATOR, "grant"),
+        (io_staking::instruction::VetoSlash::DISCRIMINATOR, "veto_slash"),
+        (io_staking::instruction::SetParams::DISCRIMINATOR, "set_params"),
+        (io_staking::instruction::AcceptAuthority::DISCRIMINATOR, "accept_authority"),
+        (io_staking::instruction::ProposeAuthority::DISCRIMINATOR, "propose_authority"),
+        (io_registry::instruction::AddGpuModel::DISCRIMINATOR, "add_gpu_model"),
+        (io_registry::instruction::UpdateGpuModel::DISCRIMINATOR, "update_gpu_model"),
+        (io_registry::instruction::RetireGpuModel::DISCRIMINATOR, "retire_gpu_model"),
+        (io_registry::instruction::SetOracles::DISCRIMINATOR, "set_oracles"),
+        (io_emissions::instruction::SetEmissionParams::DISCRIMINATOR, "set_emission_params"),
+        (io_governance::instruction::SetGovernanceParams::DISCRIMINATOR, "set_governance_params"),
+    ];
+    let name = known.iter().find(|(d, _)| ix.data.starts_with(d)).map(|(_, n)| *n).unwrap_or("instruction");
+    format!("{program}.{name} ({} accounts, {} bytes)", ix.accounts.len(), ix.data.len())
+}
+
+/// The hash a proposal's description is committed to (sha256 of the text).
+pub fn description_hash(text: &str) -> [u8; 32] {
+    anchor_lang::solana_program::hash::hash(text.as_bytes()).to_bytes()
+}

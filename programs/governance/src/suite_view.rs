@@ -1,0 +1,43 @@
+//! Reading other programs' accounts: a position's bond history and staking's total bond
+//! (vote weights and quorum), and the registry's authority (who may open the DAO). Each
+//! read checks the account's address and owner.
+
+use crate::errors::GovernanceError;
+use anchor_lang::prelude::*;
+use io_staking::{OperatorStake, StakingConfig};
+
+pub fn operator_stake(account: &AccountInfo, operator: &Pubkey) -> Result<OperatorStake> {
+    let (expected, _) = Pubkey::find_program_address(&[io_staking::STAKE_SEED, operator.as_ref()], &io_staking::ID);
+    require_keys_eq!(account.key(), expected, GovernanceError::WrongStakingAccount);
+    if account.data_is_empty() {
+        return err!(GovernanceError::NoVotingWeight);
+    }
+    require_keys_eq!(*account.owner, io_staking::ID, GovernanceError::WrongStakingAccount);
+    OperatorStake::try_deserialize(&mut &account.try_borrow_data()?[..])
+        .map_err(|_| error!(GovernanceError::WrongStakingAccount))
+}
+
+/// Total bonded stake now (the quorum denominator of a proposal opening now).
+pub fn total_bonded(account: &AccountInfo) -> Result<u64> {
+    let (expected, _) = Pubkey::find_program_address(&[io_staking::STAKING_CONFIG_SEED], &io_staking::ID);
+    require_keys_eq!(account.key(), expected, GovernanceError::WrongStakingAccount);
+    require_keys_eq!(*account.owner, io_staking::ID, GovernanceError::WrongStakingAccount);
+    let config = StakingConfig::try_deserialize(&mut &account.try_borrow_data()?[..])
+        .map_err(|_| error!(GovernanceError::WrongStakingAccount))?;
+    Ok(config.total_bonded)
+}
+
+pub fn registry_authority(account: &AccountInfo) -> Result<Pubkey> {
+    let (expected, _) = Pubkey::find_program_address(&[io_registry::CONFIG_SEED], &io_registry::ID);
+    require_keys_eq!(account.key(), expected, GovernanceError::WrongRegistryAccount);
+    require_keys_eq!(*account.owner, io_registry::ID, GovernanceError::WrongRegistryAccount);
+    let config = io_registry::RegistryConfig::try_deserialize(&mut &account.try_borrow_data()?[..])
+        .map_err(|_| error!(GovernanceError::WrongRegistryAccount))?;
+    Ok(config.authority)
+}
+
+/// A position's vote weight on a proposal opened at `opened_at`: its bond at the end of
+/// the second before.
+pub fn weight_at_open(stake: &OperatorStake, opened_at: i64) -> Result<u64> {
+    stake.bonded_before(opened_at).ok_or_else(|| error!(GovernanceError::SnapshotUnavailable))
+}
