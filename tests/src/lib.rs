@@ -280,6 +280,7 @@ impl Harness {
         }
         self.check_staking_invariants();
         self.check_treasury_invariants();
+        self.check_governance_invariants();
         for operator in self.operators.clone() {
             let Some(data) = self.net.account_data(&pda::operator_stats(&operator)).unwrap() else { continue };
             let stats = OperatorStats::try_deserialize(&mut data.as_slice()).unwrap();
@@ -444,3 +445,96 @@ impl Default for Harness {
         Self::new()
     }
 }
+
+/// The DAO: proposals, votes and their invariants.
+impl Harness {
+    pub fn governance_config(&mut self) -> Option<io_governance::GovernanceConfig> {
+        io_sdk::client::fetch_opt(&mut self.net, &pda::governance_config()).unwrap()
+    }
+
+    pub fn proposal(&mut self, id: u64) -> io_governance::Proposal {
+        fetch(&mut self.net, &pda::proposal(id)).unwrap()
+    }
+
+    /// A new tracked operator with `amount` base units of $IO bonded (no hardware), and
+    /// the clock one second on, so the bond counts for proposals opened from now.
+    pub fn staker_with_bond(&mut self, amount: u64) -> Keypair {
+        let key = self.operator();
+        let tokens = self.fund_io(&key.pubkey(), amount);
+        let mint = self.io_mint;
+        self.ok(&[io_sdk::staking::deposit(&key.pubkey(), &mint, &tokens, amount)], &[&key]);
+        self.net.advance_clock(1);
+        key
+    }
+
+    /// Opens a proposal carrying `actions`; returns its id.
+    pub fn propose(&mut self, proposer: &Keypair, actions: &[solana_sdk::instruction::Instruction]) -> u64 {
+        let id = self.governance_config().expect("the DAO is open").proposal_count;
+        let payer = self.net.payer();
+        let hash = io_sdk::governance::description_hash(&format!("proposal {id}"));
+        let ix = io_sdk::governance::create_proposal(&payer, &proposer.pubkey(), id, hash, "https://gov.io.example/p", actions);
+        self.ok(&[ix], &[proposer]);
+        id
+    }
+
+    pub fn vote(&mut self, voter: &Keypair, id: u64, choice: io_governance::VoteChoice) {
+        self.ok(&[io_sdk::governance::cast_vote(&voter.pubkey(), id, choice)], &[voter]);
+    }
+
+    /// Moves the clock to the end of proposal `id`'s voting period and queues it.
+    pub fn end_vote_and_queue(&mut self, id: u64) -> io_governance::Proposal {
+        let p = self.proposal(id);
+        let now = self.net.unix_time().unwrap();
+        if now < p.voting_ends_at {
+            self.net.advance_clock(p.voting_ends_at - now);
+        }
+        self.ok(&[io_sdk::governance::queue_proposal(id)], &[]);
+        self.proposal(id)
+    }
+
+    /// Moves the clock past a queued proposal's timelock and executes it.
+    pub fn execute(&mut self, id: u64) -> io_sdk::client::TxOutcome {
+        let p = self.proposal(id);
+        let now = self.net.unix_time().unwrap();
+        if now < p.executable_at {
+            self.net.advance_clock(p.executable_at - now);
+        }
+        self.ok(&[io_sdk::governance::execute_proposal(id, &p.instructions)], &[])
+    }
+
+    /// The DAO's invariants: every proposal's tally is the sum of the weights recorded by
+    /// the votes of tracked operators (all of them, when every voter is tracked), no tally
+    /// exceeds the stake at opening, and the lifecycle fields agree with the status.
+    pub fn check_governance_invariants(&mut self) {
+        use io_governance::{ProposalStatus, VoteChoice, VoteRecord};
+        let Some(config) = self.governance_config() else { return };
+        for id in 0..config.proposal_count {
+            let p = self.proposal(id);
+            let (mut yes, mut no, mut abstain, mut voters) = (0u64, 0u64, 0u64, 0u64);
+            for operator in self.operators.clone() {
+                let record = pda::vote_record(&pda::proposal(id), &operator);
+                let Some(data) = self.net.account_data(&record).unwrap() else { continue };
+                let vote = VoteRecord::try_deserialize(&mut data.as_slice()).unwrap();
+                assert_eq!((vote.proposal, vote.voter), (pda::proposal(id), operator));
+                match vote.choice {
+                    VoteChoice::Yes => yes += vote.weight,
+                    VoteChoice::No => no += vote.weight,
+                    VoteChoice::Abstain => abstain += vote.weight,
+                }
+                voters += 1;
+            }
+            assert!(yes <= p.yes && no <= p.no && abstain <= p.abstain && voters <= p.voters, "proposal {id}: votes above the tally");
+            if voters == p.voters {
+                assert_eq!((yes, no, abstain), (p.yes, p.no, p.abstain), "proposal {id}: tally != sum of its votes");
+            }
+            assert!(p.yes + p.no + p.abstain <= p.stake_at_open || id == 0, "proposal {id}: tally above the stake at opening");
+            match p.status {
+                ProposalStatus::Queued => assert!(p.executable_at >= p.voting_ends_at && p.expires_at > p.executable_at),
+                ProposalStatus::Executed => assert!(p.executed_at >= p.executable_at && p.executed_at < p.expires_at),
+                ProposalStatus::Cancelled => assert_eq!(p.voters, 0),
+                ProposalStatus::Voting | ProposalStatus::Defeated => assert_eq!(p.executed_at, 0),
+            }
+        }
+    }
+}
+

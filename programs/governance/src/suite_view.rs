@@ -17,14 +17,16 @@ pub fn operator_stake(account: &AccountInfo, operator: &Pubkey) -> Result<Operat
         .map_err(|_| error!(GovernanceError::WrongStakingAccount))
 }
 
-/// Total bonded stake now (the quorum denominator of a proposal opening now).
-pub fn total_bonded(account: &AccountInfo) -> Result<u64> {
+/// Total bonded stake at the end of the second before `now`: the quorum base of a
+/// proposal opening now, measured at the same moment as its voters' weights, so the
+/// weights of all positions together never exceed it.
+pub fn total_bonded_before(account: &AccountInfo, now: i64) -> Result<u64> {
     let (expected, _) = Pubkey::find_program_address(&[io_staking::STAKING_CONFIG_SEED], &io_staking::ID);
     require_keys_eq!(account.key(), expected, GovernanceError::WrongStakingAccount);
     require_keys_eq!(*account.owner, io_staking::ID, GovernanceError::WrongStakingAccount);
     let config = StakingConfig::try_deserialize(&mut &account.try_borrow_data()?[..])
         .map_err(|_| error!(GovernanceError::WrongStakingAccount))?;
-    Ok(config.total_bonded)
+    config.total_bonded_before(now).ok_or_else(|| error!(GovernanceError::SnapshotUnavailable))
 }
 
 pub fn registry_authority(account: &AccountInfo) -> Result<Pubkey> {

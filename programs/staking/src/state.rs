@@ -86,6 +86,11 @@ pub struct StakingConfig {
     /// The only key that may call `distribute_rewards` (the emissions program's PDA).
     pub reward_distributor: Pubkey,
     pub rewards: RewardPool,
+    /// The second `total_bonded` last changed in, and its value before that second: the
+    /// total at the end of any later second's predecessor is known in O(1) (the
+    /// governance program's quorum base, consistent with the positions' bond snapshots).
+    pub total_bonded_since: i64,
+    pub total_bonded_prior: u64,
     pub bump: u8,
     pub vault_bump: u8,
     pub reward_vault_bump: u8,
@@ -135,6 +140,25 @@ impl RewardPool {
 }
 
 impl StakingConfig {
+    /// Sets `total_bonded` at `now`, keeping what it was before this second.
+    pub fn set_total_bonded(&mut self, now: i64, total: u64) {
+        if now != self.total_bonded_since {
+            self.total_bonded_prior = self.total_bonded;
+            self.total_bonded_since = now;
+        }
+        self.total_bonded = total;
+    }
+
+    /// Total bonded at the end of the second before `ts`; `None` for a second before the
+    /// last change (only the present is kept).
+    pub fn total_bonded_before(&self, ts: i64) -> Option<u64> {
+        match ts.cmp(&self.total_bonded_since) {
+            std::cmp::Ordering::Greater => Some(self.total_bonded),
+            std::cmp::Ordering::Equal => Some(self.total_bonded_prior),
+            std::cmp::Ordering::Less => None,
+        }
+    }
+
     pub fn signer_seeds(&self) -> [&[u8]; 2] {
         [STAKING_CONFIG_SEED, std::slice::from_ref(&self.bump)]
     }

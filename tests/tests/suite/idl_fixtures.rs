@@ -246,6 +246,8 @@ fn staking_fixtures() -> Value {
         reward_vault: key(12),
         reward_distributor: key(13),
         rewards: pool,
+        total_bonded_since: 1_700_000_123,
+        total_bonded_prior: 6,
         bump: 250,
         vault_bump: 251,
         reward_vault_bump: 252,
@@ -274,6 +276,7 @@ fn staking_fixtures() -> Value {
                     "authority": pk(&key(2)), "pending_authority": null, "io_mint": pk(&key(3)), "vault": pk(&key(10)), "treasury": pk(&key(4)),
                     "params": params_json, "total_bonded": "7", "total_unbonding": "8", "total_weight": "9", "total_slashed": "10",
                     "next_slash_id": "11", "reward_vault": pk(&key(12)), "reward_distributor": pk(&key(13)), "rewards": pool_json,
+                    "total_bonded_since": "1700000123", "total_bonded_prior": "6",
                     "bump": 250, "vault_bump": 251, "reward_vault_bump": 252
                 }
             },

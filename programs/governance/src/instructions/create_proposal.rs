@@ -3,7 +3,7 @@ use crate::errors::GovernanceError;
 use crate::events::ProposalCreated;
 use crate::rules::{check_governance_calls, check_instructions};
 use crate::state::{GovernanceConfig, Proposal, ProposalInstruction, ProposalStatus};
-use crate::suite_view::{operator_stake, total_bonded, weight_at_open};
+use crate::suite_view::{operator_stake, total_bonded_before, weight_at_open};
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -60,7 +60,7 @@ pub fn handler(ctx: Context<CreateProposal>, args: CreateProposalArgs) -> Result
     let voting_ends_at = now.checked_add(i64::from(params.voting_period_secs)).ok_or_else(overflow)?;
     let id = config.proposal_count;
     config.proposal_count = id.checked_add(1).ok_or_else(overflow)?;
-    let stake_at_open = total_bonded(&ctx.accounts.staking_config)?;
+    let stake_at_open = total_bonded_before(&ctx.accounts.staking_config, now)?;
     let instructions = args.instructions.len() as u8;
     ctx.accounts.proposal.set_inner(Proposal {
         id,

@@ -64,9 +64,11 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
         stake.bump = ctx.bumps.stake;
     }
     stake.bonded = stake.bonded.checked_add(amount).ok_or_else(overflow)?;
-    stake.record_bond(Clock::get()?.unix_timestamp)?;
+    let now = Clock::get()?.unix_timestamp;
+    stake.record_bond(now)?;
     let config = &mut ctx.accounts.config;
-    config.total_bonded = config.total_bonded.checked_add(amount).ok_or_else(overflow)?;
+    let total = config.total_bonded.checked_add(amount).ok_or_else(overflow)?;
+    config.set_total_bonded(now, total);
     apply_weight(config, stake, &hardware, version)?;
     emit!(Deposited { operator, amount, bonded: stake.bonded });
     Ok(())

@@ -55,7 +55,8 @@ pub fn handler(ctx: Context<ExecuteSlash>) -> Result<()> {
     stake.pending_slash = stake.pending_slash.checked_sub(amount).ok_or_else(overflow)?;
 
     let config = &mut ctx.accounts.config;
-    config.total_bonded = config.total_bonded.checked_sub(from_bonded).ok_or_else(overflow)?;
+    let total = config.total_bonded.checked_sub(from_bonded).ok_or_else(overflow)?;
+    config.set_total_bonded(now, total);
     config.total_unbonding = config.total_unbonding.checked_sub(from_unbonding).ok_or_else(overflow)?;
     config.total_slashed = config.total_slashed.checked_add(amount).ok_or_else(overflow)?;
 

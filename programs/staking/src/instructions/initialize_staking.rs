@@ -49,6 +49,8 @@ pub fn handler(ctx: Context<InitializeStaking>, authority: Pubkey, reward_distri
     config.treasury = ctx.accounts.treasury.key();
     config.params = params;
     config.total_bonded = 0;
+    config.total_bonded_since = 0;
+    config.total_bonded_prior = 0;
     config.total_unbonding = 0;
     config.total_weight = 0;
     config.total_slashed = 0;

@@ -35,15 +35,14 @@ pub fn handler(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
         .iter()
         .position(|e| e.amount == 0)
         .ok_or_else(|| error!(StakingError::TooManyUnbondingEntries))?;
-    let release_at = Clock::get()?
-        .unix_timestamp
-        .checked_add(i64::from(config.params.unbonding_secs))
-        .ok_or_else(overflow)?;
+    let now = Clock::get()?.unix_timestamp;
+    let release_at = now.checked_add(i64::from(config.params.unbonding_secs)).ok_or_else(overflow)?;
 
     stake.unbonding[slot] = UnbondingEntry { amount, release_at };
     stake.bonded = remaining;
-    stake.record_bond(Clock::get()?.unix_timestamp)?;
-    config.total_bonded = config.total_bonded.checked_sub(amount).ok_or_else(overflow)?;
+    stake.record_bond(now)?;
+    let total = config.total_bonded.checked_sub(amount).ok_or_else(overflow)?;
+    config.set_total_bonded(now, total);
     config.total_unbonding = config.total_unbonding.checked_add(amount).ok_or_else(overflow)?;
     apply_weight(config, stake, &hardware, version)?;
     emit!(UnstakeRequested { operator: stake.operator, amount, entry: slot as u8, release_at });
