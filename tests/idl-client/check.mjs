@@ -7,7 +7,7 @@ import anchor from "@coral-xyz/anchor";
 
 const { BorshCoder, Program, AnchorProvider, Wallet, web3, BN } = anchor;
 const root = new URL("../../", import.meta.url);
-const FIXTURES = ["registry", "staking", "emissions", "treasury"];
+const FIXTURES = ["registry", "staking", "emissions", "treasury", "governance"];
 
 // Values as the fixture writes them: keys base58, 64-bit integers as strings, bytes as
 // arrays, enum variants lower-cased.

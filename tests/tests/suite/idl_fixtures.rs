@@ -9,15 +9,15 @@ use io_tests::ix;
 use serde_json::{json, Value};
 use solana_sdk::pubkey::Pubkey;
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn key(n: u8) -> Pubkey {
+pub(crate) fn key(n: u8) -> Pubkey {
     Pubkey::new_from_array([n; 32])
 }
 
-fn pk(p: &Pubkey) -> Value {
+pub(crate) fn pk(p: &Pubkey) -> Value {
     json!(p.to_string())
 }
 
@@ -26,7 +26,7 @@ fn cuda(c: CudaVersion) -> Value {
 }
 
 /// Enum values as the TypeScript coder decodes them: `{ variant: {} }`, lower-cased.
-fn variant(name: &str) -> Value {
+pub(crate) fn variant(name: &str) -> Value {
     json!({ name.to_lowercase(): {} })
 }
 
@@ -48,7 +48,7 @@ fn record_json(r: &NodeRecord) -> Value {
     })
 }
 
-fn account_bytes<T: AccountSerialize>(account: &T) -> String {
+pub(crate) fn account_bytes<T: AccountSerialize>(account: &T) -> String {
     let mut data = vec![];
     account.try_serialize(&mut data).unwrap();
     hex(&data)
@@ -295,7 +295,7 @@ fn staking_fixtures() -> Value {
     })
 }
 
-fn check_fixture(name: &str, value: Value) {
+pub(crate) fn check_fixture(name: &str, value: Value) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/{name}.json"));
     let text = serde_json::to_string_pretty(&value).unwrap() + "\n";
     if std::env::var_os("UPDATE_FIXTURES").is_some() {

@@ -8,6 +8,7 @@ mod emissions_property;
 mod governance;
 mod ids;
 mod idl_fixtures;
+mod idl_fixtures_governance;
 mod lifecycle;
 mod proofs;
 mod property;
