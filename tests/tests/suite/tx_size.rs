@@ -86,3 +86,61 @@ fn the_crank_claim_payment_and_buyback_transactions_fit_a_packet() {
         assert!(size <= PACKET_DATA_SIZE / 2, "{name} is {size} bytes");
     }
 }
+
+/// DAO transactions with the actions the issue names: each proposal, with its creation and
+/// its execution, fits one packet (the proposer pays; a keeper executes).
+#[test]
+fn proposal_creation_votes_and_execution_fit_a_packet() {
+    use io_registry::{CudaVersion, GpuModelArgs, Tier};
+    use io_sdk::governance::{self as gx, actions};
+    use io_sdk::pda;
+    let h = Harness::new();
+    let proposer = Keypair::new();
+    let sized = |ixs: &[solana_sdk::instruction::Instruction], signers: &[&Keypair]| {
+        bincode::serialize(&h.net.transaction(ixs, signers)).unwrap().len()
+    };
+    let treasury = io_treasury::TreasuryParams {
+        fee_bps: 200,
+        gateway: Pubkey::new_unique(),
+        gateway_cap: 1,
+        gateway_period_secs: 1,
+        price_feed_id: [1; 32],
+        max_price_age_secs: 60,
+        max_conf_bps: 200,
+        max_slippage_bps: 100,
+        max_fill: 1,
+    };
+    let model = GpuModelArgs {
+        name: "RTX 5090 Founders Edition".into(),
+        tier: Tier::MidMarket,
+        expected_centi_tflops: 10_480,
+        min_cuda: CudaVersion { major: 12, minor: 8 },
+    };
+    let fee = actions::set_fee_bps(&treasury, 150);
+    let veto = actions::veto_slash(&Pubkey::new_unique(), 3);
+    let grant = actions::grant(&h.io_mint, io_treasury::Asset::Iosd, &Pubkey::new_unique(), 10_000_000_000);
+    let add_model = actions::add_gpu_model(model);
+    let link = "https://gov.io.example/proposals/0042-lower-the-protocol-fee";
+    let proposals: [(&str, Vec<solana_sdk::instruction::Instruction>); 5] = [
+        ("set fee to 150 bps", vec![fee.clone()]),
+        ("veto slash", vec![veto.clone()]),
+        ("grant 10,000 IOSD", vec![grant.clone()]),
+        ("add GPU model", vec![add_model.clone()]),
+        ("fee + veto + grant", vec![fee, veto, grant]),
+    ];
+    println!("DAO transaction sizes (limit {PACKET_DATA_SIZE} bytes):");
+    for (name, acts) in &proposals {
+        let create = gx::create_proposal(&proposer.pubkey(), &proposer.pubkey(), 42, [9; 32], link, acts);
+        let stored: Vec<_> = acts.iter().map(gx::to_proposal_instruction).collect();
+        let execute = gx::execute_proposal(42, &stored);
+        for (step, size) in [("create", sized(&[create], &[&proposer])), ("execute", sized(&[execute], &[]))] {
+            println!("  {step:<8} {name:<22} {size:>5} bytes");
+            assert!(size <= PACKET_DATA_SIZE, "{step} {name} is {size} bytes");
+        }
+    }
+    let vote = sized(&[gx::cast_vote(&proposer.pubkey(), 42, io_governance::VoteChoice::Yes)], &[&proposer]);
+    let queue = sized(&[gx::queue_proposal(42)], &[]);
+    println!("  cast_vote {vote:>5} bytes, queue_proposal {queue:>5} bytes");
+    assert!(vote <= PACKET_DATA_SIZE / 2 && queue <= PACKET_DATA_SIZE / 2);
+    assert_eq!(pda::proposal(42), gx::queue_proposal(42).accounts[0].pubkey);
+}
