@@ -6,14 +6,16 @@ use crate::errors::GovernanceError;
 use anchor_lang::prelude::*;
 use io_staking::{OperatorStake, StakingConfig};
 
-pub fn operator_stake(account: &AccountInfo, operator: &Pubkey) -> Result<OperatorStake> {
+/// `operator`'s staking position; `None` if the operator never staked.
+pub fn operator_stake(account: &AccountInfo, operator: &Pubkey) -> Result<Option<OperatorStake>> {
     let (expected, _) = Pubkey::find_program_address(&[io_staking::STAKE_SEED, operator.as_ref()], &io_staking::ID);
     require_keys_eq!(account.key(), expected, GovernanceError::WrongStakingAccount);
     if account.data_is_empty() {
-        return err!(GovernanceError::NoVotingWeight);
+        return Ok(None);
     }
     require_keys_eq!(*account.owner, io_staking::ID, GovernanceError::WrongStakingAccount);
     OperatorStake::try_deserialize(&mut &account.try_borrow_data()?[..])
+        .map(Some)
         .map_err(|_| error!(GovernanceError::WrongStakingAccount))
 }
 
@@ -40,6 +42,9 @@ pub fn registry_authority(account: &AccountInfo) -> Result<Pubkey> {
 
 /// A position's vote weight on a proposal opened at `opened_at`: its bond at the end of
 /// the second before.
-pub fn weight_at_open(stake: &OperatorStake, opened_at: i64) -> Result<u64> {
-    stake.bonded_before(opened_at).ok_or_else(|| error!(GovernanceError::SnapshotUnavailable))
+pub fn weight_at_open(stake: Option<&OperatorStake>, opened_at: i64) -> Result<u64> {
+    match stake {
+        None => Ok(0),
+        Some(stake) => stake.bonded_before(opened_at).ok_or_else(|| error!(GovernanceError::SnapshotUnavailable)),
+    }
 }

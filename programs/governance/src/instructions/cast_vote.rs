@@ -38,7 +38,7 @@ pub fn handler(ctx: Context<CastVote>, choice: VoteChoice) -> Result<()> {
 
     let voter = ctx.accounts.voter.key();
     let position = operator_stake(&ctx.accounts.voter_stake, &voter)?;
-    let weight = weight_at_open(&position, proposal.opened_at)?;
+    let weight = weight_at_open(position.as_ref(), proposal.opened_at)?;
     require!(weight > 0, GovernanceError::NoVotingWeight);
 
     let overflow = || error!(GovernanceError::ArithmeticOverflow);

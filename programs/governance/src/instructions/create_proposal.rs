@@ -50,9 +50,8 @@ pub fn handler(ctx: Context<CreateProposal>, args: CreateProposalArgs) -> Result
 
     let now = Clock::get()?.unix_timestamp;
     let proposer = ctx.accounts.proposer.key();
-    let position = operator_stake(&ctx.accounts.proposer_stake, &proposer)
-        .map_err(|_| error!(GovernanceError::BelowProposalThreshold))?;
-    let stake = weight_at_open(&position, now)?;
+    let position = operator_stake(&ctx.accounts.proposer_stake, &proposer)?;
+    let stake = weight_at_open(position.as_ref(), now)?;
     require!(stake >= config.params.proposal_threshold, GovernanceError::BelowProposalThreshold);
 
     let overflow = || error!(GovernanceError::ArithmeticOverflow);
