@@ -357,7 +357,7 @@ fn a_slashed_operator_keeps_what_it_earned_and_earns_on_what_is_left() {
     let payer = h.net.payer();
     let propose = sx::propose_slash(&payer, &a.key.pubkey(), id, 20_000 * IO, SlashReason::Downtime, [7; 32], &[o1.pubkey(), o2.pubkey()]);
     h.ok(&[propose], &[&o1, &o2]);
-    h.net.warp_seconds(3 * DAY);
+    h.net.warp_seconds(i64::from(h.genesis.staking.challenge_secs));
     h.refresh_all();
     h.crank();
     let earned_before_slash = pending(&mut h, &a.key.pubkey());

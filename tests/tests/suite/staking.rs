@@ -137,7 +137,7 @@ fn the_slash_lifecycle_with_veto_window_and_burn() {
     h.ok(&[sx::veto_slash(&authority.pubkey(), &op.pubkey(), vetoed)], &[&authority]);
     assert_eq!(h.stake(&op.pubkey()).pending_slash, 0);
     h.expect_error(&[sx::veto_slash(&authority.pubkey(), &op.pubkey(), vetoed)], &[&authority], StakingError::SlashNotPending);
-    h.net.warp_seconds(3 * DAY);
+    h.net.warp_seconds(i64::from(h.genesis.staking.challenge_secs));
     h.expect_error(&[sx::execute_slash(&op.pubkey(), vetoed, &mint, &treasury)], &[], StakingError::SlashNotPending);
 
     // Proposed and executed after the window: burned from bonded stake.
@@ -145,7 +145,7 @@ fn the_slash_lifecycle_with_veto_window_and_burn() {
     h.ok(&[ix], &[&a, &b]);
     h.expect_error(&[sx::execute_slash(&op.pubkey(), id, &mint, &treasury)], &[], StakingError::ChallengeWindowOpen);
     let supply = h.io_supply();
-    h.net.warp_seconds(3 * DAY);
+    h.net.warp_seconds(i64::from(h.genesis.staking.challenge_secs));
     h.expect_error(&[sx::veto_slash(&authority.pubkey(), &op.pubkey(), id)], &[&authority], StakingError::ChallengeWindowClosed);
     h.ok(&[sx::execute_slash(&op.pubkey(), id, &mint, &treasury)], &[]);
     assert_eq!(h.io_supply(), supply - 40_000 * IO, "slashed IO is burned");
@@ -222,7 +222,7 @@ fn slashes_can_go_to_the_treasury_and_params_are_guarded() {
     let (a, b) = (h.oracles[0].insecure_clone(), h.oracles[1].insecure_clone());
     let (ix, id) = propose(&mut h, &op.pubkey(), 5_000 * IO, &[&a, &b]);
     h.ok(&[ix], &[&a, &b]);
-    h.net.warp_seconds(3 * DAY);
+    h.net.warp_seconds(i64::from(h.genesis.staking.challenge_secs));
     let (supply, before) = (h.io_supply(), h.token_balance(&treasury));
     // Only the configured treasury may receive it.
     let elsewhere = h.fund_io(&op.pubkey(), 0);
