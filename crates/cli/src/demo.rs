@@ -1,10 +1,13 @@
 //! `io demo`: the whole network so far, in-process. Genesis from `migrations/`, one tree,
 //! N nodes across the three tiers, audits by a 2-of-3 oracle quorum, bonds, a slash, a
 //! retirement, an independent rebuild of the registry from the chain, a year of emissions
-//! across the first halving with rewards claimed per tier (`demo_rewards`), cluster payments
-//! and keeper buybacks through the treasury (`demo_treasury`), and a summary.
+//! across the first halving with rewards claimed per tier (`demo_rewards`), the DAO (which
+//! holds every config authority from genesis on) lowering the fee and vetoing a slash
+//! through voted proposals (`demo_dao`), cluster payments and keeper buybacks through the
+//! treasury (`demo_treasury`), and a summary.
 
 use crate::demo_rewards::{self, Earner};
+use crate::demo_dao::{self, Dao};
 use crate::demo_treasury;
 use crate::registry_cmd::{status_name, tier_name};
 use anyhow::{ensure, Context};
@@ -224,8 +227,12 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
     let emissions = demo_rewards::run(&mut net, &earners, &deployment_mint)?;
     let emissions_report = emissions.report(&mut net, &deployment_mint, burned)?;
 
+    // The DAO, which holds every config since genesis, lowers the fee and vetoes a slash.
+    let dao = Dao::new(&mut net, &operators, (&deployment_mint, &deployment_tokens, &authority)).context("DAO proposer")?;
+    let dao_report = demo_dao::run(&mut net, &dao, &quorum, &spoofer).context("DAO")?;
+
     // Enterprises pay for clusters; a keeper burns $IO bought on the market for the pool.
-    let treasury_report = demo_treasury::run(&mut net, &authority, &deployment_mint, &deployment_tokens).context("treasury")?;
+    let treasury_report = demo_treasury::run(&mut net, &dao, &authority, &deployment_mint, &deployment_tokens).context("treasury")?;
 
     let slash = DemoSlash { operator: spoofer, amount: slash_amount, burned };
     let run = DemoRun {
@@ -238,6 +245,7 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
         operators: operators.iter().map(|k| k.pubkey()).zip(bonds).collect(),
         slash,
         emissions_report,
+        dao_report,
         treasury_report,
     };
     summary(&mut net, &options, run)
@@ -258,6 +266,8 @@ struct DemoRun {
     slash: DemoSlash,
     /// The emissions year's report, its invariants already checked.
     emissions_report: String,
+    /// The DAO phase's report, its outcome already checked.
+    dao_report: String,
     /// The treasury phase's report, its invariants already checked.
     treasury_report: String,
 }
@@ -286,7 +296,7 @@ fn token_supply(net: &mut Localnet, mint: &Pubkey) -> anyhow::Result<u64> {
 
 fn summary(net: &mut Localnet, options: &DemoOptions, run: DemoRun) -> anyhow::Result<String> {
     use std::fmt::Write as _;
-    let DemoRun { registry, tree, retired: (previous, retired), largest_tx, started, root, operators, slash, emissions_report, treasury_report } = run;
+    let DemoRun { registry, tree, retired: (previous, retired), largest_tx, started, root, operators, slash, emissions_report, dao_report, treasury_report } = run;
     let tree = &tree;
     let mut out = String::new();
     let tree_config: TreeConfig = fetch(net, &pda::tree_config(tree))?;
@@ -362,6 +372,7 @@ fn summary(net: &mut Localnet, options: &DemoOptions, run: DemoRun) -> anyhow::R
         format_io(slash.burned)
     )?;
     out += &emissions_report;
+    out += &dao_report;
     out += &treasury_report;
 
     let rent = net.rent()?;

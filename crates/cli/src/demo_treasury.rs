@@ -1,9 +1,11 @@
-//! The demo's treasury phase: the DAO (here the genesis authority) names an IO/USD feed,
+//! The demo's treasury phase: the DAO names an IO/USD feed through a voted proposal,
 //! the gateway mints IOSD to enterprises, they pay for clusters in IOSD and in $IO, and a
 //! keeper holding $IO bought on the market drains the buyback pool fill by fill against a
 //! simulated Pyth price. The summary reconciles every flow with the chain.
 
+use crate::dao_cmd::span;
 use crate::demo::fund;
+use crate::demo_dao::Dao;
 use crate::emissions_cmd::{group_io, percent};
 use crate::treasury_cmd::{keeper_step, payment_reference, KeeperAccounts, KeeperOutcome};
 use anyhow::{bail, ensure, Context};
@@ -62,13 +64,20 @@ fn delta(after: &TreasuryTotals, before: &TreasuryTotals, field: fn(&TreasuryTot
 }
 
 /// Runs the phase and returns its report, the invariants checked (an error if one fails).
-/// `authority` is the genesis authority: treasury authority, IOSD gateway and owner of
-/// the genesis allocation `genesis_tokens`.
-pub(crate) fn run(net: &mut Localnet, authority: &Keypair, io_mint: &Pubkey, genesis_tokens: &Pubkey) -> anyhow::Result<String> {
+/// `authority` is the genesis authority: the IOSD gateway (until the DAO names another) and
+/// owner of the genesis allocation `genesis_tokens`; `dao` votes the price feed in.
+pub(crate) fn run(net: &mut Localnet, dao: &Dao, authority: &Keypair, io_mint: &Pubkey, genesis_tokens: &Pubkey) -> anyhow::Result<String> {
+    // Only the DAO may name the feed: a proposal every operator votes for, the voting
+    // period, the timelock, then the DAO PDA signs set_treasury_params.
     let config: TreasuryConfig = fetch(net, &pda::treasury_config())?;
     let mut params = config.params;
     params.price_feed_id = DEMO_FEED_ID;
-    net.send(&[tx::set_treasury_params(&authority.pubkey(), params)], &[authority]).context("set the price feed")?;
+    let opened = net.unix_time()?;
+    let feed_proposal = dao
+        .enact(net, "name the IO/USD Pyth feed for buybacks", &[tx::set_treasury_params(&pda::dao(), params)])
+        .context("the DAO names the price feed")?;
+    let named: TreasuryConfig = fetch(net, &pda::treasury_config())?;
+    ensure!(named.params == params, "the DAO's proposal did not set the price feed");
     let price_account = Keypair::new().pubkey();
 
     let before: TreasuryConfig = fetch(net, &pda::treasury_config())?;
@@ -126,6 +135,14 @@ pub(crate) fn run(net: &mut Localnet, authority: &Keypair, io_mint: &Pubkey, gen
 
     let mut out = String::new();
     writeln!(out, "\ntreasury: {} IOSD payments, {} IO payments, {} keeper fills at {} USD/IO (fee {} bps)", IOSD_PAYMENTS.len(), IO_PAYMENTS.len(), fills.len(), PRICE as f64 * 10f64.powi(EXPONENT), params.fee_bps)?;
+    writeln!(
+        out,
+        "price feed        named by DAO proposal #{}: yes {} IO from {} operators, {} from proposal to execution",
+        feed_proposal.id,
+        group_io(feed_proposal.yes),
+        feed_proposal.voters,
+        span(feed_proposal.executed_at - opened)
+    )?;
     writeln!(out, "IOSD paid         {} IOSD: fee {} ({:.2}%), buyback pool {} ({:.2}%)", group_io(iosd_paid), group_io(iosd_fee), percent(iosd_fee, iosd_paid), group_io(iosd_pool), percent(iosd_pool, iosd_paid))?;
     writeln!(out, "IO paid           {} IO: fee {} ({:.2}%), burned {} ({:.2}%)", group_io(io_paid), group_io(io_fee), percent(io_fee, io_paid), group_io(io_burned_paid), percent(io_burned_paid, io_paid))?;
     let fill_sizes: Vec<String> = fills.iter().map(|(iosd, _)| group_io(*iosd)).collect();

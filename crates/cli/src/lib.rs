@@ -1,7 +1,9 @@
 //! The `io` command line as a library, so its commands run against any chain in tests.
 
 pub mod chart;
+pub mod dao_cmd;
 pub mod demo;
+mod demo_dao;
 mod demo_rewards;
 mod demo_treasury;
 pub mod emissions_cmd;

@@ -2,7 +2,7 @@
 
 use io_cli::emissions_cmd::{self, EmissionsCommand};
 use io_cli::treasury_cmd::{self, KeeperCommand, TreasuryCommand};
-use io_cli::{demo, registry_cmd, rewards_cmd, rpc, stake_cmd};
+use io_cli::{dao_cmd, demo, registry_cmd, rewards_cmd, rpc, stake_cmd};
 
 use clap::{Parser, Subcommand};
 use io_migrations::Genesis;
@@ -81,6 +81,13 @@ enum Command {
         cluster: ClusterArgs,
         #[command(subcommand)]
         command: KeeperCommand,
+    },
+    /// The DAO: propose, vote, queue, execute, cancel, list, show.
+    Dao {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[command(subcommand)]
+        command: dao_cmd::DaoCommand,
     },
     /// Run the whole network in-process (embedded Solana bank) and print a summary.
     Demo {
@@ -169,6 +176,7 @@ fn main() -> anyhow::Result<()> {
         Command::Pay { cluster, args } => print!("{}", treasury_cmd::run_pay(&mut cluster.chain()?, args)?),
         Command::Treasury { cluster, command: TreasuryCommand::Status(args) } => print!("{}", treasury_cmd::run_status(&mut cluster.chain()?, &args)?),
         Command::Keeper { cluster, command: KeeperCommand::Run(args) } => treasury_cmd::run_keeper(&mut cluster.chain()?, args)?,
+        Command::Dao { cluster, command } => print!("{}", dao_cmd::run_dao(&mut cluster.chain()?, command)?),
         Command::Registry { url, keypair, command } => {
             let payer = registry_cmd::read_keypair(&keypair)?;
             let mut chain = rpc::RpcChain::new(&url, payer);

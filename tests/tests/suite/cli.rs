@@ -156,3 +156,151 @@ fn an_operator_stakes_and_the_oracles_slash_through_the_cli() {
     h.check_invariants();
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn stakers_govern_through_the_dao_cli() {
+    use io_cli::dao_cmd::{run_dao, Choice, DaoCommand, ProposeArgs};
+    use io_governance::GovernanceError;
+    use io_sdk::client::{failure_code, fetch, Chain};
+    use io_sdk::pda;
+    let mut h = Harness::with_dao();
+    let dir = std::env::temp_dir().join(format!("io-cli-dao-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let io = 1_000_000u64;
+    let a = h.staker_with_bond(60_000 * io);
+    let b = h.staker_with_bond(30_000 * io);
+    let c = h.staker_with_bond(10_000 * io);
+    let (a_file, b_file, c_file) = (keyfile(&dir, "a", &a), keyfile(&dir, "b", &b), keyfile(&dir, "c", &c));
+    let code = |e: GovernanceError| Some(u32::from(e));
+
+    // The oracles propose to slash c; an enterprise pays in $IO, so the treasury holds fees.
+    let oracles = h.oracle_refs(2).into_iter().map(|k| k.insecure_clone()).collect::<Vec<_>>();
+    let keys: Vec<_> = oracles.iter().map(|k| k.pubkey()).collect();
+    let payer = h.net.payer();
+    let slash = io_sdk::staking::propose_slash(&payer, &c.pubkey(), 0, 1_000 * io, io_staking::SlashReason::Downtime, [9; 32], &keys);
+    h.ok(&[slash], &oracles.iter().collect::<Vec<_>>());
+    let enterprise = h.operator();
+    let paid_from = h.fund_io(&enterprise.pubkey(), 10_000 * io);
+    let mint = h.io_mint;
+    h.ok(&[io_sdk::treasury::pay_with_io(&enterprise.pubkey(), &mint, &paid_from, 10_000 * io, [0; 32])], &[&enterprise]);
+    let recipient = h.token_account(&mint, &enterprise.pubkey(), 0);
+
+    // #1: the fee, the veto and a GPU model in one proposal.
+    let out = run_dao(
+        &mut h.net,
+        DaoCommand::Propose(ProposeArgs {
+            proposer: a_file.clone(),
+            description: "Lower the fee to 1.5%, veto slash #0, add the B200".into(),
+            link: "https://gov.io.example/p/1".into(),
+            set_fee_bps: Some(150),
+            veto_slash: vec![0],
+            add_gpu_model: Some("B200".into()),
+            tier: Some("enterprise".into()),
+            tflops: Some("80".into()),
+            min_cuda: Some("12.8".into()),
+            ..Default::default()
+        }),
+    )
+    .unwrap();
+    for expected in [
+        "proposed #1",
+        "proposal #1: voting",
+        "https://gov.io.example/p/1",
+        "treasury.set_treasury_params",
+        "fee 200 -> 150 bps",
+        "staking.veto_slash",
+        "slash #0 of 1,000 IO",
+        "registry.add_gpu_model",
+        "B200 (enterprise, 80.00 TFLOPS, CUDA >= 12.8)",
+        "turnout 0.0% of 10.0% quorum",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in\n{out}");
+    }
+    // #2: a grant of the treasury's $IO fees; the recipient's mint picks the asset, so an
+    // IOSD grant to a $IO account is refused before anything is sent.
+    let grant = |asset: &str| ProposeArgs {
+        proposer: b_file.clone(),
+        description: "A grant to the enterprise".into(),
+        grant_io: (asset == "io").then(|| "50".into()),
+        grant_iosd: (asset == "iosd").then(|| "50".into()),
+        to: vec![recipient],
+        ..Default::default()
+    };
+    let err = run_dao(&mut h.net, DaoCommand::Propose(grant("iosd"))).unwrap_err();
+    assert!(err.to_string().contains("no --to account of the IOSD mint"), "{err}");
+    let out = run_dao(&mut h.net, DaoCommand::Propose(grant("io"))).unwrap();
+    assert!(out.contains("proposed #2") && out.contains(&format!("50 IO to {recipient}")), "{out}");
+    // #3: withdrawn before any vote.
+    let out = run_dao(
+        &mut h.net,
+        DaoCommand::Propose(ProposeArgs {
+            proposer: c_file.clone(),
+            description: "Two of two oracles".into(),
+            set_oracles: keys.clone(),
+            threshold: Some(2),
+            ..Default::default()
+        }),
+    )
+    .unwrap();
+    assert!(out.contains("proposed #3") && out.contains("registry.set_oracles") && out.contains("2 of 2"), "{out}");
+    let out = run_dao(&mut h.net, DaoCommand::Cancel { proposer: c_file.clone(), id: 3 }).unwrap();
+    assert!(out.contains("cancelled #3"), "{out}");
+
+    // Votes: 60k yes and 30k no on #1 (turnout 90% of 100k, yes 66.7% of 60% needed).
+    let vote = |voter: &str, id, choice| DaoCommand::Vote { voter: voter.to_string(), id, choice };
+    let out = run_dao(&mut h.net, vote(&a_file, 1, Choice::Yes)).unwrap();
+    assert!(out.contains("voted yes on #1 with 60,000 IO"), "{out}");
+    let out = run_dao(&mut h.net, vote(&b_file, 1, Choice::No)).unwrap();
+    assert!(out.contains("voted no on #1 with 30,000 IO") && out.contains("yes 60,000 IO, no 30,000 IO, abstain 0 IO (2 voters)"), "{out}");
+    run_dao(&mut h.net, vote(&a_file, 2, Choice::Yes)).unwrap();
+    run_dao(&mut h.net, vote(&c_file, 2, Choice::Abstain)).unwrap();
+    // A second vote is refused by the program, with its named error.
+    let err = run_dao(&mut h.net, vote(&a_file, 1, Choice::No)).unwrap_err();
+    assert_eq!(failure_code(&err), code(GovernanceError::AlreadyVoted), "{err:?}");
+    assert!(format!("{err:#}").contains("AlreadyVoted"), "{err:#}");
+    let show = run_dao(&mut h.net, DaoCommand::Show { id: 1 }).unwrap();
+    for expected in ["proposal #1: voting", "voting ends   in 3d 0h", "turnout 90.0% of 10.0% quorum", "yes 66.7% of 60.0% needed", "timelock      1d 0h after queueing"] {
+        assert!(show.contains(expected), "missing {expected:?} in\n{show}");
+    }
+    let err = run_dao(&mut h.net, DaoCommand::Queue { id: 1 }).unwrap_err();
+    assert_eq!(failure_code(&err), code(GovernanceError::VotingNotEnded), "{err:?}");
+
+    // The voting period ends: both passed; queue them; the timelock holds them a day.
+    h.net.advance_clock(i64::from(h.genesis.governance.voting_period_secs));
+    let list = run_dao(&mut h.net, DaoCommand::List).unwrap();
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 4, "{list}");
+    assert!(lines[0].starts_with("#0   executed") && lines[0].contains("bootstrap"), "{list}");
+    assert!(lines[1].starts_with("#1   succeeded") && lines[1].contains("yes         60,000 IO  no         30,000 IO"), "{list}");
+    assert!(lines[2].starts_with("#2   succeeded") && lines[2].contains("abstain         10,000 IO"), "{list}");
+    assert!(lines[3].starts_with("#3   cancelled"), "{list}");
+    for id in [1, 2] {
+        let out = run_dao(&mut h.net, DaoCommand::Queue { id }).unwrap();
+        assert!(out.contains(&format!("queued #{id}: executable in 1d 0h")) && out.contains(&format!("proposal #{id}: queued")), "{out}");
+    }
+    let err = run_dao(&mut h.net, DaoCommand::Execute { id: 1 }).unwrap_err();
+    assert_eq!(failure_code(&err), code(GovernanceError::TimelockNotElapsed), "{err:?}");
+    h.net.advance_clock(i64::from(h.genesis.governance.timelock_secs));
+    let list = run_dao(&mut h.net, DaoCommand::List).unwrap();
+    assert!(list.contains("#1   executable") && list.contains("expires in 7d 0h"), "{list}");
+
+    let out = run_dao(&mut h.net, DaoCommand::Execute { id: 1 }).unwrap();
+    assert!(out.contains("executed #1: 3 instructions") && out.contains("proposal #1: executed"), "{out}");
+    let out = run_dao(&mut h.net, DaoCommand::Execute { id: 2 }).unwrap();
+    assert!(out.contains("executed #2: 1 instruction signed"), "{out}");
+    let err = run_dao(&mut h.net, DaoCommand::Execute { id: 2 }).unwrap_err();
+    assert_eq!(failure_code(&err), code(GovernanceError::AlreadyExecuted), "{err:?}");
+
+    // The chain agrees.
+    assert_eq!(h.treasury_config().params.fee_bps, 150);
+    let vetoed: io_staking::SlashProposal = fetch(&mut h.net, &pda::slash_proposal(0)).unwrap();
+    assert_eq!(vetoed.status, io_staking::SlashStatus::Vetoed);
+    assert_eq!(h.stake(&c.pubkey()).pending_slash, 0);
+    assert_eq!(h.stake(&c.pubkey()).bonded, 10_000 * io);
+    let catalogue: GpuCatalogue = fetch(&mut h.net, &pda::gpu_catalogue()).unwrap();
+    assert!(catalogue.models.iter().any(|m| m.name == "B200" && m.tier == Tier::Enterprise && m.expected_centi_tflops == 8_000));
+    assert_eq!(h.token_balance(&recipient), 50 * io);
+    assert_eq!(h.treasury_config().totals.io_granted, 50 * io);
+    h.check_invariants();
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -1,0 +1,631 @@
+//! `io dao ...`: the DAO's proposals, over any [`Chain`]. Stakers propose parameter changes
+//! of the suite (fee, price feed, gateway, grants, slash vetoes, GPU models, the oracle
+//! set), vote with their bond at the proposal's opening, and anyone queues and executes a
+//! proposal that passed once its timelock is over.
+
+use crate::emissions_cmd::{group_io, percent};
+use crate::registry_cmd::{read_keypair, tier_name};
+use crate::stake_cmd::parse_io;
+use anchor_lang::{AnchorDeserialize, Discriminator};
+use anyhow::{ensure, Context};
+use clap::{Args, Subcommand, ValueEnum};
+use io_governance::{GovernanceConfig, Proposal, ProposalInstruction, VoteChoice, VoteRecord};
+use io_migrations::{parse_centi, parse_cuda, parse_feed_id, parse_tier};
+use io_sdk::client::{fetch, fetch_opt, Chain, TxFailure, TxOutcome};
+use io_sdk::governance::{self as gx, actions, Stage};
+use io_sdk::pda;
+use io_staking::{SlashProposal, SlashStatus};
+use io_treasury::{Asset, TreasuryConfig};
+use solana_sdk::instruction::Instruction;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signer};
+use std::fmt::Write as _;
+
+// Parsed once per run: the size of the proposal's flags does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand, Debug)]
+pub enum DaoCommand {
+    /// Open a proposal carrying one or more actions (the proposer needs the proposal
+    /// threshold bonded, as it stood the second before).
+    Propose(ProposeArgs),
+    /// Vote on a proposal in its voting period with the bond you had when it opened.
+    Vote {
+        /// The voter's keypair file (an operator with a staking position).
+        #[arg(long)]
+        voter: String,
+        /// Proposal id.
+        id: u64,
+        choice: Choice,
+    },
+    /// Close a proposal's vote once its period is over: queued behind the timelock if it
+    /// passed, defeated otherwise (anyone).
+    Queue { id: u64 },
+    /// Execute a queued proposal whose timelock is over (anyone; the DAO PDA signs).
+    Execute { id: u64 },
+    /// Withdraw your proposal before anyone voted.
+    Cancel {
+        #[arg(long)]
+        proposer: String,
+        id: u64,
+    },
+    /// One line per proposal: id, stage, tally, next deadline.
+    List,
+    /// One proposal in full: proposer, link, stage and its times, tally against quorum and
+    /// approval, and what each instruction does.
+    Show { id: u64 },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Choice {
+    Yes,
+    No,
+    Abstain,
+}
+
+impl From<Choice> for VoteChoice {
+    fn from(choice: Choice) -> Self {
+        match choice {
+            Choice::Yes => VoteChoice::Yes,
+            Choice::No => VoteChoice::No,
+            Choice::Abstain => VoteChoice::Abstain,
+        }
+    }
+}
+
+/// A proposal and its actions. Treasury changes (fee, price feed, gateway) travel in one
+/// `set_treasury_params` carrying every other treasury parameter as it stands now.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ProposeArgs {
+    /// The proposer's keypair file (an operator with at least the threshold bonded).
+    #[arg(long)]
+    pub proposer: String,
+    /// The proposal's full text; the chain stores its sha256.
+    #[arg(long)]
+    pub description: String,
+    /// Where the text is published (at most 128 bytes).
+    #[arg(long, default_value = "")]
+    pub link: String,
+    /// Set the protocol fee, bps (200 = 2%).
+    #[arg(long)]
+    pub set_fee_bps: Option<u16>,
+    /// Set the IO/USD Pyth feed id (64 hex digits).
+    #[arg(long)]
+    pub set_price_feed: Option<String>,
+    /// Name the IOSD gateway.
+    #[arg(long)]
+    pub set_gateway: Option<Pubkey>,
+    /// Veto a pending slash proposal (repeat for several).
+    #[arg(long = "veto-slash")]
+    pub veto_slash: Vec<u64>,
+    /// Grant IOSD from the treasury to the --to account of the IOSD mint.
+    #[arg(long, requires = "to")]
+    pub grant_iosd: Option<String>,
+    /// Grant $IO from the treasury to the --to account of the $IO mint.
+    #[arg(long, requires = "to")]
+    pub grant_io: Option<String>,
+    /// Recipient token account of a grant (one per granted asset).
+    #[arg(long = "to")]
+    pub to: Vec<Pubkey>,
+    /// Add a GPU model to the catalogue (with --tier, --tflops, --min-cuda).
+    #[arg(long, requires_all = ["tier", "tflops", "min_cuda"])]
+    pub add_gpu_model: Option<String>,
+    /// enterprise, mid-market or consumer
+    #[arg(long, requires = "add_gpu_model")]
+    pub tier: Option<String>,
+    /// Expected FP32 TFLOPS per GPU, e.g. 66.9
+    #[arg(long, requires = "add_gpu_model")]
+    pub tflops: Option<String>,
+    /// Minimum CUDA version, e.g. 12.2 (0.0 for none)
+    #[arg(long, requires = "add_gpu_model")]
+    pub min_cuda: Option<String>,
+    /// Replace the oracle set: comma-separated keys (with --threshold).
+    #[arg(long, value_delimiter = ',', requires = "threshold")]
+    pub set_oracles: Vec<Pubkey>,
+    /// The oracle quorum M of the new set.
+    #[arg(long, requires = "set_oracles")]
+    pub threshold: Option<u8>,
+}
+
+/// Sends, and names the program's error when the chain refuses; the [`TxFailure`] stays
+/// inside, so `failure_code` still reads its code.
+fn send(chain: &mut impl Chain, ixs: &[Instruction], signers: &[&Keypair], what: &str) -> anyhow::Result<TxOutcome> {
+    chain.send(ixs, signers).map_err(|err| {
+        let reason = err.downcast_ref::<TxFailure>().and_then(|f| {
+            // Anchor logs the name (BPF builds); otherwise the code is looked up.
+            let logged = f.logs.iter().find_map(|l| l.split_once("Error Code: ").map(|(_, rest)| rest.to_string()));
+            logged.or_else(|| f.custom_code().and_then(|code| refusal(failing_program(&f.logs), code)))
+        });
+        match reason {
+            Some(reason) => err.context(format!("{what} refused: {reason}")),
+            None => err.context(what.to_string()),
+        }
+    })
+}
+
+/// The innermost program that failed with a custom error, from the logs.
+fn failing_program(logs: &[String]) -> Option<Pubkey> {
+    logs.iter().find_map(|l| {
+        let rest = l.strip_prefix("Program ")?;
+        let (id, tail) = rest.split_once(' ')?;
+        tail.starts_with("failed: custom program error").then(|| id.parse().ok()).flatten()
+    })
+}
+
+/// The name and message of a governance or staking error code (a proposal's veto fails
+/// inside staking), e.g. "AlreadyVoted (6013): This position has already voted on the
+/// proposal". Other programs' codes are left to the caller's error.
+pub fn refusal(program: Option<Pubkey>, code: u32) -> Option<String> {
+    macro_rules! named {
+        ($ty:ident: $($variant:ident),* $(,)?) => {
+            [$($ty::$variant),*].into_iter().find(|e| u32::from(*e) == code).map(|e| format!("{} ({code}): {e}", e.name()))
+        };
+    }
+    use io_governance::GovernanceError;
+    use io_staking::StakingError;
+    match program.unwrap_or(io_governance::ID) {
+        id if id == io_governance::ID => named!(GovernanceError:
+            Unauthorized, InvalidParams, NotRegistryAuthority, NotAnAuthorityAcceptance, BelowProposalThreshold,
+            InvalidInstructionCount, InstructionTooLarge, LinkTooLong, UnexpectedSigner, ForbiddenGovernanceCall,
+            ProposalNotVoting, VotingClosed, VotingNotEnded, AlreadyVoted, NoVotingWeight, SnapshotUnavailable,
+            NotProposer, VotesAlreadyCast, ProposalNotQueued, AlreadyExecuted, TimelockNotElapsed, ProposalExpired,
+            MissingAccount, WrongStakingAccount, WrongRegistryAccount, ArithmeticOverflow,
+        ),
+        id if id == io_staking::ID => named!(StakingError:
+            Unauthorized, InvalidParams, SlashNotPending, ChallengeWindowOpen, ChallengeWindowClosed, ProposalMismatch,
+            SlashAboveCap, SlashExceedsStake, ArithmeticOverflow,
+        ),
+        _ => None,
+    }
+}
+
+fn governance_config(chain: &mut impl Chain) -> anyhow::Result<GovernanceConfig> {
+    fetch(chain, &pda::governance_config()).context("governance config (was the DAO opened at genesis?)")
+}
+
+pub fn fetch_proposal(chain: &mut impl Chain, id: u64) -> anyhow::Result<Proposal> {
+    fetch_opt(chain, &pda::proposal(id))?.with_context(|| format!("no proposal #{id}"))
+}
+
+/// The mint of a token account (the first 32 bytes of the SPL layout).
+fn token_mint(chain: &mut impl Chain, account: &Pubkey) -> anyhow::Result<Pubkey> {
+    let data = chain.account_data(account)?.with_context(|| format!("token account {account} not found"))?;
+    ensure!(data.len() == io_sdk::token::account_len(), "{account} is not a token account");
+    Ok(Pubkey::try_from(&data[..32]).expect("32 bytes"))
+}
+
+/// The instructions a proposal's flags ask for, in a fixed order: treasury parameters,
+/// grants, slash vetoes, catalogue, oracles.
+pub fn proposal_actions(chain: &mut impl Chain, args: &ProposeArgs) -> anyhow::Result<Vec<Instruction>> {
+    let mut out = vec![];
+    let treasury_change = args.set_fee_bps.is_some() || args.set_price_feed.is_some() || args.set_gateway.is_some();
+    let grants = args.grant_iosd.is_some() || args.grant_io.is_some();
+    let treasury: Option<TreasuryConfig> =
+        if treasury_change || grants { Some(fetch(chain, &pda::treasury_config()).context("treasury config")?) } else { None };
+    if treasury_change {
+        let current = treasury.as_ref().expect("fetched").params;
+        let mut params = current;
+        if let Some(feed) = &args.set_price_feed {
+            params.price_feed_id = parse_feed_id(feed)?;
+        }
+        if let Some(gateway) = args.set_gateway {
+            params.gateway = gateway;
+        }
+        let fee = args.set_fee_bps.unwrap_or(current.fee_bps);
+        ensure!(fee <= io_treasury::MAX_FEE_BPS, "the fee is at most {} bps", io_treasury::MAX_FEE_BPS);
+        out.push(actions::set_fee_bps(&params, fee));
+    }
+    if grants {
+        let io_mint = treasury.as_ref().expect("fetched").io_mint;
+        let mut recipients = vec![];
+        for account in &args.to {
+            recipients.push((*account, token_mint(chain, account)?));
+        }
+        for (amount, asset, mint, name) in [
+            (&args.grant_iosd, Asset::Iosd, pda::iosd_mint(), "IOSD"),
+            (&args.grant_io, Asset::Io, io_mint, "$IO"),
+        ] {
+            let Some(amount) = amount else { continue };
+            let (to, _) = recipients
+                .iter()
+                .find(|(_, m)| *m == mint)
+                .with_context(|| format!("no --to account of the {name} mint {mint} for the {name} grant"))?;
+            out.push(actions::grant(&io_mint, asset, to, parse_io(amount)?));
+        }
+    }
+    for id in &args.veto_slash {
+        let slash: SlashProposal = fetch_opt(chain, &pda::slash_proposal(*id))?.with_context(|| format!("no slash proposal #{id}"))?;
+        ensure!(slash.status == SlashStatus::Pending, "slash #{id} is {:?}, not pending", slash.status);
+        out.push(actions::veto_slash(&slash.operator, *id));
+    }
+    if let Some(name) = &args.add_gpu_model {
+        let field = |v: &Option<String>, flag: &str| v.clone().with_context(|| format!("--add-gpu-model needs {flag}"));
+        out.push(actions::add_gpu_model(io_registry::GpuModelArgs {
+            name: name.clone(),
+            tier: parse_tier(&field(&args.tier, "--tier")?)?,
+            expected_centi_tflops: parse_centi(&field(&args.tflops, "--tflops")?)?,
+            min_cuda: parse_cuda(&field(&args.min_cuda, "--min-cuda")?)?,
+        }));
+    }
+    if !args.set_oracles.is_empty() {
+        let threshold = args.threshold.context("--set-oracles needs --threshold")?;
+        ensure!(
+            threshold >= 1 && usize::from(threshold) <= args.set_oracles.len(),
+            "the threshold must be between 1 and the number of oracles"
+        );
+        out.push(actions::set_oracles(args.set_oracles.clone(), threshold));
+    }
+    Ok(out)
+}
+
+pub fn run_dao(chain: &mut impl Chain, command: DaoCommand) -> anyhow::Result<String> {
+    let mut out = String::new();
+    match command {
+        DaoCommand::Propose(args) => {
+            let proposer = read_keypair(&args.proposer)?;
+            ensure!(args.link.len() <= io_governance::MAX_LINK_LEN, "the link is longer than {} bytes", io_governance::MAX_LINK_LEN);
+            let actions = proposal_actions(chain, &args)?;
+            ensure!(!actions.is_empty(), "a proposal needs at least one action (e.g. --set-fee-bps, --veto-slash, --grant-iosd)");
+            ensure!(
+                actions.len() <= io_governance::MAX_PROPOSAL_INSTRUCTIONS,
+                "a proposal carries at most {} actions",
+                io_governance::MAX_PROPOSAL_INSTRUCTIONS
+            );
+            let config = governance_config(chain)?;
+            let id = config.proposal_count;
+            let payer = chain.payer();
+            let ix = gx::create_proposal(&payer, &proposer.pubkey(), id, gx::description_hash(&args.description), &args.link, &actions);
+            send(chain, &[ix], &[&proposer], "create_proposal")?;
+            writeln!(out, "proposed #{id}")?;
+            let now = chain.unix_time()?;
+            for slash_id in &args.veto_slash {
+                let slash: SlashProposal = fetch(chain, &pda::slash_proposal(*slash_id))?;
+                if !veto_in_time(&config, &slash, now) {
+                    writeln!(out, "warning: slash #{slash_id}'s challenge window closes {}, before voting and the timelock can end", relative(slash.executable_at, now))?;
+                }
+            }
+            out += &describe(chain, id)?;
+        }
+        DaoCommand::Vote { voter, id, choice } => {
+            let voter = read_keypair(&voter)?;
+            send(chain, &[gx::cast_vote(&voter.pubkey(), id, choice.into())], &[&voter], "cast_vote")?;
+            let record: VoteRecord = fetch(chain, &pda::vote_record(&pda::proposal(id), &voter.pubkey()))?;
+            writeln!(out, "voted {} on #{id} with {} IO (the bond at its opening)", choice_name(record.choice), group_io(record.weight))?;
+            let p = fetch_proposal(chain, id)?;
+            out += &tally(&p)?;
+        }
+        DaoCommand::Queue { id } => {
+            send(chain, &[gx::queue_proposal(id)], &[], "queue_proposal")?;
+            let p = fetch_proposal(chain, id)?;
+            let now = chain.unix_time()?;
+            match p.status {
+                io_governance::ProposalStatus::Queued => writeln!(
+                    out,
+                    "queued #{id}: executable {}, until {}",
+                    relative(p.executable_at, now),
+                    relative(p.expires_at, now)
+                )?,
+                _ => writeln!(out, "#{id} is defeated ({})", outcome_name(&p))?,
+            }
+            out += &describe(chain, id)?;
+        }
+        DaoCommand::Execute { id } => {
+            let p = fetch_proposal(chain, id)?;
+            send(chain, &[gx::execute_proposal(id, &p.instructions)], &[], "execute_proposal")?;
+            let n = p.instructions.len();
+            writeln!(out, "executed #{id}: {n} instruction{} signed by the DAO {}", if n == 1 { "" } else { "s" }, pda::dao())?;
+            out += &describe(chain, id)?;
+        }
+        DaoCommand::Cancel { proposer, id } => {
+            let proposer = read_keypair(&proposer)?;
+            send(chain, &[gx::cancel_proposal(&proposer.pubkey(), id)], &[&proposer], "cancel_proposal")?;
+            writeln!(out, "cancelled #{id}")?;
+        }
+        DaoCommand::List => {
+            let config = governance_config(chain)?;
+            let now = chain.unix_time()?;
+            for id in 0..config.proposal_count {
+                let p = fetch_proposal(chain, id)?;
+                writeln!(out, "{}", proposal_line(&p, now))?;
+            }
+        }
+        DaoCommand::Show { id } => out += &describe(chain, id)?,
+    }
+    Ok(out)
+}
+
+pub fn stage_name(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Voting => "voting",
+        Stage::Succeeded => "succeeded",
+        Stage::Defeated => "defeated",
+        Stage::Cancelled => "cancelled",
+        Stage::Queued => "queued",
+        Stage::Executable => "executable",
+        Stage::Executed => "executed",
+        Stage::Expired => "expired",
+    }
+}
+
+fn choice_name(choice: VoteChoice) -> &'static str {
+    match choice {
+        VoteChoice::Yes => "yes",
+        VoteChoice::No => "no",
+        VoteChoice::Abstain => "abstain",
+    }
+}
+
+fn outcome_name(p: &Proposal) -> &'static str {
+    match gx::outcome(p) {
+        io_math::Outcome::Passed => "passed",
+        io_math::Outcome::NoQuorum => "no quorum",
+        io_math::Outcome::Rejected => "rejected",
+    }
+}
+
+/// "2d 3h", "5h 12m", "40s".
+pub fn span(secs: i64) -> String {
+    let secs = secs.abs();
+    let (d, h, m, s) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60, secs % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, _) => format!("{m}m {s}s"),
+        (0, _, _) => format!("{h}h {m}m"),
+        _ => format!("{d}d {h}h"),
+    }
+}
+
+/// A time against the chain's clock: "in 2d 3h", "5h 12m ago", "now".
+pub fn relative(ts: i64, now: i64) -> String {
+    match ts.cmp(&now) {
+        std::cmp::Ordering::Greater => format!("in {}", span(ts - now)),
+        std::cmp::Ordering::Less => format!("{} ago", span(now - ts)),
+        std::cmp::Ordering::Equal => "now".into(),
+    }
+}
+
+/// The next thing that happens to a proposal, for `list`.
+fn deadline(p: &Proposal, now: i64) -> String {
+    match gx::stage(p, now) {
+        Stage::Voting => format!("voting ends {}", relative(p.voting_ends_at, now)),
+        Stage::Succeeded => format!("voting ended {}, ready to queue", relative(p.voting_ends_at, now)),
+        Stage::Defeated => format!("voting ended {} ({})", relative(p.voting_ends_at, now), outcome_name(p)),
+        Stage::Cancelled => "withdrawn by its proposer".into(),
+        Stage::Queued => format!("executable {}", relative(p.executable_at, now)),
+        Stage::Executable => format!("executable, expires {}", relative(p.expires_at, now)),
+        Stage::Executed if p.id == 0 => "executed at genesis (bootstrap)".into(),
+        Stage::Executed => format!("executed {}", relative(p.executed_at, now)),
+        Stage::Expired => format!("expired {}", relative(p.expires_at, now)),
+    }
+}
+
+/// One line of `io dao list`.
+pub fn proposal_line(p: &Proposal, now: i64) -> String {
+    format!(
+        "#{:<3} {:<11}yes {:>14} IO  no {:>14} IO  abstain {:>14} IO  {}",
+        p.id,
+        stage_name(gx::stage(p, now)),
+        group_io(p.yes),
+        group_io(p.no),
+        group_io(p.abstain),
+        deadline(p, now)
+    )
+}
+
+/// The tally against quorum and approval, as the program will judge it.
+pub fn tally(p: &Proposal) -> anyhow::Result<String> {
+    let mut out = String::new();
+    let turnout = p.yes + p.no + p.abstain;
+    let decisive = p.yes + p.no;
+    let quorum_met = u128::from(turnout) * 10_000 >= u128::from(p.stake_at_open) * u128::from(p.params.quorum_bps);
+    let approval_met = p.yes > 0 && u128::from(p.yes) * 10_000 >= u128::from(decisive) * u128::from(p.params.approval_bps);
+    let met = |ok: bool| if ok { "met" } else { "not met" };
+    writeln!(
+        out,
+        "tally         yes {} IO, no {} IO, abstain {} IO ({} voter{})",
+        group_io(p.yes),
+        group_io(p.no),
+        group_io(p.abstain),
+        p.voters,
+        if p.voters == 1 { "" } else { "s" }
+    )?;
+    writeln!(
+        out,
+        "quorum        turnout {:.1}% of {:.1}% quorum ({} of {} IO bonded at opening): {}",
+        percent(turnout, p.stake_at_open),
+        f64::from(p.params.quorum_bps) / 100.0,
+        group_io(turnout),
+        group_io(p.stake_at_open),
+        met(quorum_met)
+    )?;
+    writeln!(
+        out,
+        "approval      yes {:.1}% of {:.1}% needed (of yes + no): {}",
+        percent(p.yes, decisive),
+        f64::from(p.params.approval_bps) / 100.0,
+        met(approval_met)
+    )?;
+    Ok(out)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `io dao show`: the proposal in full, times against the chain's clock.
+pub fn describe(chain: &mut impl Chain, id: u64) -> anyhow::Result<String> {
+    let p = fetch_proposal(chain, id)?;
+    let now = chain.unix_time()?;
+    let stage = gx::stage(&p, now);
+    let mut out = String::new();
+    let at = |ts: i64| format!("{} (unix {ts})", relative(ts, now));
+    writeln!(out, "proposal #{id}: {}", stage_name(stage))?;
+    writeln!(out, "proposer      {}", p.proposer)?;
+    writeln!(out, "link          {}", if p.link.is_empty() { "(none)" } else { &p.link })?;
+    writeln!(out, "description   sha256 {}", hex(&p.description_hash))?;
+    writeln!(out, "opened        {}", at(p.opened_at))?;
+    writeln!(out, "voting ends   {}", at(p.voting_ends_at))?;
+    if p.executable_at > 0 {
+        writeln!(out, "executable at {}", at(p.executable_at))?;
+        writeln!(out, "expires       {}", at(p.expires_at))?;
+    } else if matches!(stage, Stage::Voting | Stage::Succeeded) {
+        writeln!(
+            out,
+            "timelock      {} after queueing, then {} to execute",
+            span(i64::from(p.params.timelock_secs)),
+            span(i64::from(p.params.execution_window_secs))
+        )?;
+    }
+    if p.executed_at > 0 {
+        writeln!(out, "executed      {}", at(p.executed_at))?;
+    }
+    out += &tally(&p)?;
+    writeln!(out, "instructions  {}", p.instructions.len())?;
+    for (i, ix) in p.instructions.iter().enumerate() {
+        let detail = instruction_detail(chain, ix, now).unwrap_or_default();
+        let sep = if detail.is_empty() { "" } else { ": " };
+        writeln!(out, "  {}. {}{sep}{detail}", i + 1, gx::describe_instruction(ix))?;
+    }
+    Ok(out)
+}
+
+fn decode<T: AnchorDeserialize>(ix: &ProposalInstruction) -> Option<T> {
+    T::deserialize(&mut ix.data.get(8..)?).ok()
+}
+
+/// What a known instruction does, decoded from its data (and compared with the chain
+/// where that helps: a treasury change lists only the parameters it changes).
+fn instruction_detail(chain: &mut impl Chain, ix: &ProposalInstruction, now: i64) -> Option<String> {
+    let is = |d: &[u8]| ix.data.starts_with(d);
+    if ix.program_id == io_treasury::ID && is(io_treasury::instruction::SetTreasuryParams::DISCRIMINATOR) {
+        let new = decode::<io_treasury::instruction::SetTreasuryParams>(ix)?.params;
+        let current = fetch::<TreasuryConfig>(chain, &pda::treasury_config()).ok()?.params;
+        let mut changes = vec![];
+        if new.fee_bps != current.fee_bps {
+            changes.push(format!("fee {} -> {} bps", current.fee_bps, new.fee_bps));
+        }
+        if new.price_feed_id != current.price_feed_id {
+            changes.push(format!("price feed -> {}", hex(&new.price_feed_id)));
+        }
+        if new.gateway != current.gateway {
+            changes.push(format!("gateway -> {}", new.gateway));
+        }
+        if new.gateway_cap != current.gateway_cap || new.gateway_period_secs != current.gateway_period_secs {
+            changes.push(format!("gateway cap -> {} IOSD per {} s", group_io(new.gateway_cap), new.gateway_period_secs));
+        }
+        if (new.max_price_age_secs, new.max_conf_bps, new.max_slippage_bps, new.max_fill)
+            != (current.max_price_age_secs, current.max_conf_bps, current.max_slippage_bps, current.max_fill)
+        {
+            changes.push("price guard changed".into());
+        }
+        return Some(if changes.is_empty() {
+            format!("fee {} bps (the parameters as they stand now)", new.fee_bps)
+        } else {
+            changes.join(", ")
+        });
+    }
+    if ix.program_id == io_treasury::ID && is(io_treasury::instruction::Grant::DISCRIMINATOR) {
+        let grant = decode::<io_treasury::instruction::Grant>(ix)?;
+        let (unit, recipient) = (if grant.asset == Asset::Iosd { "IOSD" } else { "IO" }, ix.accounts.get(4)?.pubkey);
+        return Some(format!("{} {unit} to {recipient}", group_io(grant.amount)));
+    }
+    if ix.program_id == io_staking::ID && is(io_staking::instruction::VetoSlash::DISCRIMINATOR) {
+        let slash: SlashProposal = fetch(chain, &ix.accounts.get(3)?.pubkey).ok()?;
+        let window = if slash.status == SlashStatus::Pending {
+            format!(", challenge window closes {}", relative(slash.executable_at, now))
+        } else {
+            String::new()
+        };
+        return Some(format!(
+            "slash #{} of {} IO from {} ({:?}), now {:?}{window}",
+            slash.id,
+            group_io(slash.amount),
+            slash.operator,
+            slash.reason,
+            slash.status
+        ));
+    }
+    if ix.program_id == io_registry::ID && is(io_registry::instruction::AddGpuModel::DISCRIMINATOR) {
+        let args = decode::<io_registry::instruction::AddGpuModel>(ix)?.args;
+        return Some(format!(
+            "{} ({}, {:.2} TFLOPS, CUDA >= {}.{})",
+            args.name,
+            tier_name(args.tier),
+            f64::from(args.expected_centi_tflops) / 100.0,
+            args.min_cuda.major,
+            args.min_cuda.minor
+        ));
+    }
+    if ix.program_id == io_registry::ID && is(io_registry::instruction::SetOracles::DISCRIMINATOR) {
+        let set = decode::<io_registry::instruction::SetOracles>(ix)?;
+        let keys: Vec<String> = set.oracles.iter().map(Pubkey::to_string).collect();
+        return Some(format!("{} of {}: {}", set.threshold, set.oracles.len(), keys.join(", ")));
+    }
+    if ix.program_id == io_staking::ID && is(io_staking::instruction::SetParams::DISCRIMINATOR) {
+        return Some(format!("{:?}", decode::<io_staking::instruction::SetParams>(ix)?.params));
+    }
+    if ix.program_id == io_emissions::ID && is(io_emissions::instruction::SetEmissionParams::DISCRIMINATOR) {
+        return Some(format!("{:?}", decode::<io_emissions::instruction::SetEmissionParams>(ix)?.params));
+    }
+    if ix.program_id == io_governance::ID && is(io_governance::instruction::SetGovernanceParams::DISCRIMINATOR) {
+        return Some(format!("{:?}", decode::<io_governance::instruction::SetGovernanceParams>(ix)?.params));
+    }
+    None
+}
+
+/// Whether a proposal opened now can veto slash `slash` in time: its voting period and
+/// timelock must end before the slash's challenge window does.
+pub fn veto_in_time(config: &GovernanceConfig, slash: &SlashProposal, now: i64) -> bool {
+    now + i64::from(config.params.voting_period_secs) + i64::from(config.params.timelock_secs) < slash.executable_at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_relative_to_the_chain() {
+        assert_eq!(relative(100, 100), "now");
+        assert_eq!(relative(100 + 3 * 86_400 + 7_200, 100), "in 3d 2h");
+        assert_eq!(relative(100, 100 + 5_400), "1h 30m ago");
+        assert_eq!(relative(142, 100), "in 42s");
+        assert_eq!(span(-90), "1m 30s");
+    }
+
+    #[test]
+    fn refusals_are_named_by_program() {
+        let voted = u32::from(io_governance::GovernanceError::AlreadyVoted);
+        assert!(refusal(None, voted).unwrap().starts_with("AlreadyVoted ("), "{:?}", refusal(None, voted));
+        let vetoed = u32::from(io_staking::StakingError::SlashNotPending);
+        assert!(refusal(Some(io_staking::ID), vetoed).unwrap().starts_with("SlashNotPending"));
+        assert_eq!(refusal(Some(io_treasury::ID), 6000), None);
+        let logs = vec![
+            format!("Program {} invoke [1]", io_governance::ID),
+            format!("Program {} failed: custom program error: 0x1775", io_staking::ID),
+            format!("Program {} failed: custom program error: 0x1775", io_governance::ID),
+        ];
+        assert_eq!(failing_program(&logs), Some(io_staking::ID));
+    }
+
+    #[test]
+    fn proposals_parse_from_the_command_line() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Io {
+            #[command(subcommand)]
+            dao: DaoCommand,
+        }
+        let key = Pubkey::new_unique().to_string();
+        let parsed = Io::try_parse_from([
+            "io", "propose", "--proposer", "p.json", "--description", "fee and veto", "--set-fee-bps", "150", "--veto-slash", "3",
+            "--veto-slash", "4", "--grant-iosd", "12.5", "--to", &key, "--set-oracles", &format!("{key},{key}"), "--threshold", "2",
+        ])
+        .unwrap();
+        let DaoCommand::Propose(args) = parsed.dao else { panic!("not a proposal") };
+        assert_eq!((args.set_fee_bps, args.veto_slash.clone(), args.set_oracles.len(), args.threshold), (Some(150), vec![3, 4], 2, Some(2)));
+        // A model needs its tier, TFLOPS and CUDA; a grant needs its recipient.
+        assert!(Io::try_parse_from(["io", "propose", "--proposer", "p", "--description", "d", "--add-gpu-model", "B200"]).is_err());
+        assert!(Io::try_parse_from(["io", "propose", "--proposer", "p", "--description", "d", "--grant-io", "5"]).is_err());
+        let vote = Io::try_parse_from(["io", "vote", "--voter", "v.json", "7", "abstain"]).unwrap();
+        assert!(matches!(vote.dao, DaoCommand::Vote { id: 7, choice: Choice::Abstain, .. }));
+    }
+}
