@@ -3,7 +3,7 @@
 
 use io_cli::treasury_cmd::{keeper_step, run_pay, run_status, KeeperAccounts, KeeperOutcome, PayArgs, StatusArgs};
 use io_localnet::Localnet;
-use io_migrations::{run_genesis, Genesis};
+use io_migrations::{run_genesis_with, Genesis, Handover};
 use io_sdk::client::{fetch, Chain};
 use io_sdk::{pda, token, treasury as tx};
 use io_treasury::{TreasuryConfig, PYTH_RECEIVER_ID};
@@ -42,7 +42,9 @@ fn pay_status_and_a_keeper_fill_burn_exactly_what_they_print() {
     let mut net = Localnet::start();
     let authority = Keypair::new();
     net.airdrop(&authority.pubkey(), 10_000_000_000).unwrap();
-    let deployment = run_genesis(&mut net, &Genesis::reference(), &authority, &[Keypair::new().pubkey(), Keypair::new().pubkey(), Keypair::new().pubkey()]).unwrap();
+    let oracles = [Keypair::new().pubkey(), Keypair::new().pubkey(), Keypair::new().pubkey()];
+    // The genesis key keeps the treasury config here, to set a price feed without a vote.
+    let deployment = run_genesis_with(&mut net, &Genesis::reference(), &authority, &oracles, Handover::KeepGenesisAuthority).unwrap();
     let me = net.payer();
     let mut config: TreasuryConfig = fetch(&mut net, &pda::treasury_config()).unwrap();
     config.params.price_feed_id = FEED;
