@@ -177,8 +177,11 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
     let mut bonds = Vec::with_capacity(operators.len());
     let mut token_accounts = Vec::with_capacity(operators.len());
     for (i, op) in operators.iter().enumerate() {
-        let stats: OperatorStats = fetch(&mut net, &pda::operator_stats(&op.pubkey()))?;
-        let hardware = VerifiedHardware { gpus: stats.verified_gpus_by_tier, score_gpus: stats.verified_score_gpus_by_tier };
+        // An operator all of whose nodes failed registration has no aggregate account.
+        let stats: Option<OperatorStats> = io_sdk::client::fetch_opt(&mut net, &pda::operator_stats(&op.pubkey()))?;
+        let hardware = stats
+            .map(|s| VerifiedHardware { gpus: s.verified_gpus_by_tier, score_gpus: s.verified_score_gpus_by_tier })
+            .unwrap_or_default();
         let required = bond_required(&hardware, &params.tiers()).context("bond overflow")?;
         let amount = if i + 1 == operators.len() { required / 2 } else { required + required / 10 }.max(1);
         let tokens = fund(&mut net, (&deployment_mint, &deployment_tokens, &authority), op, amount)?;

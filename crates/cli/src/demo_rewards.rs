@@ -160,11 +160,12 @@ pub(crate) fn run(net: &mut Localnet, earners: &[Earner], mint: &Pubkey) -> anyh
 
     let mut earned = Vec::with_capacity(earners.len());
     for (i, operator) in operators.iter().enumerate() {
-        let stats: OperatorStats = fetch(net, &pda::operator_stats(operator))?;
+        // No aggregate account: none of the operator's nodes registered, no verified GPU.
+        let stats: Option<OperatorStats> = io_sdk::client::fetch_opt(net, &pda::operator_stats(operator))?;
         let stake: OperatorStake = fetch(net, &pda::operator_stake(operator))?;
         earned.push(Earned {
-            tier: tier_of(&stats),
-            gpus: stats.verified_gpus_by_tier.iter().sum(),
+            tier: stats.as_ref().and_then(tier_of),
+            gpus: stats.map_or(0, |s| s.verified_gpus_by_tier.iter().sum()),
             weight: stake.weight,
             bonded: stake.bonded,
             year_1: year_1[i],
