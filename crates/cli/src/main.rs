@@ -5,7 +5,7 @@ use io_cli::treasury_cmd::{self, KeeperCommand, TreasuryCommand};
 use io_cli::{dao_cmd, demo, registry_cmd, rewards_cmd, rpc, stake_cmd};
 
 use clap::{Parser, Subcommand};
-use io_migrations::Genesis;
+use io_migrations::{Genesis, Handover};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -108,9 +108,13 @@ enum Command {
         /// Fee payer keypair (Solana CLI format).
         #[arg(long, default_value_t = default_keypair())]
         keypair: String,
-        /// First config authority keypair (hand it to the DAO later).
+        /// The genesis authority: sets the suite up, then hands every config to the DAO.
         #[arg(long)]
         authority: String,
+        /// Leave every config with the genesis authority and open no DAO (a development
+        /// network); by default the DAO PDA takes them all.
+        #[arg(long)]
+        keep_authority: bool,
         /// Genesis parameters (default: the reference network's).
         #[arg(long)]
         genesis: Option<PathBuf>,
@@ -154,15 +158,19 @@ fn main() -> anyhow::Result<()> {
             };
             print!("{report}");
         }
-        Command::Genesis { url, keypair, authority, genesis, oracles } => {
+        Command::Genesis { url, keypair, authority, genesis, oracles, keep_authority } => {
             let genesis = match genesis {
                 Some(path) => Genesis::load(&path)?,
                 None => Genesis::reference(),
             };
             let authority = registry_cmd::read_keypair(&authority)?;
             let mut chain = rpc::RpcChain::new(&url, registry_cmd::read_keypair(&keypair)?);
-            let deployment = io_migrations::run_genesis(&mut chain, &genesis, &authority, &oracles)?;
-            println!("registry authority {}", deployment.registry_authority);
+            let handover = if keep_authority { Handover::KeepGenesisAuthority } else { Handover::ToDao };
+            let deployment = io_migrations::run_genesis_with(&mut chain, &genesis, &authority, &oracles, handover)?;
+            match deployment.dao {
+                Some(dao) => println!("config authority   the DAO PDA {dao} (registry, staking, emissions, treasury, governance)"),
+                None => println!("config authority   {} (no DAO opened)", deployment.registry_authority),
+            }
             println!("oracles            {} (threshold {})", deployment.oracles.len(), genesis.registry.oracle_threshold);
             println!("GPU models         {}", deployment.gpu_models);
             println!("first tree         {}", deployment.first_tree);
