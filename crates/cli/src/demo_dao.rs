@@ -6,7 +6,7 @@
 //! inside its challenge window; the report checks the outcome against the chain.
 //! [`Dao::enact`] is also how the treasury phase names its price feed.
 
-use crate::dao_cmd::{span, stage_name};
+use crate::dao_view::{span, stage_name};
 use crate::demo::fund;
 use crate::emissions_cmd::{group_io, percent};
 use anyhow::{ensure, Context};

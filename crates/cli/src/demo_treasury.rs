@@ -3,7 +3,7 @@
 //! keeper holding $IO bought on the market drains the buyback pool fill by fill against a
 //! simulated Pyth price. The summary reconciles every flow with the chain.
 
-use crate::dao_cmd::span;
+use crate::dao_view::span;
 use crate::demo::fund;
 use crate::demo_dao::Dao;
 use crate::emissions_cmd::{group_io, percent};
