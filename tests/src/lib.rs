@@ -502,6 +502,102 @@ impl Harness {
         self.ok(&[io_sdk::governance::execute_proposal(id, &p.instructions)], &[])
     }
 
+    /// Bonds `amount` more for an existing staker (from a new funded token account), in
+    /// the current second: no clock move.
+    pub fn top_up(&mut self, staker: &Keypair, amount: u64) {
+        let tokens = self.fund_io(&staker.pubkey(), amount);
+        let mint = self.io_mint;
+        self.ok(&[io_sdk::staking::deposit(&staker.pubkey(), &mint, &tokens, amount)], &[staker]);
+    }
+
+    /// Opens a proposal that its proposer alone carries (a yes vote), ends the vote and
+    /// queues it; returns its id. The proposer must hold enough of the stake for quorum.
+    pub fn passed_proposal(&mut self, proposer: &Keypair, actions: &[solana_sdk::instruction::Instruction]) -> u64 {
+        let id = self.propose(proposer, actions);
+        self.vote(proposer, id, io_governance::VoteChoice::Yes);
+        let p = self.end_vote_and_queue(id);
+        assert_eq!(p.status, io_governance::ProposalStatus::Queued, "proposal {id} should have passed");
+        id
+    }
+
+    /// A slash of `amount` against `operator` co-signed by the first two oracles; its id.
+    pub fn oracle_slash(&mut self, operator: &Pubkey, amount: u64) -> u64 {
+        let id = self.staking_config().next_slash_id;
+        let (a, b) = (self.oracles[0].insecure_clone(), self.oracles[1].insecure_clone());
+        let payer = self.net.payer();
+        let ix = io_sdk::staking::propose_slash(
+            &payer,
+            operator,
+            id,
+            amount,
+            io_staking::SlashReason::Downtime,
+            [7; 32],
+            &[a.pubkey(), b.pubkey()],
+        );
+        self.ok(&[ix], &[&a, &b]);
+        id
+    }
+
+    /// A new IOSD token account of `owner` holding `amount`, minted by the gateway (the
+    /// genesis authority keeps that role after the handover).
+    pub fn iosd_account(&mut self, owner: &Pubkey, amount: u64) -> Pubkey {
+        let account = self.token_account(&pda::iosd_mint(), owner, 0);
+        if amount > 0 {
+            let gateway = self.authority.insecure_clone();
+            self.ok(&[io_sdk::treasury::mint_iosd(&gateway.pubkey(), &account, amount)], &[&gateway]);
+        }
+        account
+    }
+
+    /// A customer pays `amount` IOSD for a cluster: the fee share lands in the treasury's
+    /// IOSD vault (what grants are paid from). Returns the fee.
+    pub fn pay_cluster_in_iosd(&mut self, amount: u64) -> u64 {
+        let customer = self.operator();
+        let account = self.iosd_account(&customer.pubkey(), amount);
+        let before = self.token_balance(&pda::treasury_iosd_vault());
+        self.ok(&[io_sdk::treasury::pay_with_iosd(&customer.pubkey(), &account, amount, [0xC5; 32])], &[&customer]);
+        self.token_balance(&pda::treasury_iosd_vault()) - before
+    }
+
+    /// Every account a refused DAO instruction could have touched: the registry-wide
+    /// [`Self::snapshot`], plus the governance config, every proposal (and the next id's
+    /// address), every tracked operator's vote record on each, every slash proposal (and
+    /// the next), the DAO PDA, and the whole account (lamports included) of each of these
+    /// governance and staking accounts.
+    pub fn dao_snapshot(&mut self) -> BTreeMap<Pubkey, Option<(u64, Pubkey, Vec<u8>)>> {
+        let mut keys: Vec<Pubkey> = self.snapshot().into_keys().collect();
+        keys.extend([pda::governance_config(), pda::dao(), pda::treasury_io_vault()]);
+        let count = self.governance_config().map_or(0, |c| c.proposal_count);
+        for id in 0..=count {
+            let proposal = pda::proposal(id);
+            keys.push(proposal);
+            keys.extend(self.operators.iter().map(|o| pda::vote_record(&proposal, o)));
+        }
+        let slashes = self.staking_config().next_slash_id;
+        keys.extend((0..=slashes).map(pda::slash_proposal));
+        keys.into_iter()
+            .map(|k| (k, self.net.account(&k).unwrap().map(|a| (a.lamports, a.owner, a.data))))
+            .collect()
+    }
+
+    /// Sends instructions that must fail with `expected` (any program's error, or a raw
+    /// custom code), and checks that no account of [`Self::dao_snapshot`] changed.
+    pub fn expect_dao_error<E: Into<u32> + std::fmt::Debug + Copy>(
+        &mut self,
+        instructions: &[solana_sdk::instruction::Instruction],
+        signers: &[&Keypair],
+        expected: E,
+    ) {
+        let before = self.dao_snapshot();
+        let err = self.net.send(instructions, signers).expect_err("instruction should fail");
+        assert_eq!(failure_code(&err), Some(expected.into()), "expected {expected:?}, got {err:?}");
+        let after = self.dao_snapshot();
+        for (key, was) in &before {
+            assert!(after.get(key) == Some(was), "a refused instruction changed account {key}");
+        }
+        self.check_invariants();
+    }
+
     /// The DAO's invariants: every proposal's tally is the sum of the weights recorded by
     /// the votes of tracked operators (all of them, when every voter is tracked), no tally
     /// exceeds the stake at opening, and the lifecycle fields agree with the status.

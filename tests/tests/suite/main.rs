@@ -6,6 +6,7 @@ mod config;
 mod emissions;
 mod emissions_property;
 mod governance;
+mod governance_property;
 mod ids;
 mod idl_fixtures;
 mod idl_fixtures_governance;
