@@ -120,6 +120,11 @@ pub fn execute_proposal(id: u64, instructions: &[ProposalInstruction]) -> Instru
         instruction::ExecuteProposal {},
     );
     let dao = pda::dao();
+    // The DAO PDA is writable when an action moves its lamports (e.g. it pays rent).
+    let dao_writable = instructions.iter().flat_map(|i| &i.accounts).any(|a| a.pubkey == dao && a.is_writable);
+    if let Some(meta) = ix.accounts.iter_mut().find(|m| m.pubkey == dao) {
+        meta.is_writable |= dao_writable;
+    }
     let mut extra: Vec<AccountMeta> = vec![];
     let mut add = |key: Pubkey, writable: bool| {
         if key == dao {

@@ -223,8 +223,9 @@ impl OperatorStake {
     }
 
     /// The bond as it stood at the end of the second before `ts`: bond changes made in
-    /// second `ts` or later do not count. `None` when that moment is older than the kept
-    /// history (more than `BOND_HISTORY` changes since). O(BOND_HISTORY).
+    /// second `ts` or later do not count. `None` when the answer was overwritten: every
+    /// kept checkpoint is from `ts` or later and older ones exist, i.e. the position changed
+    /// its bond `BOND_HISTORY` times from `ts` on. O(BOND_HISTORY).
     pub fn bonded_before(&self, ts: i64) -> Option<u64> {
         let n = self.bond_checkpoints;
         let kept = n.min(BOND_HISTORY as u64);

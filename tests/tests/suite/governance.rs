@@ -716,6 +716,35 @@ fn a_queued_proposal_expires_after_its_execution_window() {
 }
 
 #[test]
+fn the_execution_window_is_fixed_by_the_end_of_the_vote_not_by_when_it_is_queued() {
+    let mut h = Harness::with_dao();
+    let fees = h.treasury_config().params;
+    let proposer = h.staker_with_bond(THRESHOLD);
+    let late = h.propose(&proposer, &[actions::set_fee_bps(&fees, 150)]);
+    let stale = h.propose(&proposer, &[actions::set_fee_bps(&fees, 120)]);
+    h.vote(&proposer, late, VoteChoice::Yes);
+    h.vote(&proposer, stale, VoteChoice::Yes);
+    let ends = h.proposal(late).voting_ends_at;
+
+    // Queued two days after the vote: the one-day timelock is already over.
+    advance_to(&mut h, ends + 2 * DAY);
+    h.ok(&[gx::queue_proposal(late)], &[]);
+    let p = h.proposal(late);
+    assert_eq!((p.executable_at, p.expires_at), (ends + DAY, ends + 8 * DAY));
+    let ix = execute_ix(&mut h, late);
+    h.ok(&[ix], &[]);
+    assert_eq!(h.treasury_config().params.fee_bps, 150);
+
+    // Queued after its window closed: recorded as passed, but it can never run.
+    advance_to(&mut h, ends + 8 * DAY);
+    h.ok(&[gx::queue_proposal(stale)], &[]);
+    assert_eq!(h.proposal(stale).status, ProposalStatus::Queued);
+    let ix = execute_ix(&mut h, stale);
+    h.expect_dao_error(&[ix], &[], GovernanceError::ProposalExpired);
+    assert_eq!(h.treasury_config().params.fee_bps, 150);
+}
+
+#[test]
 fn a_failing_action_fails_the_whole_execution_and_leaves_it_queued_until_expiry() {
     let mut h = Harness::with_dao();
     let fees = h.treasury_config().params;
@@ -911,11 +940,10 @@ fn the_dao_opens_a_new_tree_paying_its_rent_from_its_own_lamports() {
     let id = h.passed_proposal(&proposer, &[open]);
     let executable_at = h.proposal(id).executable_at;
     advance_to(&mut h, executable_at);
-    // The DAO pays, so the executor passes it writable (`gx::execute_proposal` passes it
-    // read-only, and the runtime would refuse the inner call as a privilege escalation).
-    let mut execute = execute_ix(&mut h, id);
-    let meta = execute.accounts.iter_mut().find(|m| m.pubkey == dao).unwrap();
-    meta.is_writable = true;
+    // The DAO pays, so the SDK passes it writable (read-only, the runtime would refuse the
+    // inner call as a privilege escalation).
+    let execute = execute_ix(&mut h, id);
+    assert!(execute.accounts.iter().any(|m| m.pubkey == dao && m.is_writable));
     h.ok(&[execute], &[]);
     let config = h.config();
     assert_eq!((config.active_tree, config.trees.len()), (tree.pubkey(), 2));

@@ -12,7 +12,8 @@ pub struct QueueProposal<'info> {
 }
 
 /// Anyone closes the vote once its period is over: a proposal that met quorum and approval
-/// is queued behind its timelock, any other is recorded as defeated.
+/// is queued, executable from the end of the vote plus the timelock until the execution
+/// window closes; any other is recorded as defeated.
 pub fn handler(ctx: Context<QueueProposal>) -> Result<()> {
     let proposal = &mut ctx.accounts.proposal;
     require!(proposal.status == ProposalStatus::Voting, GovernanceError::ProposalNotVoting);
@@ -23,7 +24,10 @@ pub fn handler(ctx: Context<QueueProposal>) -> Result<()> {
     let params = proposal.params;
     if proposal_outcome(votes, proposal.stake_at_open, params.quorum_bps, params.approval_bps) == Outcome::Passed {
         let overflow = || error!(GovernanceError::ArithmeticOverflow);
-        proposal.executable_at = now.checked_add(i64::from(params.timelock_secs)).ok_or_else(overflow)?;
+        // The timelock runs from the end of the vote, not from this call: however late
+        // someone queues, a passed proposal is executable in the same fixed window.
+        proposal.executable_at =
+            proposal.voting_ends_at.checked_add(i64::from(params.timelock_secs)).ok_or_else(overflow)?;
         proposal.expires_at =
             proposal.executable_at.checked_add(i64::from(params.execution_window_secs)).ok_or_else(overflow)?;
         proposal.status = ProposalStatus::Queued;
