@@ -1,0 +1,45 @@
+//! The oracle's check against recomputing the product, at n = 2048, and the CPU backend's
+//! speed. Prints its figures (`cargo bench -p io-poc`); it asserts nothing about time.
+
+use io_poc::{check_prepared, commitment, Backend, Challenge, CpuBackend, Prepared};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use std::time::{Duration, Instant};
+
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut last = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        let out = f();
+        best = best.min(start.elapsed());
+        last = Some(out);
+    }
+    (best, last.expect("at least one run"))
+}
+
+fn main() {
+    let n = std::env::var("IO_POC_N").ok().and_then(|v| v.parse().ok()).unwrap_or(2048);
+    let challenge = Challenge::new([0x5E; 32], n).expect("size");
+    let threads = std::thread::available_parallelism().map(|p| p.get()).unwrap_or(1);
+    let (multiply, c) = best_of(3, || CpuBackend.multiply(&challenge).expect("cpu"));
+    let gflops = challenge.flops() / multiply.as_secs_f64() / 1e9;
+    let mut rng = StdRng::from_entropy();
+    let bits: u32 = std::env::var("IO_POC_K").ok().and_then(|v| v.parse().ok()).unwrap_or(40);
+    // The oracle prepares A and B (one byte an entry) while the worker computes.
+    let (prepare, prepared) = best_of(3, || Prepared::new(challenge));
+    let (check, report) = best_of(5, || check_prepared(&prepared, &c, bits, &mut rng).expect("the exact product passes"));
+    let (hash, _) = best_of(5, || commitment(&c));
+    println!("n = {n}, {threads} threads");
+    println!("recompute (CPU backend, {})   {:>10.2} ms   {gflops:.1} GFLOPS", CpuBackend.name(), multiply.as_secs_f64() * 1e3);
+    println!(
+        "Freivalds check ({} rounds x {} bits = 2^-{})   {:>10.2} ms   {:.0}x cheaper than recomputing",
+        report.rounds,
+        report.bits_per_round,
+        report.soundness_bits,
+        check.as_secs_f64() * 1e3,
+        multiply.as_secs_f64() / check.as_secs_f64()
+    );
+    println!("commitment (BLAKE3 of the result)   {:>10.2} ms", hash.as_secs_f64() * 1e3);
+    println!("preparing A and B (while the worker computes)   {:>10.2} ms", prepare.as_secs_f64() * 1e3);
+}
