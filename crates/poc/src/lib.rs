@@ -13,6 +13,7 @@ pub mod backend;
 pub mod challenge;
 pub mod freivalds;
 pub mod netaudit;
+pub mod handshake;
 pub mod speed;
 
 pub use backend::{cpu_multiply, Backend, CpuBackend};
@@ -21,4 +22,5 @@ pub use freivalds::{check_prepared, check_product, commitment, CheckFailure, Che
 pub use netaudit::{
     measure, AuditConfig, LossStats, NetAuditError, NetworkReport, ProbeServer, ProbeServerStats, RttStats, Transfer,
 };
+pub use handshake::{answer, ChallengeLedger, HandshakeChallenge, HandshakeError, HandshakeReply};
 pub use speed::{challenge_size, measured_centi_tflops, speed_verdict, SpeedVerdict};

@@ -1,0 +1,117 @@
+//! Real worker agents on loopback, audited by the oracle over gRPC: an honest one passes,
+//! and each way of cheating is caught by name.
+
+use io_oracle::{audit_node, AuditSettings, Finding, NodeUnderAudit};
+use io_poc::handshake::{ChallengeLedger, HandshakeError};
+use io_poc::netaudit::{AuditConfig, ProbeServer};
+use io_poc::{CheckFailure, CpuBackend};
+use io_proto::v1::worker_server::WorkerServer;
+use io_worker::{Accelerator, Conduct, Inventory, InventorySource, WorkerAgent};
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signer};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_stream::wrappers::TcpListenerStream;
+
+const UUIDS: [&str; 2] = ["GPU-6a1c2f0e-aaaa-4d6e-9a51-000000000001", "GPU-6a1c2f0e-aaaa-4d6e-9a51-000000000002"];
+
+/// Starts a worker agent on loopback; returns its endpoint and node key.
+async fn worker(conduct: Conduct) -> (String, Pubkey) {
+    let key = Keypair::new();
+    let node = key.pubkey();
+    let inventory = Inventory {
+        source: InventorySource::Cpu,
+        accelerators: UUIDS.iter().map(|u| Accelerator { uuid: u.to_string(), name: "NVIDIA GeForce RTX 4090".into(), memory_bytes: 24 << 30 }).collect(),
+        driver_version: "550.54.15".into(),
+        cuda: (12, 4),
+        nvml_error: None,
+    };
+    let probe = ProbeServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let agent = WorkerAgent::with_conduct(key, inventory, Arc::new(CpuBackend), probe, conduct);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(tonic::transport::Server::builder().add_service(WorkerServer::new(agent)).serve_with_incoming(TcpListenerStream::new(listener)));
+    (format!("http://{addr}"), node)
+}
+
+fn settings() -> AuditSettings {
+    AuditSettings {
+        stress_n: Some(256),
+        network: AuditConfig { rtt_probes: 10, loss_probes: 50, loss_interval: Duration::ZERO, bulk_bytes: 1 << 20, ..AuditConfig::default() },
+        ..AuditSettings::default()
+    }
+}
+
+/// The node as its registry record and the catalogue describe it; `expected` 0 makes no
+/// speed claim (the honest CPU workers here are not GPUs).
+fn record(node: Pubkey, expected_centi_tflops: u32) -> NodeUnderAudit {
+    NodeUnderAudit { node, gpu_uuids_hash: io_sdk::gpu_uuids_hash(&UUIDS), expected_centi_tflops }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_honest_worker_is_verified_with_measured_metrics() {
+    let (endpoint, node) = worker(Conduct::Honest).await;
+    let oracle = Pubkey::new_unique();
+    let outcome = audit_node(&oracle, &endpoint, &record(node, 0), &mut ChallengeLedger::default(), &settings()).await;
+    assert!(outcome.verified(), "{:?}", outcome.findings);
+    assert_eq!(outcome.stress_n, 256);
+    assert!(outcome.backend.starts_with("cpu"), "{}", outcome.backend);
+    assert_eq!(outcome.metrics.packet_loss_bps, 0, "nothing is lost on loopback");
+    assert!(outcome.metrics.bandwidth_mbps > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_product_is_caught() {
+    let (endpoint, node) = worker(Conduct::WrongResult).await;
+    let outcome = audit_node(&Pubkey::new_unique(), &endpoint, &record(node, 0), &mut ChallengeLedger::default(), &settings()).await;
+    assert!(matches!(outcome.findings[..], [Finding::WrongProduct(CheckFailure::Mismatch { row: 128 })]), "{:?}", outcome.findings);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_product_for_another_seed_is_caught() {
+    let (endpoint, node) = worker(Conduct::OtherSeed).await;
+    let outcome = audit_node(&Pubkey::new_unique(), &endpoint, &record(node, 0), &mut ChallengeLedger::default(), &settings()).await;
+    assert!(matches!(outcome.findings[..], [Finding::WrongProduct(CheckFailure::Mismatch { .. })]), "{:?}", outcome.findings);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_handshake_is_caught() {
+    let (endpoint, node) = worker(Conduct::ReplayHandshake).await;
+    let oracle = Pubkey::new_unique();
+    let mut ledger = ChallengeLedger::default();
+    let first = audit_node(&oracle, &endpoint, &record(node, 0), &mut ledger, &settings()).await;
+    assert!(first.verified(), "{:?}", first.findings);
+    // The next audit's challenge is fresh; the old signature does not cover it.
+    let second = audit_node(&oracle, &endpoint, &record(node, 0), &mut ledger, &settings()).await;
+    assert!(matches!(second.findings[..], [Finding::Handshake(HandshakeError::BadSignature)]), "{:?}", second.findings);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gpu_uuids_that_do_not_match_the_record_are_caught() {
+    let (endpoint, node) = worker(Conduct::ForeignUuids(vec!["GPU-ffffffff-0000-0000-0000-000000000000".into()])).await;
+    let outcome = audit_node(&Pubkey::new_unique(), &endpoint, &record(node, 0), &mut ChallengeLedger::default(), &settings()).await;
+    assert!(matches!(outcome.findings[..], [Finding::Handshake(HandshakeError::UuidMismatch)]), "{:?}", outcome.findings);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_claiming_a_far_faster_gpu_is_caught() {
+    // Registered as an H100 (66.90 TFLOPS), running on this machine's CPU.
+    let (endpoint, node) = worker(Conduct::Honest).await;
+    let outcome = audit_node(&Pubkey::new_unique(), &endpoint, &record(node, 6_690), &mut ChallengeLedger::default(), &settings()).await;
+    match &outcome.findings[..] {
+        [Finding::TooSlow { measured_centi_tflops, expected_centi_tflops: 6_690 }] => assert!(*measured_centi_tflops < 3_345),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_of_another_node_and_a_dead_endpoint_are_findings() {
+    let (endpoint, _) = worker(Conduct::Honest).await;
+    let outcome = audit_node(&Pubkey::new_unique(), &endpoint, &record(Pubkey::new_unique(), 0), &mut ChallengeLedger::default(), &settings()).await;
+    assert!(matches!(outcome.findings[..], [Finding::Unreachable(_)]), "{:?}", outcome.findings);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let outcome = audit_node(&Pubkey::new_unique(), &dead, &record(Pubkey::new_unique(), 0), &mut ChallengeLedger::default(), &settings()).await;
+    assert!(matches!(outcome.findings[..], [Finding::Unreachable(_)]), "{:?}", outcome.findings);
+}

@@ -1,0 +1,6 @@
+//! The gRPC protocol of the Proof-of-Compute audit (`proto/poc.proto`): the Worker service
+//! the worker agent serves and the Oracle service oracles use to co-sign attestations.
+
+pub mod v1 {
+    tonic::include_proto!("io.poc.v1");
+}
