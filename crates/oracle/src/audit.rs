@@ -49,7 +49,8 @@ impl Default for AuditSettings {
     fn default() -> Self {
         AuditSettings {
             handshake_ttl_secs: 30,
-            soundness_bits: 40,
+            // One round at n <= 2896 (25 bits a round at n = 2048).
+            soundness_bits: 24,
             stress_n: None,
             min_speed_share_bps: 5_000,
             network: netaudit::AuditConfig::default(),
@@ -161,7 +162,8 @@ async fn run_stages(
     outcome.stress_n = n;
     let started = Instant::now();
     let mut stream = worker.stress_test(pb::StressRequest { seed: seed.to_vec(), n }).await.map_err(|e| unreachable(&e))?.into_inner();
-    let prepared = tokio::task::spawn_blocking(move || Prepared::new(challenge));
+    let bits = settings.soundness_bits;
+    let prepared = tokio::task::spawn_blocking(move || Prepared::new(challenge, bits, &mut rand::rngs::StdRng::from_entropy()));
     let committed = match stream.message().await.map_err(|e| unreachable(&e))? {
         Some(pb::StressChunk { part: Some(Part::Commitment(c)) }) => c,
         _ => return Err(Finding::Unreachable("the stress test did not start with a commitment".into())),
@@ -181,11 +183,7 @@ async fn run_stages(
     if commitment(&result).as_slice() != committed.as_slice() {
         return Err(Finding::CommitmentMismatch);
     }
-    let bits = settings.soundness_bits;
-    let checked = tokio::task::spawn_blocking(move || {
-        let mut rng = rand::rngs::StdRng::from_entropy();
-        check_prepared(&prepared, &result, bits, &mut rng)
-    })
+    let checked = tokio::task::spawn_blocking(move || check_prepared(&prepared, &result))
     .await
     .map_err(|e| Finding::Unreachable(e.to_string()))?;
     checked.map_err(Finding::WrongProduct)?;

@@ -131,23 +131,6 @@ impl Challenge {
     }
 }
 
-impl Challenge {
-    /// Every row of `operand` as bytes, generated in parallel.
-    pub fn map_rows_i8(&self, operand: Operand) -> Vec<Vec<i8>> {
-        use rayon::prelude::*;
-        let n = self.size();
-        let key = self.key(operand);
-        (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let mut row = vec![0i8; n];
-                self.row_from_key(key, i, &mut row, |x| x);
-                row
-            })
-            .collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

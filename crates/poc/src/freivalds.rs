@@ -46,9 +46,15 @@ pub fn bits_per_round(n: u32) -> u32 {
 /// product is done (the oracle's clock stops there), before the result itself.
 pub fn commitment(c: &[f32]) -> [u8; 32] {
     let mut hasher = blake3::Hasher::new();
-    for chunk in c.chunks(16_384) {
-        let bytes: Vec<u8> = chunk.iter().flat_map(|x| x.to_le_bytes()).collect();
-        hasher.update(&bytes);
+    #[cfg(target_endian = "little")]
+    {
+        // SAFETY: an f32 slice is plain bytes in memory, little-endian on this target.
+        let bytes = unsafe { std::slice::from_raw_parts(c.as_ptr().cast::<u8>(), std::mem::size_of_val(c)) };
+        hasher.update_rayon(bytes);
+    }
+    #[cfg(not(target_endian = "little"))]
+    for x in c {
+        hasher.update(&x.to_le_bytes());
     }
     *hasher.finalize().as_bytes()
 }
@@ -56,7 +62,7 @@ pub fn commitment(c: &[f32]) -> [u8; 32] {
 /// Checks that `c` is A x B for `challenge`, with a false pass probability of at most
 /// 2^-`soundness_bits`. `rng` must be the oracle's own secret randomness.
 pub fn check_product(challenge: &Challenge, c: &[f32], soundness_bits: u32, rng: &mut impl Rng) -> Result<CheckReport, CheckFailure> {
-    check_prepared(&Prepared::new(*challenge), c, soundness_bits, rng)
+    check_prepared(&Prepared::new(*challenge, soundness_bits, rng), c)
 }
 
 /// The first entry of `row` that is not an integer within the product's range (|c| <=
@@ -101,52 +107,72 @@ fn dot<X: Copy + Into<f64>>(x: &[X], y: &[f64]) -> f64 {
     dot_portable(x, y)
 }
 
-/// The challenge's operands as the oracle keeps them while the worker computes: one byte an
-/// entry (2 n^2 bytes), so the check reads them instead of regenerating them.
+/// Every entry of `row` an exact product's (see [`first_inexact`]), and its dot products
+/// with the secret vectors equal to the expected values: the whole per-row work after the
+/// result arrives, compiled for AVX2 where the CPU has it.
+#[inline(always)]
+fn row_ok_portable(row: &[f32], range: f32, r: &[Vec<f64>], expected: &[f64]) -> bool {
+    const ROUNDER: f32 = 12_582_912.0;
+    let exact = row.iter().fold(true, |ok, x| ok & (x.abs() <= range) & ((*x + ROUNDER) - ROUNDER == *x));
+    exact && r.iter().zip(expected).all(|(rt, e)| dot_portable(row, rt) == *e)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn row_ok_avx2(row: &[f32], range: f32, r: &[Vec<f64>], expected: &[f64]) -> bool {
+    row_ok_portable(row, range, r, expected)
+}
+
+fn row_ok(row: &[f32], range: f32, r: &[Vec<f64>], expected: &[f64]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { row_ok_avx2(row, range, r, expected) };
+    }
+    row_ok_portable(row, range, r, expected)
+}
+
+/// The oracle's side of a check, prepared while the worker computes: the secret vectors r
+/// and A (B r) for each, computed from the seed (A and B are generated row by row and never
+/// kept). Nothing here depends on the result, so after it arrives only C is read, once.
 pub struct Prepared {
     pub challenge: Challenge,
-    a: Vec<i8>,
-    b: Vec<i8>,
+    pub report: CheckReport,
+    r: Vec<Vec<f64>>,
+    /// `expected[i][t]` = (A (B r_t))_i.
+    expected: Vec<Vec<f64>>,
 }
 
 impl Prepared {
-    pub fn new(challenge: Challenge) -> Self {
+    /// Enough rounds for a false pass probability of at most 2^-`soundness_bits`.
+    pub fn new(challenge: Challenge, soundness_bits: u32, rng: &mut impl Rng) -> Self {
+        let bits = bits_per_round(challenge.n);
+        let rounds = soundness_bits.div_ceil(bits).max(1);
+        Self::with_rounds(challenge, bits, rounds, rng)
+    }
+
+    pub(crate) fn with_rounds(challenge: Challenge, bits: u32, rounds: u32, rng: &mut impl Rng) -> Self {
         let n = challenge.size();
-        let operand = |which| challenge.map_rows_i8(which).concat();
-        let (a, b) = rayon::join(|| operand(Operand::A), || operand(Operand::B));
-        debug_assert_eq!(a.len(), n * n);
-        Self { challenge, a, b }
+        let r: Vec<Vec<f64>> = (0..rounds).map(|_| (0..n).map(|_| (rng.gen::<u64>() >> (64 - bits)) as f64).collect()).collect();
+        // B r (per row of B, per round), regrouped per round.
+        let per_row = challenge.map_rows(Operand::B, |_, row| r.iter().map(|rt| dot(row, rt)).collect::<Vec<f64>>());
+        let br: Vec<Vec<f64>> = (0..rounds as usize).map(|t| per_row.iter().map(|v| v[t]).collect()).collect();
+        let expected = challenge.map_rows(Operand::A, |_, row| br.iter().map(|b| dot(row, b)).collect::<Vec<f64>>());
+        Self { challenge, report: CheckReport { rounds, bits_per_round: bits, soundness_bits: rounds * bits }, r, expected }
     }
 }
 
-/// [`check_product`] on operands prepared while the worker computed: after the result
-/// arrives, the oracle only reads A, B and C once.
-pub fn check_prepared(prepared: &Prepared, c: &[f32], soundness_bits: u32, rng: &mut impl Rng) -> Result<CheckReport, CheckFailure> {
-    let challenge = &prepared.challenge;
-    let n = challenge.size();
+/// [`check_product`] with the oracle's side prepared while the worker computed: reads C
+/// once, checking each row's entries and its dot products with the secret vectors.
+pub fn check_prepared(prepared: &Prepared, c: &[f32]) -> Result<CheckReport, CheckFailure> {
+    use rayon::prelude::*;
+    let n = prepared.challenge.size();
     if c.len() != n * n {
         return Err(CheckFailure::WrongSize { got: c.len(), expected: n * n });
     }
-    let bits = bits_per_round(challenge.n);
-    let rounds = soundness_bits.div_ceil(bits).max(1);
-    check_rounds(prepared, c, bits, rounds as usize, rng)?;
-    Ok(CheckReport { rounds, bits_per_round: bits, soundness_bits: rounds * bits })
-}
-
-/// `rounds` independent vectors, each of A, B and C read once for all of them.
-pub(crate) fn check_rounds(prepared: &Prepared, c: &[f32], bits: u32, rounds: usize, rng: &mut impl Rng) -> Result<(), CheckFailure> {
-    use rayon::prelude::*;
-    let n = prepared.challenge.size();
-    let r: Vec<Vec<f64>> = (0..rounds).map(|_| (0..n).map(|_| (rng.gen::<u64>() >> (64 - bits)) as f64).collect()).collect();
-    // B r, per round.
-    let br: Vec<Vec<f64>> = r.iter().map(|rt| prepared.b.par_chunks(n).map(|row| dot(row, rt)).collect()).collect();
-    // Row i: every entry of C an exact product's, then (A (B r))_i against (C r)_i for every
-    // round; C is read once.
     let range = (ENTRY_BOUND * ENTRY_BOUND) as f32 * n as f32;
-    let bad_row = prepared.a.par_chunks(n).zip(c.par_chunks(n)).position_first(|(a_row, c_row)| {
-        first_inexact(c_row, range).is_some() || (0..rounds).any(|t| dot(a_row, &br[t]) != dot(c_row, &r[t]))
-    });
-    let Some(row) = bad_row else { return Ok(()) };
+    let bad_row = c.par_chunks(n).zip(prepared.expected.par_iter()).position_first(|(row, e)| !row_ok(row, range, &prepared.r, e));
+    let Some(row) = bad_row else { return Ok(prepared.report) };
     let c_row = &c[row * n..(row + 1) * n];
     Err(match first_inexact(c_row, range) {
         Some(col) => CheckFailure::NotAnExactProduct { row, col, value: c_row[col] },
@@ -224,13 +250,15 @@ mod tests {
     fn one_bit_rounds_catch_a_single_error_about_half_the_time() {
         let (challenge, mut c) = product(6, 24);
         c[24 * 3 + 9] -= 2.0;
-        let prepared = Prepared::new(challenge);
         let mut rng = StdRng::seed_from_u64(4);
         let trials = 2_000;
-        let caught = (0..trials).filter(|_| check_rounds(&prepared, &c, 1, 1, &mut rng).is_err()).count();
+        let mut caught_in = |rounds| {
+            (0..trials).filter(|_| check_prepared(&Prepared::with_rounds(challenge, 1, rounds, &mut rng), &c).is_err()).count()
+        };
+        let caught = caught_in(1);
         assert!((900..=1_100).contains(&caught), "caught {caught} of {trials}");
         // Two one-bit rounds together: about three in four.
-        let caught = (0..trials).filter(|_| check_rounds(&prepared, &c, 1, 2, &mut rng).is_err()).count();
+        let caught = caught_in(2);
         assert!((1_400..=1_600).contains(&caught), "caught {caught} of {trials}");
     }
 }
