@@ -2,7 +2,7 @@
 
 use io_cli::emissions_cmd::{self, EmissionsCommand};
 use io_cli::treasury_cmd::{self, KeeperCommand, TreasuryCommand};
-use io_cli::{dao_cmd, demo, registry_cmd, rewards_cmd, rpc, stake_cmd};
+use io_cli::{dao_cmd, demo, poc_cmd, registry_cmd, rewards_cmd, rpc, stake_cmd};
 
 use clap::{Parser, Subcommand};
 use io_migrations::{Genesis, Handover};
@@ -88,6 +88,18 @@ enum Command {
         cluster: ClusterArgs,
         #[command(subcommand)]
         command: dao_cmd::DaoCommand,
+    },
+    /// The worker agent beside the GPUs: run it, or print its inventory.
+    Worker {
+        #[command(subcommand)]
+        command: poc_cmd::WorkerCommand,
+    },
+    /// One Proof-of-Compute audit of a registered node through its worker agent (stages 1-4).
+    Audit {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[command(flatten)]
+        args: poc_cmd::AuditArgs,
     },
     /// Run the whole network in-process (embedded Solana bank) and print a summary.
     Demo {
@@ -184,6 +196,9 @@ fn main() -> anyhow::Result<()> {
         Command::Pay { cluster, args } => print!("{}", treasury_cmd::run_pay(&mut cluster.chain()?, args)?),
         Command::Treasury { cluster, command: TreasuryCommand::Status(args) } => print!("{}", treasury_cmd::run_status(&mut cluster.chain()?, &args)?),
         Command::Keeper { cluster, command: KeeperCommand::Run(args) } => treasury_cmd::run_keeper(&mut cluster.chain()?, args)?,
+        Command::Worker { command: poc_cmd::WorkerCommand::Run(args) } => poc_cmd::run_worker(args)?,
+        Command::Worker { command: poc_cmd::WorkerCommand::Inventory } => print!("{}", poc_cmd::inventory_report()),
+        Command::Audit { cluster, args } => print!("{}", poc_cmd::run_audit(&mut cluster.chain()?, args)?),
         Command::Dao { cluster, command } => print!("{}", dao_cmd::run_dao(&mut cluster.chain()?, command)?),
         Command::Registry { url, keypair, command } => {
             let payer = registry_cmd::read_keypair(&keypair)?;

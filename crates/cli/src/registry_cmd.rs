@@ -321,7 +321,7 @@ pub fn run(chain: &mut impl Chain, command: RegistryCommand) -> anyhow::Result<S
     Ok(out)
 }
 
-fn synced(chain: &mut impl Chain) -> anyhow::Result<RegistryClient> {
+pub(crate) fn synced(chain: &mut impl Chain) -> anyhow::Result<RegistryClient> {
     let (_, trees) = all_trees(chain)?;
     RegistryClient::sync(chain, &trees)
 }

@@ -1,6 +1,7 @@
 //! Integration tests of the $IO programs on solana-program-test, with the real
 //! spl-account-compression and noop programs. One binary, one module per area.
 
+mod audit_cli;
 mod cli;
 mod config;
 mod emissions;

@@ -1,0 +1,129 @@
+//! `io worker ...` and `io audit`: the worker agent beside the GPUs, and one
+//! Proof-of-Compute audit of a registered node from the command line (stages 1 to 4; the
+//! quorum attestation is the oracle daemon's, still to come).
+
+use crate::registry_cmd::read_keypair;
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use io_oracle::{audit_node, AuditOutcome, AuditSettings, NodeUnderAudit};
+use io_poc::handshake::ChallengeLedger;
+use io_poc::netaudit::ProbeServer;
+use io_poc::CpuBackend;
+use io_proto::v1::worker_server::WorkerServer;
+use io_registry::GpuCatalogue;
+use io_sdk::client::{fetch, Chain};
+use io_sdk::pda;
+use io_worker::{inventory, WorkerAgent};
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::Signer;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+#[derive(Subcommand, Debug)]
+pub enum WorkerCommand {
+    /// Serve the oracle's audits until interrupted.
+    Run(WorkerRunArgs),
+    /// Print what the agent would report: accelerators, driver, CUDA, where it came from.
+    Inventory,
+}
+
+#[derive(Args, Debug)]
+pub struct WorkerRunArgs {
+    /// The node key (Solana CLI keypair file): the key in the node's registry record.
+    #[arg(long)]
+    pub node_key: String,
+    /// gRPC address of the agent.
+    #[arg(long, default_value = "0.0.0.0:7700")]
+    pub listen: SocketAddr,
+    /// Address of the network probe server (TCP and UDP).
+    #[arg(long, default_value = "0.0.0.0:7701")]
+    pub probe_listen: SocketAddr,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// The node's registry key.
+    pub node: Pubkey,
+    /// The worker agent's gRPC endpoint, e.g. http://10.0.0.5:7700.
+    #[arg(long)]
+    pub endpoint: String,
+    /// Stress-test size (default: sized for the node's GPU model).
+    #[arg(long)]
+    pub stress_n: Option<u32>,
+    /// A wrong product passes with probability at most 2^-k.
+    #[arg(long, default_value_t = 24)]
+    pub k: u32,
+    /// Share of the model's expected TFLOPS a node must reach, basis points.
+    #[arg(long, default_value_t = 5_000)]
+    pub min_speed_bps: u16,
+}
+
+pub fn inventory_report() -> String {
+    let found = inventory();
+    let mut out = format!("source   {:?}\n", found.source);
+    for a in &found.accelerators {
+        let _ = writeln!(out, "device   {} ({}, {} MiB)", a.name, a.uuid, a.memory_bytes >> 20);
+    }
+    let _ = writeln!(out, "driver   {}", if found.driver_version.is_empty() { "-" } else { &found.driver_version });
+    let _ = writeln!(out, "cuda     {}.{}", found.cuda.0, found.cuda.1);
+    if let Some(why) = &found.nvml_error {
+        let _ = writeln!(out, "nvml     not used: {why}");
+    }
+    out
+}
+
+/// Serves the agent until Ctrl-C.
+pub fn run_worker(args: WorkerRunArgs) -> anyhow::Result<()> {
+    let key = read_keypair(&args.node_key)?;
+    let node = key.pubkey();
+    let probe = ProbeServer::bind(args.probe_listen).with_context(|| format!("probe server on {}", args.probe_listen))?;
+    let (tcp, udp) = (probe.tcp_addr(), probe.udp_addr());
+    print!("{}", inventory_report());
+    let agent = WorkerAgent::new(key, inventory(), Arc::new(CpuBackend), probe);
+    println!("node {node}: gRPC on {}, probes on tcp {tcp} / udp {udp}", args.listen);
+    tokio::runtime::Runtime::new()?.block_on(async {
+        tonic::transport::Server::builder()
+            .add_service(WorkerServer::new(agent))
+            .serve_with_shutdown(args.listen, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+    })?;
+    Ok(())
+}
+
+/// One audit of `args.node` through its agent, against its registry record and model.
+pub fn run_audit(chain: &mut impl Chain, args: AuditArgs) -> anyhow::Result<String> {
+    let registry = crate::registry_cmd::synced(chain)?;
+    let record = *registry.record(&args.node).with_context(|| format!("node {} is not in the registry", args.node))?;
+    let catalogue: GpuCatalogue = fetch(chain, &pda::gpu_catalogue())?;
+    let model = catalogue.models.iter().find(|m| m.id == record.gpu_model).context("the node's model is not in the catalogue")?;
+    let node = NodeUnderAudit { node: args.node, gpu_uuids_hash: record.gpu_uuids_hash, expected_centi_tflops: model.expected_centi_tflops };
+    let settings = AuditSettings { stress_n: args.stress_n, soundness_bits: args.k, min_speed_share_bps: args.min_speed_bps, ..AuditSettings::default() };
+    let oracle = chain.payer();
+    let outcome = tokio::runtime::Runtime::new()?.block_on(audit_node(&oracle, &args.endpoint, &node, &mut ChallengeLedger::default(), &settings));
+    Ok(describe_audit(&node, &model.name, &outcome))
+}
+
+pub fn describe_audit(node: &NodeUnderAudit, model: &str, outcome: &AuditOutcome) -> String {
+    let m = outcome.metrics;
+    let mut out = format!("audit of {} ({model}, expected {:.2} TFLOPS)\n", node.node, f64::from(node.expected_centi_tflops) / 100.0);
+    let _ = writeln!(out, "backend   {}", if outcome.backend.is_empty() { "-" } else { &outcome.backend });
+    let _ = writeln!(
+        out,
+        "stress    n = {}, {:.1} ms to the commitment, {:.2} TFLOPS measured",
+        outcome.stress_n,
+        outcome.stress_elapsed.as_secs_f64() * 1e3,
+        f64::from(m.verified_centi_tflops) / 100.0
+    );
+    let _ = writeln!(out, "network   rtt {} us, loss {} bps, bandwidth {} Mbps", m.rtt_us, m.packet_loss_bps, m.bandwidth_mbps);
+    if outcome.verified() {
+        out += "verdict   verified\n";
+    } else {
+        for finding in &outcome.findings {
+            let _ = writeln!(out, "verdict   failed: {finding}");
+        }
+    }
+    out
+}
