@@ -1,0 +1,216 @@
+//! The oracle's audit history in an embedded database (redb, one file): every finished
+//! audit of a node in an attestation epoch, and whether it was attested. A restarted
+//! oracle reads it back, so it never loses a finished audit and never attests the same
+//! node epoch twice (the registry refuses a replayed epoch too; this keeps the oracle from
+//! trying).
+
+use io_registry::NodeMetrics;
+use redb::{Database, ReadableTable, TableDefinition};
+use solana_sdk::pubkey::Pubkey;
+use std::path::Path;
+use thiserror::Error;
+
+/// Key: node (32 bytes) then epoch (u64 big-endian), so a node's audits sort by epoch.
+const AUDITS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("audits_v1");
+
+#[derive(Debug, Error)]
+pub enum HistoryError {
+    #[error("audit database: {0}")]
+    Db(String),
+    #[error("node {node} was already audited in epoch {epoch}")]
+    AlreadyAudited { node: Pubkey, epoch: u64 },
+    #[error("node {node} was already attested in epoch {epoch}")]
+    AlreadyAttested { node: Pubkey, epoch: u64 },
+    #[error("no finished audit of node {node} in epoch {epoch}")]
+    NoAudit { node: Pubkey, epoch: u64 },
+    #[error("corrupt audit record for node {node} in epoch {epoch}")]
+    Corrupt { node: Pubkey, epoch: u64 },
+}
+
+fn db_error(e: impl std::fmt::Display) -> HistoryError {
+    HistoryError::Db(e.to_string())
+}
+
+/// One finished audit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub verified: bool,
+    pub metrics: NodeMetrics,
+    /// Unix seconds when the audit finished.
+    pub finished_at: i64,
+    /// The findings, one per line (empty when verified).
+    pub findings: String,
+    /// The attestation transaction's signature, once it landed.
+    pub attestation: Option<[u8; 64]>,
+}
+
+impl AuditRecord {
+    fn encode(&self) -> Vec<u8> {
+        let m = &self.metrics;
+        let mut out = Vec::with_capacity(90 + self.findings.len());
+        out.push(u8::from(self.verified));
+        for v in [m.verified_centi_tflops, m.rtt_us, m.bandwidth_mbps, u32::from(m.packet_loss_bps)] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&self.finished_at.to_le_bytes());
+        match &self.attestation {
+            Some(sig) => {
+                out.push(1);
+                out.extend_from_slice(sig);
+            }
+            None => out.push(0),
+        }
+        out.extend_from_slice(self.findings.as_bytes());
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let u32_at = |i: usize| bytes.get(i..i + 4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
+        let verified = *bytes.first()? == 1;
+        let metrics = NodeMetrics {
+            verified_centi_tflops: u32_at(1)?,
+            rtt_us: u32_at(5)?,
+            bandwidth_mbps: u32_at(9)?,
+            packet_loss_bps: u16::try_from(u32_at(13)?).ok()?,
+        };
+        let finished_at = i64::from_le_bytes(bytes.get(17..25)?.try_into().ok()?);
+        let (attestation, rest) = match *bytes.get(25)? {
+            1 => (Some(<[u8; 64]>::try_from(bytes.get(26..90)?).ok()?), 90),
+            0 => (None, 26),
+            _ => return None,
+        };
+        let findings = String::from_utf8(bytes.get(rest..)?.to_vec()).ok()?;
+        Some(AuditRecord { verified, metrics, finished_at, findings, attestation })
+    }
+}
+
+fn key(node: &Pubkey, epoch: u64) -> [u8; 40] {
+    let mut k = [0u8; 40];
+    k[..32].copy_from_slice(node.as_ref());
+    k[32..].copy_from_slice(&epoch.to_be_bytes());
+    k
+}
+
+pub struct AuditHistory {
+    db: Database,
+}
+
+impl AuditHistory {
+    /// Opens (or creates) the history at `path`.
+    pub fn open(path: &Path) -> Result<Self, HistoryError> {
+        let db = Database::create(path).map_err(db_error)?;
+        let txn = db.begin_write().map_err(db_error)?;
+        txn.open_table(AUDITS).map_err(db_error)?;
+        txn.commit().map_err(db_error)?;
+        Ok(Self { db })
+    }
+
+    pub fn get(&self, node: &Pubkey, epoch: u64) -> Result<Option<AuditRecord>, HistoryError> {
+        let txn = self.db.begin_read().map_err(db_error)?;
+        let table = txn.open_table(AUDITS).map_err(db_error)?;
+        let Some(value) = table.get(&key(node, epoch)[..]).map_err(db_error)? else { return Ok(None) };
+        AuditRecord::decode(value.value()).map(Some).ok_or(HistoryError::Corrupt { node: *node, epoch })
+    }
+
+    /// Records a finished audit, durably (committed before this returns). A node epoch
+    /// holds one audit: a second is `AlreadyAudited`.
+    pub fn record(&self, node: &Pubkey, epoch: u64, record: &AuditRecord) -> Result<(), HistoryError> {
+        let txn = self.db.begin_write().map_err(db_error)?;
+        {
+            let mut table = txn.open_table(AUDITS).map_err(db_error)?;
+            if table.get(&key(node, epoch)[..]).map_err(db_error)?.is_some() {
+                return Err(HistoryError::AlreadyAudited { node: *node, epoch });
+            }
+            table.insert(&key(node, epoch)[..], &record.encode()[..]).map_err(db_error)?;
+        }
+        txn.commit().map_err(db_error)
+    }
+
+    /// Marks the node epoch attested by the transaction `signature`; refuses a second time.
+    pub fn mark_attested(&self, node: &Pubkey, epoch: u64, signature: [u8; 64]) -> Result<(), HistoryError> {
+        let txn = self.db.begin_write().map_err(db_error)?;
+        {
+            let mut table = txn.open_table(AUDITS).map_err(db_error)?;
+            let current = table.get(&key(node, epoch)[..]).map_err(db_error)?.map(|v| AuditRecord::decode(v.value()));
+            let mut record = match current {
+                None => return Err(HistoryError::NoAudit { node: *node, epoch }),
+                Some(None) => return Err(HistoryError::Corrupt { node: *node, epoch }),
+                Some(Some(record)) => record,
+            };
+            if record.attestation.is_some() {
+                return Err(HistoryError::AlreadyAttested { node: *node, epoch });
+            }
+            record.attestation = Some(signature);
+            table.insert(&key(node, epoch)[..], &record.encode()[..]).map_err(db_error)?;
+        }
+        txn.commit().map_err(db_error)
+    }
+
+    /// Every audit of `node`, oldest epoch first.
+    pub fn audits_of(&self, node: &Pubkey) -> Result<Vec<(u64, AuditRecord)>, HistoryError> {
+        let txn = self.db.begin_read().map_err(db_error)?;
+        let table = txn.open_table(AUDITS).map_err(db_error)?;
+        let (from, to) = (key(node, 0), key(node, u64::MAX));
+        let mut out = vec![];
+        for entry in table.range(&from[..]..=&to[..]).map_err(db_error)? {
+            let (k, v) = entry.map_err(db_error)?;
+            let epoch = u64::from_be_bytes(k.value()[32..40].try_into().expect("8 bytes"));
+            out.push((epoch, AuditRecord::decode(v.value()).ok_or(HistoryError::Corrupt { node: *node, epoch })?));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(verified: bool) -> AuditRecord {
+        AuditRecord {
+            verified,
+            metrics: NodeMetrics { verified_centi_tflops: 6_512, rtt_us: 18_000, bandwidth_mbps: 9_400, packet_loss_bps: 3 },
+            finished_at: 1_790_000_000,
+            findings: if verified { String::new() } else { "the product is wrong".into() },
+            attestation: None,
+        }
+    }
+
+    fn temp_path(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("io-oracle-{name}-{}.redb", std::process::id()))
+    }
+
+    #[test]
+    fn a_restart_keeps_finished_audits_and_refuses_a_second_attestation() {
+        let path = temp_path("restart");
+        let _ = std::fs::remove_file(&path);
+        let node = Pubkey::new_unique();
+        {
+            let history = AuditHistory::open(&path).unwrap();
+            history.record(&node, 41, &record(false)).unwrap();
+            history.record(&node, 42, &record(true)).unwrap();
+            history.mark_attested(&node, 42, [9; 64]).unwrap();
+        }
+        // The oracle restarts.
+        let history = AuditHistory::open(&path).unwrap();
+        assert_eq!(history.get(&node, 41).unwrap(), Some(record(false)));
+        assert_eq!(history.get(&node, 42).unwrap().unwrap().attestation, Some([9; 64]));
+        assert!(matches!(history.mark_attested(&node, 42, [1; 64]), Err(HistoryError::AlreadyAttested { epoch: 42, .. })));
+        assert!(matches!(history.record(&node, 42, &record(true)), Err(HistoryError::AlreadyAudited { epoch: 42, .. })));
+        assert!(matches!(history.mark_attested(&node, 43, [1; 64]), Err(HistoryError::NoAudit { epoch: 43, .. })));
+        let epochs: Vec<u64> = history.audits_of(&node).unwrap().into_iter().map(|(e, _)| e).collect();
+        assert_eq!(epochs, vec![41, 42]);
+        assert!(history.audits_of(&Pubkey::new_unique()).unwrap().is_empty());
+        drop(history);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let mut r = record(true);
+        r.attestation = Some([7; 64]);
+        assert_eq!(AuditRecord::decode(&r.encode()), Some(r.clone()));
+        let r = record(false);
+        assert_eq!(AuditRecord::decode(&r.encode()), Some(r));
+        assert_eq!(AuditRecord::decode(&[1, 2, 3]), None);
+    }
+}
