@@ -195,8 +195,8 @@ async fn run_stages(
 
     // Stage 4: against the probe server on the worker's host.
     let ports = worker.probe(pb::ProbeRequest {}).await.map_err(|e| unreachable(&e))?.into_inner();
-    let host = endpoint.trim_start_matches("http://").trim_start_matches("https://");
-    let host = host.rsplit_once(':').map_or(host, |(h, _)| h).trim_start_matches('[').trim_end_matches(']');
+    let uri: tonic::transport::Uri = endpoint.parse().map_err(|e| unreachable(&e))?;
+    let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
     let target: SocketAddr = (host, u16::try_from(ports.tcp_port).unwrap_or(0))
         .to_socket_addrs()
         .map_err(|e| unreachable(&e))?

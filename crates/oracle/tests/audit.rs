@@ -6,7 +6,7 @@ use io_poc::handshake::{ChallengeLedger, HandshakeError};
 use io_poc::netaudit::{AuditConfig, ProbeServer};
 use io_poc::{CheckFailure, CpuBackend};
 use io_proto::v1::worker_server::WorkerServer;
-use io_worker::{Accelerator, Conduct, Inventory, InventorySource, WorkerAgent};
+use io_worker::{Conduct, Inventory, WorkerAgent};
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
 use std::sync::Arc;
@@ -19,13 +19,7 @@ const UUIDS: [&str; 2] = ["GPU-6a1c2f0e-aaaa-4d6e-9a51-000000000001", "GPU-6a1c2
 async fn worker(conduct: Conduct) -> (String, Pubkey) {
     let key = Keypair::new();
     let node = key.pubkey();
-    let inventory = Inventory {
-        source: InventorySource::Cpu,
-        accelerators: UUIDS.iter().map(|u| Accelerator { uuid: u.to_string(), name: "NVIDIA GeForce RTX 4090".into(), memory_bytes: 24 << 30 }).collect(),
-        driver_version: "550.54.15".into(),
-        cuda: (12, 4),
-        nvml_error: None,
-    };
+    let inventory = Inventory::declared("NVIDIA GeForce RTX 4090", &UUIDS, 24 << 30, "550.54.15", (12, 4));
     let probe = ProbeServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let agent = WorkerAgent::with_conduct(key, inventory, Arc::new(CpuBackend), probe, conduct);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -36,6 +36,18 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// An inventory stated rather than read: `uuids.len()` GPUs named `name`, for agents
+    /// that stand in for hardware (loopback tests and simulations).
+    pub fn declared(name: &str, uuids: &[&str], memory_bytes: u64, driver_version: &str, cuda: (u8, u8)) -> Self {
+        Inventory {
+            source: InventorySource::Cpu,
+            accelerators: uuids.iter().map(|u| Accelerator { uuid: u.to_string(), name: name.into(), memory_bytes }).collect(),
+            driver_version: driver_version.into(),
+            cuda,
+            nvml_error: None,
+        }
+    }
+
     pub fn uuids(&self) -> Vec<String> {
         self.accelerators.iter().map(|a| a.uuid.clone()).collect()
     }

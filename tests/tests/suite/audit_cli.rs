@@ -6,7 +6,7 @@ use io_poc::netaudit::ProbeServer;
 use io_poc::CpuBackend;
 use io_proto::v1::worker_server::WorkerServer;
 use io_tests::Harness;
-use io_worker::{Accelerator, Inventory, InventorySource, WorkerAgent};
+use io_worker::{Inventory, WorkerAgent};
 use solana_sdk::signature::{Keypair, Signer};
 use std::sync::Arc;
 
@@ -14,13 +14,7 @@ const UUIDS: [&str; 2] = ["GPU-0d5e0c4a-1111-4c8b-8f6e-00000000000a", "GPU-0d5e0
 
 /// Serves `node_key`'s agent on loopback from a thread of its own; returns the endpoint.
 fn serve_agent(node_key: Keypair) -> String {
-    let inventory = Inventory {
-        source: InventorySource::Cpu,
-        accelerators: UUIDS.iter().map(|u| Accelerator { uuid: u.to_string(), name: "NVIDIA GeForce RTX 4090".into(), memory_bytes: 24 << 30 }).collect(),
-        driver_version: "550.54.15".into(),
-        cuda: (12, 4),
-        nvml_error: None,
-    };
+    let inventory = Inventory::declared("NVIDIA GeForce RTX 4090", &UUIDS, 24 << 30, "550.54.15", (12, 4));
     let probe = ProbeServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let agent = WorkerAgent::new(node_key, inventory, Arc::new(CpuBackend), probe);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
