@@ -2,7 +2,7 @@
 
 use io_cli::emissions_cmd::{self, EmissionsCommand};
 use io_cli::treasury_cmd::{self, KeeperCommand, TreasuryCommand};
-use io_cli::{dao_cmd, demo, poc_cmd, registry_cmd, rewards_cmd, rpc, stake_cmd};
+use io_cli::{dao_cmd, demo, placement_cmd, poc_cmd, registry_cmd, rewards_cmd, rpc, stake_cmd};
 
 use clap::{Parser, Subcommand};
 use io_migrations::{Genesis, Handover};
@@ -100,6 +100,14 @@ enum Command {
         cluster: ClusterArgs,
         #[command(flatten)]
         args: poc_cmd::AuditArgs,
+    },
+    /// Placement query for schedulers: verified nodes of a GPU model at or above a CUDA
+    /// version, lowest RTT first, then highest bandwidth.
+    Placement {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[command(flatten)]
+        args: placement_cmd::PlacementArgs,
     },
     /// Run the whole network in-process (embedded Solana bank) and print a summary.
     Demo {
@@ -199,6 +207,10 @@ fn main() -> anyhow::Result<()> {
         Command::Worker { command: poc_cmd::WorkerCommand::Run(args) } => poc_cmd::run_worker(args)?,
         Command::Worker { command: poc_cmd::WorkerCommand::Inventory } => print!("{}", poc_cmd::inventory_report()),
         Command::Audit { cluster, args } => print!("{}", poc_cmd::run_audit(&mut cluster.chain()?, args)?),
+        // A query: it signs nothing, so the keypair file may be absent.
+        Command::Placement { cluster, args } => {
+            print!("{}", placement_cmd::run_placement(&mut placement_cmd::read_only_chain(&cluster.url, &cluster.keypair), &args)?)
+        }
         Command::Dao { cluster, command } => print!("{}", dao_cmd::run_dao(&mut cluster.chain()?, command)?),
         Command::Registry { url, keypair, command } => {
             let payer = registry_cmd::read_keypair(&keypair)?;

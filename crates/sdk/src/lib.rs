@@ -9,6 +9,7 @@ pub mod governance;
 pub mod mirror;
 pub mod network;
 pub mod pda;
+pub mod placement;
 pub mod registry;
 pub mod rewards;
 pub mod rent;

@@ -12,6 +12,7 @@ mod ids;
 mod idl_fixtures;
 mod idl_fixtures_governance;
 mod lifecycle;
+mod placement;
 mod proofs;
 mod property;
 mod quorum;
