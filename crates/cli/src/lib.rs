@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod dao_cmd;
 pub mod dao_view;
+pub mod oracle_cmd;
 pub mod placement_cmd;
 pub mod poc_cmd;
 pub mod demo;

@@ -2,7 +2,7 @@
 
 use io_cli::emissions_cmd::{self, EmissionsCommand};
 use io_cli::treasury_cmd::{self, KeeperCommand, TreasuryCommand};
-use io_cli::{dao_cmd, demo, placement_cmd, poc_cmd, registry_cmd, rewards_cmd, rpc, stake_cmd};
+use io_cli::{dao_cmd, demo, oracle_cmd, placement_cmd, poc_cmd, registry_cmd, rewards_cmd, rpc, stake_cmd};
 
 use clap::{Parser, Subcommand};
 use io_migrations::{Genesis, Handover};
@@ -95,6 +95,13 @@ enum Command {
         command: poc_cmd::WorkerCommand,
     },
     /// One Proof-of-Compute audit of a registered node through its worker agent (stages 1-4).
+    /// The Proof-of-Compute oracle daemon (one member of the oracle set).
+    Oracle {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[command(subcommand)]
+        command: OracleCommand,
+    },
     Audit {
         #[command(flatten)]
         cluster: ClusterArgs,
@@ -155,6 +162,12 @@ enum Command {
     },
 }
 
+#[derive(Subcommand, Debug)]
+enum OracleCommand {
+    /// Serve and audit until interrupted; --keypair is this oracle's key (it pays fees).
+    Run(oracle_cmd::OracleRunArgs),
+}
+
 fn default_keypair() -> String {
     let home = std::env::var("HOME").unwrap_or_else(|_| ".".into());
     format!("{home}/.config/solana/id.json")
@@ -206,6 +219,10 @@ fn main() -> anyhow::Result<()> {
         Command::Keeper { cluster, command: KeeperCommand::Run(args) } => treasury_cmd::run_keeper(&mut cluster.chain()?, args)?,
         Command::Worker { command: poc_cmd::WorkerCommand::Run(args) } => poc_cmd::run_worker(args)?,
         Command::Worker { command: poc_cmd::WorkerCommand::Inventory } => print!("{}", poc_cmd::inventory_report()),
+        Command::Oracle { cluster, command: OracleCommand::Run(args) } => {
+            let key = registry_cmd::read_keypair(&cluster.keypair)?;
+            oracle_cmd::run_oracle(cluster.chain()?, key, args)?
+        }
         Command::Audit { cluster, args } => print!("{}", poc_cmd::run_audit(&mut cluster.chain()?, args)?),
         // A query: it signs nothing, so the keypair file may be absent.
         Command::Placement { cluster, args } => {

@@ -8,7 +8,6 @@ use clap::{Args, Subcommand};
 use io_oracle::{audit_node, AuditOutcome, AuditSettings, NodeUnderAudit};
 use io_poc::handshake::ChallengeLedger;
 use io_poc::netaudit::ProbeServer;
-use io_poc::CpuBackend;
 use io_proto::v1::worker_server::WorkerServer;
 use io_registry::GpuCatalogue;
 use io_sdk::client::{fetch, Chain};
@@ -18,7 +17,6 @@ use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Signer;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 #[derive(Subcommand, Debug)]
 pub enum WorkerCommand {
@@ -39,6 +37,26 @@ pub struct WorkerRunArgs {
     /// Address of the network probe server (TCP and UDP).
     #[arg(long, default_value = "0.0.0.0:7701")]
     pub probe_listen: SocketAddr,
+    /// An oracle of the set to enroll with, e.g. http://oracle-1:7800 (repeat for each).
+    #[arg(long = "oracle")]
+    pub oracles: Vec<String>,
+    /// The endpoint oracles reach this agent at (default: http://<listen>; required when
+    /// listening on an unspecified address and enrolling).
+    #[arg(long)]
+    pub advertise: Option<String>,
+}
+
+impl WorkerRunArgs {
+    /// Where oracles reach the agent.
+    pub fn advertised(&self) -> anyhow::Result<String> {
+        match &self.advertise {
+            Some(endpoint) => Ok(endpoint.clone()),
+            None if self.listen.ip().is_unspecified() && !self.oracles.is_empty() => {
+                anyhow::bail!("--advertise is required to enroll when listening on {}", self.listen)
+            }
+            None => Ok(format!("http://{}", self.listen)),
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -80,15 +98,33 @@ pub fn run_worker(args: WorkerRunArgs) -> anyhow::Result<()> {
     let probe = ProbeServer::bind(args.probe_listen).with_context(|| format!("probe server on {}", args.probe_listen))?;
     let (tcp, udp) = (probe.tcp_addr(), probe.udp_addr());
     print!("{}", inventory_report());
-    let agent = WorkerAgent::new(key, inventory(), Arc::new(CpuBackend), probe);
+    let advertised = args.advertised()?;
+    let (backend, why_not_gpu) = io_worker::best_backend();
+    match why_not_gpu {
+        None => println!("backend  {}", backend.name()),
+        Some(why) => println!("backend  {} (GPU backend not used: {why})", backend.name()),
+    }
+    let enroll_key = key.insecure_clone();
+    let agent = WorkerAgent::new(key, inventory(), backend, probe);
     println!("node {node}: gRPC on {}, probes on tcp {tcp} / udp {udp}", args.listen);
     tokio::runtime::Runtime::new()?.block_on(async {
-        tonic::transport::Server::builder()
-            .add_service(WorkerServer::new(agent))
-            .serve_with_shutdown(args.listen, async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
+        let listener = tokio::net::TcpListener::bind(args.listen).await?;
+        let server = tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(WorkerServer::new(agent))
+                .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), async {
+                    let _ = tokio::signal::ctrl_c().await;
+                }),
+        );
+        // Serving before enrolling: an oracle may start auditing at once.
+        for oracle in &args.oracles {
+            match io_worker::enroll::enroll(&enroll_key, &advertised, oracle).await {
+                Ok(key) => println!("enrolled with oracle {key} at {oracle} as {advertised}"),
+                Err(e) => eprintln!("enrollment: {e}"),
+            }
+        }
+        server.await??;
+        anyhow::Ok(())
     })?;
     Ok(())
 }

@@ -82,6 +82,18 @@ impl Chain for RpcChain {
         let mut all: Vec<&Keypair> = vec![&self.payer];
         all.extend(signers.iter().copied().filter(|k| k.pubkey() != self.payer.pubkey()));
         let tx = Transaction::new_signed_with_payer(instructions, Some(&self.payer.pubkey()), &all, blockhash);
+        self.submit(tx)
+    }
+
+    fn latest_blockhash(&mut self) -> anyhow::Result<solana_sdk::hash::Hash> {
+        Ok(self.client.get_latest_blockhash()?)
+    }
+
+    fn submit(&mut self, mut tx: Transaction) -> anyhow::Result<TxOutcome> {
+        if !tx.is_signed() {
+            let blockhash = tx.message.recent_blockhash;
+            tx.try_partial_sign(&[&self.payer], blockhash)?;
+        }
         let size = bincode_size(&tx);
         let signature = match self.client.send_and_confirm_transaction(&tx) {
             Ok(signature) => signature,

@@ -158,6 +158,42 @@ impl Chain for Localnet {
 
     fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> anyhow::Result<TxOutcome> {
         let tx = self.signed(instructions, signers);
+        self.process(tx)
+    }
+
+    fn latest_blockhash(&mut self) -> anyhow::Result<solana_sdk::hash::Hash> {
+        if self.blockhash_at.elapsed() > std::time::Duration::from_secs(1) {
+            self.refresh_blockhash();
+        }
+        Ok(self.context.last_blockhash)
+    }
+
+    fn submit(&mut self, mut tx: Transaction) -> anyhow::Result<TxOutcome> {
+        let blockhash = tx.message.recent_blockhash;
+        tx.try_partial_sign(&[&self.context.payer], blockhash).context("the payer's signature")?;
+        self.process(tx)
+    }
+
+    fn account_data(&mut self, address: &Pubkey) -> anyhow::Result<Option<Vec<u8>>> {
+        let account = self
+            .runtime
+            .block_on(self.context.banks_client.get_account(*address))
+            .context("get_account")?;
+        Ok(account.map(|a| a.data))
+    }
+
+    fn unix_time(&mut self) -> anyhow::Result<i64> {
+        Ok(self.clock().unix_timestamp)
+    }
+
+    fn noop_history(&mut self, address: &Pubkey) -> anyhow::Result<Vec<Vec<u8>>> {
+        Ok(self.history.get(address).cloned().unwrap_or_default())
+    }
+}
+
+impl Localnet {
+    /// Simulates (to see the noop data), then processes a fully signed transaction.
+    fn process(&mut self, tx: Transaction) -> anyhow::Result<TxOutcome> {
         let size = bincode::serialize(&tx)?.len();
         let signature = tx.signatures[0];
         self.sent.insert(signature);
@@ -197,22 +233,6 @@ impl Chain for Localnet {
         }
         self.transactions += 1;
         Ok(TxOutcome { signature, noop_data, logs, size })
-    }
-
-    fn account_data(&mut self, address: &Pubkey) -> anyhow::Result<Option<Vec<u8>>> {
-        let account = self
-            .runtime
-            .block_on(self.context.banks_client.get_account(*address))
-            .context("get_account")?;
-        Ok(account.map(|a| a.data))
-    }
-
-    fn unix_time(&mut self) -> anyhow::Result<i64> {
-        Ok(self.clock().unix_timestamp)
-    }
-
-    fn noop_history(&mut self, address: &Pubkey) -> anyhow::Result<Vec<Vec<u8>>> {
-        Ok(self.history.get(address).cloned().unwrap_or_default())
     }
 }
 

@@ -192,6 +192,10 @@ async fn run_stages(
     if !speed.plausible {
         return Err(Finding::TooSlow { measured_centi_tflops: speed.measured_centi_tflops, expected_centi_tflops: speed.expected_centi_tflops });
     }
+    // A node fast enough for its model is credited at least the smallest unit: the
+    // registry takes a verified node's speed as non-zero, and a slow model's measured
+    // speed can round down to nothing.
+    outcome.metrics.verified_centi_tflops = speed.measured_centi_tflops.max(1);
 
     // Stage 4: against the probe server on the worker's host.
     let ports = worker.probe(pb::ProbeRequest {}).await.map_err(|e| unreachable(&e))?.into_inner();

@@ -5,13 +5,16 @@
 //! trying).
 
 use io_registry::NodeMetrics;
+use io_staking::SlashReason;
 use redb::{Database, ReadableTable, TableDefinition};
 use solana_sdk::pubkey::Pubkey;
 use std::path::Path;
 use thiserror::Error;
 
 /// Key: node (32 bytes) then epoch (u64 big-endian), so a node's audits sort by epoch.
-const AUDITS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("audits_v1");
+const AUDITS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("audits_v2");
+/// Worker endpoints enrolled with this oracle: node (32 bytes) -> endpoint (UTF-8).
+const WORKERS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("workers_v1");
 
 #[derive(Debug, Error)]
 pub enum HistoryError {
@@ -42,6 +45,27 @@ pub struct AuditRecord {
     pub findings: String,
     /// The attestation transaction's signature, once it landed.
     pub attestation: Option<[u8; 64]>,
+    /// The slash the findings call for (`policy::slash_reason`).
+    pub slash: Option<SlashReason>,
+}
+
+fn slash_byte(reason: Option<SlashReason>) -> u8 {
+    match reason {
+        None => 0,
+        Some(SlashReason::SpoofedHardware) => 1,
+        Some(SlashReason::FailedAudit) => 2,
+        Some(SlashReason::Downtime) => 3,
+    }
+}
+
+fn slash_of(byte: u8) -> Option<Option<SlashReason>> {
+    Some(match byte {
+        0 => None,
+        1 => Some(SlashReason::SpoofedHardware),
+        2 => Some(SlashReason::FailedAudit),
+        3 => Some(SlashReason::Downtime),
+        _ => return None,
+    })
 }
 
 impl AuditRecord {
@@ -60,6 +84,7 @@ impl AuditRecord {
             }
             None => out.push(0),
         }
+        out.push(slash_byte(self.slash));
         out.extend_from_slice(self.findings.as_bytes());
         out
     }
@@ -79,8 +104,9 @@ impl AuditRecord {
             0 => (None, 26),
             _ => return None,
         };
-        let findings = String::from_utf8(bytes.get(rest..)?.to_vec()).ok()?;
-        Some(AuditRecord { verified, metrics, finished_at, findings, attestation })
+        let slash = slash_of(*bytes.get(rest)?)?;
+        let findings = String::from_utf8(bytes.get(rest + 1..)?.to_vec()).ok()?;
+        Some(AuditRecord { verified, metrics, finished_at, findings, attestation, slash })
     }
 }
 
@@ -101,6 +127,7 @@ impl AuditHistory {
         let db = Database::create(path).map_err(db_error)?;
         let txn = db.begin_write().map_err(db_error)?;
         txn.open_table(AUDITS).map_err(db_error)?;
+        txn.open_table(WORKERS).map_err(db_error)?;
         txn.commit().map_err(db_error)?;
         Ok(Self { db })
     }
@@ -146,6 +173,44 @@ impl AuditHistory {
         txn.commit().map_err(db_error)
     }
 
+    /// Forgets an audit that was never attested (the quorum disagreed with it), so the
+    /// next attempt audits afresh. An attested audit stays: `AlreadyAttested`.
+    pub fn discard_unattested(&self, node: &Pubkey, epoch: u64) -> Result<(), HistoryError> {
+        let txn = self.db.begin_write().map_err(db_error)?;
+        {
+            let mut table = txn.open_table(AUDITS).map_err(db_error)?;
+            let attested = match table.get(&key(node, epoch)[..]).map_err(db_error)? {
+                None => return Ok(()),
+                Some(v) => AuditRecord::decode(v.value()).ok_or(HistoryError::Corrupt { node: *node, epoch })?.attestation.is_some(),
+            };
+            if attested {
+                return Err(HistoryError::AlreadyAttested { node: *node, epoch });
+            }
+            table.remove(&key(node, epoch)[..]).map_err(db_error)?;
+        }
+        txn.commit().map_err(db_error)
+    }
+
+    /// Keeps the endpoint a worker enrolled with (the latest enrollment wins).
+    pub fn save_worker(&self, node: &Pubkey, endpoint: &str) -> Result<(), HistoryError> {
+        let txn = self.db.begin_write().map_err(db_error)?;
+        txn.open_table(WORKERS).map_err(db_error)?.insert(node.as_ref(), endpoint.as_bytes()).map_err(db_error)?;
+        txn.commit().map_err(db_error)
+    }
+
+    /// Every enrolled worker and its endpoint.
+    pub fn workers(&self) -> Result<Vec<(Pubkey, String)>, HistoryError> {
+        let txn = self.db.begin_read().map_err(db_error)?;
+        let table = txn.open_table(WORKERS).map_err(db_error)?;
+        let mut out = vec![];
+        for entry in table.iter().map_err(db_error)? {
+            let (k, v) = entry.map_err(db_error)?;
+            let node = Pubkey::try_from(k.value()).map_err(|_| HistoryError::Db("corrupt worker key".into()))?;
+            out.push((node, String::from_utf8_lossy(v.value()).into_owned()));
+        }
+        Ok(out)
+    }
+
     /// Every audit of `node`, oldest epoch first.
     pub fn audits_of(&self, node: &Pubkey) -> Result<Vec<(u64, AuditRecord)>, HistoryError> {
         let txn = self.db.begin_read().map_err(db_error)?;
@@ -172,6 +237,7 @@ mod tests {
             finished_at: 1_790_000_000,
             findings: if verified { String::new() } else { "the product is wrong".into() },
             attestation: None,
+            slash: if verified { None } else { Some(SlashReason::FailedAudit) },
         }
     }
 
@@ -200,6 +266,15 @@ mod tests {
         let epochs: Vec<u64> = history.audits_of(&node).unwrap().into_iter().map(|(e, _)| e).collect();
         assert_eq!(epochs, vec![41, 42]);
         assert!(history.audits_of(&Pubkey::new_unique()).unwrap().is_empty());
+        history.record(&node, 43, &record(false)).unwrap();
+        history.discard_unattested(&node, 43).unwrap();
+        assert_eq!(history.get(&node, 43).unwrap(), None);
+        assert!(matches!(history.discard_unattested(&node, 42), Err(HistoryError::AlreadyAttested { epoch: 42, .. })));
+        history.save_worker(&node, "http://127.0.0.1:1").unwrap();
+        history.save_worker(&node, "http://127.0.0.1:2").unwrap();
+        drop(history);
+        let history = AuditHistory::open(&path).unwrap();
+        assert_eq!(history.workers().unwrap(), vec![(node, "http://127.0.0.1:2".to_string())]);
         drop(history);
         std::fs::remove_file(&path).unwrap();
     }

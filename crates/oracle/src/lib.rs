@@ -1,10 +1,26 @@
-//! The $IO Proof-of-Compute oracle daemon. `audit` drives the four stages of one node's
-//! audit against its worker agent over gRPC and turns what the oracle measured into a
-//! verdict and the registry's metrics; `history` keeps every finished audit in an
-//! embedded database across restarts.
+//! The $IO Proof-of-Compute oracle daemon.
+//! - `audit` drives the four stages of one node's audit against its worker agent;
+//! - `daemon` leads audits, gathers a quorum of peers and commits verdicts on-chain;
+//!   `service` is the gRPC side peers and workers call (review, co-sign, enroll);
+//! - `policy` says what a peer agrees to and which messages it signs;
+//! - `history` keeps finished audits and enrolled workers in an embedded database;
+//! - `port` hands chain work to the thread that owns the chain client;
+//! - `metrics` serves Prometheus counters;
+//! - `local` runs a whole oracle set in one process on loopback (demo, tests).
 
 pub mod audit;
+pub mod daemon;
 pub mod history;
+pub mod local;
+pub mod metrics;
+pub mod policy;
+pub mod port;
+mod service;
+pub mod view;
 
 pub use audit::{audit_node, AuditOutcome, AuditSettings, Finding, NodeUnderAudit};
+pub use daemon::{CycleReport, OracleDaemon, OracleSettings, Peer, ReviewKind};
 pub use history::{AuditHistory, AuditRecord, HistoryError};
+pub use metrics::{serve_metrics, OracleMetrics};
+pub use port::{chain_port, ChainDesk, ChainPort, DeskChain};
+pub use policy::Tolerance;

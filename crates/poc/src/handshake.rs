@@ -60,6 +60,19 @@ pub fn signing_bytes(challenge: &HandshakeChallenge, gpu_uuids: &[String], drive
     bytes
 }
 
+const ENROLL_DOMAIN: &[u8] = b"io-poc enroll v1";
+
+/// The bytes a worker signs with its node key to tell an oracle where it serves. The
+/// timestamp bounds a replay (an old enrollment names an old endpoint).
+pub fn enrollment_bytes(node: &Pubkey, endpoint: &str, signed_at: i64) -> Vec<u8> {
+    let mut bytes = ENROLL_DOMAIN.to_vec();
+    bytes.extend_from_slice(node.as_ref());
+    bytes.extend_from_slice(&signed_at.to_le_bytes());
+    bytes.extend_from_slice(&(endpoint.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(endpoint.as_bytes());
+    bytes
+}
+
 /// The worker's answer, signed with its node key.
 pub fn answer(challenge: &HandshakeChallenge, node_key: &Keypair, gpu_uuids: Vec<String>, driver_version: String, cuda: (u8, u8)) -> HandshakeReply {
     let signature = node_key.sign_message(&signing_bytes(challenge, &gpu_uuids, &driver_version, cuda));

@@ -6,8 +6,9 @@ use anchor_lang::AccountDeserialize;
 use io_registry::NodeEvent;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
+use solana_sdk::hash::Hash;
 use solana_sdk::signature::{Keypair, Signature};
-use solana_sdk::transaction::TransactionError;
+use solana_sdk::transaction::{Transaction, TransactionError};
 
 /// What a landed transaction left behind that off-chain code needs.
 #[derive(Clone, Debug, Default)]
@@ -64,6 +65,41 @@ pub trait Chain {
     /// Data of every noop instruction of every transaction that wrote `address`, oldest
     /// first: what an indexer replays to rebuild a tree.
     fn noop_history(&mut self, address: &Pubkey) -> anyhow::Result<Vec<Vec<u8>>>;
+    /// A blockhash that transactions built now may carry (for messages that several
+    /// parties sign before one of them sends it).
+    fn latest_blockhash(&mut self) -> anyhow::Result<Hash>;
+    /// Sends a transaction whose message pays fees from [`Chain::payer`] and that carries
+    /// every other signature already: the chain adds the payer's and sends it.
+    fn submit(&mut self, tx: Transaction) -> anyhow::Result<TxOutcome>;
+}
+
+/// A borrowed chain is a chain, so a `&mut dyn Chain` (say, handed to a closure by a
+/// thread that owns the chain) works with every helper written for `impl Chain`.
+impl<C: Chain + ?Sized> Chain for &mut C {
+    fn payer(&self) -> Pubkey {
+        (**self).payer()
+    }
+    fn rent_exempt_balance(&mut self, size: usize) -> anyhow::Result<u64> {
+        (**self).rent_exempt_balance(size)
+    }
+    fn send(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> anyhow::Result<TxOutcome> {
+        (**self).send(instructions, signers)
+    }
+    fn account_data(&mut self, address: &Pubkey) -> anyhow::Result<Option<Vec<u8>>> {
+        (**self).account_data(address)
+    }
+    fn unix_time(&mut self) -> anyhow::Result<i64> {
+        (**self).unix_time()
+    }
+    fn noop_history(&mut self, address: &Pubkey) -> anyhow::Result<Vec<Vec<u8>>> {
+        (**self).noop_history(address)
+    }
+    fn latest_blockhash(&mut self) -> anyhow::Result<Hash> {
+        (**self).latest_blockhash()
+    }
+    fn submit(&mut self, tx: Transaction) -> anyhow::Result<TxOutcome> {
+        (**self).submit(tx)
+    }
 }
 
 /// Reads and decodes an Anchor account.

@@ -22,3 +22,4 @@ mod tree;
 mod treasury;
 mod treasury_property;
 mod tx_size;
+mod oracle_quorum;

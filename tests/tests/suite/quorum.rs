@@ -88,7 +88,8 @@ fn attestations_cannot_be_replayed_or_dated_ahead() {
     // Same epoch again, with a fresh proof: refused as a replay.
     let keys = [a.pubkey(), b.pubkey()];
     let leaf = h.registry.proven_leaf(&node).unwrap();
-    let again = ix::attest_node(&leaf, &keys, epoch, Verdict::Suspended, NodeMetrics::default());
+    let metrics = leaf.record.metrics;
+    let again = ix::attest_node(&leaf, &keys, epoch, Verdict::Verified, metrics);
     h.expect_error(&[again], &[&a, &b], RegistryError::StaleAttestationEpoch);
     let older = ix::attest_node(&leaf, &keys, epoch - 1, Verdict::Suspended, NodeMetrics::default());
     h.expect_error(&[older], &[&a, &b], RegistryError::StaleAttestationEpoch);
@@ -125,4 +126,32 @@ fn verified_metrics_must_meet_the_tier_and_be_in_range() {
     let no_work = NodeMetrics { verified_centi_tflops: 0, ..Harness::good_metrics(Tier::Enterprise) };
     let attest = ix::attest_node(&leaf, &keys, epoch, Verdict::Verified, no_work);
     h.expect_error(&[attest], &[&a, &b], RegistryError::InvalidMetrics);
+}
+
+#[test]
+fn a_verified_node_can_be_suspended_once_within_its_audit_epoch() {
+    let mut h = Harness::new();
+    let node = pending_node(&mut h);
+    let pair = [h.oracles[0].pubkey(), h.oracles[1].pubkey()];
+    let first = attest_ix(&mut h, &node, &pair);
+    let (a, b) = (h.oracles[0].insecure_clone(), h.oracles[1].insecure_clone());
+    let outcome = io_sdk::client::Chain::send(&mut h.net, std::slice::from_ref(&first), &[&a, &b]).unwrap();
+    h.registry.ingest(&outcome).unwrap();
+    let epoch = h.current_epoch();
+    assert_eq!(h.registry.record(&node).unwrap().status, NodeStatus::Verified);
+
+    // Missed heartbeats: the quorum suspends it in the same epoch.
+    let record = h.registry.attest(&mut h.net, &[&a, &b], &node, epoch, Verdict::Suspended, NodeMetrics::default()).unwrap();
+    assert_eq!((record.status, record.last_attested_epoch, record.score), (NodeStatus::Suspended, epoch, 0));
+    assert_eq!(h.operator_stats(&record.operator).verified_gpus_by_tier, [0, 0, 0]);
+
+    // Only once, and never back to verified within the epoch.
+    let keys = [a.pubkey(), b.pubkey()];
+    let leaf = h.registry.proven_leaf(&node).unwrap();
+    let twice = ix::attest_node(&leaf, &keys, epoch, Verdict::Suspended, NodeMetrics::default());
+    h.expect_error(&[twice], &[&a, &b], RegistryError::StaleAttestationEpoch);
+    let metrics = NodeMetrics { verified_centi_tflops: 5_000, rtt_us: 900, bandwidth_mbps: 10_000, packet_loss_bps: 0 };
+    let back = ix::attest_node(&leaf, &keys, epoch, Verdict::Verified, metrics);
+    h.expect_error(&[back], &[&a, &b], RegistryError::StaleAttestationEpoch);
+    h.check_invariants();
 }

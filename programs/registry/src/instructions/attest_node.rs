@@ -59,7 +59,14 @@ pub fn handler<'info>(ctx: Context<'_, '_, '_, 'info, AttestNode<'info>>, args: 
     let current = args.current;
     require!(current.version == NODE_RECORD_VERSION, RegistryError::RecordMismatch);
     require!(current.status != NodeStatus::Retired, RegistryError::NodeRetired);
-    require!(args.epoch > current.last_attested_epoch, RegistryError::StaleAttestationEpoch);
+    // Each epoch's audit is attested once. The one exception: a node verified this epoch
+    // that then stops answering its heartbeats may be suspended within the same epoch,
+    // once (it is no longer verified afterwards), so a dead node does not keep earning
+    // until the next audit.
+    let heartbeat_suspension = args.verdict == Verdict::Suspended
+        && current.status == NodeStatus::Verified
+        && args.epoch == current.last_attested_epoch;
+    require!(args.epoch > current.last_attested_epoch || heartbeat_suspension, RegistryError::StaleAttestationEpoch);
     let now_epoch = accounts.config.current_epoch(Clock::get()?.unix_timestamp)?;
     require!(args.epoch <= now_epoch, RegistryError::FutureAttestationEpoch);
     let metrics = args.metrics;

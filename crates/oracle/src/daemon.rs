@@ -1,0 +1,561 @@
+//! The oracle daemon: each cycle it reads the registry, audits the nodes it leads this
+//! epoch, has peers of the oracle set review and co-sign the verdict, and commits it
+//! through `attest_node` (with a weight refresh of the operator, and a slash proposal
+//! when the audit caught misconduct). Between audits it follows every enrolled worker's
+//! heartbeats and has a verified node that stops beating suspended.
+//!
+//! The co-signing exchange, lead side (`service.rs` is the peer side):
+//! 1. the lead audits the node itself and keeps the audit in its history;
+//! 2. `Review`: it asks peers, one at a time in rank order, whether they agree; a peer
+//!    runs its own audit of the worker (or, for a liveness suspension, tries to reach it)
+//!    and agrees only if its verdict matches and its metrics are within tolerance;
+//! 3. with threshold - 1 agreeing peers, the lead builds the transaction message with
+//!    itself and them as signers and a fresh blockhash;
+//! 4. `CoSign`: each agreeing peer decodes every instruction of the message, checks it
+//!    against what it agreed to, and returns its signature;
+//! 5. the lead adds its own, the chain's payer signs last, and the transaction goes out.
+
+use crate::audit::{audit_node, AuditSettings, NodeUnderAudit};
+use crate::history::{AuditHistory, AuditRecord};
+use crate::metrics::OracleMetrics;
+use crate::policy::{slash_reason, Expectation, Tolerance};
+use crate::port::ChainPort;
+use crate::view::ChainView;
+use anyhow::{anyhow, bail, Context};
+use io_poc::handshake::ChallengeLedger;
+use io_proto::v1::{self as pb, oracle_client::OracleClient, worker_client::WorkerClient};
+use io_registry::{NodeMetrics, NodeRecord, NodeStatus, Verdict, MAX_PACKET_LOSS_BPS};
+use io_sdk::client::{fetch, fetch_opt};
+use io_sdk::pda;
+use io_staking::{OperatorStake, SlashReason, StakingConfig};
+use solana_sdk::instruction::Instruction;
+use solana_sdk::message::Message;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signature, Signer};
+use solana_sdk::transaction::Transaction;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How the daemon runs.
+#[derive(Clone, Debug)]
+pub struct OracleSettings {
+    pub audit: AuditSettings,
+    pub tolerance: Tolerance,
+    /// Pause between two cycles.
+    pub cycle: Duration,
+    /// The beat interval asked of workers, and how many missed beats suspend a node.
+    pub heartbeat_interval: Duration,
+    pub missed_beats: u32,
+    /// A backup oracle of rank r leads a node's audit after r x this into the epoch.
+    pub takeover: Duration,
+    /// Share of the operator's slashable stake proposed for misconduct (capped by the
+    /// staking program's `max_slash_bps`).
+    pub slash_bps: u16,
+    /// An enrollment signed longer ago than this is refused.
+    pub enroll_max_age_secs: i64,
+    /// Limit on a peer's review (it runs a whole audit) and on a co-signature.
+    pub peer_timeout: Duration,
+}
+
+impl Default for OracleSettings {
+    fn default() -> Self {
+        OracleSettings {
+            audit: AuditSettings::default(),
+            tolerance: Tolerance::default(),
+            cycle: Duration::from_secs(30),
+            heartbeat_interval: Duration::from_secs(10),
+            missed_beats: 6,
+            takeover: Duration::from_secs(600),
+            slash_bps: 1_000,
+            enroll_max_age_secs: 300,
+            peer_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Another member of the oracle set and where its daemon listens.
+#[derive(Clone, Debug)]
+pub struct Peer {
+    pub key: Pubkey,
+    pub endpoint: String,
+}
+
+/// Which verdict a review or co-signature is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReviewKind {
+    Audit,
+    Liveness,
+}
+
+impl ReviewKind {
+    pub fn to_proto(self) -> i32 {
+        match self {
+            ReviewKind::Audit => pb::ReviewKind::Audit as i32,
+            ReviewKind::Liveness => pb::ReviewKind::Liveness as i32,
+        }
+    }
+
+    pub fn from_proto(kind: i32) -> Option<Self> {
+        match pb::ReviewKind::try_from(kind).ok()? {
+            pb::ReviewKind::Audit => Some(ReviewKind::Audit),
+            pb::ReviewKind::Liveness => Some(ReviewKind::Liveness),
+        }
+    }
+}
+
+/// A worker this oracle follows.
+pub(crate) struct Follow {
+    pub endpoint: String,
+    pub last_beat: Instant,
+    pub follower: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// What one cycle did (for the demo, the tests and the log).
+#[derive(Debug, Default)]
+pub struct CycleReport {
+    pub epoch: u64,
+    /// Attestations this oracle led that landed.
+    pub attested: Vec<(Pubkey, Verdict)>,
+    /// Liveness suspensions this oracle led that landed.
+    pub suspended: Vec<Pubkey>,
+    /// Slash proposals this oracle led that landed: node, reason, amount.
+    pub slashed: Vec<(Pubkey, SlashReason, u64)>,
+    /// Nodes this oracle could not bring to a landed verdict, and why.
+    pub failed: Vec<(Pubkey, String)>,
+}
+
+pub(crate) struct Shared {
+    pub key: Keypair,
+    pub port: ChainPort,
+    pub history: AuditHistory,
+    pub peers: Vec<Peer>,
+    pub settings: OracleSettings,
+    pub metrics: Arc<OracleMetrics>,
+    pub ledger: tokio::sync::Mutex<ChallengeLedger>,
+    pub workers: Mutex<HashMap<Pubkey, Follow>>,
+    /// What this oracle agreed to in a review, until it co-signs.
+    pub agreed: Mutex<HashMap<(Pubkey, u64, ReviewKind), Expectation>>,
+}
+
+/// One oracle of the set. Clone it freely: the clones share everything.
+#[derive(Clone)]
+pub struct OracleDaemon {
+    pub(crate) shared: Arc<Shared>,
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+impl OracleDaemon {
+    /// An oracle with `key`, reaching the chain through `port`, remembering in `history`.
+    /// Workers enrolled before a restart are followed again.
+    pub fn new(key: Keypair, port: ChainPort, history: AuditHistory, peers: Vec<Peer>, settings: OracleSettings) -> anyhow::Result<Self> {
+        let known = history.workers()?;
+        let shared = Arc::new(Shared {
+            key,
+            port,
+            history,
+            peers,
+            settings,
+            metrics: Arc::new(OracleMetrics::default()),
+            ledger: tokio::sync::Mutex::new(ChallengeLedger::default()),
+            workers: Mutex::new(HashMap::new()),
+            agreed: Mutex::new(HashMap::new()),
+        });
+        let daemon = OracleDaemon { shared };
+        for (node, endpoint) in known {
+            daemon.follow(node, endpoint);
+        }
+        Ok(daemon)
+    }
+
+    pub fn key(&self) -> Pubkey {
+        self.shared.key.pubkey()
+    }
+
+    pub fn metrics(&self) -> Arc<OracleMetrics> {
+        self.shared.metrics.clone()
+    }
+
+    pub fn history(&self) -> &AuditHistory {
+        &self.shared.history
+    }
+
+    /// The gRPC service peers and workers call (`service.rs`).
+    pub fn service(&self) -> io_proto::v1::oracle_server::OracleServer<Self> {
+        io_proto::v1::oracle_server::OracleServer::new(self.clone())
+    }
+
+    /// Starts (or restarts) following `node`'s worker at `endpoint`: heartbeats from now.
+    /// Needs a tokio runtime.
+    pub fn follow(&self, node: Pubkey, endpoint: String) {
+        let mut workers = self.shared.workers.lock().expect("workers lock");
+        if let Some(old) = workers.remove(&node) {
+            if let Some(task) = old.follower {
+                task.abort();
+            }
+        }
+        let follower = tokio::runtime::Handle::try_current()
+            .ok()
+            .map(|rt| rt.spawn(follow_heartbeats(Arc::downgrade(&self.shared), node, endpoint.clone())));
+        workers.insert(node, Follow { endpoint, last_beat: Instant::now(), follower });
+        self.shared.metrics.enrolled_workers.store(workers.len() as i64, Relaxed);
+    }
+
+    /// The endpoint `node`'s worker enrolled with, if any.
+    pub fn endpoint_of(&self, node: &Pubkey) -> Option<String> {
+        self.shared.workers.lock().expect("workers lock").get(node).map(|f| f.endpoint.clone())
+    }
+
+    /// Whole heartbeat intervals since `node`'s last beat (or since it was followed).
+    pub fn missed_beats(&self, node: &Pubkey) -> Option<u32> {
+        let workers = self.shared.workers.lock().expect("workers lock");
+        let since = workers.get(node)?.last_beat.elapsed();
+        Some((since.as_millis() / self.shared.settings.heartbeat_interval.as_millis().max(1)) as u32)
+    }
+
+    /// Stops following every worker (before the daemon is dropped).
+    pub fn stop_following(&self) {
+        for (_, follow) in self.shared.workers.lock().expect("workers lock").drain() {
+            if let Some(task) = follow.follower {
+                task.abort();
+            }
+        }
+    }
+
+    /// One pass: every enrolled node this oracle leads gets its epoch audit committed,
+    /// and every verified node it leads that stopped beating is suspended.
+    pub async fn run_cycle(&self) -> anyhow::Result<CycleReport> {
+        let view = ChainView::read(&self.shared.port).await.inspect_err(|_| OracleMetrics::inc(&self.shared.metrics.chain_errors))?;
+        let mut report = CycleReport { epoch: view.epoch, ..CycleReport::default() };
+        let me = self.key();
+        let takeover = self.shared.settings.takeover.as_secs() as i64;
+        let enrolled: Vec<(Pubkey, String)> =
+            self.shared.workers.lock().expect("workers lock").iter().map(|(k, f)| (*k, f.endpoint.clone())).collect();
+        for (node, endpoint) in enrolled {
+            let Some(record) = view.record(&node).copied() else { continue };
+            if record.status == NodeStatus::Retired || !view.may_lead(&me, &node, takeover) {
+                continue;
+            }
+            if record.last_attested_epoch < view.epoch {
+                match self.lead_audit(&view, record, &endpoint).await {
+                    Ok(Some(landed)) => {
+                        report.attested.push((node, landed.verdict));
+                        if let Some(slash) = landed.slash {
+                            report.slashed.push((node, slash.0, slash.1));
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => report.failed.push((node, format!("{e:#}"))),
+                }
+            } else if record.status == NodeStatus::Verified
+                && record.last_attested_epoch == view.epoch
+                && self.missed_beats(&node).is_some_and(|m| m >= self.shared.settings.missed_beats)
+            {
+                match self.lead_liveness_suspension(&view, record, &endpoint).await {
+                    Ok(()) => report.suspended.push(node),
+                    Err(e) => report.failed.push((node, format!("{e:#}"))),
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs cycles until `stop` resolves.
+    pub async fn run_until(&self, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        loop {
+            match self.run_cycle().await {
+                Ok(report) => {
+                    for (node, why) in &report.failed {
+                        eprintln!("oracle {}: node {node}: {why}", self.key());
+                    }
+                }
+                Err(e) => eprintln!("oracle {}: cycle failed: {e:#}", self.key()),
+            }
+            tokio::select! {
+                _ = &mut stop => return,
+                _ = tokio::time::sleep(self.shared.settings.cycle) => {}
+            }
+        }
+    }
+
+    /// This oracle's own audit of `record` in `epoch`: the one in its history when there
+    /// is one (a restart, or it reviewed the node before), else a new one, kept durably.
+    pub(crate) async fn own_audit(&self, view: &ChainView, record: &NodeRecord, endpoint: &str, epoch: u64) -> anyhow::Result<AuditRecord> {
+        let node = record.node_id;
+        if let Some(done) = self.shared.history.get(&node, epoch)? {
+            return Ok(done);
+        }
+        let model = view.model(record).ok_or_else(|| anyhow!("model {} is not in the catalogue", record.gpu_model))?;
+        let subject = NodeUnderAudit { node, gpu_uuids_hash: record.gpu_uuids_hash, expected_centi_tflops: model.expected_centi_tflops };
+        let started = Instant::now();
+        let outcome = {
+            let mut ledger = self.shared.ledger.lock().await;
+            audit_node(&self.key(), endpoint, &subject, &mut ledger, &self.shared.settings.audit).await
+        };
+        let m = &self.shared.metrics;
+        m.last_audit_ms.store(started.elapsed().as_millis() as u64, Relaxed);
+        m.last_measured_centi_tflops.store(u64::from(outcome.metrics.verified_centi_tflops), Relaxed);
+        OracleMetrics::inc(if outcome.verified() { &m.audits_verified } else { &m.audits_failed });
+        let mut metrics = outcome.metrics;
+        metrics.packet_loss_bps = metrics.packet_loss_bps.min(MAX_PACKET_LOSS_BPS);
+        let done = AuditRecord {
+            verified: outcome.verified(),
+            metrics,
+            finished_at: unix_now(),
+            findings: outcome.findings.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
+            attestation: None,
+            slash: slash_reason(&outcome.findings),
+        };
+        match self.shared.history.record(&node, epoch, &done) {
+            Ok(()) => Ok(done),
+            // A review of the same node epoch finished first: that audit stands.
+            Err(crate::HistoryError::AlreadyAudited { .. }) => Ok(self.shared.history.get(&node, epoch)?.unwrap_or(done)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The slash this oracle's policy proposes for `operator`: its share of the slashable
+    /// stake, capped by the program's maximum and what other pending slashes left.
+    pub(crate) async fn slash_amount(&self, operator: Pubkey) -> anyhow::Result<u64> {
+        let bps = u128::from(self.shared.settings.slash_bps);
+        self.shared
+            .port
+            .call(move |chain| {
+                let mut chain = chain;
+                let Some(stake) = fetch_opt::<OperatorStake>(&mut chain, &pda::operator_stake(&operator))? else { return Ok(0) };
+                let config: StakingConfig = fetch(&mut chain, &pda::staking_config())?;
+                let slashable = stake.slashable().map_err(|e| anyhow!("{e}"))?;
+                let share = u128::from(slashable) * bps.min(u128::from(config.params.max_slash_bps)) / 10_000;
+                Ok((share as u64).min(slashable.saturating_sub(stake.pending_slash)))
+            })
+            .await
+    }
+
+    async fn lead_audit(&self, view: &ChainView, record: NodeRecord, endpoint: &str) -> anyhow::Result<Option<Landed>> {
+        let (node, epoch) = (record.node_id, view.epoch);
+        let audit = self.own_audit(view, &record, endpoint, epoch).await?;
+        if audit.attestation.is_some() {
+            // Committed before a restart; the chain says so too once it is read again.
+            return Ok(None);
+        }
+        let verdict = if audit.verified { Verdict::Verified } else { Verdict::Suspended };
+        let review = pb::ReviewRequest {
+            node: node.to_string(),
+            epoch,
+            kind: ReviewKind::Audit.to_proto(),
+            verified: audit.verified,
+            metrics: Some(to_proto(&audit.metrics)),
+            worker_endpoint: endpoint.to_string(),
+            findings: audit.findings.clone(),
+        };
+        let quorum = match self.gather_quorum(view, review).await {
+            Ok(quorum) => quorum,
+            Err(e) => {
+                // Peers saw otherwise: audit afresh next cycle rather than insist.
+                self.shared.history.discard_unattested(&node, epoch)?;
+                let mine = if audit.verified { "verified".to_string() } else { audit.findings.replace('\n', "; ") };
+                return Err(e.context(format!("my audit: {mine}")));
+            }
+        };
+        let signers = self.signers(&quorum);
+        let leaf = view.registry.proven_leaf(&node)?;
+        let mut instructions = vec![io_sdk::registry::attest_node(&leaf, &signers, epoch, verdict, audit.metrics)];
+        let operator = record.operator;
+        let staked = self
+            .shared
+            .port
+            .call(move |chain| Ok(chain.account_data(&pda::operator_stake(&operator))?.is_some()))
+            .await?;
+        if staked {
+            // The operator's reward weight follows its verified hardware at once.
+            instructions.push(io_sdk::staking::refresh_weight(&operator));
+        }
+        let signature = self.commit(instructions, &quorum, node, epoch, ReviewKind::Audit).await?;
+        self.shared.history.mark_attested(&node, epoch, signature.into())?;
+        let m = &self.shared.metrics;
+        OracleMetrics::inc(if audit.verified { &m.attestations_verified } else { &m.attestations_suspended });
+
+        let mut slashed = None;
+        if let Some(reason) = audit.slash {
+            let amount = self.slash_amount(operator).await?;
+            if amount > 0 {
+                let payer = self.shared.port.call(|chain| Ok(chain.payer())).await?;
+                let id = self
+                    .shared
+                    .port
+                    .call(|chain| {
+                        let mut chain = chain;
+                        Ok(fetch::<StakingConfig>(&mut chain, &pda::staking_config())?.next_slash_id)
+                    })
+                    .await?;
+                let evidence = solana_sdk::hash::hashv(&[node.as_ref(), &epoch.to_le_bytes(), audit.findings.as_bytes()]).to_bytes();
+                let ix = io_sdk::staking::propose_slash(&payer, &operator, id, amount, reason, evidence, &signers);
+                self.commit(vec![ix], &quorum, node, epoch, ReviewKind::Audit).await.context("slash proposal")?;
+                OracleMetrics::inc(&m.slash_proposals);
+                slashed = Some((reason, amount));
+            }
+        }
+        Ok(Some(Landed { verdict, slash: slashed }))
+    }
+
+    async fn lead_liveness_suspension(&self, view: &ChainView, record: NodeRecord, endpoint: &str) -> anyhow::Result<()> {
+        let (node, epoch) = (record.node_id, view.epoch);
+        let review = pb::ReviewRequest {
+            node: node.to_string(),
+            epoch,
+            kind: ReviewKind::Liveness.to_proto(),
+            verified: false,
+            metrics: Some(to_proto(&record.metrics)),
+            worker_endpoint: endpoint.to_string(),
+            findings: format!("no heartbeat for {} intervals", self.missed_beats(&node).unwrap_or(0)),
+        };
+        let quorum = self.gather_quorum(view, review).await?;
+        let signers = self.signers(&quorum);
+        let leaf = view.registry.proven_leaf(&node)?;
+        let mut instructions = vec![io_sdk::registry::attest_node(&leaf, &signers, epoch, Verdict::Suspended, record.metrics)];
+        let operator = record.operator;
+        let staked = self
+            .shared
+            .port
+            .call(move |chain| Ok(chain.account_data(&pda::operator_stake(&operator))?.is_some()))
+            .await?;
+        if staked {
+            instructions.push(io_sdk::staking::refresh_weight(&operator));
+        }
+        self.commit(instructions, &quorum, node, epoch, ReviewKind::Liveness).await?;
+        OracleMetrics::inc(&self.shared.metrics.liveness_suspensions);
+        Ok(())
+    }
+
+    fn signers(&self, quorum: &[Peer]) -> Vec<Pubkey> {
+        std::iter::once(self.key()).chain(quorum.iter().map(|p| p.key)).collect()
+    }
+
+    /// Asks peers of the on-chain oracle set, in rank order, until threshold - 1 agree.
+    async fn gather_quorum(&self, view: &ChainView, review: pb::ReviewRequest) -> anyhow::Result<Vec<Peer>> {
+        let needed = usize::from(view.config.threshold).saturating_sub(1);
+        let node: Pubkey = review.node.parse()?;
+        let mut candidates: Vec<&Peer> = self.shared.peers.iter().filter(|p| view.config.oracles.contains(&p.key) && p.key != self.key()).collect();
+        candidates.sort_by_key(|p| view.lead_rank(&p.key, &node));
+        let mut agreed = vec![];
+        let mut refusals = vec![];
+        for peer in candidates {
+            if agreed.len() >= needed {
+                break;
+            }
+            match self.ask_review(peer, review.clone()).await {
+                Ok(reply) if reply.agreed => agreed.push(peer.clone()),
+                Ok(reply) => refusals.push(format!("{}: {}", peer.key, reply.reason)),
+                Err(e) => refusals.push(format!("{}: {e:#}", peer.key)),
+            }
+        }
+        if agreed.len() < needed {
+            OracleMetrics::inc(&self.shared.metrics.quorum_missed);
+            bail!("{} of {needed} peers agreed ({})", agreed.len(), refusals.join("; "));
+        }
+        Ok(agreed)
+    }
+
+    async fn peer_client(&self, peer: &Peer) -> anyhow::Result<OracleClient<tonic::transport::Channel>> {
+        let channel = tonic::transport::Endpoint::from_shared(peer.endpoint.clone())?
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(self.shared.settings.peer_timeout)
+            .connect()
+            .await
+            .with_context(|| format!("peer at {}", peer.endpoint))?;
+        Ok(OracleClient::new(channel))
+    }
+
+    async fn ask_review(&self, peer: &Peer, review: pb::ReviewRequest) -> anyhow::Result<pb::ReviewReply> {
+        Ok(self.peer_client(peer).await?.review(review).await?.into_inner())
+    }
+
+    /// Builds the message, has every peer of `quorum` co-sign it, signs it, and sends it.
+    async fn commit(&self, instructions: Vec<Instruction>, quorum: &[Peer], node: Pubkey, epoch: u64, kind: ReviewKind) -> anyhow::Result<Signature> {
+        let (payer, blockhash) = self.shared.port.call(|chain| Ok((chain.payer(), chain.latest_blockhash()?))).await?;
+        let message = Message::new_with_blockhash(&instructions, Some(&payer), &blockhash);
+        let bytes = message.serialize();
+        let mut tx = Transaction::new_unsigned(message);
+        let mut place = |key: &Pubkey, signature: Signature| -> anyhow::Result<()> {
+            let index = tx.message.account_keys.iter().position(|k| k == key).ok_or_else(|| anyhow!("{key} is not in the message"))?;
+            tx.signatures[index] = signature;
+            Ok(())
+        };
+        for peer in quorum {
+            let request = pb::CoSignRequest { node: node.to_string(), epoch, kind: kind.to_proto(), message: bytes.clone() };
+            let reply = self.peer_client(peer).await?.co_sign(request).await?.into_inner();
+            if !reply.agreed {
+                bail!("{} refused to co-sign: {}", peer.key, reply.reason);
+            }
+            let signature = Signature::try_from(reply.signature.as_slice()).map_err(|_| anyhow!("{} sent a malformed signature", peer.key))?;
+            if !signature.verify(peer.key.as_ref(), &bytes) {
+                bail!("{} sent a signature that does not verify", peer.key);
+            }
+            place(&peer.key, signature)?;
+        }
+        place(&self.key(), self.shared.key.sign_message(&bytes))?;
+        let outcome = self
+            .shared
+            .port
+            .call(move |chain| {
+                let mut chain = chain;
+                io_sdk::client::Chain::submit(&mut chain, tx)
+            })
+            .await
+            .inspect_err(|_| OracleMetrics::inc(&self.shared.metrics.chain_errors))?;
+        Ok(outcome.signature)
+    }
+}
+
+struct Landed {
+    verdict: Verdict,
+    slash: Option<(SlashReason, u64)>,
+}
+
+pub(crate) fn to_proto(m: &NodeMetrics) -> pb::Metrics {
+    pb::Metrics {
+        verified_centi_tflops: m.verified_centi_tflops,
+        rtt_us: m.rtt_us,
+        bandwidth_mbps: m.bandwidth_mbps,
+        packet_loss_bps: u32::from(m.packet_loss_bps),
+    }
+}
+
+pub(crate) fn from_proto(m: &pb::Metrics) -> Option<NodeMetrics> {
+    Some(NodeMetrics {
+        verified_centi_tflops: m.verified_centi_tflops,
+        rtt_us: m.rtt_us,
+        bandwidth_mbps: m.bandwidth_mbps,
+        packet_loss_bps: u16::try_from(m.packet_loss_bps).ok()?,
+    })
+}
+
+/// Keeps a heartbeat stream open to the worker, reconnecting after a pause, and stamps
+/// every beat. Ends when the daemon is gone.
+async fn follow_heartbeats(shared: std::sync::Weak<Shared>, node: Pubkey, endpoint: String) {
+    loop {
+        let Some(interval) = shared.upgrade().map(|s| s.settings.heartbeat_interval) else { return };
+        if let Ok(endpoint) = tonic::transport::Endpoint::from_shared(endpoint.clone()) {
+            if let Ok(channel) = endpoint.connect_timeout(Duration::from_secs(3)).connect().await {
+                let request = pb::HeartbeatRequest { interval_ms: interval.as_millis().min(60_000) as u32 };
+                if let Ok(reply) = WorkerClient::new(channel).heartbeat(request).await {
+                    let mut beats = reply.into_inner();
+                    while let Ok(Some(_)) = beats.message().await {
+                        let Some(alive) = shared.upgrade() else { return };
+                        OracleMetrics::inc(&alive.metrics.heartbeats);
+                        let mut workers = alive.workers.lock().expect("workers lock");
+                        if let Some(follow) = workers.get_mut(&node) {
+                            follow.last_beat = Instant::now();
+                        }
+                    }
+                }
+            }
+        }
+        tokio::time::sleep(interval).await;
+    }
+}

@@ -1,0 +1,101 @@
+//! A whole oracle set in one process, each daemon serving gRPC on loopback: what the demo
+//! and the end-to-end tests run. Production runs one `io oracle run` per member instead.
+
+use crate::daemon::{CycleReport, OracleDaemon, OracleSettings, Peer};
+use crate::history::AuditHistory;
+use crate::port::ChainPort;
+use crate::view::ChainView;
+use solana_sdk::signature::{Keypair, Signer};
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+
+pub struct LocalOracleSet {
+    pub daemons: Vec<OracleDaemon>,
+    /// Each daemon's gRPC endpoint, in the order of `daemons`.
+    pub endpoints: Vec<String>,
+    servers: Vec<JoinHandle<()>>,
+}
+
+impl LocalOracleSet {
+    /// One daemon per key, each with its history, all peers of each other.
+    pub async fn start(keys: &[Keypair], port: &ChainPort, histories: Vec<AuditHistory>, settings: &OracleSettings) -> anyhow::Result<Self> {
+        anyhow::ensure!(keys.len() == histories.len(), "one history per oracle");
+        let mut listeners = vec![];
+        let mut endpoints = vec![];
+        for _ in keys {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            endpoints.push(format!("http://{}", listener.local_addr()?));
+            listeners.push(listener);
+        }
+        let peers = Self::peers_of(keys, &endpoints);
+        let mut set = LocalOracleSet { daemons: vec![], endpoints, servers: vec![] };
+        for ((key, listener), history) in keys.iter().zip(listeners).zip(histories) {
+            let daemon = OracleDaemon::new(key.insecure_clone(), port.clone(), history, peers.clone(), settings.clone())?;
+            set.servers.push(serve(&daemon, listener));
+            set.daemons.push(daemon);
+        }
+        Ok(set)
+    }
+
+    pub fn peers_of(keys: &[Keypair], endpoints: &[String]) -> Vec<Peer> {
+        keys.iter().zip(endpoints).map(|(k, e)| Peer { key: k.pubkey(), endpoint: e.clone() }).collect()
+    }
+
+    /// Takes daemon `i` out of the set and stops its server and heartbeat followers; its
+    /// history closes once it and the last connection to its service are dropped.
+    pub fn stop(&mut self, i: usize) -> OracleDaemon {
+        self.servers.remove(i).abort();
+        let daemon = self.daemons.remove(i);
+        daemon.stop_following();
+        daemon
+    }
+
+    /// Puts `daemon` back in place `i`, serving on `listener` (a restart).
+    pub fn restart(&mut self, i: usize, daemon: OracleDaemon, listener: tokio::net::TcpListener) {
+        self.servers.insert(i, serve(&daemon, listener));
+        self.daemons.insert(i, daemon);
+    }
+
+    /// Runs every daemon's cycle, round after round, until `done` holds for the chain.
+    /// The reports come back either way (`Err` when the rounds ran out).
+    pub async fn cycle_until(
+        &self,
+        port: &ChainPort,
+        rounds: usize,
+        pause: Duration,
+        done: impl Fn(&ChainView) -> bool,
+    ) -> Result<Vec<CycleReport>, Vec<CycleReport>> {
+        let mut reports = vec![];
+        for _ in 0..rounds {
+            for daemon in &self.daemons {
+                match daemon.run_cycle().await {
+                    Ok(report) => reports.push(report),
+                    Err(e) => reports.push(CycleReport { failed: vec![(daemon.key(), format!("cycle: {e:#}"))], ..CycleReport::default() }),
+                }
+            }
+            if ChainView::read(port).await.map(|view| done(&view)).unwrap_or(false) {
+                return Ok(reports);
+            }
+            tokio::time::sleep(pause).await;
+        }
+        Err(reports)
+    }
+
+    /// Stops every daemon.
+    pub fn shutdown(self) {
+        for daemon in &self.daemons {
+            daemon.stop_following();
+        }
+        for server in self.servers {
+            server.abort();
+        }
+    }
+}
+
+fn serve(daemon: &OracleDaemon, listener: tokio::net::TcpListener) -> JoinHandle<()> {
+    let service = daemon.service();
+    tokio::spawn(async move {
+        let _ = tonic::transport::Server::builder().add_service(service).serve_with_incoming(TcpListenerStream::new(listener)).await;
+    })
+}

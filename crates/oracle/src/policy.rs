@@ -1,0 +1,169 @@
+//! What a co-signing oracle accepts: when two oracles' measurements of a node agree, what
+//! a failed audit's findings call for, and which transaction messages it will sign.
+
+use crate::audit::Finding;
+use anchor_lang::{AnchorDeserialize, Discriminator};
+use io_poc::handshake::HandshakeError;
+use io_registry::{NodeMetrics, Verdict};
+use io_staking::SlashReason;
+use solana_sdk::message::Message;
+use solana_sdk::pubkey::Pubkey;
+
+/// How far a peer's own measurement may be from the lead's for it to co-sign the lead's
+/// metrics. Speed is a property of the node; RTT and bandwidth also depend on the path
+/// from each oracle, hence the wider bounds.
+#[derive(Clone, Copy, Debug)]
+pub struct Tolerance {
+    /// Largest speed difference, in basis points of the larger of the two.
+    pub tflops_bps: u16,
+    /// RTTs agree when the larger is at most `rtt_factor` times the smaller plus the slack.
+    pub rtt_factor: u32,
+    pub rtt_slack_us: u32,
+    /// Bandwidths agree when the larger is at most this many times the smaller.
+    pub bandwidth_factor: u32,
+    /// Largest loss difference, basis points.
+    pub loss_bps: u16,
+}
+
+impl Default for Tolerance {
+    fn default() -> Self {
+        Tolerance { tflops_bps: 3_000, rtt_factor: 2, rtt_slack_us: 20_000, bandwidth_factor: 3, loss_bps: 500 }
+    }
+}
+
+/// Whether the lead's metrics are within tolerance of this oracle's own.
+pub fn metrics_agree(lead: &NodeMetrics, own: &NodeMetrics, t: &Tolerance) -> Result<(), String> {
+    let (a, b) = (u64::from(lead.verified_centi_tflops), u64::from(own.verified_centi_tflops));
+    if a.abs_diff(b) * 10_000 > a.max(b) * u64::from(t.tflops_bps) {
+        return Err(format!("speed {a} vs my {b} centi-TFLOPS"));
+    }
+    let (a, b) = (u64::from(lead.rtt_us), u64::from(own.rtt_us));
+    if a.max(b) > a.min(b) * u64::from(t.rtt_factor) + u64::from(t.rtt_slack_us) {
+        return Err(format!("RTT {a} vs my {b} us"));
+    }
+    let (a, b) = (u64::from(lead.bandwidth_mbps), u64::from(own.bandwidth_mbps));
+    if a.max(b) > a.min(b) * u64::from(t.bandwidth_factor) {
+        return Err(format!("bandwidth {a} vs my {b} Mbps"));
+    }
+    if lead.packet_loss_bps.abs_diff(own.packet_loss_bps) > t.loss_bps {
+        return Err(format!("loss {} vs my {} bps", lead.packet_loss_bps, own.packet_loss_bps));
+    }
+    Ok(())
+}
+
+/// The slash a failed audit calls for, if any. Spoofed hardware (UUIDs not the record's,
+/// a GPU far slower than claimed) and a faked stress test (a wrong product, a result
+/// that is not the committed one, a replayed handshake) are misconduct; an unreachable
+/// worker, a bad network or a broken message is grounds for suspension only.
+pub fn slash_reason(findings: &[Finding]) -> Option<SlashReason> {
+    findings.iter().find_map(|f| match f {
+        Finding::Handshake(HandshakeError::UuidMismatch) | Finding::TooSlow { .. } => Some(SlashReason::SpoofedHardware),
+        Finding::WrongProduct(_) | Finding::CommitmentMismatch | Finding::Handshake(HandshakeError::Replayed) => Some(SlashReason::FailedAudit),
+        _ => None,
+    })
+}
+
+/// What this oracle agreed to, against which a message to co-sign is checked.
+#[derive(Clone, Debug)]
+pub struct Expectation {
+    pub me: Pubkey,
+    pub node: Pubkey,
+    pub operator: Pubkey,
+    pub epoch: u64,
+    pub verdict: Verdict,
+    pub metrics: NodeMetrics,
+    /// The slash this oracle's own audit calls for, and the most it would take.
+    pub slash: Option<(SlashReason, u64)>,
+}
+
+/// Checks a transaction message before signing it: this oracle is a required signer,
+/// and every instruction is one it agreed to (the attestation with exactly the agreed
+/// verdict and metrics, a weight refresh of the node's operator, the slash its own audit
+/// calls for, no larger than the policy's). Anything else is refused.
+pub fn check_message(message: &Message, expect: &Expectation) -> Result<(), String> {
+    let signers = usize::from(message.header.num_required_signatures);
+    if !message.account_keys.iter().take(signers).any(|k| *k == expect.me) {
+        return Err("this oracle is not a signer of the message".into());
+    }
+    if message.instructions.is_empty() {
+        return Err("the message has no instruction".into());
+    }
+    let mut attests = 0;
+    let mut slashes = 0;
+    for ix in &message.instructions {
+        let program = message.account_keys.get(usize::from(ix.program_id_index)).ok_or("bad program index")?;
+        let data = ix.data.as_slice();
+        let (head, body) = data.split_at(data.len().min(8));
+        let account = |i: usize| ix.accounts.get(i).and_then(|a| message.account_keys.get(usize::from(*a))).copied();
+        if *program == io_registry::ID && head == io_registry::instruction::AttestNode::DISCRIMINATOR {
+            let args = io_registry::instruction::AttestNode::try_from_slice(body).map_err(|e| format!("attest_node args: {e}"))?.args;
+            if args.current.node_id != expect.node || args.current.operator != expect.operator {
+                return Err("the attestation is for another node".into());
+            }
+            if args.epoch != expect.epoch || args.verdict != expect.verdict || args.metrics != expect.metrics {
+                return Err(format!(
+                    "the attestation says epoch {} {:?} {:?}, I agreed to epoch {} {:?} {:?}",
+                    args.epoch, args.verdict, args.metrics, expect.epoch, expect.verdict, expect.metrics
+                ));
+            }
+            attests += 1;
+        } else if *program == io_staking::ID && head == io_staking::instruction::RefreshWeight::DISCRIMINATOR {
+            // Accounts: config, stake, operator_stats; the stake PDA names the operator.
+            if account(1) != Some(io_sdk::pda::operator_stake(&expect.operator)) {
+                return Err("the weight refresh is for another operator".into());
+            }
+        } else if *program == io_staking::ID && head == io_staking::instruction::ProposeSlash::DISCRIMINATOR {
+            let args = io_staking::instruction::ProposeSlash::try_from_slice(body).map_err(|e| format!("propose_slash args: {e}"))?.args;
+            let Some((reason, most)) = expect.slash else {
+                return Err("my audit calls for no slash".into());
+            };
+            if args.operator != expect.operator || args.reason != reason || args.amount > most {
+                return Err(format!(
+                    "the slash ({:?}, {} base units of {}) is not the one my audit calls for ({reason:?}, at most {most})",
+                    args.reason, args.amount, args.operator
+                ));
+            }
+            slashes += 1;
+        } else {
+            return Err(format!("instruction for {program} is not one an oracle co-signs"));
+        }
+    }
+    if attests + slashes != 1 {
+        return Err("a message must hold exactly one attestation or one slash".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(tflops: u32, rtt: u32, bw: u32, loss: u16) -> NodeMetrics {
+        NodeMetrics { verified_centi_tflops: tflops, rtt_us: rtt, bandwidth_mbps: bw, packet_loss_bps: loss }
+    }
+
+    #[test]
+    fn metrics_within_tolerance_agree_and_outside_do_not() {
+        let t = Tolerance::default();
+        let own = m(1_000, 10_000, 1_000, 100);
+        assert!(metrics_agree(&m(1_000, 10_000, 1_000, 100), &own, &t).is_ok());
+        assert!(metrics_agree(&m(1_400, 39_000, 2_900, 550), &own, &t).is_ok());
+        assert!(metrics_agree(&m(1_500, 10_000, 1_000, 100), &own, &t).unwrap_err().contains("speed"));
+        assert!(metrics_agree(&m(1_000, 41_000, 1_000, 100), &own, &t).unwrap_err().contains("RTT"));
+        assert!(metrics_agree(&m(1_000, 10_000, 3_100, 100), &own, &t).unwrap_err().contains("bandwidth"));
+        assert!(metrics_agree(&m(1_000, 10_000, 1_000, 700), &own, &t).unwrap_err().contains("loss"));
+    }
+
+    #[test]
+    fn only_misconduct_calls_for_a_slash() {
+        assert_eq!(slash_reason(&[Finding::Handshake(HandshakeError::UuidMismatch)]), Some(SlashReason::SpoofedHardware));
+        assert_eq!(
+            slash_reason(&[Finding::TooSlow { measured_centi_tflops: 1, expected_centi_tflops: 6_690 }]),
+            Some(SlashReason::SpoofedHardware)
+        );
+        assert_eq!(slash_reason(&[Finding::CommitmentMismatch]), Some(SlashReason::FailedAudit));
+        assert_eq!(slash_reason(&[Finding::Unreachable("down".into())]), None);
+        assert_eq!(slash_reason(&[Finding::Handshake(HandshakeError::Expired { age_secs: 60, ttl_secs: 30 })]), None);
+        assert_eq!(slash_reason(&[]), None);
+    }
+}

@@ -1,0 +1,277 @@
+//! The oracle set end to end on loopback: three oracle daemons (2-of-3) and real worker
+//! agents over gRPC, with the embedded bank as the chain. Honest nodes are verified with
+//! measured metrics; cheaters are suspended and slashed; a worker that stops beating is
+//! suspended within its epoch; a restarted oracle does not attest again; a peer refuses
+//! what it did not agree to.
+
+use io_migrations::{Genesis, GpuModelEntry};
+use io_oracle::local::LocalOracleSet;
+use io_oracle::view::ChainView;
+use io_oracle::{chain_port, AuditHistory, AuditSettings, ChainPort, CycleReport, OracleDaemon, OracleSettings};
+use io_poc::netaudit::{AuditConfig, ProbeServer};
+use io_poc::CpuBackend;
+use io_proto::v1::{self as pb, oracle_client::OracleClient};
+use io_registry::{CudaVersion, HardwareSpec, NodeMetrics, NodeStatus};
+use io_sdk::network::RegistryClient;
+use io_staking::{SlashProposal, SlashReason};
+use io_tests::Harness;
+use io_worker::process::AgentProcess;
+use io_worker::{Conduct, Inventory, WorkerAgent};
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signer};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+const LOOPBACK_MODEL: &str = "Loopback CPU worker";
+
+/// The reference genesis plus a catalogue entry a CPU on loopback honestly matches.
+pub fn loopback_genesis() -> Genesis {
+    let mut genesis = Genesis::reference();
+    genesis.gpu_models.push(GpuModelEntry {
+        name: LOOPBACK_MODEL.into(),
+        tier: "consumer".into(),
+        expected_tflops: "0.01".into(),
+        min_cuda: "0.0".into(),
+    });
+    genesis
+}
+
+fn uuids(i: usize) -> Vec<String> {
+    vec![format!("GPU-loopback-{i}-a"), format!("GPU-loopback-{i}-b")]
+}
+
+struct Worker {
+    key: Keypair,
+    endpoint: String,
+    process: AgentProcess,
+}
+
+impl Worker {
+    fn start(i: usize, conduct: Conduct) -> Worker {
+        let key = Keypair::new();
+        let ids = uuids(i);
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let inventory = Inventory::declared("loopback cpu", &ids, 1 << 30, "", (0, 0));
+        let probe = ProbeServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let agent = WorkerAgent::with_conduct(key.insecure_clone(), inventory, Arc::new(CpuBackend), probe, conduct);
+        let process = AgentProcess::start(agent, "127.0.0.1:0".parse().unwrap()).unwrap();
+        Worker { key, endpoint: process.endpoint.clone(), process }
+    }
+}
+
+fn settings() -> OracleSettings {
+    OracleSettings {
+        audit: AuditSettings {
+            // One size for every node: big enough to time a CPU, small enough that a node
+            // claiming an H100 is caught in milliseconds rather than computing for minutes.
+            stress_n: Some(512),
+            // A fifth of the catalogue's speed: the CPU worker shares two cores with the
+            // whole test run; an H100 claim is still off by three orders of magnitude.
+            min_speed_share_bps: 2_000,
+            network: AuditConfig { rtt_probes: 10, loss_probes: 100, loss_interval: Duration::ZERO, bulk_bytes: 1 << 20, ..AuditConfig::default() },
+            ..AuditSettings::default()
+        },
+        cycle: Duration::from_millis(100),
+        heartbeat_interval: Duration::from_millis(200),
+        missed_beats: 3,
+        // One lead per node: backups never take over within the test.
+        takeover: Duration::from_secs(86_400),
+        ..OracleSettings::default()
+    }
+}
+
+fn db_path(tag: &str, i: usize) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("io-oracle-{tag}-{}-{i}.redb", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+/// Runs every oracle's cycle until the chain is where the test wants it.
+async fn cycle_until(set: &LocalOracleSet, port: &ChainPort, done: impl Fn(&ChainView) -> bool) -> Vec<CycleReport> {
+    match set.cycle_until(port, 30, Duration::from_millis(100), done).await {
+        Ok(reports) => reports,
+        Err(reports) => panic!("the oracles did not get there in 30 rounds: {reports:#?}"),
+    }
+}
+
+async fn oracle_client(endpoint: &str) -> OracleClient<tonic::transport::Channel> {
+    OracleClient::new(tonic::transport::Endpoint::from_shared(endpoint.to_string()).unwrap().connect().await.unwrap())
+}
+
+async fn scrape(metrics: Arc<io_oracle::OracleMetrics>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(io_oracle::serve_metrics(listener, metrics));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).await.unwrap();
+    server.abort();
+    text
+}
+
+fn counter(text: &str, series: &str) -> u64 {
+    text.lines().find_map(|l| l.strip_prefix(series)?.trim().parse().ok()).unwrap_or_else(|| panic!("no series {series} in\n{text}"))
+}
+
+#[test]
+fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
+    let mut h = Harness::with_genesis(loopback_genesis());
+    let operator = h.operator();
+    // A bond, so attestations refresh its weight and misconduct can be slashed.
+    let bond = 50_000 * 10u64.pow(9);
+    let tokens = h.fund_io(&operator.pubkey(), bond);
+    h.ok(&[io_sdk::staking::deposit(&operator.pubkey(), &h.io_mint.clone(), &tokens, bond)], &[&operator]);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    // Workers: 0 and 1 honest, 2 reports foreign UUIDs, 3 claims an H100 it is not.
+    let conducts = [Conduct::Honest, Conduct::Honest, Conduct::ForeignUuids(vec!["GPU-someone-elses".into()]), Conduct::Honest];
+    let mut workers: Vec<Worker> = conducts.into_iter().enumerate().map(|(i, c)| Worker::start(i, c)).collect();
+    let loopback = h.model_id(LOOPBACK_MODEL);
+    let h100 = h.model_id("H100");
+    for (i, w) in workers.iter().enumerate() {
+        let spec = HardwareSpec {
+            gpu_model: if i == 3 { h100 } else { loopback },
+            gpu_count: 2,
+            cuda: CudaVersion { major: 12, minor: 4 },
+            region: h.spec("H100", 1, i as u64).region,
+            gpu_uuids_hash: io_sdk::gpu_uuids_hash(&uuids(i)),
+        };
+        h.registry.register(&mut h.net, &operator, &w.key, spec).unwrap();
+    }
+    let nodes: Vec<Pubkey> = workers.iter().map(|w| w.key.pubkey()).collect();
+    let epoch = h.current_epoch();
+    let oracle_keys: Vec<Keypair> = h.oracles.iter().map(|k| k.insecure_clone()).collect();
+    let paths: Vec<PathBuf> = (0..3).map(|i| db_path("quorum", i)).collect();
+
+    let (port, desk) = chain_port();
+    let scenario = {
+        let nodes = nodes.clone();
+        let paths = paths.clone();
+        std::thread::spawn(move || {
+            runtime.block_on(async move {
+                let histories = paths.iter().map(|p| AuditHistory::open(p).unwrap()).collect();
+                let mut set = LocalOracleSet::start(&oracle_keys, &port, histories, &settings()).await.unwrap();
+                let oracle_endpoints = set.endpoints.clone();
+                // Every worker enrolls with every oracle, signed by its node key.
+                for w in &workers {
+                    for e in &oracle_endpoints {
+                        let oracle = io_worker::enroll::enroll(&w.key, &w.endpoint, e).await.unwrap();
+                        assert!(oracle_keys.iter().any(|k| k.pubkey() == oracle));
+                    }
+                }
+                // An enrollment not signed by the node key is refused.
+                let mut forged = oracle_client(&oracle_endpoints[0]).await;
+                let bad = pb::EnrollRequest { node: nodes[0].to_string(), endpoint: "http://127.0.0.1:1".into(), signed_at: 0, signature: vec![7; 64] };
+                assert_eq!(forged.enroll(bad).await.unwrap_err().code(), tonic::Code::Unauthenticated);
+
+                // 1. The epoch's audits: every node gets a landed verdict.
+                let all_attested = |v: &ChainView| nodes.iter().all(|n| v.record(n).unwrap().last_attested_epoch == epoch);
+                let reports = cycle_until(&set, &port, all_attested).await;
+                let slashes: Vec<(Pubkey, SlashReason, u64)> = reports.iter().flat_map(|r| r.slashed.clone()).collect();
+
+                // 2. A peer refuses what it did not agree to.
+                let mut peer = oracle_client(&oracle_endpoints[1]).await;
+                let unasked = pb::CoSignRequest { node: nodes[0].to_string(), epoch: epoch + 7, kind: pb::ReviewKind::Audit as i32, message: vec![1, 2, 3] };
+                let reply = peer.co_sign(unasked).await.unwrap().into_inner();
+                assert!(!reply.agreed && reply.reason.contains("not agreed"), "{reply:?}");
+                let stale = pb::ReviewRequest {
+                    node: nodes[0].to_string(),
+                    epoch,
+                    kind: pb::ReviewKind::Audit as i32,
+                    verified: true,
+                    metrics: Some(pb::Metrics { verified_centi_tflops: 9_999, rtt_us: 1, bandwidth_mbps: 1, packet_loss_bps: 0 }),
+                    worker_endpoint: workers[0].endpoint.clone(),
+                    findings: String::new(),
+                };
+                let reply = peer.review(stale).await.unwrap().into_inner();
+                assert!(!reply.agreed && reply.reason.contains("already attested"), "{reply:?}");
+                drop((forged, peer));
+
+                // 3. A restarted oracle finds its finished audits and attests nothing again.
+                let lead = set.daemons.iter().position(|d| d.history().get(&nodes[0], epoch).unwrap().is_some_and(|a| a.attestation.is_some())).expect("a lead");
+                let before = set.daemons[lead].history().get(&nodes[0], epoch).unwrap().unwrap();
+                let metrics_text = scrape(set.daemons[lead].metrics()).await;
+                drop(set.stop(lead));
+                // redb holds the file until the last handle goes, and open connections
+                // hold the service a little longer than the server.
+                let mut reopened = AuditHistory::open(&paths[lead]);
+                for _ in 0..50 {
+                    if reopened.is_ok() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    reopened = AuditHistory::open(&paths[lead]);
+                }
+                let reopened = reopened.unwrap();
+                assert_eq!(reopened.get(&nodes[0], epoch).unwrap().as_ref(), Some(&before));
+                assert!(matches!(reopened.mark_attested(&nodes[0], epoch, [0; 64]), Err(io_oracle::HistoryError::AlreadyAttested { .. })));
+                let peers = LocalOracleSet::peers_of(&oracle_keys, &oracle_endpoints);
+                let again = OracleDaemon::new(oracle_keys[lead].insecure_clone(), port.clone(), reopened, peers, settings()).unwrap();
+                assert_eq!(again.endpoint_of(&nodes[0]).as_deref(), Some(workers[0].endpoint.as_str()), "enrollments survive a restart");
+                let report = again.run_cycle().await.unwrap();
+                assert!(report.attested.is_empty() && report.failed.is_empty(), "{report:?}");
+                let address = oracle_endpoints[lead].trim_start_matches("http://").to_string();
+                set.restart(lead, again, tokio::net::TcpListener::bind(address).await.unwrap());
+
+                // 4. Worker 1 dies: after the missed beats, its lead has it suspended.
+                workers.remove(1).process.kill();
+                tokio::time::sleep(Duration::from_millis(900)).await;
+                let suspended = |v: &ChainView| v.record(&nodes[1]).unwrap().status == NodeStatus::Suspended;
+                let liveness = cycle_until(&set, &port, suspended).await;
+                assert!(liveness.iter().any(|r| r.suspended.contains(&nodes[1])), "{liveness:?}");
+                set.shutdown();
+                drop(workers);
+                (slashes, metrics_text)
+            })
+        })
+    };
+    desk.serve(&mut h.net);
+    let (slashes, metrics_text) = scenario.join().unwrap();
+
+    // What the chain says.
+    let trees = h.config().trees;
+    h.registry = RegistryClient::sync(&mut h.net, &trees).unwrap();
+    let record = |i: usize| *h.registry.record(&nodes[i]).unwrap();
+    let honest = record(0);
+    assert_eq!((honest.status, honest.last_attested_epoch), (NodeStatus::Verified, epoch));
+    assert!(honest.metrics.verified_centi_tflops >= 1 && honest.metrics.bandwidth_mbps > 0 && honest.metrics.rtt_us > 0, "{:?}", honest.metrics);
+    assert!(honest.score > 0);
+    let dead = record(1);
+    assert_eq!((dead.status, dead.last_attested_epoch, dead.score), (NodeStatus::Suspended, epoch, 0));
+    assert_ne!(dead.metrics, NodeMetrics::default(), "a liveness suspension keeps the measured metrics");
+    for cheat in [2, 3] {
+        assert_eq!((record(cheat).status, record(cheat).last_attested_epoch), (NodeStatus::Suspended, epoch));
+    }
+    // Both cheats became slash proposals co-signed by two oracles, each 10% of the stake.
+    let mut reasons: Vec<(Pubkey, SlashReason)> = slashes.iter().map(|(n, r, _)| (*n, *r)).collect();
+    reasons.sort_by_key(|(n, _)| nodes.iter().position(|m| m == n));
+    assert_eq!(reasons, vec![(nodes[2], SlashReason::SpoofedHardware), (nodes[3], SlashReason::SpoofedHardware)]);
+    let config = h.staking_config();
+    assert_eq!(config.next_slash_id, 2);
+    let mut pending = 0;
+    for id in 0..2 {
+        let proposal: SlashProposal = io_sdk::client::fetch(&mut h.net, &io_sdk::pda::slash_proposal(id)).unwrap();
+        assert_eq!((proposal.operator, proposal.reason), (operator.pubkey(), SlashReason::SpoofedHardware));
+        assert_eq!(proposal.oracles.len(), 2);
+        pending += proposal.amount;
+    }
+    assert_eq!(pending, h.stake(&operator.pubkey()).pending_slash);
+    assert_eq!(slashes[0].2, bond / 10);
+    // The operator's weight follows its one verified node (refreshed in the same transactions).
+    let stats = h.operator_stats(&operator.pubkey());
+    assert_eq!(stats.verified_gpus_by_tier.iter().sum::<u32>(), 2);
+    h.check_invariants();
+    h.check_staking_invariants();
+
+    // The lead of node 0 counted what it did, and Prometheus could read it.
+    assert!(metrics_text.starts_with("HTTP/1.1 200 OK"), "{metrics_text}");
+    assert!(counter(&metrics_text, "io_oracle_attestations_total{verdict=\"verified\"}") >= 1);
+    assert!(counter(&metrics_text, "io_oracle_audits_total{result=\"verified\"}") >= 1);
+    assert!(counter(&metrics_text, "io_oracle_heartbeats_total") >= 1);
+    for path in paths {
+        let _ = std::fs::remove_file(path);
+    }
+}
