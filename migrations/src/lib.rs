@@ -123,7 +123,25 @@ pub struct GpuModelEntry {
     pub min_cuda: String,
 }
 
+/// Catalogue name of the model the demo's and tests' loopback workers honestly are: a
+/// CPU, rated 0.01 TFLOPS.
+pub const LOOPBACK_CPU_MODEL: &str = "Loopback CPU worker";
+
 impl Genesis {
+    /// This genesis with [`LOOPBACK_CPU_MODEL`] in the catalogue (once), so worker agents
+    /// on a CPU can be audited for real on a development network.
+    pub fn with_loopback_cpu_model(mut self) -> Self {
+        if !self.gpu_models.iter().any(|m| m.name == LOOPBACK_CPU_MODEL) {
+            self.gpu_models.push(GpuModelEntry {
+                name: LOOPBACK_CPU_MODEL.into(),
+                tier: "consumer".into(),
+                expected_tflops: "0.01".into(),
+                min_cuda: "0.0".into(),
+            });
+        }
+        self
+    }
+
     pub fn reference() -> Self {
         Self::parse(REFERENCE_GENESIS).expect("the compiled-in genesis parses")
     }

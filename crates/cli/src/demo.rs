@@ -4,10 +4,12 @@
 //! across the first halving with rewards claimed per tier (`demo_rewards`), the DAO (which
 //! holds every config authority from genesis on) lowering the fee and vetoing a slash
 //! through voted proposals (`demo_dao`), cluster payments and keeper buybacks through the
-//! treasury (`demo_treasury`), and a summary.
+//! treasury (`demo_treasury`), real worker agents audited by the three oracle daemons on
+//! loopback (`demo_poc`), and a summary.
 
 use crate::demo_rewards::{self, Earner};
 use crate::demo_dao::{self, Dao};
+use crate::demo_poc;
 use crate::demo_treasury;
 use crate::registry_cmd::{status_name, tier_name};
 use anyhow::{ensure, Context};
@@ -84,7 +86,10 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
     }
     let oracle_keys: Vec<Pubkey> = oracles.iter().map(|k| k.pubkey()).collect();
     eprintln!("genesis: registry, {} GPU models, first tree", options.genesis.gpu_models.len());
-    let deployment = run_genesis(&mut net, &options.genesis, &authority, &oracle_keys).context("genesis")?;
+    // The Proof-of-Compute phase audits CPU workers on loopback for real: the catalogue
+    // gets a model they honestly match.
+    let genesis = options.genesis.clone().with_loopback_cpu_model();
+    let deployment = run_genesis(&mut net, &genesis, &authority, &oracle_keys).context("genesis")?;
     let mut registry = deployment.registry;
     let tree = deployment.first_tree;
     let (deployment_mint, deployment_tokens, deployment_treasury) = (deployment.io_mint, deployment.genesis_tokens, deployment.treasury);
@@ -237,6 +242,10 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
     // Enterprises pay for clusters; a keeper burns $IO bought on the market for the pool.
     let treasury_report = demo_treasury::run(&mut net, &dao, &authority, &deployment_mint, &deployment_tokens).context("treasury")?;
 
+    // Real worker agents and oracle daemons on loopback.
+    eprintln!("proof-of-compute: 3 oracle daemons, 5 worker agents on loopback");
+    let poc_report = demo_poc::run(&mut net, &oracles, (&deployment_mint, &deployment_tokens, &authority)).context("proof of compute")?;
+
     let slash = DemoSlash { operator: spoofer, amount: slash_amount, burned };
     let run = DemoRun {
         registry: rebuilt,
@@ -250,6 +259,7 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
         emissions_report,
         dao_report,
         treasury_report,
+        poc_report,
     };
     summary(&mut net, &options, run)
 }
@@ -273,6 +283,8 @@ struct DemoRun {
     dao_report: String,
     /// The treasury phase's report, its invariants already checked.
     treasury_report: String,
+    /// The Proof-of-Compute phase's report, its outcome already checked.
+    poc_report: String,
 }
 
 struct DemoSlash {
@@ -299,7 +311,7 @@ fn token_supply(net: &mut Localnet, mint: &Pubkey) -> anyhow::Result<u64> {
 
 fn summary(net: &mut Localnet, options: &DemoOptions, run: DemoRun) -> anyhow::Result<String> {
     use std::fmt::Write as _;
-    let DemoRun { registry, tree, retired: (previous, retired), largest_tx, started, root, operators, slash, emissions_report, dao_report, treasury_report } = run;
+    let DemoRun { registry, tree, retired: (previous, retired), largest_tx, started, root, operators, slash, emissions_report, dao_report, treasury_report, poc_report } = run;
     let tree = &tree;
     let mut out = String::new();
     let tree_config: TreeConfig = fetch(net, &pda::tree_config(tree))?;
@@ -377,6 +389,7 @@ fn summary(net: &mut Localnet, options: &DemoOptions, run: DemoRun) -> anyhow::R
     out += &emissions_report;
     out += &dao_report;
     out += &treasury_report;
+    out += &poc_report;
 
     let rent = net.rent()?;
     writeln!(out, "\nrent: compressed registry vs one account per node")?;

@@ -7,6 +7,7 @@ pub mod oracle_cmd;
 pub mod placement_cmd;
 pub mod poc_cmd;
 pub mod demo;
+pub mod demo_poc;
 mod demo_dao;
 mod demo_rewards;
 mod demo_treasury;

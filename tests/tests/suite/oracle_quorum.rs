@@ -4,7 +4,7 @@
 //! suspended within its epoch; a restarted oracle does not attest again; a peer refuses
 //! what it did not agree to.
 
-use io_migrations::{Genesis, GpuModelEntry};
+use io_migrations::{Genesis, LOOPBACK_CPU_MODEL};
 use io_oracle::local::LocalOracleSet;
 use io_oracle::view::ChainView;
 use io_oracle::{chain_port, AuditHistory, AuditSettings, ChainPort, CycleReport, OracleDaemon, OracleSettings};
@@ -23,18 +23,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-const LOOPBACK_MODEL: &str = "Loopback CPU worker";
-
-/// The reference genesis plus a catalogue entry a CPU on loopback honestly matches.
 pub fn loopback_genesis() -> Genesis {
-    let mut genesis = Genesis::reference();
-    genesis.gpu_models.push(GpuModelEntry {
-        name: LOOPBACK_MODEL.into(),
-        tier: "consumer".into(),
-        expected_tflops: "0.01".into(),
-        min_cuda: "0.0".into(),
-    });
-    genesis
+    Genesis::reference().with_loopback_cpu_model()
 }
 
 fn uuids(i: usize) -> Vec<String> {
@@ -129,7 +119,7 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
     // Workers: 0 and 1 honest, 2 reports foreign UUIDs, 3 claims an H100 it is not.
     let conducts = [Conduct::Honest, Conduct::Honest, Conduct::ForeignUuids(vec!["GPU-someone-elses".into()]), Conduct::Honest];
     let mut workers: Vec<Worker> = conducts.into_iter().enumerate().map(|(i, c)| Worker::start(i, c)).collect();
-    let loopback = h.model_id(LOOPBACK_MODEL);
+    let loopback = h.model_id(LOOPBACK_CPU_MODEL);
     let h100 = h.model_id("H100");
     for (i, w) in workers.iter().enumerate() {
         let spec = HardwareSpec {

@@ -63,7 +63,9 @@ proptest! {
                     let oracles = h.oracle_refs(2).into_iter().map(|k| k.insecure_clone()).collect::<Vec<_>>();
                     let refs: Vec<&Keypair> = oracles.iter().collect();
                     let result = h.registry.attest(&mut h.net, &refs, &key, epoch, verdict, Harness::good_metrics(record.tier));
-                    let expected_ok = record.status != NodeStatus::Retired && epoch > record.last_attested_epoch;
+                    // A later epoch, or the one suspension of a node verified this epoch.
+                    let liveness = verdict == Verdict::Suspended && record.status == NodeStatus::Verified && epoch == record.last_attested_epoch;
+                    let expected_ok = record.status != NodeStatus::Retired && (epoch > record.last_attested_epoch || liveness);
                     prop_assert_eq!(result.is_ok(), expected_ok, "{:?}", result);
                 }
                 Op::Retire { node } if !nodes.is_empty() => {
