@@ -154,6 +154,79 @@ mod tests {
         assert!(metrics_agree(&m(1_000, 10_000, 1_000, 700), &own, &t).unwrap_err().contains("loss"));
     }
 
+    fn leaf(node: Pubkey, operator: Pubkey) -> io_sdk::registry::ProvenLeaf {
+        use io_registry::{CudaVersion, NodeRecord, NodeStatus, Tier, NODE_RECORD_VERSION};
+        let record = NodeRecord {
+            version: NODE_RECORD_VERSION,
+            node_id: node,
+            operator,
+            leaf_index: 3,
+            gpu_model: 0,
+            gpu_count: 2,
+            tier: Tier::Consumer,
+            cuda: CudaVersion { major: 12, minor: 4 },
+            region: 0,
+            gpu_uuids_hash: [1; 32],
+            status: NodeStatus::Pending,
+            metrics: NodeMetrics::default(),
+            last_attested_epoch: 0,
+            score: 0,
+            registered_at: 0,
+        };
+        io_sdk::registry::ProvenLeaf { merkle_tree: Pubkey::new_unique(), root: [2; 32], record, proof: vec![[3; 32]; 6] }
+    }
+
+    /// A message of `instructions` with `me` and one other oracle signing, paid by a third key.
+    fn message(instructions: &[solana_sdk::instruction::Instruction]) -> Message {
+        Message::new(instructions, Some(&Pubkey::new_unique()))
+    }
+
+    #[test]
+    fn a_peer_signs_only_the_attestation_it_agreed_to() {
+        let (me, other, node, operator) = (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
+        let agreed = m(1_000, 9_000, 4_000, 0);
+        let expect = Expectation { me, node, operator, epoch: 7, verdict: Verdict::Verified, metrics: agreed, slash: None };
+        let attest = |signers: &[Pubkey], epoch, verdict, metrics| io_sdk::registry::attest_node(&leaf(node, operator), signers, epoch, verdict, metrics);
+        let refresh = io_sdk::staking::refresh_weight(&operator);
+
+        assert_eq!(check_message(&message(&[attest(&[other, me], 7, Verdict::Verified, agreed), refresh.clone()]), &expect), Ok(()));
+        // Not a signer, other metrics, another epoch or verdict, another operator's refresh.
+        assert!(check_message(&message(&[attest(&[other], 7, Verdict::Verified, agreed)]), &expect).unwrap_err().contains("not a signer"));
+        assert!(check_message(&message(&[attest(&[me, other], 7, Verdict::Verified, m(2_000, 9_000, 4_000, 0))]), &expect).is_err());
+        assert!(check_message(&message(&[attest(&[me, other], 8, Verdict::Verified, agreed)]), &expect).is_err());
+        assert!(check_message(&message(&[attest(&[me, other], 7, Verdict::Suspended, agreed)]), &expect).is_err());
+        let foreign_refresh = io_sdk::staking::refresh_weight(&Pubkey::new_unique());
+        assert!(check_message(&message(&[attest(&[me, other], 7, Verdict::Verified, agreed), foreign_refresh]), &expect).unwrap_err().contains("another operator"));
+        // Something smuggled in beside it, or two attestations.
+        let transfer = solana_sdk::system_instruction::transfer(&me, &other, 1);
+        assert!(check_message(&message(&[attest(&[me, other], 7, Verdict::Verified, agreed), transfer]), &expect).unwrap_err().contains("not one an oracle co-signs"));
+        let twice = attest(&[me, other], 7, Verdict::Verified, agreed);
+        assert!(check_message(&message(&[twice.clone(), twice]), &expect).unwrap_err().contains("exactly one"));
+        // A slash the audit did not call for.
+        let slash = io_sdk::staking::propose_slash(&other, &operator, 0, 5, SlashReason::FailedAudit, [0; 32], &[me, other]);
+        assert!(check_message(&message(&[slash]), &expect).unwrap_err().contains("no slash"));
+    }
+
+    #[test]
+    fn a_peer_signs_a_slash_no_larger_than_its_own_policy() {
+        let (me, other, node, operator) = (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
+        let expect = Expectation {
+            me,
+            node,
+            operator,
+            epoch: 7,
+            verdict: Verdict::Suspended,
+            metrics: NodeMetrics::default(),
+            slash: Some((SlashReason::SpoofedHardware, 1_000)),
+        };
+        let slash = |amount, reason| io_sdk::staking::propose_slash(&other, &operator, 4, amount, reason, [9; 32], &[other, me]);
+        assert_eq!(check_message(&message(&[slash(1_000, SlashReason::SpoofedHardware)]), &expect), Ok(()));
+        assert!(check_message(&message(&[slash(1_001, SlashReason::SpoofedHardware)]), &expect).is_err());
+        assert!(check_message(&message(&[slash(10, SlashReason::Downtime)]), &expect).is_err());
+        let elsewhere = io_sdk::staking::propose_slash(&other, &Pubkey::new_unique(), 4, 10, SlashReason::SpoofedHardware, [9; 32], &[other, me]);
+        assert!(check_message(&message(&[elsewhere]), &expect).is_err());
+    }
+
     #[test]
     fn only_misconduct_calls_for_a_slash() {
         assert_eq!(slash_reason(&[Finding::Handshake(HandshakeError::UuidMismatch)]), Some(SlashReason::SpoofedHardware));
