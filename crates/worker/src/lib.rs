@@ -3,7 +3,52 @@
 //! probes and heartbeat, built on `io-poc`.
 
 pub mod agent;
+#[cfg(feature = "cuda")]
+pub mod cuda;
+pub mod enroll;
 pub mod inventory;
+pub mod process;
 
 pub use agent::{Conduct, WorkerAgent};
 pub use inventory::{catalogue_model, inventory, Accelerator, Inventory, InventorySource};
+
+use io_poc::{Backend, CpuBackend};
+use std::sync::Arc;
+
+/// The fastest backend this machine runs: CUDA on GPU 0 where the `cuda` feature is built
+/// and the driver, a device and cuBLAS are there, else the CPU. The second value says why
+/// CUDA is not used (`None` when it is), for the operator's log.
+pub fn best_backend() -> (Arc<dyn Backend + Send + Sync>, Option<String>) {
+    #[cfg(feature = "cuda")]
+    {
+        match cuda::CudaBackend::open(0) {
+            Ok(gpu) => (Arc::new(gpu), None),
+            Err(reason) => (Arc::new(CpuBackend), Some(reason.to_string())),
+        }
+    }
+    #[cfg(not(feature = "cuda"))]
+    {
+        (Arc::new(CpuBackend), Some("built without the `cuda` feature".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The CPU when CUDA is not used, and then always with the reason; CUDA without one.
+    #[test]
+    fn the_best_backend_says_why_it_is_the_cpu() {
+        let (backend, reason) = best_backend();
+        match reason {
+            Some(reason) => {
+                assert_eq!(backend.name(), CpuBackend.name());
+                assert!(!reason.is_empty());
+            }
+            None => assert!(backend.name().starts_with("cuda "), "{}", backend.name()),
+        }
+        if !cfg!(feature = "cuda") {
+            assert_eq!(best_backend().1.as_deref(), Some("built without the `cuda` feature"));
+        }
+    }
+}
