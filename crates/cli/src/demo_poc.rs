@@ -13,8 +13,8 @@ use io_math::h3::h3_cell_from_parts;
 use io_migrations::LOOPBACK_CPU_MODEL;
 use io_oracle::local::LocalOracleSet;
 use io_oracle::view::ChainView;
-use io_oracle::{chain_port, AuditHistory, AuditSettings, OracleSettings};
-use io_poc::netaudit::{AuditConfig, ProbeServer};
+use io_oracle::{chain_port, AuditHistory, OracleSettings};
+use io_poc::netaudit::ProbeServer;
 use io_poc::CpuBackend;
 use io_registry::{CudaVersion, GpuCatalogue, HardwareSpec, NodeStatus, RegistryConfig};
 use io_sdk::client::{fetch, Chain};
@@ -39,21 +39,7 @@ const CAST: [(&str, bool); 5] = [
 ];
 
 fn settings() -> OracleSettings {
-    OracleSettings {
-        audit: AuditSettings {
-            // One size for all: an H100 claim on a CPU is caught in milliseconds.
-            stress_n: Some(512),
-            // The CPU workers share the machine with the oracles and the bank.
-            min_speed_share_bps: 2_000,
-            network: AuditConfig { rtt_probes: 20, loss_probes: 200, loss_interval: Duration::ZERO, bulk_bytes: 2 << 20, ..AuditConfig::default() },
-            ..AuditSettings::default()
-        },
-        cycle: Duration::from_millis(100),
-        heartbeat_interval: Duration::from_millis(200),
-        missed_beats: 3,
-        takeover: Duration::from_secs(86_400),
-        ..OracleSettings::default()
-    }
+    io_oracle::local::loopback_settings()
 }
 
 fn uuids(i: usize) -> Vec<String> {

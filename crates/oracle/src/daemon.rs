@@ -363,18 +363,8 @@ impl OracleDaemon {
             }
         };
         let signers = self.signers(&quorum);
-        let leaf = view.registry.proven_leaf(&node)?;
-        let mut instructions = vec![io_sdk::registry::attest_node(&leaf, &signers, epoch, verdict, audit.metrics)];
         let operator = record.operator;
-        let staked = self
-            .shared
-            .port
-            .call(move |chain| Ok(chain.account_data(&pda::operator_stake(&operator))?.is_some()))
-            .await?;
-        if staked {
-            // The operator's reward weight follows its verified hardware at once.
-            instructions.push(io_sdk::staking::refresh_weight(&operator));
-        }
+        let instructions = self.attestation(view, &record, &signers, verdict, audit.metrics).await?;
         let signature = self.commit(instructions, &quorum, node, epoch, ReviewKind::Audit).await?;
         self.shared.history.mark_attested(&node, epoch, signature.into())?;
         let m = &self.shared.metrics;
@@ -415,9 +405,17 @@ impl OracleDaemon {
             findings: format!("no heartbeat for {} intervals", self.missed_beats(&node).unwrap_or(0)),
         };
         let quorum = self.gather_quorum(view, review).await?;
-        let signers = self.signers(&quorum);
-        let leaf = view.registry.proven_leaf(&node)?;
-        let mut instructions = vec![io_sdk::registry::attest_node(&leaf, &signers, epoch, Verdict::Suspended, record.metrics)];
+        let instructions = self.attestation(view, &record, &self.signers(&quorum), Verdict::Suspended, record.metrics).await?;
+        self.commit(instructions, &quorum, node, epoch, ReviewKind::Liveness).await?;
+        OracleMetrics::inc(&self.shared.metrics.liveness_suspensions);
+        Ok(())
+    }
+
+    /// `attest_node` for this epoch, followed by `refresh_weight` when the operator has a
+    /// stake, so its reward weight follows its verified hardware in the same transaction.
+    async fn attestation(&self, view: &ChainView, record: &NodeRecord, signers: &[Pubkey], verdict: Verdict, metrics: NodeMetrics) -> anyhow::Result<Vec<Instruction>> {
+        let leaf = view.registry.proven_leaf(&record.node_id)?;
+        let mut instructions = vec![io_sdk::registry::attest_node(&leaf, signers, view.epoch, verdict, metrics)];
         let operator = record.operator;
         let staked = self
             .shared
@@ -427,9 +425,7 @@ impl OracleDaemon {
         if staked {
             instructions.push(io_sdk::staking::refresh_weight(&operator));
         }
-        self.commit(instructions, &quorum, node, epoch, ReviewKind::Liveness).await?;
-        OracleMetrics::inc(&self.shared.metrics.liveness_suspensions);
-        Ok(())
+        Ok(instructions)
     }
 
     fn signers(&self, quorum: &[Peer]) -> Vec<Pubkey> {

@@ -1,7 +1,9 @@
 //! A whole oracle set in one process, each daemon serving gRPC on loopback: what the demo
 //! and the end-to-end tests run. Production runs one `io oracle run` per member instead.
 
+use crate::audit::AuditSettings;
 use crate::daemon::{CycleReport, OracleDaemon, OracleSettings, Peer};
+use io_poc::netaudit::AuditConfig;
 use crate::history::AuditHistory;
 use crate::port::ChainPort;
 use crate::view::ChainView;
@@ -9,6 +11,28 @@ use solana_sdk::signature::{Keypair, Signer};
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
+
+/// Settings for an oracle set auditing CPU workers on loopback (the demo, the tests).
+pub fn loopback_settings() -> OracleSettings {
+    OracleSettings {
+        audit: AuditSettings {
+            // One size for every node: big enough to time a CPU, small enough that a node
+            // claiming an H100 is caught in milliseconds rather than computing for minutes.
+            stress_n: Some(512),
+            // A fifth of the catalogue's speed: the CPU workers share the machine with the
+            // oracles and the bank; an H100 claim is still off by three orders of magnitude.
+            min_speed_share_bps: 2_000,
+            network: AuditConfig { rtt_probes: 20, loss_probes: 200, loss_interval: Duration::ZERO, bulk_bytes: 2 << 20, ..AuditConfig::default() },
+            ..AuditSettings::default()
+        },
+        cycle: Duration::from_millis(100),
+        heartbeat_interval: Duration::from_millis(200),
+        missed_beats: 3,
+        // One lead per node: backups never take over within a run.
+        takeover: Duration::from_secs(86_400),
+        ..OracleSettings::default()
+    }
+}
 
 pub struct LocalOracleSet {
     pub daemons: Vec<OracleDaemon>,

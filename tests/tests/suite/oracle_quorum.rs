@@ -7,8 +7,8 @@
 use io_migrations::{Genesis, LOOPBACK_CPU_MODEL};
 use io_oracle::local::LocalOracleSet;
 use io_oracle::view::ChainView;
-use io_oracle::{chain_port, AuditHistory, AuditSettings, ChainPort, CycleReport, OracleDaemon, OracleSettings};
-use io_poc::netaudit::{AuditConfig, ProbeServer};
+use io_oracle::{chain_port, AuditHistory, ChainPort, CycleReport, OracleDaemon, OracleSettings};
+use io_poc::netaudit::ProbeServer;
 use io_poc::CpuBackend;
 use io_proto::v1::{self as pb, oracle_client::OracleClient};
 use io_registry::{CudaVersion, HardwareSpec, NodeMetrics, NodeStatus};
@@ -51,24 +51,7 @@ impl Worker {
 }
 
 fn settings() -> OracleSettings {
-    OracleSettings {
-        audit: AuditSettings {
-            // One size for every node: big enough to time a CPU, small enough that a node
-            // claiming an H100 is caught in milliseconds rather than computing for minutes.
-            stress_n: Some(512),
-            // A fifth of the catalogue's speed: the CPU worker shares two cores with the
-            // whole test run; an H100 claim is still off by three orders of magnitude.
-            min_speed_share_bps: 2_000,
-            network: AuditConfig { rtt_probes: 10, loss_probes: 100, loss_interval: Duration::ZERO, bulk_bytes: 1 << 20, ..AuditConfig::default() },
-            ..AuditSettings::default()
-        },
-        cycle: Duration::from_millis(100),
-        heartbeat_interval: Duration::from_millis(200),
-        missed_beats: 3,
-        // One lead per node: backups never take over within the test.
-        takeover: Duration::from_secs(86_400),
-        ..OracleSettings::default()
-    }
+    io_oracle::local::loopback_settings()
 }
 
 fn db_path(tag: &str, i: usize) -> PathBuf {
