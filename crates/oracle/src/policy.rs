@@ -51,13 +51,26 @@ pub fn metrics_agree(lead: &NodeMetrics, own: &NodeMetrics, t: &Tolerance) -> Re
     Ok(())
 }
 
+/// Below this share of its model's expected speed a node is taken to be other hardware
+/// than it claims, and slashed. Between this and the share an audit requires it is only
+/// suspended: a busy host or the protocol's own fixed costs (generating, moving and
+/// hashing the operands, which the oracle's clock includes) can explain a shortfall that
+/// size, a tenfold one they cannot.
+pub const SPOOF_SPEED_SHARE_BPS: u64 = 1_000;
+
 /// The slash a failed audit calls for, if any. Spoofed hardware (UUIDs not the record's,
 /// a GPU far slower than claimed) and a faked stress test (a wrong product, a result
 /// that is not the committed one, a replayed handshake) are misconduct; an unreachable
-/// worker, a bad network or a broken message is grounds for suspension only.
+/// worker, a bad network, a broken message or a moderately slow GPU is grounds for
+/// suspension only.
 pub fn slash_reason(findings: &[Finding]) -> Option<SlashReason> {
     findings.iter().find_map(|f| match f {
-        Finding::Handshake(HandshakeError::UuidMismatch) | Finding::TooSlow { .. } => Some(SlashReason::SpoofedHardware),
+        Finding::Handshake(HandshakeError::UuidMismatch) => Some(SlashReason::SpoofedHardware),
+        Finding::TooSlow { measured_centi_tflops, expected_centi_tflops }
+            if u64::from(*measured_centi_tflops) * 10_000 < u64::from(*expected_centi_tflops) * SPOOF_SPEED_SHARE_BPS =>
+        {
+            Some(SlashReason::SpoofedHardware)
+        }
         Finding::WrongProduct(_) | Finding::CommitmentMismatch | Finding::Handshake(HandshakeError::Replayed) => Some(SlashReason::FailedAudit),
         _ => None,
     })
@@ -234,6 +247,9 @@ mod tests {
             slash_reason(&[Finding::TooSlow { measured_centi_tflops: 1, expected_centi_tflops: 6_690 }]),
             Some(SlashReason::SpoofedHardware)
         );
+        // A third of the expected speed: suspended, not slashed.
+        assert_eq!(slash_reason(&[Finding::TooSlow { measured_centi_tflops: 2_230, expected_centi_tflops: 6_690 }]), None);
+        assert_eq!(slash_reason(&[Finding::TooSlow { measured_centi_tflops: 668, expected_centi_tflops: 6_690 }]), Some(SlashReason::SpoofedHardware));
         assert_eq!(slash_reason(&[Finding::CommitmentMismatch]), Some(SlashReason::FailedAudit));
         assert_eq!(slash_reason(&[Finding::Unreachable("down".into())]), None);
         assert_eq!(slash_reason(&[Finding::Handshake(HandshakeError::Expired { age_secs: 60, ttl_secs: 30 })]), None);
