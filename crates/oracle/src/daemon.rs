@@ -2,7 +2,7 @@
 //! epoch, has peers of the oracle set review and co-sign the verdict, and commits it
 //! through `attest_node` (with a weight refresh of the operator, and a slash proposal
 //! when the audit caught misconduct). Between audits it follows every enrolled worker's
-//! heartbeats and has a verified node that stops beating suspended.
+//! heartbeats (`liveness.rs`) and has a verified node that stops beating suspended.
 //!
 //! The co-signing exchange, lead side (`service.rs` is the peer side):
 //! 1. the lead audits the node itself and keeps the audit in its history;
@@ -17,13 +17,14 @@
 
 use crate::audit::{audit_node, AuditSettings, NodeUnderAudit};
 use crate::history::{AuditHistory, AuditRecord};
+use crate::liveness::Follow;
 use crate::metrics::OracleMetrics;
 use crate::policy::{slash_reason, Expectation, Tolerance};
 use crate::port::ChainPort;
 use crate::view::ChainView;
 use anyhow::{anyhow, bail, Context};
 use io_poc::handshake::ChallengeLedger;
-use io_proto::v1::{self as pb, oracle_client::OracleClient, worker_client::WorkerClient};
+use io_proto::v1::{self as pb, oracle_client::OracleClient};
 use io_registry::{NodeMetrics, NodeRecord, NodeStatus, Verdict, MAX_PACKET_LOSS_BPS};
 use io_sdk::client::{fetch, fetch_opt};
 use io_sdk::pda;
@@ -105,12 +106,6 @@ impl ReviewKind {
     }
 }
 
-/// A worker this oracle follows.
-pub(crate) struct Follow {
-    pub endpoint: String,
-    pub last_beat: Instant,
-    pub follower: Option<tokio::task::JoinHandle<()>>,
-}
 
 /// What one cycle did (for the demo, the tests and the log).
 #[derive(Debug, Default)]
@@ -187,43 +182,6 @@ impl OracleDaemon {
     /// The gRPC service peers and workers call (`service.rs`).
     pub fn service(&self) -> io_proto::v1::oracle_server::OracleServer<Self> {
         io_proto::v1::oracle_server::OracleServer::new(self.clone())
-    }
-
-    /// Starts (or restarts) following `node`'s worker at `endpoint`: heartbeats from now.
-    /// Needs a tokio runtime.
-    pub fn follow(&self, node: Pubkey, endpoint: String) {
-        let mut workers = self.shared.workers.lock().expect("workers lock");
-        if let Some(old) = workers.remove(&node) {
-            if let Some(task) = old.follower {
-                task.abort();
-            }
-        }
-        let follower = tokio::runtime::Handle::try_current()
-            .ok()
-            .map(|rt| rt.spawn(follow_heartbeats(Arc::downgrade(&self.shared), node, endpoint.clone())));
-        workers.insert(node, Follow { endpoint, last_beat: Instant::now(), follower });
-        self.shared.metrics.enrolled_workers.store(workers.len() as i64, Relaxed);
-    }
-
-    /// The endpoint `node`'s worker enrolled with, if any.
-    pub fn endpoint_of(&self, node: &Pubkey) -> Option<String> {
-        self.shared.workers.lock().expect("workers lock").get(node).map(|f| f.endpoint.clone())
-    }
-
-    /// Whole heartbeat intervals since `node`'s last beat (or since it was followed).
-    pub fn missed_beats(&self, node: &Pubkey) -> Option<u32> {
-        let workers = self.shared.workers.lock().expect("workers lock");
-        let since = workers.get(node)?.last_beat.elapsed();
-        Some((since.as_millis() / self.shared.settings.heartbeat_interval.as_millis().max(1)) as u32)
-    }
-
-    /// Stops following every worker (before the daemon is dropped).
-    pub fn stop_following(&self) {
-        for (_, follow) in self.shared.workers.lock().expect("workers lock").drain() {
-            if let Some(task) = follow.follower {
-                task.abort();
-            }
-        }
     }
 
     /// One pass: every enrolled node this oracle leads gets its epoch audit committed,
@@ -529,29 +487,4 @@ pub(crate) fn from_proto(m: &pb::Metrics) -> Option<NodeMetrics> {
         bandwidth_mbps: m.bandwidth_mbps,
         packet_loss_bps: u16::try_from(m.packet_loss_bps).ok()?,
     })
-}
-
-/// Keeps a heartbeat stream open to the worker, reconnecting after a pause, and stamps
-/// every beat. Ends when the daemon is gone.
-async fn follow_heartbeats(shared: std::sync::Weak<Shared>, node: Pubkey, endpoint: String) {
-    loop {
-        let Some(interval) = shared.upgrade().map(|s| s.settings.heartbeat_interval) else { return };
-        if let Ok(endpoint) = tonic::transport::Endpoint::from_shared(endpoint.clone()) {
-            if let Ok(channel) = endpoint.connect_timeout(Duration::from_secs(3)).connect().await {
-                let request = pb::HeartbeatRequest { interval_ms: interval.as_millis().min(60_000) as u32 };
-                if let Ok(reply) = WorkerClient::new(channel).heartbeat(request).await {
-                    let mut beats = reply.into_inner();
-                    while let Ok(Some(_)) = beats.message().await {
-                        let Some(alive) = shared.upgrade() else { return };
-                        OracleMetrics::inc(&alive.metrics.heartbeats);
-                        let mut workers = alive.workers.lock().expect("workers lock");
-                        if let Some(follow) = workers.get_mut(&node) {
-                            follow.last_beat = Instant::now();
-                        }
-                    }
-                }
-            }
-        }
-        tokio::time::sleep(interval).await;
-    }
 }

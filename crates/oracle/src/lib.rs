@@ -3,6 +3,7 @@
 //! - `daemon` leads audits, gathers a quorum of peers and commits verdicts on-chain;
 //!   `service` is the gRPC side peers and workers call (review, co-sign, enroll);
 //! - `policy` says what a peer agrees to and which messages it signs;
+//! - `liveness` follows worker heartbeats;
 //! - `history` keeps finished audits and enrolled workers in an embedded database;
 //! - `port` hands chain work to the thread that owns the chain client;
 //! - `metrics` serves Prometheus counters;
@@ -11,6 +12,7 @@
 pub mod audit;
 pub mod daemon;
 pub mod history;
+mod liveness;
 pub mod local;
 pub mod metrics;
 pub mod policy;
