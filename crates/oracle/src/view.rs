@@ -65,3 +65,48 @@ impl ChainView {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(oracles: Vec<Pubkey>, now: i64) -> ChainView {
+        let config = RegistryConfig {
+            authority: Pubkey::new_unique(),
+            pending_authority: None,
+            oracles,
+            threshold: 2,
+            epoch_origin: 1_000,
+            epoch_length_secs: 3_600,
+            active_tree: Pubkey::default(),
+            trees: vec![],
+            bump: 255,
+        };
+        let epoch = config.current_epoch(now).unwrap();
+        ChainView { config, catalogue: GpuCatalogue { models: vec![], bump: 255 }, registry: RegistryClient::new(), now, epoch }
+    }
+
+    #[test]
+    fn every_node_has_one_lead_and_backups_take_over_in_rank_order() {
+        let oracles: Vec<Pubkey> = (0..3).map(|_| Pubkey::new_unique()).collect();
+        // 100 s into epoch 3.
+        let v = view(oracles.clone(), 1_000 + 2 * 3_600 + 100);
+        assert_eq!((v.epoch, v.into_epoch()), (3, 100));
+        let mut leads = [0; 3];
+        for _ in 0..300 {
+            let node = Pubkey::new_unique();
+            let mut ranks: Vec<u64> = oracles.iter().map(|o| v.lead_rank(o, &node).unwrap()).collect();
+            leads[ranks.iter().position(|r| *r == 0).unwrap()] += 1;
+            ranks.sort();
+            assert_eq!(ranks, vec![0, 1, 2], "the ranks are a permutation");
+            // Rank 1 may lead from 1 x takeover into the epoch, rank 2 from 2 x.
+            let by_rank = |r: u64| oracles.iter().find(|o| v.lead_rank(o, &node) == Some(r)).unwrap();
+            assert!(v.may_lead(by_rank(0), &node, 600));
+            assert!(v.may_lead(by_rank(1), &node, 100) && !v.may_lead(by_rank(1), &node, 101));
+            assert!(!v.may_lead(by_rank(2), &node, 60) && v.may_lead(by_rank(2), &node, 50));
+        }
+        // The load spreads over the set.
+        assert!(leads.iter().all(|l| *l > 50), "{leads:?}");
+        assert_eq!(v.lead_rank(&Pubkey::new_unique(), &Pubkey::new_unique()), None, "not an oracle");
+    }
+}
