@@ -62,22 +62,19 @@ fn parse_peer(text: &str) -> Result<Peer, String> {
 
 impl OracleRunArgs {
     pub fn settings(&self) -> anyhow::Result<OracleSettings> {
-        if let Some(n) = self.stress_n {
-            if n == 0 || n > io_poc::MAX_N {
-                bail!("--stress-n must be 1..={}", io_poc::MAX_N);
-            }
+        if self.slash_bps > 10_000 {
+            bail!("--slash-bps is at most 10000");
         }
-        if self.slash_bps > 10_000 || self.min_speed_bps > 10_000 {
-            bail!("basis points are at most 10000");
-        }
-        Ok(OracleSettings {
+        let settings = OracleSettings {
             audit: AuditSettings { stress_n: self.stress_n, soundness_bits: self.k, min_speed_share_bps: self.min_speed_bps, ..AuditSettings::default() },
             cycle: Duration::from_secs(self.cycle_secs.max(1)),
             heartbeat_interval: Duration::from_millis(self.heartbeat_ms.max(10)),
             missed_beats: self.missed_beats.max(1),
             slash_bps: self.slash_bps,
             ..OracleSettings::default()
-        })
+        };
+        settings.audit.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(settings)
     }
 }
 

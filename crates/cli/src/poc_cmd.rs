@@ -137,6 +137,7 @@ pub fn run_audit(chain: &mut impl Chain, args: AuditArgs) -> anyhow::Result<Stri
     let model = catalogue.models.iter().find(|m| m.id == record.gpu_model).context("the node's model is not in the catalogue")?;
     let node = NodeUnderAudit { node: args.node, gpu_uuids_hash: record.gpu_uuids_hash, expected_centi_tflops: model.expected_centi_tflops };
     let settings = AuditSettings { stress_n: args.stress_n, soundness_bits: args.k, min_speed_share_bps: args.min_speed_bps, ..AuditSettings::default() };
+    settings.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
     let oracle = chain.payer();
     let outcome = tokio::runtime::Runtime::new()?.block_on(audit_node(&oracle, &args.endpoint, &node, &mut ChallengeLedger::default(), &settings));
     Ok(describe_audit(&node, &model.name, &outcome))

@@ -45,6 +45,28 @@ pub struct AuditSettings {
     pub call_timeout: Duration,
 }
 
+impl AuditSettings {
+    /// Refuses settings no audit could run with, before any node is audited (a bad
+    /// setting must never read as a finding against a node).
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(n) = self.stress_n {
+            if n == 0 || n > io_poc::MAX_N {
+                return Err(format!("stress_n must be within 1..={}", io_poc::MAX_N));
+            }
+        }
+        if self.soundness_bits == 0 || self.soundness_bits > 256 {
+            return Err("soundness_bits must be within 1..=256".into());
+        }
+        if self.min_speed_share_bps > 10_000 {
+            return Err("min_speed_share_bps is at most 10000".into());
+        }
+        if self.handshake_ttl_secs <= 0 || self.call_timeout.is_zero() {
+            return Err("the handshake lifetime and the call timeout must be positive".into());
+        }
+        self.network.validate().map_err(|e| e.to_string())
+    }
+}
+
 impl Default for AuditSettings {
     fn default() -> Self {
         AuditSettings {

@@ -148,6 +148,9 @@ impl OracleDaemon {
     /// An oracle with `key`, reaching the chain through `port`, remembering in `history`.
     /// Workers enrolled before a restart are followed again.
     pub fn new(key: Keypair, port: ChainPort, history: AuditHistory, peers: Vec<Peer>, settings: OracleSettings) -> anyhow::Result<Self> {
+        settings.audit.validate().map_err(|e| anyhow!("audit settings: {e}"))?;
+        anyhow::ensure!(settings.slash_bps <= 10_000, "slash_bps is at most 10000");
+        anyhow::ensure!(!settings.heartbeat_interval.is_zero() && settings.missed_beats > 0, "heartbeats need an interval and a threshold");
         let known = history.workers()?;
         let shared = Arc::new(Shared {
             key,

@@ -52,4 +52,7 @@ fn io_audit_checks_a_registered_node_against_its_record_and_model() {
     // A node the registry does not know.
     let unknown = AuditArgs { node: Keypair::new().pubkey(), ..args(0) };
     assert!(run_audit(&mut h.net, unknown).unwrap_err().to_string().contains("is not in the registry"));
+    // A setting no audit can run with is refused before any stage, not blamed on the node.
+    let oversized = AuditArgs { stress_n: Some(io_poc::MAX_N + 1), ..args(0) };
+    assert!(run_audit(&mut h.net, oversized).unwrap_err().to_string().contains("stress_n must be within"));
 }
