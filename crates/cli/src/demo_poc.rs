@@ -161,7 +161,7 @@ pub(crate) fn run(net: &mut Localnet, oracles: &[Keypair], funds: (&Pubkey, &Pub
     let pending: u64 = (staking.next_slash_id.saturating_sub(slashes.len() as u64)..staking.next_slash_id)
         .map(|id| fetch::<io_staking::SlashProposal>(net, &pda::slash_proposal(id)).map(|p| p.amount))
         .sum::<anyhow::Result<u64>>()?;
-    writeln!(out, "(stress test n = 512 for every node; phase took {:.1}s)", started.elapsed().as_secs_f64())?;
+    writeln!(out, "(stress test n = 1024 for every node; phase took {:.1}s)", started.elapsed().as_secs_f64())?;
 
     // The outcome the phase promises.
     let status = |i: usize| registry.record(&nodes[i]).map(|r| r.status);

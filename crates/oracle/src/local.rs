@@ -5,6 +5,7 @@ use crate::audit::AuditSettings;
 use crate::daemon::{CycleReport, OracleDaemon, OracleSettings, Peer};
 use io_poc::netaudit::AuditConfig;
 use crate::history::AuditHistory;
+use crate::policy::Tolerance;
 use crate::port::ChainPort;
 use crate::view::ChainView;
 use solana_sdk::signature::{Keypair, Signer};
@@ -18,13 +19,16 @@ pub fn loopback_settings() -> OracleSettings {
         audit: AuditSettings {
             // One size for every node: big enough to time a CPU, small enough that a node
             // claiming an H100 is caught in milliseconds rather than computing for minutes.
-            stress_n: Some(512),
+            stress_n: Some(1024),
             // A fifth of the catalogue's speed: the CPU workers share the machine with the
             // oracles and the bank; an H100 claim is still off by three orders of magnitude.
             min_speed_share_bps: 2_000,
             network: AuditConfig { rtt_probes: 20, loss_probes: 200, loss_interval: Duration::ZERO, bulk_bytes: 2 << 20, ..AuditConfig::default() },
             ..AuditSettings::default()
         },
+        // Two oracles timing the same CPU worker on a shared 2-core machine differ far
+        // more than two timings of a dedicated GPU.
+        tolerance: Tolerance { tflops_bps: 7_000, bandwidth_factor: 5, ..Tolerance::default() },
         cycle: Duration::from_millis(100),
         heartbeat_interval: Duration::from_millis(200),
         missed_beats: 3,
