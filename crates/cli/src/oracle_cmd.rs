@@ -6,7 +6,8 @@
 
 use anyhow::{bail, Context};
 use clap::Args;
-use io_oracle::{chain_port, AuditHistory, AuditSettings, OracleDaemon, OracleSettings, Peer};
+use crate::poc_cmd::AuditTuning;
+use io_oracle::{chain_port, AuditHistory, OracleDaemon, OracleSettings, Peer};
 use io_sdk::client::Chain;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Keypair;
@@ -31,15 +32,8 @@ pub struct OracleRunArgs {
     /// Seconds between two cycles.
     #[arg(long, default_value_t = 30)]
     pub cycle_secs: u64,
-    /// Stress-test size (default: sized for each node's GPU model).
-    #[arg(long)]
-    pub stress_n: Option<u32>,
-    /// A wrong product passes with probability at most 2^-k.
-    #[arg(long, default_value_t = 24)]
-    pub k: u32,
-    /// Share of the model's expected TFLOPS a node must reach, basis points.
-    #[arg(long, default_value_t = 5_000)]
-    pub min_speed_bps: u16,
+    #[command(flatten)]
+    pub tuning: AuditTuning,
     /// Heartbeat interval asked of workers, milliseconds.
     #[arg(long, default_value_t = 10_000)]
     pub heartbeat_ms: u64,
@@ -65,16 +59,14 @@ impl OracleRunArgs {
         if self.slash_bps > 10_000 {
             bail!("--slash-bps is at most 10000");
         }
-        let settings = OracleSettings {
-            audit: AuditSettings { stress_n: self.stress_n, soundness_bits: self.k, min_speed_share_bps: self.min_speed_bps, ..AuditSettings::default() },
+        Ok(OracleSettings {
+            audit: self.tuning.settings()?,
             cycle: Duration::from_secs(self.cycle_secs.max(1)),
             heartbeat_interval: Duration::from_millis(self.heartbeat_ms.max(10)),
             missed_beats: self.missed_beats.max(1),
             slash_bps: self.slash_bps,
             ..OracleSettings::default()
-        };
-        settings.audit.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(settings)
+        })
     }
 }
 

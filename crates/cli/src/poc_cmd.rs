@@ -66,6 +66,13 @@ pub struct AuditArgs {
     /// The worker agent's gRPC endpoint, e.g. http://10.0.0.5:7700.
     #[arg(long)]
     pub endpoint: String,
+    #[command(flatten)]
+    pub tuning: AuditTuning,
+}
+
+/// How an audit is run: shared by `io audit` and `io oracle run`.
+#[derive(Args, Clone, Debug)]
+pub struct AuditTuning {
     /// Stress-test size (default: sized for the node's GPU model).
     #[arg(long)]
     pub stress_n: Option<u32>,
@@ -75,6 +82,15 @@ pub struct AuditArgs {
     /// Share of the model's expected TFLOPS a node must reach, basis points.
     #[arg(long, default_value_t = 5_000)]
     pub min_speed_bps: u16,
+}
+
+impl AuditTuning {
+    /// The audit settings, refused before any audit when no audit could run with them.
+    pub fn settings(&self) -> anyhow::Result<AuditSettings> {
+        let settings = AuditSettings { stress_n: self.stress_n, soundness_bits: self.k, min_speed_share_bps: self.min_speed_bps, ..AuditSettings::default() };
+        settings.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(settings)
+    }
 }
 
 pub fn inventory_report() -> String {
@@ -136,8 +152,7 @@ pub fn run_audit(chain: &mut impl Chain, args: AuditArgs) -> anyhow::Result<Stri
     let catalogue: GpuCatalogue = fetch(chain, &pda::gpu_catalogue())?;
     let model = catalogue.models.iter().find(|m| m.id == record.gpu_model).context("the node's model is not in the catalogue")?;
     let node = NodeUnderAudit { node: args.node, gpu_uuids_hash: record.gpu_uuids_hash, expected_centi_tflops: model.expected_centi_tflops };
-    let settings = AuditSettings { stress_n: args.stress_n, soundness_bits: args.k, min_speed_share_bps: args.min_speed_bps, ..AuditSettings::default() };
-    settings.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let settings = args.tuning.settings()?;
     let oracle = chain.payer();
     let outcome = tokio::runtime::Runtime::new()?.block_on(audit_node(&oracle, &args.endpoint, &node, &mut ChallengeLedger::default(), &settings));
     Ok(describe_audit(&node, &model.name, &outcome))

@@ -335,13 +335,12 @@ impl OracleDaemon {
         if let Some(reason) = audit.slash {
             let amount = self.slash_amount(operator).await?;
             if amount > 0 {
-                let payer = self.shared.port.call(|chain| Ok(chain.payer())).await?;
-                let id = self
+                let (payer, id) = self
                     .shared
                     .port
                     .call(|chain| {
                         let mut chain = chain;
-                        Ok(fetch::<StakingConfig>(&mut chain, &pda::staking_config())?.next_slash_id)
+                        Ok((chain.payer(), fetch::<StakingConfig>(&mut chain, &pda::staking_config())?.next_slash_id))
                     })
                     .await?;
                 let evidence = solana_sdk::hash::hashv(&[node.as_ref(), &epoch.to_le_bytes(), audit.findings.as_bytes()]).to_bytes();

@@ -2,7 +2,6 @@
 //! HTTP/1.1 responder (one request per connection; Prometheus needs nothing more).
 
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -126,9 +125,4 @@ pub async fn serve_metrics(listener: TcpListener, metrics: Arc<OracleMetrics>) {
             let _ = socket.shutdown().await;
         });
     }
-}
-
-/// Binds the metrics endpoint.
-pub async fn bind_metrics(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    TcpListener::bind(addr).await
 }

@@ -1,7 +1,7 @@
 //! `io audit` end to end: a node registered on the embedded bank, its worker agent served
 //! over gRPC on loopback, and the oracle's audit read from the node's record and model.
 
-use io_cli::poc_cmd::{run_audit, AuditArgs};
+use io_cli::poc_cmd::{run_audit, AuditArgs, AuditTuning};
 use io_poc::netaudit::ProbeServer;
 use io_poc::CpuBackend;
 use io_proto::v1::worker_server::WorkerServer;
@@ -40,7 +40,7 @@ fn io_audit_checks_a_registered_node_against_its_record_and_model() {
     let (node, _) = h.register(&operator, spec);
     let node_id = node.pubkey();
     let endpoint = serve_agent(node);
-    let args = |min_speed_bps| AuditArgs { node: node_id, endpoint: endpoint.clone(), stress_n: Some(256), k: 24, min_speed_bps };
+    let args = |min_speed_bps| AuditArgs { node: node_id, endpoint: endpoint.clone(), tuning: AuditTuning { stress_n: Some(256), k: 24, min_speed_bps } };
 
     // No speed requirement: every stage passes, with the metrics the oracle measured.
     let out = run_audit(&mut h.net, args(0)).unwrap();
@@ -53,6 +53,6 @@ fn io_audit_checks_a_registered_node_against_its_record_and_model() {
     let unknown = AuditArgs { node: Keypair::new().pubkey(), ..args(0) };
     assert!(run_audit(&mut h.net, unknown).unwrap_err().to_string().contains("is not in the registry"));
     // A setting no audit can run with is refused before any stage, not blamed on the node.
-    let oversized = AuditArgs { stress_n: Some(io_poc::MAX_N + 1), ..args(0) };
+    let oversized = AuditArgs { tuning: AuditTuning { stress_n: Some(io_poc::MAX_N + 1), k: 24, min_speed_bps: 0 }, ..args(0) };
     assert!(run_audit(&mut h.net, oversized).unwrap_err().to_string().contains("stress_n must be within"));
 }
