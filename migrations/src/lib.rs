@@ -124,18 +124,21 @@ pub struct GpuModelEntry {
 }
 
 /// Catalogue name of the model the demo's and tests' loopback workers honestly are: a
-/// CPU, rated 0.01 TFLOPS.
+/// CPU, rated at what this machine's CPU was measured to do
+/// (`io_oracle::local::calibrate_loopback_cpu`).
 pub const LOOPBACK_CPU_MODEL: &str = "Loopback CPU worker";
 
 impl Genesis {
-    /// This genesis with [`LOOPBACK_CPU_MODEL`] in the catalogue (once), so worker agents
-    /// on a CPU can be audited for real on a development network.
-    pub fn with_loopback_cpu_model(mut self) -> Self {
+    /// This genesis with [`LOOPBACK_CPU_MODEL`] in the catalogue (once), rated
+    /// `expected_centi_tflops` (hundredths of a TFLOPS, at least 1), so worker agents on a
+    /// CPU can be audited for real on a development network.
+    pub fn with_loopback_cpu_model(mut self, expected_centi_tflops: u32) -> Self {
         if !self.gpu_models.iter().any(|m| m.name == LOOPBACK_CPU_MODEL) {
+            let centi = expected_centi_tflops.max(1);
             self.gpu_models.push(GpuModelEntry {
                 name: LOOPBACK_CPU_MODEL.into(),
                 tier: "consumer".into(),
-                expected_tflops: "0.01".into(),
+                expected_tflops: format!("{}.{:02}", centi / 100, centi % 100),
                 min_cuda: "0.0".into(),
             });
         }

@@ -88,7 +88,7 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
     eprintln!("genesis: registry, {} GPU models, first tree", options.genesis.gpu_models.len());
     // The Proof-of-Compute phase audits CPU workers on loopback for real: the catalogue
     // gets a model they honestly match.
-    let genesis = options.genesis.clone().with_loopback_cpu_model();
+    let genesis = options.genesis.clone().with_loopback_cpu_model(io_oracle::local::calibrate_loopback_cpu());
     let deployment = run_genesis(&mut net, &genesis, &authority, &oracle_keys).context("genesis")?;
     let mut registry = deployment.registry;
     let tree = deployment.first_tree;

@@ -1,9 +1,11 @@
 //! The demo's Proof-of-Compute phase: real worker agents and the three oracle daemons
-//! (2-of-3), all on loopback over gRPC, with the embedded bank as their chain. Five nodes
+//! (2-of-3), all on loopback over gRPC, with the embedded bank as their chain. Six nodes
 //! of one operator: three honest CPU workers, one that reports GPU UUIDs not in its
-//! record, and one that registered as an H100. The oracles audit them (handshake, stress
-//! test checked by Freivalds, network), commit verdicts and slash proposals with a quorum,
-//! then one honest worker goes dark and is suspended for its missed heartbeats.
+//! record, one that registered as an H100, and one CPU registered as eight GPUs. The
+//! oracles audit them (handshake, one stress test per claimed GPU in one window with
+//! sampled blocks checked, network), commit verdicts with the quorum's median metrics and
+//! slash proposals, then one honest worker goes dark and is suspended for its missed
+//! heartbeats.
 
 use crate::demo::fund;
 use crate::stake_cmd::format_io;
@@ -29,13 +31,15 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The five workers: what each does and what it registered as.
-const CAST: [(&str, bool); 5] = [
-    ("honest", false),
-    ("honest", false),
-    ("honest, then goes dark", false),
-    ("reports foreign GPU UUIDs", false),
-    ("registered as an H100", true),
+/// The six workers: what each does, whether it registered as an H100, and how many GPUs
+/// it registered (each is one CPU).
+const CAST: [(&str, bool, u16); 6] = [
+    ("honest", false, 1),
+    ("honest", false, 1),
+    ("honest, then goes dark", false, 1),
+    ("reports foreign GPU UUIDs", false, 1),
+    ("registered as an H100", true, 1),
+    ("one CPU registered as 8", false, 8),
 ];
 
 fn settings() -> OracleSettings {
@@ -43,7 +47,7 @@ fn settings() -> OracleSettings {
 }
 
 fn uuids(i: usize) -> Vec<String> {
-    (0..2).map(|g| format!("GPU-loopback-demo-{i}-{g}")).collect()
+    (0..CAST[i].2).map(|g| format!("GPU-loopback-demo-{i}-{g}")).collect()
 }
 
 pub(crate) fn run(net: &mut Localnet, oracles: &[Keypair], funds: (&Pubkey, &Pubkey, &Keypair)) -> anyhow::Result<String> {
@@ -57,11 +61,12 @@ pub(crate) fn run(net: &mut Localnet, oracles: &[Keypair], funds: (&Pubkey, &Pub
     let catalogue: GpuCatalogue = fetch(net, &pda::gpu_catalogue())?;
     let model = |name: &str| catalogue.models.iter().find(|m| m.name == name).map(|m| m.id).with_context(|| format!("{name} in the catalogue"));
     let (loopback, h100) = (model(LOOPBACK_CPU_MODEL)?, model("H100")?);
+    let loopback_rating = catalogue.models.iter().find(|m| m.id == loopback).map_or(0, |m| m.expected_centi_tflops);
     let config: RegistryConfig = fetch(net, &pda::registry_config())?;
     let mut registry = RegistryClient::sync(net, &config.trees)?;
     let mut workers = vec![];
     let mut keys = vec![];
-    for (i, (_, claims_h100)) in CAST.iter().enumerate() {
+    for (i, (_, claims_h100, gpus)) in CAST.iter().enumerate() {
         let key = Keypair::new();
         let ids = uuids(i);
         let conduct = if i == 3 { Conduct::ForeignUuids(vec!["GPU-somebody-elses".into()]) } else { Conduct::Honest };
@@ -73,7 +78,7 @@ pub(crate) fn run(net: &mut Localnet, oracles: &[Keypair], funds: (&Pubkey, &Pub
         let digits = [1, 2, 3, 4, 5, 6, i as u8 % 7];
         let spec = HardwareSpec {
             gpu_model: if *claims_h100 { h100 } else { loopback },
-            gpu_count: 2,
+            gpu_count: *gpus,
             cuda: CudaVersion { major: 12, minor: 4 },
             region: h3_cell_from_parts(7, 20, &digits).context("cell")?,
             gpu_uuids_hash: io_sdk::gpu_uuids_hash(&ids),
@@ -128,7 +133,8 @@ pub(crate) fn run(net: &mut Localnet, oracles: &[Keypair], funds: (&Pubkey, &Pub
     let staking: StakingConfig = fetch(net, &pda::staking_config())?;
     let slashes: Vec<(Pubkey, SlashReason, u64)> = scenario.reports.iter().flat_map(|r| r.slashed.clone()).collect();
     let mut out = String::new();
-    writeln!(out, "\nProof-of-Compute on loopback: 3 oracle daemons (2-of-3) audit 5 worker agents over gRPC")?;
+    writeln!(out, "\nProof-of-Compute on loopback: 3 oracle daemons (2-of-3) audit {} worker agents over gRPC", CAST.len())?;
+    writeln!(out, "(this machine's CPU was rated {:.2} TFLOPS for the loopback model)", f64::from(loopback_rating) / 100.0)?;
     writeln!(out, "{:<12} {:<26} {:<10} {:>7} {:>8} {:>7} {:>5}  {}", "node", "worker", "verdict", "TFLOPS", "RTT us", "Mbps", "loss", "slash")?;
     for (i, node) in nodes.iter().enumerate() {
         let r = registry.record(node).context("node vanished")?;
@@ -161,13 +167,22 @@ pub(crate) fn run(net: &mut Localnet, oracles: &[Keypair], funds: (&Pubkey, &Pub
     let pending: u64 = (staking.next_slash_id.saturating_sub(slashes.len() as u64)..staking.next_slash_id)
         .map(|id| fetch::<io_staking::SlashProposal>(net, &pda::slash_proposal(id)).map(|p| p.amount))
         .sum::<anyhow::Result<u64>>()?;
-    writeln!(out, "(stress test n = 1024 for every node; phase took {:.1}s)", started.elapsed().as_secs_f64())?;
+    writeln!(
+        out,
+        "(stress test n = {} per claimed GPU, {} blocks opened per GPU; metrics are the quorum's median; phase took {:.1}s)",
+        io_oracle::local::LOOPBACK_N,
+        settings().audit.openings,
+        started.elapsed().as_secs_f64()
+    )?;
 
     // The outcome the phase promises.
     let status = |i: usize| registry.record(&nodes[i]).map(|r| r.status);
     ensure!(status(0) == Some(NodeStatus::Verified) && status(1) == Some(NodeStatus::Verified), "honest workers not verified:\n{out}");
-    ensure!((2..5).all(|i| status(i) == Some(NodeStatus::Suspended)), "a cheat or the dark worker is not suspended:\n{out}");
-    ensure!(slashes.len() == 2 && slashes.iter().all(|(n, _, _)| *n == nodes[3] || *n == nodes[4]), "expected two slash proposals:\n{out}");
+    ensure!((2..CAST.len()).all(|i| status(i) == Some(NodeStatus::Suspended)), "a cheat or the dark worker is not suspended:\n{out}");
+    ensure!(
+        slashes.len() == 3 && slashes.iter().all(|(n, reason, _)| nodes[3..].contains(n) && *reason == SlashReason::SpoofedHardware),
+        "expected three slash proposals for spoofed hardware:\n{out}"
+    );
     ensure!(pending == slashes.iter().map(|s| s.2).sum::<u64>(), "the slash proposals on-chain differ from the oracles' reports");
     Ok(out)
 }

@@ -79,12 +79,14 @@ pub fn run_oracle<C: Chain + 'static>(mut chain: C, key: Keypair, args: OracleRu
         let runtime = tokio::runtime::Runtime::new()?;
         runtime.block_on(async move {
             let daemon = OracleDaemon::new(key, port, history, args.peers, settings)?;
+            // Peer requests are checked against the on-chain oracle set from the start.
+            daemon.refresh_oracle_set().await.context("reading the oracle set")?;
             let metrics = tokio::net::TcpListener::bind(args.metrics_listen).await.with_context(|| format!("metrics on {}", args.metrics_listen))?;
             tokio::spawn(io_oracle::serve_metrics(metrics, daemon.metrics()));
-            let service = daemon.service();
+            let server = daemon.server();
             let listen = args.listen;
             tokio::spawn(async move {
-                if let Err(e) = tonic::transport::Server::builder().add_service(service).serve(listen).await {
+                if let Err(e) = server.serve(listen).await {
                     eprintln!("oracle gRPC server on {listen}: {e}");
                 }
             });

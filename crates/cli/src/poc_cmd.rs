@@ -76,7 +76,16 @@ pub struct AuditTuning {
     /// Stress-test size (default: sized for the node's GPU model).
     #[arg(long)]
     pub stress_n: Option<u32>,
-    /// A wrong product passes with probability at most 2^-k.
+    /// Blocks of each GPU's product opened and checked: a worker faking a fraction f of
+    /// its product escapes with probability (1-f)^openings.
+    #[arg(long, default_value_t = io_poc::stress::DEFAULT_OPENINGS)]
+    pub openings: u32,
+    /// Also stream one whole product and check all of it (a second look at a suspect
+    /// node; 4 n^2 bytes of transfer).
+    #[arg(long)]
+    pub second_look: bool,
+    /// The second look's Freivalds check: a wrong product passes with probability at
+    /// most 2^-k.
     #[arg(long, default_value_t = 24)]
     pub k: u32,
     /// Share of the model's expected TFLOPS a node must reach, basis points.
@@ -87,7 +96,14 @@ pub struct AuditTuning {
 impl AuditTuning {
     /// The audit settings, refused before any audit when no audit could run with them.
     pub fn settings(&self) -> anyhow::Result<AuditSettings> {
-        let settings = AuditSettings { stress_n: self.stress_n, soundness_bits: self.k, min_speed_share_bps: self.min_speed_bps, ..AuditSettings::default() };
+        let settings = AuditSettings {
+            stress_n: self.stress_n,
+            openings: self.openings,
+            second_look: self.second_look,
+            soundness_bits: self.k,
+            min_speed_share_bps: self.min_speed_bps,
+            ..AuditSettings::default()
+        };
         settings.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(settings)
     }
@@ -115,13 +131,15 @@ pub fn run_worker(args: WorkerRunArgs) -> anyhow::Result<()> {
     let (tcp, udp) = (probe.tcp_addr(), probe.udp_addr());
     print!("{}", inventory_report());
     let advertised = args.advertised()?;
-    let (backend, why_not_gpu) = io_worker::best_backend();
-    match why_not_gpu {
-        None => println!("backend  {}", backend.name()),
-        Some(why) => println!("backend  {} (GPU backend not used: {why})", backend.name()),
+    let (devices, why_not_gpu) = io_worker::all_backends();
+    for device in &devices {
+        match &why_not_gpu {
+            None => println!("backend  {}", device.name()),
+            Some(why) => println!("backend  {} (GPU backend not used: {why})", device.name()),
+        }
     }
     let enroll_key = key.insecure_clone();
-    let agent = WorkerAgent::new(key, inventory(), backend, probe);
+    let agent = WorkerAgent::with_devices(key, inventory(), devices, probe, io_worker::Conduct::Honest);
     println!("node {node}: gRPC on {}, probes on tcp {tcp} / udp {udp}", args.listen);
     tokio::runtime::Runtime::new()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
@@ -151,7 +169,7 @@ pub fn run_audit(chain: &mut impl Chain, args: AuditArgs) -> anyhow::Result<Stri
     let record = *registry.record(&args.node).with_context(|| format!("node {} is not in the registry", args.node))?;
     let catalogue: GpuCatalogue = fetch(chain, &pda::gpu_catalogue())?;
     let model = catalogue.models.iter().find(|m| m.id == record.gpu_model).context("the node's model is not in the catalogue")?;
-    let node = NodeUnderAudit { node: args.node, gpu_uuids_hash: record.gpu_uuids_hash, expected_centi_tflops: model.expected_centi_tflops };
+    let node = NodeUnderAudit { node: args.node, gpu_uuids_hash: record.gpu_uuids_hash, gpu_count: record.gpu_count, expected_centi_tflops: model.expected_centi_tflops };
     let settings = args.tuning.settings()?;
     let oracle = chain.payer();
     let outcome = tokio::runtime::Runtime::new()?.block_on(audit_node(&oracle, &args.endpoint, &node, &mut ChallengeLedger::default(), &settings));
@@ -164,11 +182,17 @@ pub fn describe_audit(node: &NodeUnderAudit, model: &str, outcome: &AuditOutcome
     let _ = writeln!(out, "backend   {}", if outcome.backend.is_empty() { "-" } else { &outcome.backend });
     let _ = writeln!(
         out,
-        "stress    n = {}, {:.1} ms to the commitment, {:.2} TFLOPS measured",
+        "stress    n = {}, {} GPU(s), {:.1} ms to the last root, {:.2} TFLOPS per GPU measured, {} KiB received",
         outcome.stress_n,
+        node.gpu_count,
         outcome.stress_elapsed.as_secs_f64() * 1e3,
-        f64::from(m.verified_centi_tflops) / 100.0
+        f64::from(m.verified_centi_tflops) / 100.0,
+        outcome.stress_bytes >> 10,
     );
+    if outcome.gpu_centi_tflops.len() > 1 {
+        let each: Vec<String> = outcome.gpu_centi_tflops.iter().map(|c| format!("{:.2}", f64::from(*c) / 100.0)).collect();
+        let _ = writeln!(out, "per GPU   {} TFLOPS", each.join(", "));
+    }
     let _ = writeln!(out, "network   rtt {} us, loss {} bps, bandwidth {} Mbps", m.rtt_us, m.packet_loss_bps, m.bandwidth_mbps);
     if outcome.verified() {
         out += "verdict   verified\n";

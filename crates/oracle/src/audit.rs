@@ -2,15 +2,21 @@
 //! 1. inventory (what the worker says; informative),
 //! 2. handshake: a fresh challenge signed by the node key with the GPU UUIDs, which must
 //!    hash to the record's `gpu_uuids_hash` (`io_poc::handshake`),
-//! 3. stress test: the seeded product sized for the claimed GPU, timed on the oracle's
-//!    clock up to the worker's commitment, then the result checked against the commitment
-//!    and by Freivalds' test (`io_poc::freivalds`), and the speed against the catalogue,
+//!    The number of UUIDs must be the record's GPU count.
+//! 3. stress test (`io_poc::stress`): one seeded product per claimed GPU, loaded before the
+//!    clock starts, run in one window that opens when the oracle reveals the secret
+//!    diagonals and closes per GPU at its Merkle root; then sampled blocks of every
+//!    product opened and checked, and each GPU's speed against the catalogue. A node
+//!    whose GPUs together deliver less than half of what its claim must is proposed for
+//!    slashing (`Finding::CountNotProven`). On request (`second_look`) the version-1 test
+//!    follows: one whole product streamed and checked in full by Freivalds' test,
 //! 4. network: RTT, loss and bandwidth measured against the worker's probe server.
 //! Every failure is a named `Finding`; a node is verified only with none.
 
 use io_poc::handshake::{ChallengeLedger, HandshakeChallenge, HandshakeError, HandshakeReply};
 use io_poc::netaudit::{self, NetAuditError};
-use io_poc::{check_prepared, commitment, speed_verdict, CheckFailure, Challenge, Prepared};
+use io_poc::stress::{pick_blocks, scaling, Layout, Opening, StressFailure, StressSpec, Verifier};
+use io_poc::{check_prepared, commitment, CheckFailure, Challenge, Prepared};
 use io_proto::v1::worker_client::WorkerClient;
 use io_proto::v1::{self as pb, stress_chunk::Part};
 use io_registry::NodeMetrics;
@@ -26,6 +32,8 @@ use thiserror::Error;
 pub struct NodeUnderAudit {
     pub node: Pubkey,
     pub gpu_uuids_hash: [u8; 32],
+    /// GPUs the record claims: every one is challenged, none is taken on trust.
+    pub gpu_count: u16,
     /// The catalogue's expected TFLOPS of one GPU of the node's model, x 100.
     pub expected_centi_tflops: u32,
 }
@@ -34,7 +42,14 @@ pub struct NodeUnderAudit {
 #[derive(Clone, Debug)]
 pub struct AuditSettings {
     pub handshake_ttl_secs: i64,
-    /// A wrong product passes with probability at most 2^-k.
+    /// Blocks opened per GPU: a worker faking a fraction f of its product escapes with
+    /// probability (1-f)^openings.
+    pub openings: u32,
+    /// Also run the version-1 test (the whole product streamed and checked in full): a
+    /// second look at a suspect node, at 4 n^2 bytes of transfer.
+    pub second_look: bool,
+    /// The second look's Freivalds check: a wrong product passes with probability at most
+    /// 2^-k.
     pub soundness_bits: u32,
     /// The stress test's size; `None` sizes it for the claimed GPU (`io_poc::challenge_size`).
     pub stress_n: Option<u32>,
@@ -54,6 +69,9 @@ impl AuditSettings {
                 return Err(format!("stress_n must be within 1..={}", io_poc::MAX_N));
             }
         }
+        if self.openings == 0 || self.openings > io_poc::stress::MAX_OPENINGS {
+            return Err(format!("openings must be within 1..={}", io_poc::stress::MAX_OPENINGS));
+        }
         if self.soundness_bits == 0 || self.soundness_bits > 256 {
             return Err("soundness_bits must be within 1..=256".into());
         }
@@ -71,6 +89,8 @@ impl Default for AuditSettings {
     fn default() -> Self {
         AuditSettings {
             handshake_ttl_secs: 30,
+            openings: io_poc::stress::DEFAULT_OPENINGS,
+            second_look: false,
             // One round at n <= 2896 (25 bits a round at n = 2048).
             soundness_bits: 24,
             stress_n: None,
@@ -90,12 +110,18 @@ pub enum Finding {
     Handshake(HandshakeError),
     #[error("malformed handshake: {0}")]
     MalformedHandshake(String),
+    #[error("the record claims {claimed} GPUs, the worker signed for {reported}")]
+    GpuCountMismatch { claimed: u16, reported: usize },
+    #[error("GPU {gpu}: {failure}")]
+    WrongBlock { gpu: u32, failure: StressFailure },
     #[error("the result does not match the worker's commitment")]
     CommitmentMismatch,
     #[error("the product is wrong: {0}")]
     WrongProduct(CheckFailure),
-    #[error("measured {measured_centi_tflops} centi-TFLOPS, below the share required of the model's {expected_centi_tflops}")]
-    TooSlow { measured_centi_tflops: u32, expected_centi_tflops: u32 },
+    #[error("GPU {gpu} measured {measured_centi_tflops} centi-TFLOPS, below the share required of the model's {expected_centi_tflops}")]
+    TooSlow { gpu: u32, measured_centi_tflops: u32, expected_centi_tflops: u32 },
+    #[error("{claimed} GPUs claimed, but together they computed as fast as {equivalent_centi_gpus} hundredths of the GPUs the claim needs at least (less than half)")]
+    CountNotProven { claimed: u16, equivalent_centi_gpus: u32 },
     #[error("network audit failed: {0}")]
     Network(NetAuditError),
 }
@@ -106,7 +132,12 @@ pub struct AuditOutcome {
     pub findings: Vec<Finding>,
     pub metrics: NodeMetrics,
     pub stress_n: u32,
+    /// The whole window: from the secret's reveal to the last GPU's root.
     pub stress_elapsed: Duration,
+    /// Each GPU's measured speed, centi-TFLOPS, in GPU order.
+    pub gpu_centi_tflops: Vec<u32>,
+    /// Bytes of stress-test payload the oracle received (roots and openings).
+    pub stress_bytes: usize,
     pub backend: String,
 }
 
@@ -135,6 +166,8 @@ pub async fn audit_node(
         metrics: NodeMetrics { verified_centi_tflops: 0, rtt_us: 0, bandwidth_mbps: 0, packet_loss_bps: 0 },
         stress_n: 0,
         stress_elapsed: Duration::ZERO,
+        gpu_centi_tflops: vec![],
+        stress_bytes: 0,
         backend: String::new(),
     };
     if let Err(finding) = run_stages(oracle, endpoint, node, ledger, settings, &mut outcome).await {
@@ -176,48 +209,20 @@ async fn run_stages(
     let reply = HandshakeReply { gpu_uuids: reply.gpu_uuids, driver_version: reply.driver_version, cuda, signature };
     ledger.verify(&nonce, &reply, &node.gpu_uuids_hash, unix_now(), settings.handshake_ttl_secs).map_err(Finding::Handshake)?;
 
-    // Stage 3: the oracle prepares its side while the worker computes.
+    if reply.gpu_uuids.len() != usize::from(node.gpu_count) {
+        return Err(Finding::GpuCountMismatch { claimed: node.gpu_count, reported: reply.gpu_uuids.len() });
+    }
+
+    // Stage 3.
     let n = settings.stress_n.unwrap_or_else(|| io_poc::challenge_size(node.expected_centi_tflops, Duration::from_millis(200)));
-    let mut seed = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut seed);
-    let challenge = Challenge::new(seed, n).map_err(|e| Finding::Unreachable(e.to_string()))?;
     outcome.stress_n = n;
-    let started = Instant::now();
-    let mut stream = worker.stress_test(pb::StressRequest { seed: seed.to_vec(), n }).await.map_err(|e| unreachable(&e))?.into_inner();
-    let bits = settings.soundness_bits;
-    let prepared = tokio::task::spawn_blocking(move || Prepared::new(challenge, bits, &mut rand::rngs::StdRng::from_entropy()));
-    let committed = match stream.message().await.map_err(|e| unreachable(&e))? {
-        Some(pb::StressChunk { part: Some(Part::Commitment(c)) }) => c,
-        _ => return Err(Finding::Unreachable("the stress test did not start with a commitment".into())),
-    };
-    outcome.stress_elapsed = started.elapsed();
-    let mut result: Vec<f32> = Vec::with_capacity(challenge.size() * challenge.size());
-    while let Some(chunk) = stream.message().await.map_err(|e| unreachable(&e))? {
-        let Some(Part::Result(bytes)) = chunk.part else {
-            return Err(Finding::Unreachable("unexpected message in the result stream".into()));
-        };
-        if bytes.len() % 4 != 0 || result.len() + bytes.len() / 4 > challenge.size() * challenge.size() {
-            return Err(Finding::WrongProduct(CheckFailure::WrongSize { got: result.len() + bytes.len() / 4, expected: challenge.size() * challenge.size() }));
-        }
-        result.extend(bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))));
+    let elapsed = stress(&mut worker, node, settings, n, outcome).await?;
+    let flops = StressSpec::new([0; 32], n, 1).map_or(0.0, |s| s.flops_per_gpu());
+    outcome.gpu_centi_tflops = elapsed.iter().map(|e| centi(flops / e.as_secs_f64().max(1e-9))).collect();
+    outcome.metrics.verified_centi_tflops = judge_speed(flops, &elapsed, node.expected_centi_tflops, settings.min_speed_share_bps)?;
+    if settings.second_look {
+        second_look(&mut worker, settings, n).await?;
     }
-    let prepared = prepared.await.map_err(|e| Finding::Unreachable(e.to_string()))?;
-    if commitment(&result).as_slice() != committed.as_slice() {
-        return Err(Finding::CommitmentMismatch);
-    }
-    let checked = tokio::task::spawn_blocking(move || check_prepared(&prepared, &result))
-    .await
-    .map_err(|e| Finding::Unreachable(e.to_string()))?;
-    checked.map_err(Finding::WrongProduct)?;
-    let speed = speed_verdict(challenge.flops(), outcome.stress_elapsed, node.expected_centi_tflops, settings.min_speed_share_bps);
-    outcome.metrics.verified_centi_tflops = speed.measured_centi_tflops;
-    if !speed.plausible {
-        return Err(Finding::TooSlow { measured_centi_tflops: speed.measured_centi_tflops, expected_centi_tflops: speed.expected_centi_tflops });
-    }
-    // A node fast enough for its model is credited at least the smallest unit: the
-    // registry takes a verified node's speed as non-zero, and a slow model's measured
-    // speed can round down to nothing.
-    outcome.metrics.verified_centi_tflops = speed.measured_centi_tflops.max(1);
 
     // Stage 4: against the probe server on the worker's host.
     let ports = worker.probe(pb::ProbeRequest {}).await.map_err(|e| unreachable(&e))?.into_inner();
@@ -237,4 +242,208 @@ async fn run_stages(
     outcome.metrics.bandwidth_mbps = report.bandwidth_mbps;
     outcome.metrics.packet_loss_bps = report.packet_loss_bps;
     Ok(())
+}
+
+/// The speed verdict of a stress test whose GPUs each did `flops`, GPU g committing
+/// `elapsed[g]` after the window opened: the per-GPU figure to attest (centi-TFLOPS, at
+/// least 1), or why not.
+///
+/// * Together the GPUs did `gpus x flops` by the last root; a claim of that many GPUs at
+///   the required share of the model's speed needs at least `gpus x required` FLOP/s.
+///   Less than half of that is more than a slow or throttled GPU explains: the node has
+///   fewer or weaker GPUs than it claims (`CountNotProven`, slashed as spoofing). One
+///   device answering for eight does eight products in the time of one, whether it runs
+///   them in turn (its roots come at T, 2T, ..., 8T) or at once (all at 8T).
+/// * Each GPU must reach the required share on its own (`TooSlow`).
+pub fn judge_speed(flops: f64, elapsed: &[Duration], expected_centi_tflops: u32, min_share_bps: u16) -> Result<u32, Finding> {
+    let claimed = u16::try_from(elapsed.len()).unwrap_or(u16::MAX);
+    let required = f64::from(expected_centi_tflops) * 1e10 * f64::from(min_share_bps) / 10_000.0;
+    let gpus = elapsed.len().max(1) as f64;
+    let window = elapsed.iter().max().copied().unwrap_or_default().as_secs_f64().max(1e-9);
+    let aggregate = gpus * flops / window;
+    if required > 0.0 && aggregate * 2.0 < gpus * required {
+        return Err(Finding::CountNotProven { claimed, equivalent_centi_gpus: (aggregate / required * 100.0).round() as u32 });
+    }
+    for (gpu, e) in elapsed.iter().enumerate() {
+        let speed = flops / e.as_secs_f64().max(1e-9);
+        if speed < required {
+            return Err(Finding::TooSlow { gpu: gpu as u32, measured_centi_tflops: centi(speed), expected_centi_tflops });
+        }
+    }
+    // A node fast enough for its model is credited at least the smallest unit: the
+    // registry takes a verified node's speed as non-zero, and a slow model's measured
+    // speed can round down to nothing. The figure is per GPU, over the whole window.
+    Ok(centi(aggregate / gpus).max(1))
+}
+
+fn centi(flops_per_second: f64) -> u32 {
+    (flops_per_second / 1e10).round().min(f64::from(u32::MAX)) as u32
+}
+
+/// Stage 3 (version 2): loads one challenge per claimed GPU, reveals the secret, times
+/// each GPU's root, then opens and checks `settings.openings` blocks of each product.
+/// Returns when each GPU's root came, from the reveal.
+async fn stress(
+    worker: &mut WorkerClient<tonic::transport::Channel>,
+    node: &NodeUnderAudit,
+    settings: &AuditSettings,
+    n: u32,
+    outcome: &mut AuditOutcome,
+) -> Result<Vec<Duration>, Finding> {
+    let unreachable = |e: &dyn std::fmt::Display| Finding::Unreachable(e.to_string());
+    let mut seed = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut seed);
+    let spec = StressSpec::new(seed, n, u32::from(node.gpu_count)).map_err(|e| Finding::Unreachable(e.to_string()))?;
+    let load = pb::LoadStressRequest { seed: seed.to_vec(), n, gpus: spec.gpus };
+    let session = worker.load_stress(load).await.map_err(|e| unreachable(&e))?.into_inner().session;
+
+    let mut secret = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut secret);
+    let started = Instant::now();
+    let mut stream = worker.run_stress(pb::RunStressRequest { session: session.clone(), secret: secret.to_vec() }).await.map_err(|e| unreachable(&e))?.into_inner();
+    let mut roots: Vec<Option<([u8; 32], Duration)>> = vec![None; spec.gpus as usize];
+    let mut committed = 0;
+    while committed < roots.len() {
+        let Some(commitment) = stream.message().await.map_err(|e| unreachable(&e))? else { break };
+        let root: [u8; 32] = commitment.root.as_slice().try_into().map_err(|_| Finding::Unreachable("a root is not 32 bytes".into()))?;
+        match roots.get_mut(commitment.gpu as usize) {
+            Some(slot @ None) => *slot = Some((root, started.elapsed())),
+            _ => return Err(Finding::Unreachable(format!("a root for GPU {} that was not asked for or came twice", commitment.gpu))),
+        }
+        committed += 1;
+    }
+    outcome.stress_elapsed = started.elapsed();
+    drop(stream);
+    let roots: Vec<([u8; 32], Duration)> = roots
+        .into_iter()
+        .enumerate()
+        .map(|(gpu, r)| r.ok_or_else(|| Finding::Unreachable(format!("GPU {gpu} never committed to its product"))))
+        .collect::<Result<_, _>>()?;
+    outcome.stress_bytes = 32 * roots.len();
+
+    let layout = Layout::new(n as usize);
+    let mut elapsed_per_gpu = vec![];
+    for (gpu, (root, elapsed)) in roots.into_iter().enumerate() {
+        let gpu = gpu as u32;
+        let challenge = spec.challenge(gpu);
+        let diagonal = scaling(&secret, gpu, n);
+        let openings = settings.openings;
+        let (verifier, asked) = tokio::task::spawn_blocking(move || {
+            let mut rng = rand::rngs::StdRng::from_entropy();
+            let verifier = Verifier::new(challenge, &diagonal, &mut rng);
+            let asked = pick_blocks(&mut rng, &layout, openings);
+            (verifier, asked)
+        })
+        .await
+        .map_err(|e| unreachable(&e))?;
+        let mut distinct = asked.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let request = pb::OpenStressRequest { session: session.clone(), gpu, blocks: distinct };
+        let reply = worker.open_stress(request).await.map_err(|e| unreachable(&e))?.into_inner();
+        outcome.stress_bytes += reply.openings.iter().map(|o| 8 + o.entries.len() + o.proof.len()).sum::<usize>();
+        let openings = reply.openings.into_iter().map(decode_opening).collect::<Result<Vec<_>, _>>().map_err(|e| Finding::WrongBlock { gpu, failure: e })?;
+        tokio::task::spawn_blocking(move || verifier.check(&root, &asked, &openings))
+            .await
+            .map_err(|e| unreachable(&e))?
+            .map_err(|failure| Finding::WrongBlock { gpu, failure })?;
+        elapsed_per_gpu.push(elapsed);
+    }
+    Ok(elapsed_per_gpu)
+}
+
+/// An opening off the wire; malformed bytes are a malformed block.
+fn decode_opening(o: pb::BlockOpening) -> Result<Opening, StressFailure> {
+    if o.entries.len() % 4 != 0 || o.proof.len() % 32 != 0 {
+        return Err(StressFailure::BadProof { block: o.block });
+    }
+    Ok(Opening {
+        block: o.block,
+        entries: o.entries.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect(),
+        proof: o.proof.chunks_exact(32).map(|h| h.try_into().expect("32 bytes")).collect(),
+    })
+}
+
+/// The version-1 stress test: one seeded product, the commitment, the whole result, and
+/// Freivalds' check of all of it.
+async fn second_look(worker: &mut WorkerClient<tonic::transport::Channel>, settings: &AuditSettings, n: u32) -> Result<(), Finding> {
+    let unreachable = |e: &dyn std::fmt::Display| Finding::Unreachable(e.to_string());
+    let mut seed = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut seed);
+    let challenge = Challenge::new(seed, n).map_err(|e| Finding::Unreachable(e.to_string()))?;
+    let mut stream = worker.stress_test(pb::StressRequest { seed: seed.to_vec(), n }).await.map_err(|e| unreachable(&e))?.into_inner();
+    let bits = settings.soundness_bits;
+    let prepared = tokio::task::spawn_blocking(move || Prepared::new(challenge, bits, &mut rand::rngs::StdRng::from_entropy()));
+    let committed = match stream.message().await.map_err(|e| unreachable(&e))? {
+        Some(pb::StressChunk { part: Some(Part::Commitment(c)) }) => c,
+        _ => return Err(Finding::Unreachable("the stress test did not start with a commitment".into())),
+    };
+    let size = challenge.size() * challenge.size();
+    let mut result: Vec<f32> = Vec::with_capacity(size);
+    while let Some(chunk) = stream.message().await.map_err(|e| unreachable(&e))? {
+        let Some(Part::Result(bytes)) = chunk.part else {
+            return Err(Finding::Unreachable("unexpected message in the result stream".into()));
+        };
+        if bytes.len() % 4 != 0 || result.len() + bytes.len() / 4 > size {
+            return Err(Finding::WrongProduct(CheckFailure::WrongSize { got: result.len() + bytes.len() / 4, expected: size }));
+        }
+        result.extend(bytes.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))));
+    }
+    let prepared = prepared.await.map_err(|e| unreachable(&e))?;
+    if commitment(&result).as_slice() != committed.as_slice() {
+        return Err(Finding::CommitmentMismatch);
+    }
+    tokio::task::spawn_blocking(move || check_prepared(&prepared, &result)).await.map_err(|e| unreachable(&e))?.map_err(Finding::WrongProduct)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2 x 4096^3 FLOP = 0.137 TFLOP: 1 s of a GPU rated 13.7 centi-TFLOPS.
+    const FLOPS: f64 = 2.0 * 4096.0 * 4096.0 * 4096.0;
+    const MS: fn(u64) -> Duration = Duration::from_millis;
+
+    #[test]
+    fn eight_gpus_each_at_their_models_speed_are_credited_it() {
+        // Rated 14 centi-TFLOPS, half required: every GPU done in about a second.
+        let elapsed: Vec<Duration> = (0..8).map(|g| MS(1_000 + 10 * g)).collect();
+        assert_eq!(judge_speed(FLOPS, &elapsed, 14, 5_000).unwrap(), 13); // 8 x FLOPS / 1.07 s / 8 = 12.8
+    }
+
+    #[test]
+    fn one_device_answering_for_eight_is_a_count_not_proven_in_turn_or_at_once() {
+        // In turn: roots at 1, 2, ..., 8 s. Together 8 products in 8 s: one GPU's worth,
+        // an eighth of the claim; the required half of eight at half speed is two.
+        let in_turn: Vec<Duration> = (1..=8).map(|g| MS(1_000 * g)).collect();
+        // 13.74 / 7 = 1.96 GPUs at the required speed.
+        match judge_speed(FLOPS, &in_turn, 14, 5_000) {
+            Err(Finding::CountNotProven { claimed: 8, equivalent_centi_gpus }) => assert_eq!(equivalent_centi_gpus, 196),
+            other => panic!("{other:?}"),
+        }
+        // At once: all eight roots after 8 s.
+        let at_once = vec![MS(8_000); 8];
+        assert!(matches!(judge_speed(FLOPS, &at_once, 14, 5_000), Err(Finding::CountNotProven { claimed: 8, .. })));
+        // Two devices for four claimed GPUs at a 70% share: half of the claim's speed
+        // delivered, 0.5 / 0.7 = 71% of what the claim needs at least ...
+        let two_for_four = vec![MS(1_000), MS(1_000), MS(2_000), MS(2_000)];
+        match judge_speed(FLOPS, &two_for_four, 14, 7_000) {
+            // ... which is more than half: no slash, but the later two are too slow.
+            Err(Finding::TooSlow { gpu: 2, measured_centi_tflops: 7, expected_centi_tflops: 14 }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn one_slow_gpu_of_eight_is_too_slow_and_not_a_spoof() {
+        let mut elapsed = vec![MS(1_000); 8];
+        elapsed[5] = MS(2_500); // 5.5 of 14 centi-TFLOPS: 39% of the model's speed
+        match judge_speed(FLOPS, &elapsed, 14, 5_000) {
+            Err(Finding::TooSlow { gpu: 5, measured_centi_tflops: 5, expected_centi_tflops: 14 }) => {}
+            other => panic!("{other:?}"),
+        }
+        // No speed claim (a model of 0 TFLOPS): nothing is too slow, at least 1 credited.
+        assert_eq!(judge_speed(1.0, &[MS(1_000)], 0, 5_000).unwrap(), 1);
+    }
 }

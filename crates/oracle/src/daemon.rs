@@ -19,7 +19,8 @@ use crate::audit::{audit_node, AuditSettings, NodeUnderAudit};
 use crate::history::{AuditHistory, AuditRecord};
 use crate::liveness::Follow;
 use crate::metrics::OracleMetrics;
-use crate::policy::{slash_reason, Expectation, Tolerance};
+use crate::peer_auth::{self, PeerGate};
+use crate::policy::{open_measurement, quorum_median, sign_measurement, slash_reason, Expectation, Tolerance};
 use crate::port::ChainPort;
 use crate::view::ChainView;
 use anyhow::{anyhow, bail, Context};
@@ -132,6 +133,12 @@ pub(crate) struct Shared {
     pub workers: Mutex<HashMap<Pubkey, Follow>>,
     /// What this oracle agreed to in a review, until it co-signs.
     pub agreed: Mutex<HashMap<(Pubkey, u64, ReviewKind), Expectation>>,
+    /// Checks that peer requests come from the oracle set.
+    pub gate: PeerGate,
+    /// When each node last enrolled here.
+    pub last_enrollment: Mutex<HashMap<Pubkey, Instant>>,
+    /// Reviews running per calling oracle.
+    pub reviews_running: Mutex<HashMap<Pubkey, usize>>,
 }
 
 /// One oracle of the set. Clone it freely: the clones share everything.
@@ -162,6 +169,9 @@ impl OracleDaemon {
             ledger: tokio::sync::Mutex::new(ChallengeLedger::default()),
             workers: Mutex::new(HashMap::new()),
             agreed: Mutex::new(HashMap::new()),
+            gate: PeerGate::default(),
+            last_enrollment: Mutex::new(HashMap::new()),
+            reviews_running: Mutex::new(HashMap::new()),
         });
         let daemon = OracleDaemon { shared };
         for (node, endpoint) in known {
@@ -187,10 +197,29 @@ impl OracleDaemon {
         io_proto::v1::oracle_server::OracleServer::new(self.clone())
     }
 
+    /// The gRPC server for [`Self::service`] with its limits: every call ends within the
+    /// peer timeout (a review runs a whole audit), and a connection has a few calls in
+    /// flight at most.
+    pub fn server(&self) -> tonic::transport::server::Router {
+        tonic::transport::Server::builder()
+            .timeout(self.shared.settings.peer_timeout + Duration::from_secs(5))
+            .concurrency_limit_per_connection(8)
+            .add_service(self.service())
+    }
+
+    /// Reads the on-chain oracle set that peer requests are checked against (each cycle
+    /// does too; call it once before serving).
+    pub async fn refresh_oracle_set(&self) -> anyhow::Result<()> {
+        let view = ChainView::read(&self.shared.port).await?;
+        self.shared.gate.set_oracles(view.config.oracles.clone());
+        Ok(())
+    }
+
     /// One pass: every enrolled node this oracle leads gets its epoch audit committed,
     /// and every verified node it leads that stopped beating is suspended.
     pub async fn run_cycle(&self) -> anyhow::Result<CycleReport> {
         let view = ChainView::read(&self.shared.port).await.inspect_err(|_| OracleMetrics::inc(&self.shared.metrics.chain_errors))?;
+        self.shared.gate.set_oracles(view.config.oracles.clone());
         let mut report = CycleReport { epoch: view.epoch, ..CycleReport::default() };
         let me = self.key();
         let takeover = self.shared.settings.takeover.as_secs() as i64;
@@ -252,7 +281,7 @@ impl OracleDaemon {
             return Ok(done);
         }
         let model = view.model(record).ok_or_else(|| anyhow!("model {} is not in the catalogue", record.gpu_model))?;
-        let subject = NodeUnderAudit { node, gpu_uuids_hash: record.gpu_uuids_hash, expected_centi_tflops: model.expected_centi_tflops };
+        let subject = NodeUnderAudit { node, gpu_uuids_hash: record.gpu_uuids_hash, gpu_count: record.gpu_count, expected_centi_tflops: model.expected_centi_tflops };
         let started = Instant::now();
         let outcome = {
             let mut ledger = self.shared.ledger.lock().await;
@@ -261,6 +290,7 @@ impl OracleDaemon {
         let m = &self.shared.metrics;
         m.last_audit_ms.store(started.elapsed().as_millis() as u64, Relaxed);
         m.last_measured_centi_tflops.store(u64::from(outcome.metrics.verified_centi_tflops), Relaxed);
+        m.last_stress_bytes.store(outcome.stress_bytes as u64, Relaxed);
         OracleMetrics::inc(if outcome.verified() { &m.audits_verified } else { &m.audits_failed });
         let mut metrics = outcome.metrics;
         metrics.packet_loss_bps = metrics.packet_loss_bps.min(MAX_PACKET_LOSS_BPS);
@@ -313,6 +343,7 @@ impl OracleDaemon {
             metrics: Some(to_proto(&audit.metrics)),
             worker_endpoint: endpoint.to_string(),
             findings: audit.findings.clone(),
+            auth: None,
         };
         let quorum = match self.gather_quorum(view, review).await {
             Ok(quorum) => quorum,
@@ -325,8 +356,17 @@ impl OracleDaemon {
         };
         let signers = self.signers(&quorum);
         let operator = record.operator;
-        let instructions = self.attestation(view, &record, &signers, verdict, audit.metrics).await?;
-        let signature = self.commit(instructions, &quorum, node, epoch, ReviewKind::Audit).await?;
+        // The attested metrics: the median of the quorum's own measurements.
+        let mine = sign_measurement(&self.shared.key, &node, epoch, ReviewKind::Audit, audit.verified, &audit.metrics);
+        let measurements: Vec<pb::Measurement> = std::iter::once(mine).chain(quorum.iter().filter_map(|(_, m)| m.clone())).collect();
+        let mut all = vec![];
+        for m in &measurements {
+            all.push(open_measurement(m, &node, epoch, ReviewKind::Audit).map_err(|e| anyhow!(e))?.2);
+        }
+        let metrics = quorum_median(&all);
+        let quorum: Vec<Peer> = quorum.into_iter().map(|(p, _)| p).collect();
+        let instructions = self.attestation(view, &record, &signers, verdict, metrics).await?;
+        let signature = self.commit(instructions, &quorum, &measurements, node, epoch, ReviewKind::Audit).await?;
         self.shared.history.mark_attested(&node, epoch, signature.into())?;
         let m = &self.shared.metrics;
         OracleMetrics::inc(if audit.verified { &m.attestations_verified } else { &m.attestations_suspended });
@@ -345,7 +385,7 @@ impl OracleDaemon {
                     .await?;
                 let evidence = solana_sdk::hash::hashv(&[node.as_ref(), &epoch.to_le_bytes(), audit.findings.as_bytes()]).to_bytes();
                 let ix = io_sdk::staking::propose_slash(&payer, &operator, id, amount, reason, evidence, &signers);
-                self.commit(vec![ix], &quorum, node, epoch, ReviewKind::Audit).await.context("slash proposal")?;
+                self.commit(vec![ix], &quorum, &measurements, node, epoch, ReviewKind::Audit).await.context("slash proposal")?;
                 OracleMetrics::inc(&m.slash_proposals);
                 slashed = Some((reason, amount));
             }
@@ -363,10 +403,13 @@ impl OracleDaemon {
             metrics: Some(to_proto(&record.metrics)),
             worker_endpoint: endpoint.to_string(),
             findings: format!("no heartbeat for {} intervals", self.missed_beats(&node).unwrap_or(0)),
+            auth: None,
         };
         let quorum = self.gather_quorum(view, review).await?;
-        let instructions = self.attestation(view, &record, &self.signers(&quorum), Verdict::Suspended, record.metrics).await?;
-        self.commit(instructions, &quorum, node, epoch, ReviewKind::Liveness).await?;
+        let signers = self.signers(&quorum);
+        let quorum: Vec<Peer> = quorum.into_iter().map(|(p, _)| p).collect();
+        let instructions = self.attestation(view, &record, &signers, Verdict::Suspended, record.metrics).await?;
+        self.commit(instructions, &quorum, &[], node, epoch, ReviewKind::Liveness).await?;
         OracleMetrics::inc(&self.shared.metrics.liveness_suspensions);
         Ok(())
     }
@@ -388,12 +431,13 @@ impl OracleDaemon {
         Ok(instructions)
     }
 
-    fn signers(&self, quorum: &[Peer]) -> Vec<Pubkey> {
-        std::iter::once(self.key()).chain(quorum.iter().map(|p| p.key)).collect()
+    fn signers(&self, quorum: &[(Peer, Option<pb::Measurement>)]) -> Vec<Pubkey> {
+        std::iter::once(self.key()).chain(quorum.iter().map(|(p, _)| p.key)).collect()
     }
 
-    /// Asks peers of the on-chain oracle set, in rank order, until threshold - 1 agree.
-    async fn gather_quorum(&self, view: &ChainView, review: pb::ReviewRequest) -> anyhow::Result<Vec<Peer>> {
+    /// Asks peers of the on-chain oracle set, in rank order, until threshold - 1 agree;
+    /// each agreeing peer's own signed measurement comes with it.
+    async fn gather_quorum(&self, view: &ChainView, review: pb::ReviewRequest) -> anyhow::Result<Vec<(Peer, Option<pb::Measurement>)>> {
         let needed = usize::from(view.config.threshold).saturating_sub(1);
         let node: Pubkey = review.node.parse()?;
         let mut candidates: Vec<&Peer> = self.shared.peers.iter().filter(|p| view.config.oracles.contains(&p.key) && p.key != self.key()).collect();
@@ -405,7 +449,7 @@ impl OracleDaemon {
                 break;
             }
             match self.ask_review(peer, review.clone()).await {
-                Ok(reply) if reply.agreed => agreed.push(peer.clone()),
+                Ok(reply) if reply.agreed => agreed.push((peer.clone(), reply.measurement)),
                 Ok(reply) => refusals.push(format!("{}: {}", peer.key, reply.reason)),
                 Err(e) => refusals.push(format!("{}: {e:#}", peer.key)),
             }
@@ -427,12 +471,22 @@ impl OracleDaemon {
         Ok(OracleClient::new(channel))
     }
 
-    async fn ask_review(&self, peer: &Peer, review: pb::ReviewRequest) -> anyhow::Result<pb::ReviewReply> {
+    async fn ask_review(&self, peer: &Peer, mut review: pb::ReviewRequest) -> anyhow::Result<pb::ReviewReply> {
+        peer_auth::sign(&mut review, &self.shared.key, unix_now(), peer_auth::MAX_LIFETIME_SECS);
         Ok(self.peer_client(peer).await?.review(review).await?.into_inner())
     }
 
-    /// Builds the message, has every peer of `quorum` co-sign it, signs it, and sends it.
-    async fn commit(&self, instructions: Vec<Instruction>, quorum: &[Peer], node: Pubkey, epoch: u64, kind: ReviewKind) -> anyhow::Result<Signature> {
+    /// Builds the message, has every peer of `quorum` co-sign it (with the quorum's
+    /// measurements the attested metrics come from), signs it, and sends it.
+    async fn commit(
+        &self,
+        instructions: Vec<Instruction>,
+        quorum: &[Peer],
+        measurements: &[pb::Measurement],
+        node: Pubkey,
+        epoch: u64,
+        kind: ReviewKind,
+    ) -> anyhow::Result<Signature> {
         let (payer, blockhash) = self.shared.port.call(|chain| Ok((chain.payer(), chain.latest_blockhash()?))).await?;
         let message = Message::new_with_blockhash(&instructions, Some(&payer), &blockhash);
         let bytes = message.serialize();
@@ -443,7 +497,9 @@ impl OracleDaemon {
             Ok(())
         };
         for peer in quorum {
-            let request = pb::CoSignRequest { node: node.to_string(), epoch, kind: kind.to_proto(), message: bytes.clone() };
+            let mut request =
+                pb::CoSignRequest { node: node.to_string(), epoch, kind: kind.to_proto(), message: bytes.clone(), measurements: measurements.to_vec(), auth: None };
+            peer_auth::sign(&mut request, &self.shared.key, unix_now(), peer_auth::MAX_LIFETIME_SECS);
             let reply = self.peer_client(peer).await?.co_sign(request).await?.into_inner();
             if !reply.agreed {
                 bail!("{} refused to co-sign: {}", peer.key, reply.reason);

@@ -15,12 +15,13 @@ pub mod history;
 mod liveness;
 pub mod local;
 pub mod metrics;
+pub mod peer_auth;
 pub mod policy;
 pub mod port;
 mod service;
 pub mod view;
 
-pub use audit::{audit_node, AuditOutcome, AuditSettings, Finding, NodeUnderAudit};
+pub use audit::{audit_node, judge_speed, AuditOutcome, AuditSettings, Finding, NodeUnderAudit};
 pub use daemon::{CycleReport, OracleDaemon, OracleSettings, Peer, ReviewKind};
 pub use history::{AuditHistory, AuditRecord, HistoryError};
 pub use metrics::{serve_metrics, OracleMetrics};

@@ -13,16 +13,42 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
 
+/// The stress-test size of loopback audits.
+pub const LOOPBACK_N: u32 = 1024;
+
+/// What this machine's CPU does in a loopback stress test, in centi-TFLOPS (at least 1):
+/// the best of three products at [`LOOPBACK_N`], timed as the oracle times them (the
+/// scaling, the GEMM and the commitment's hashing), before any oracle or worker runs. The
+/// demo and the tests rate the loopback CPU model at this figure, so a CPU worker must
+/// show its own machine's speed, and one CPU posing as eight GPUs is one eighth of it.
+pub fn calibrate_loopback_cpu() -> u32 {
+    use io_poc::stress::{panel_leaves, scaling, Layout, StressSpec};
+    use io_poc::Backend;
+    let spec = StressSpec::new([0xCA; 32], LOOPBACK_N, 1).expect("a valid size");
+    let layout = Layout::new(LOOPBACK_N as usize);
+    let best = (0..3)
+        .filter_map(|_| {
+            let loaded = io_poc::CpuBackend.load(&spec.challenge(0)).ok()?;
+            let started = std::time::Instant::now();
+            loaded.run(&scaling(&[1; 32], 0, LOOPBACK_N), &mut |first, panel| drop(panel_leaves(&layout, first, &panel))).ok()?;
+            Some(started.elapsed())
+        })
+        .min()
+        .unwrap_or(Duration::from_secs(1));
+    ((spec.flops_per_gpu() / best.as_secs_f64() / 1e10).round() as u32).max(1)
+}
+
 /// Settings for an oracle set auditing CPU workers on loopback (the demo, the tests).
 pub fn loopback_settings() -> OracleSettings {
     OracleSettings {
         audit: AuditSettings {
             // One size for every node: big enough to time a CPU, small enough that a node
             // claiming an H100 is caught in milliseconds rather than computing for minutes.
-            stress_n: Some(1024),
-            // A fifth of the catalogue's speed: the CPU workers share the machine with the
-            // oracles and the bank; an H100 claim is still off by three orders of magnitude.
-            min_speed_share_bps: 2_000,
+            stress_n: Some(LOOPBACK_N),
+            // 35% of the speed the CPU was calibrated at: the CPU workers share the machine
+            // with the oracles and the bank. One CPU posing as eight GPUs delivers an
+            // eighth per GPU, and less than half of the eight x 35% its claim needs.
+            min_speed_share_bps: 3_500,
             network: AuditConfig { rtt_probes: 20, loss_probes: 200, loss_interval: Duration::ZERO, bulk_bytes: 2 << 20, ..AuditConfig::default() },
             ..AuditSettings::default()
         },
@@ -60,6 +86,7 @@ impl LocalOracleSet {
         let mut set = LocalOracleSet { daemons: vec![], endpoints, servers: vec![] };
         for ((key, listener), history) in keys.iter().zip(listeners).zip(histories) {
             let daemon = OracleDaemon::new(key.insecure_clone(), port.clone(), history, peers.clone(), settings.clone())?;
+            daemon.refresh_oracle_set().await?;
             set.servers.push(serve(&daemon, listener));
             set.daemons.push(daemon);
         }
@@ -122,8 +149,8 @@ impl LocalOracleSet {
 }
 
 fn serve(daemon: &OracleDaemon, listener: tokio::net::TcpListener) -> JoinHandle<()> {
-    let service = daemon.service();
+    let server = daemon.server();
     tokio::spawn(async move {
-        let _ = tonic::transport::Server::builder().add_service(service).serve_with_incoming(TcpListenerStream::new(listener)).await;
+        let _ = server.serve_with_incoming(TcpListenerStream::new(listener)).await;
     })
 }

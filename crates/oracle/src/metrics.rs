@@ -25,6 +25,11 @@ pub struct OracleMetrics {
     pub heartbeats: AtomicU64,
     pub enrollments: AtomicU64,
     pub enrolled_workers: AtomicI64,
+    /// Review and co-sign requests refused before any work: unsigned, not from an oracle,
+    /// expired or replayed.
+    pub peer_requests_refused: AtomicU64,
+    /// Bytes of stress-test payload received in the last audit (roots and openings).
+    pub last_stress_bytes: AtomicU64,
     /// Milliseconds the last audit took, all four stages.
     pub last_audit_ms: AtomicU64,
     /// Last measured speed, centi-TFLOPS.
@@ -75,6 +80,12 @@ impl OracleMetrics {
             "Transaction messages this oracle was asked to co-sign.",
             &[("{result=\"signed\"}", get(&self.cosigned)), ("{result=\"refused\"}", get(&self.cosign_refused))],
         );
+        family(
+            "io_oracle_peer_requests_refused_total",
+            "counter",
+            "Review and co-sign requests refused unread: unsigned, not from an oracle, expired or replayed.",
+            &[("", get(&self.peer_requests_refused))],
+        );
         family("io_oracle_quorum_missed_total", "counter", "Verdicts no quorum of peers agreed with.", &[("", get(&self.quorum_missed))]);
         family("io_oracle_chain_errors_total", "counter", "Chain reads or transactions that failed.", &[("", get(&self.chain_errors))]);
         family("io_oracle_heartbeats_total", "counter", "Worker heartbeats received.", &[("", get(&self.heartbeats))]);
@@ -87,6 +98,12 @@ impl OracleMetrics {
             "gauge",
             "Speed measured by the last stress test, hundredths of a TFLOPS.",
             &[("", get(&self.last_measured_centi_tflops))],
+        );
+        family(
+            "io_oracle_last_stress_bytes",
+            "gauge",
+            "Stress-test payload the last audit received from the worker (roots and opened blocks).",
+            &[("", get(&self.last_stress_bytes))],
         );
         out
     }

@@ -6,8 +6,11 @@ use anchor_lang::{AnchorDeserialize, Discriminator};
 use io_poc::handshake::HandshakeError;
 use io_registry::{NodeMetrics, Verdict};
 use io_staking::SlashReason;
+use crate::daemon::{from_proto, to_proto, ReviewKind};
+use io_proto::v1 as pb;
 use solana_sdk::message::Message;
 use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signature, Signer};
 
 /// How far a peer's own measurement may be from the lead's for it to co-sign the lead's
 /// metrics. Speed is a property of the node; RTT and bandwidth also depend on the path
@@ -51,29 +54,86 @@ pub fn metrics_agree(lead: &NodeMetrics, own: &NodeMetrics, t: &Tolerance) -> Re
     Ok(())
 }
 
-/// Below this share of its model's expected speed a node is taken to be other hardware
+/// Below this share of its model's expected speed a GPU is taken to be other hardware
 /// than it claims, and slashed. Between this and the share an audit requires it is only
-/// suspended: a busy host or the protocol's own fixed costs (generating, moving and
-/// hashing the operands, which the oracle's clock includes) can explain a shortfall that
-/// size, a tenfold one they cannot.
+/// suspended: a busy host or a GPU throttled by heat can explain a shortfall that size,
+/// a tenfold one it cannot.
 pub const SPOOF_SPEED_SHARE_BPS: u64 = 1_000;
 
 /// The slash a failed audit calls for, if any. Spoofed hardware (UUIDs not the record's,
-/// a GPU far slower than claimed) and a faked stress test (a wrong product, a result
-/// that is not the committed one, a replayed handshake) are misconduct; an unreachable
-/// worker, a bad network, a broken message or a moderately slow GPU is grounds for
-/// suspension only.
+/// a UUID count not the record's GPU count, GPUs that together compute less than half of
+/// what the claimed count must, a GPU far slower than its model) and a faked stress test
+/// (a wrong block, a wrong product, a result that is not the committed one, a replayed
+/// handshake) are misconduct; an unreachable worker, a bad network, a broken message or
+/// a moderately slow GPU is grounds for suspension only.
 pub fn slash_reason(findings: &[Finding]) -> Option<SlashReason> {
     findings.iter().find_map(|f| match f {
-        Finding::Handshake(HandshakeError::UuidMismatch) => Some(SlashReason::SpoofedHardware),
-        Finding::TooSlow { measured_centi_tflops, expected_centi_tflops }
+        Finding::Handshake(HandshakeError::UuidMismatch) | Finding::GpuCountMismatch { .. } | Finding::CountNotProven { .. } => {
+            Some(SlashReason::SpoofedHardware)
+        }
+        Finding::TooSlow { measured_centi_tflops, expected_centi_tflops, .. }
             if u64::from(*measured_centi_tflops) * 10_000 < u64::from(*expected_centi_tflops) * SPOOF_SPEED_SHARE_BPS =>
         {
             Some(SlashReason::SpoofedHardware)
         }
-        Finding::WrongProduct(_) | Finding::CommitmentMismatch | Finding::Handshake(HandshakeError::Replayed) => Some(SlashReason::FailedAudit),
+        Finding::WrongBlock { .. } | Finding::WrongProduct(_) | Finding::CommitmentMismatch | Finding::Handshake(HandshakeError::Replayed) => {
+            Some(SlashReason::FailedAudit)
+        }
         _ => None,
     })
+}
+
+const MEASUREMENT_DOMAIN: &[u8] = b"io-oracle measurement v1\0";
+
+/// The bytes an oracle signs for its own measurement of `node` in `epoch`.
+pub fn measurement_bytes(node: &Pubkey, epoch: u64, kind: ReviewKind, verified: bool, m: &NodeMetrics) -> Vec<u8> {
+    let mut bytes = MEASUREMENT_DOMAIN.to_vec();
+    bytes.extend_from_slice(node.as_ref());
+    bytes.extend_from_slice(&epoch.to_le_bytes());
+    bytes.push(kind as u8);
+    bytes.push(u8::from(verified));
+    bytes.extend_from_slice(&m.verified_centi_tflops.to_le_bytes());
+    bytes.extend_from_slice(&m.rtt_us.to_le_bytes());
+    bytes.extend_from_slice(&m.bandwidth_mbps.to_le_bytes());
+    bytes.extend_from_slice(&m.packet_loss_bps.to_le_bytes());
+    bytes
+}
+
+/// This oracle's measurement, signed.
+pub fn sign_measurement(key: &Keypair, node: &Pubkey, epoch: u64, kind: ReviewKind, verified: bool, m: &NodeMetrics) -> pb::Measurement {
+    let signature = key.sign_message(&measurement_bytes(node, epoch, kind, verified, m));
+    pb::Measurement { oracle: key.pubkey().to_string(), verified, metrics: Some(to_proto(m)), signature: signature.as_ref().to_vec() }
+}
+
+/// A measurement's oracle, verdict and metrics, if its signature holds for this node epoch.
+pub fn open_measurement(m: &pb::Measurement, node: &Pubkey, epoch: u64, kind: ReviewKind) -> Result<(Pubkey, bool, NodeMetrics), String> {
+    let oracle: Pubkey = m.oracle.parse().map_err(|_| "a measurement's oracle is not a base58 key".to_string())?;
+    let metrics = m.metrics.as_ref().and_then(from_proto).ok_or_else(|| format!("{oracle}'s measurement has no valid metrics"))?;
+    let signature = Signature::try_from(m.signature.as_slice()).map_err(|_| format!("{oracle}'s measurement signature is not 64 bytes"))?;
+    if !signature.verify(oracle.as_ref(), &measurement_bytes(node, epoch, kind, m.verified, &metrics)) {
+        return Err(format!("{oracle}'s measurement is not signed by it for this node epoch"));
+    }
+    Ok((oracle, m.verified, metrics))
+}
+
+/// The quorum's metrics: each figure the median of the oracles' own. With an even count
+/// the middle pair's more conservative figure: the lower speed and bandwidth, the higher
+/// RTT and loss (no oracle's optimism decides a figure alone).
+pub fn quorum_median(all: &[NodeMetrics]) -> NodeMetrics {
+    fn middle<T: Ord + Copy + Default>(mut v: Vec<T>, low: bool) -> T {
+        v.sort_unstable();
+        match v.len() {
+            0 => T::default(),
+            n if n % 2 == 1 => v[n / 2],
+            n => v[if low { n / 2 - 1 } else { n / 2 }],
+        }
+    }
+    NodeMetrics {
+        verified_centi_tflops: middle(all.iter().map(|m| m.verified_centi_tflops).collect(), true),
+        rtt_us: middle(all.iter().map(|m| m.rtt_us).collect(), false),
+        bandwidth_mbps: middle(all.iter().map(|m| m.bandwidth_mbps).collect(), true),
+        packet_loss_bps: middle(all.iter().map(|m| m.packet_loss_bps).collect(), false),
+    }
 }
 
 /// What this oracle agreed to, against which a message to co-sign is checked.
@@ -87,6 +147,10 @@ pub struct Expectation {
     pub metrics: NodeMetrics,
     /// The slash this oracle's own audit calls for, and the most it would take.
     pub slash: Option<(SlashReason, u64)>,
+    /// This oracle's own signed measurement, for an audit: the attested metrics must be
+    /// the median of the quorum's measurements, this one among them. `None` for a
+    /// liveness suspension, which keeps the record's metrics.
+    pub measurement: Option<pb::Measurement>,
 }
 
 /// Checks a transaction message before signing it: this oracle is a required signer,
@@ -198,7 +262,7 @@ mod tests {
     fn a_peer_signs_only_the_attestation_it_agreed_to() {
         let (me, other, node, operator) = (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
         let agreed = m(1_000, 9_000, 4_000, 0);
-        let expect = Expectation { me, node, operator, epoch: 7, verdict: Verdict::Verified, metrics: agreed, slash: None };
+        let expect = Expectation { me, node, operator, epoch: 7, verdict: Verdict::Verified, metrics: agreed, slash: None, measurement: None };
         let attest = |signers: &[Pubkey], epoch, verdict, metrics| io_sdk::registry::attest_node(&leaf(node, operator), signers, epoch, verdict, metrics);
         let refresh = io_sdk::staking::refresh_weight(&operator);
 
@@ -231,6 +295,7 @@ mod tests {
             verdict: Verdict::Suspended,
             metrics: NodeMetrics::default(),
             slash: Some((SlashReason::SpoofedHardware, 1_000)),
+            measurement: None,
         };
         let slash = |amount, reason| io_sdk::staking::propose_slash(&other, &operator, 4, amount, reason, [9; 32], &[other, me]);
         assert_eq!(check_message(&message(&[slash(1_000, SlashReason::SpoofedHardware)]), &expect), Ok(()));
@@ -241,15 +306,43 @@ mod tests {
     }
 
     #[test]
+    fn the_quorum_median_takes_each_figure_from_the_middle_and_the_safe_side_of_a_pair() {
+        let three = [m(1_000, 9_000, 4_000, 10), m(1_400, 5_000, 9_000, 0), m(600, 30_000, 100, 50)];
+        assert_eq!(quorum_median(&three), m(1_000, 9_000, 4_000, 10));
+        // A pair: the lower speed and bandwidth, the higher RTT and loss.
+        assert_eq!(quorum_median(&three[..2]), m(1_000, 9_000, 4_000, 10));
+        // One optimistic lead among four cannot lift any figure.
+        let four = [m(9_999, 1, 99_999, 0), m(1_000, 9_000, 4_000, 10), m(1_100, 8_000, 5_000, 20), m(900, 10_000, 3_000, 30)];
+        assert_eq!(quorum_median(&four), m(1_000, 9_000, 4_000, 20));
+    }
+
+    #[test]
+    fn a_measurement_opens_only_for_its_own_node_epoch_and_figures() {
+        let key = Keypair::new();
+        let node = Pubkey::new_unique();
+        let signed = sign_measurement(&key, &node, 7, ReviewKind::Audit, true, &m(1_000, 9_000, 4_000, 10));
+        assert_eq!(open_measurement(&signed, &node, 7, ReviewKind::Audit), Ok((key.pubkey(), true, m(1_000, 9_000, 4_000, 10))));
+        assert!(open_measurement(&signed, &node, 8, ReviewKind::Audit).is_err());
+        assert!(open_measurement(&signed, &Pubkey::new_unique(), 7, ReviewKind::Audit).is_err());
+        assert!(open_measurement(&signed, &node, 7, ReviewKind::Liveness).is_err());
+        let mut inflated = signed.clone();
+        inflated.metrics.as_mut().unwrap().verified_centi_tflops = 2_000;
+        assert!(open_measurement(&inflated, &node, 7, ReviewKind::Audit).unwrap_err().contains("not signed"));
+        let mut flipped = signed;
+        flipped.verified = false;
+        assert!(open_measurement(&flipped, &node, 7, ReviewKind::Audit).is_err());
+    }
+
+    #[test]
     fn only_misconduct_calls_for_a_slash() {
         assert_eq!(slash_reason(&[Finding::Handshake(HandshakeError::UuidMismatch)]), Some(SlashReason::SpoofedHardware));
         assert_eq!(
-            slash_reason(&[Finding::TooSlow { measured_centi_tflops: 1, expected_centi_tflops: 6_690 }]),
+            slash_reason(&[Finding::TooSlow { gpu: 0, measured_centi_tflops: 1, expected_centi_tflops: 6_690 }]),
             Some(SlashReason::SpoofedHardware)
         );
         // A third of the expected speed: suspended, not slashed.
-        assert_eq!(slash_reason(&[Finding::TooSlow { measured_centi_tflops: 2_230, expected_centi_tflops: 6_690 }]), None);
-        assert_eq!(slash_reason(&[Finding::TooSlow { measured_centi_tflops: 668, expected_centi_tflops: 6_690 }]), Some(SlashReason::SpoofedHardware));
+        assert_eq!(slash_reason(&[Finding::TooSlow { gpu: 0, measured_centi_tflops: 2_230, expected_centi_tflops: 6_690 }]), None);
+        assert_eq!(slash_reason(&[Finding::TooSlow { gpu: 3, measured_centi_tflops: 668, expected_centi_tflops: 6_690 }]), Some(SlashReason::SpoofedHardware));
         assert_eq!(slash_reason(&[Finding::CommitmentMismatch]), Some(SlashReason::FailedAudit));
         assert_eq!(slash_reason(&[Finding::Unreachable("down".into())]), None);
         assert_eq!(slash_reason(&[Finding::Handshake(HandshakeError::Expired { age_secs: 60, ttl_secs: 30 })]), None);

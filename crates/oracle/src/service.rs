@@ -3,7 +3,8 @@
 
 use crate::daemon::{from_proto, OracleDaemon, ReviewKind};
 use crate::metrics::OracleMetrics;
-use crate::policy::{check_message, metrics_agree, Expectation};
+use crate::peer_auth::{AuthError, Authenticated};
+use crate::policy::{check_message, metrics_agree, open_measurement, quorum_median, sign_measurement, Expectation};
 use crate::view::ChainView;
 use io_poc::handshake::enrollment_bytes;
 use io_proto::v1::{self as pb, oracle_server::Oracle, worker_client::WorkerClient};
@@ -15,7 +16,7 @@ use std::time::Duration;
 use tonic::{Request, Response, Status};
 
 fn refuse(reason: impl Into<String>) -> pb::ReviewReply {
-    pb::ReviewReply { agreed: false, reason: reason.into() }
+    pb::ReviewReply { agreed: false, reason: reason.into(), measurement: None }
 }
 
 fn unix_now() -> i64 {
@@ -23,6 +24,14 @@ fn unix_now() -> i64 {
 }
 
 impl OracleDaemon {
+    /// The caller of a peer request, or its refusal by name; nothing else has run yet.
+    fn admit<R: Authenticated>(&self, request: &R) -> Result<Pubkey, Status> {
+        self.shared.gate.check(request, unix_now()).map_err(|e: AuthError| {
+            OracleMetrics::inc(&self.shared.metrics.peer_requests_refused);
+            Status::unauthenticated(format!("{}: {e}", R::METHOD))
+        })
+    }
+
     /// Forms this oracle's own view of the lead's verdict; remembers it when it agrees.
     async fn review(&self, request: pb::ReviewRequest) -> Result<pb::ReviewReply, Status> {
         let node: Pubkey = request.node.parse().map_err(|_| Status::invalid_argument("node is not a base58 key"))?;
@@ -59,7 +68,9 @@ impl OracleDaemon {
                     None => None,
                 };
                 let verdict = if own.verified { Verdict::Verified } else { Verdict::Suspended };
-                Expectation { me: self.key(), node, operator: record.operator, epoch: request.epoch, verdict, metrics: lead_metrics, slash }
+                // The metrics are settled at co-signing: the median of the quorum's own.
+                let mine = sign_measurement(&self.shared.key, &node, request.epoch, kind, own.verified, &own.metrics);
+                Expectation { me: self.key(), node, operator: record.operator, epoch: request.epoch, verdict, metrics: own.metrics, slash, measurement: Some(mine) }
             }
             ReviewKind::Liveness => {
                 if record.status != NodeStatus::Verified || record.last_attested_epoch != request.epoch {
@@ -71,11 +82,12 @@ impl OracleDaemon {
                 if worker_answers(&endpoint).await {
                     return Ok(refuse("the worker answers my calls"));
                 }
-                Expectation { me: self.key(), node, operator: record.operator, epoch: request.epoch, verdict: Verdict::Suspended, metrics: record.metrics, slash: None }
+                Expectation { me: self.key(), node, operator: record.operator, epoch: request.epoch, verdict: Verdict::Suspended, metrics: record.metrics, slash: None, measurement: None }
             }
         };
+        let measurement = expectation.measurement.clone();
         self.shared.agreed.lock().expect("agreed lock").insert((node, request.epoch, kind), expectation);
-        Ok(pb::ReviewReply { agreed: true, reason: String::new() })
+        Ok(pb::ReviewReply { agreed: true, reason: String::new(), measurement })
     }
 
     /// Signs the message if every instruction in it is one this oracle agreed to.
@@ -83,9 +95,15 @@ impl OracleDaemon {
         let node: Pubkey = request.node.parse().map_err(|_| Status::invalid_argument("node is not a base58 key"))?;
         let kind = ReviewKind::from_proto(request.kind).ok_or_else(|| Status::invalid_argument("unknown review kind"))?;
         let refuse = |reason: String| pb::CoSignReply { agreed: false, signature: vec![], reason };
-        let Some(expectation) = self.shared.agreed.lock().expect("agreed lock").get(&(node, request.epoch, kind)).cloned() else {
+        let Some(mut expectation) = self.shared.agreed.lock().expect("agreed lock").get(&(node, request.epoch, kind)).cloned() else {
             return Ok(refuse("I have not agreed to a verdict on this node epoch".into()));
         };
+        if let Some(mine) = &expectation.measurement {
+            match self.quorum_metrics(request, mine, &expectation) {
+                Ok(median) => expectation.metrics = median,
+                Err(why) => return Ok(refuse(why)),
+            }
+        }
         let message: Message = match bincode::deserialize(&request.message) {
             Ok(message) => message,
             Err(e) => return Ok(refuse(format!("undecodable message: {e}"))),
@@ -100,7 +118,42 @@ impl OracleDaemon {
         Ok(pb::CoSignReply { agreed: true, signature: signature.as_ref().to_vec(), reason: String::new() })
     }
 
-    fn enroll(&self, request: &pb::EnrollRequest, view: &ChainView) -> Result<(), Status> {
+    /// The median of the quorum's signed measurements in `request`: every one valid for
+    /// this node epoch, from distinct members of the oracle set that sign the message,
+    /// with the verdict agreed, this oracle's own among them unchanged, and each within
+    /// tolerance of this oracle's own figures.
+    fn quorum_metrics(&self, request: &pb::CoSignRequest, mine: &pb::Measurement, expect: &Expectation) -> Result<io_registry::NodeMetrics, String> {
+        let kind = ReviewKind::from_proto(request.kind).ok_or("unknown review kind")?;
+        let message: Message = bincode::deserialize(&request.message).map_err(|e| format!("undecodable message: {e}"))?;
+        let signers = &message.account_keys[..usize::from(message.header.num_required_signatures).min(message.account_keys.len())];
+        let verified = expect.verdict == Verdict::Verified;
+        let mut seen = vec![];
+        let mut all = vec![];
+        for m in &request.measurements {
+            let (oracle, their_verdict, metrics) = open_measurement(m, &expect.node, expect.epoch, kind)?;
+            if seen.contains(&oracle) {
+                return Err(format!("{oracle} measured twice"));
+            }
+            if !self.shared.gate.is_oracle(&oracle) || !signers.contains(&oracle) {
+                return Err(format!("{oracle}'s measurement is not from an oracle signing this message"));
+            }
+            if their_verdict != verified {
+                return Err(format!("{oracle} measured another verdict"));
+            }
+            if verified {
+                metrics_agree(&metrics, &expect.metrics, &self.shared.settings.tolerance).map_err(|why| format!("{oracle}'s metrics are out of tolerance: {why}"))?;
+            }
+            seen.push(oracle);
+            all.push(metrics);
+        }
+        if !request.measurements.iter().any(|m| m == mine) {
+            return Err("my own measurement is not among the quorum's".into());
+        }
+        Ok(quorum_median(&all))
+    }
+
+    /// The node of a well-signed, fresh enrollment: checked before any chain read.
+    fn admit_enrollment(&self, request: &pb::EnrollRequest) -> Result<Pubkey, Status> {
         let node: Pubkey = request.node.parse().map_err(|_| Status::invalid_argument("node is not a base58 key"))?;
         let signature = Signature::try_from(request.signature.as_slice()).map_err(|_| Status::invalid_argument("signature is not 64 bytes"))?;
         if !signature.verify(node.as_ref(), &enrollment_bytes(&node, &request.endpoint, request.signed_at)) {
@@ -111,6 +164,19 @@ impl OracleDaemon {
             return Err(Status::failed_precondition(format!("the enrollment was signed {age} s from now")));
         }
         tonic::transport::Endpoint::from_shared(request.endpoint.clone()).map_err(|_| Status::invalid_argument("the endpoint is not a URI"))?;
+        // One enrollment per node per interval: a signed enrollment replayed in a loop
+        // cannot make this oracle read the registry in a loop.
+        let mut last = self.shared.last_enrollment.lock().expect("enrollment lock");
+        let now = std::time::Instant::now();
+        if last.get(&node).is_some_and(|at| now.duration_since(*at) < ENROLL_INTERVAL) {
+            return Err(Status::resource_exhausted(format!("node {node} enrolled less than {} s ago", ENROLL_INTERVAL.as_secs())));
+        }
+        last.insert(node, now);
+        Ok(node)
+    }
+
+    fn enroll(&self, request: &pb::EnrollRequest, view: &ChainView) -> Result<(), Status> {
+        let node: Pubkey = request.node.parse().map_err(|_| Status::invalid_argument("node is not a base58 key"))?;
         match view.record(&node) {
             None => return Err(Status::not_found("the node is not in the registry")),
             Some(record) if record.status == NodeStatus::Retired => return Err(Status::failed_precondition("the node is retired")),
@@ -133,15 +199,50 @@ async fn worker_answers(endpoint: &str) -> bool {
     matches!(tokio::time::timeout(Duration::from_secs(3), attempt).await, Ok(Some(_)))
 }
 
+/// How often one node may enroll with one oracle.
+const ENROLL_INTERVAL: Duration = Duration::from_secs(5);
+/// Reviews one peer may have running here at once (each runs a whole audit).
+const REVIEWS_PER_CALLER: usize = 2;
+
+/// A review slot of one caller, given back on drop.
+struct ReviewSlot<'a> {
+    daemon: &'a OracleDaemon,
+    caller: Pubkey,
+}
+
+impl Drop for ReviewSlot<'_> {
+    fn drop(&mut self) {
+        let mut running = self.daemon.shared.reviews_running.lock().expect("reviews lock");
+        if let Some(count) = running.get_mut(&self.caller) {
+            *count = count.saturating_sub(1);
+        }
+    }
+}
+
+impl OracleDaemon {
+    fn review_slot(&self, caller: Pubkey) -> Result<ReviewSlot<'_>, Status> {
+        let mut running = self.shared.reviews_running.lock().expect("reviews lock");
+        let count = running.entry(caller).or_default();
+        if *count >= REVIEWS_PER_CALLER {
+            return Err(Status::resource_exhausted(format!("{caller} has {REVIEWS_PER_CALLER} reviews running here")));
+        }
+        *count += 1;
+        Ok(ReviewSlot { daemon: self, caller })
+    }
+}
+
 #[tonic::async_trait]
 impl Oracle for OracleDaemon {
     async fn enroll(&self, request: Request<pb::EnrollRequest>) -> Result<Response<pb::EnrollReply>, Status> {
+        self.admit_enrollment(request.get_ref())?;
         let view = ChainView::read(&self.shared.port).await.map_err(|e| Status::unavailable(format!("chain: {e:#}")))?;
         OracleDaemon::enroll(self, request.get_ref(), &view)?;
         Ok(Response::new(pb::EnrollReply { oracle: self.key().to_string() }))
     }
 
     async fn review(&self, request: Request<pb::ReviewRequest>) -> Result<Response<pb::ReviewReply>, Status> {
+        let caller = self.admit(request.get_ref())?;
+        let _slot = self.review_slot(caller)?;
         let reply = OracleDaemon::review(self, request.into_inner()).await?;
         let m = &self.shared.metrics;
         OracleMetrics::inc(if reply.agreed { &m.reviews_agreed } else { &m.reviews_refused });
@@ -149,6 +250,7 @@ impl Oracle for OracleDaemon {
     }
 
     async fn co_sign(&self, request: Request<pb::CoSignRequest>) -> Result<Response<pb::CoSignReply>, Status> {
+        self.admit(request.get_ref())?;
         let reply = OracleDaemon::co_sign(self, request.get_ref())?;
         let m = &self.shared.metrics;
         OracleMetrics::inc(if reply.agreed { &m.cosigned } else { &m.cosign_refused });

@@ -4,7 +4,8 @@
 use io_oracle::{audit_node, AuditSettings, Finding, NodeUnderAudit};
 use io_poc::handshake::{ChallengeLedger, HandshakeError};
 use io_poc::netaudit::{AuditConfig, ProbeServer};
-use io_poc::{CheckFailure, CpuBackend};
+use io_poc::stress::StressFailure;
+use io_poc::CpuBackend;
 use io_proto::v1::worker_server::WorkerServer;
 use io_worker::{Conduct, Inventory, WorkerAgent};
 use solana_sdk::pubkey::Pubkey;
@@ -39,7 +40,7 @@ fn settings() -> AuditSettings {
 /// The node as its registry record and the catalogue describe it; `expected` 0 makes no
 /// speed claim (the honest CPU workers here are not GPUs).
 fn record(node: Pubkey, expected_centi_tflops: u32) -> NodeUnderAudit {
-    NodeUnderAudit { node, gpu_uuids_hash: io_sdk::gpu_uuids_hash(&UUIDS), expected_centi_tflops }
+    NodeUnderAudit { node, gpu_uuids_hash: io_sdk::gpu_uuids_hash(&UUIDS), gpu_count: UUIDS.len() as u16, expected_centi_tflops }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,20 +53,35 @@ async fn an_honest_worker_is_verified_with_measured_metrics() {
     assert!(outcome.backend.starts_with("cpu"), "{}", outcome.backend);
     assert_eq!(outcome.metrics.packet_loss_bps, 0, "nothing is lost on loopback");
     assert!(outcome.metrics.bandwidth_mbps > 0);
+    // Both claimed GPUs were challenged and timed, and the audit moved kilobytes: two
+    // roots and at most 192 openings of a 1 KiB block (n = 256) with 8 proof hashes each.
+    assert_eq!(outcome.gpu_centi_tflops.len(), 2);
+    assert!(outcome.stress_bytes > 64 && outcome.stress_bytes <= 2 * io_poc::stress::wire_bytes(256, 192), "{}", outcome.stress_bytes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_claiming_more_gpus_than_the_worker_signs_for_is_caught() {
+    let (endpoint, node) = worker(Conduct::Honest).await;
+    let claims_eight = NodeUnderAudit { gpu_count: 8, ..record(node, 0) };
+    let outcome = audit_node(&Pubkey::new_unique(), &endpoint, &claims_eight, &mut ChallengeLedger::default(), &settings()).await;
+    assert!(matches!(outcome.findings[..], [Finding::GpuCountMismatch { claimed: 8, reported: 2 }]), "{:?}", outcome.findings);
+    assert_eq!(io_oracle::policy::slash_reason(&outcome.findings), Some(io_staking::SlashReason::SpoofedHardware));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_product_is_caught() {
     let (endpoint, node) = worker(Conduct::WrongResult).await;
     let outcome = audit_node(&Pubkey::new_unique(), &endpoint, &record(node, 0), &mut ChallengeLedger::default(), &settings()).await;
-    assert!(matches!(outcome.findings[..], [Finding::WrongProduct(CheckFailure::Mismatch { row: 128 })]), "{:?}", outcome.findings);
+    // Every tenth row is off: one of the 192 opened blocks lands on one (but with
+    // probability 0.9^192 < 2e-9), and its Freivalds check fails.
+    assert!(matches!(outcome.findings[..], [Finding::WrongBlock { failure: StressFailure::WrongBlock { .. }, .. }]), "{:?}", outcome.findings);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_product_for_another_seed_is_caught() {
     let (endpoint, node) = worker(Conduct::OtherSeed).await;
     let outcome = audit_node(&Pubkey::new_unique(), &endpoint, &record(node, 0), &mut ChallengeLedger::default(), &settings()).await;
-    assert!(matches!(outcome.findings[..], [Finding::WrongProduct(CheckFailure::Mismatch { .. })]), "{:?}", outcome.findings);
+    assert!(matches!(outcome.findings[..], [Finding::WrongBlock { gpu: 0, failure: StressFailure::WrongBlock { .. } }]), "{:?}", outcome.findings);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -93,7 +109,7 @@ async fn a_node_claiming_a_far_faster_gpu_is_caught() {
     let (endpoint, node) = worker(Conduct::Honest).await;
     let outcome = audit_node(&Pubkey::new_unique(), &endpoint, &record(node, 6_690), &mut ChallengeLedger::default(), &settings()).await;
     match &outcome.findings[..] {
-        [Finding::TooSlow { measured_centi_tflops, expected_centi_tflops: 6_690 }] => assert!(*measured_centi_tflops < 3_345),
+        [Finding::CountNotProven { claimed: 2, equivalent_centi_gpus }] => assert!(*equivalent_centi_gpus < 100),
         other => panic!("{other:?}"),
     }
 }

@@ -16,7 +16,7 @@ pub const ENTRY_BOUND: i64 = 8;
 pub const MAX_N: u32 = 8_192;
 /// Entries drawn from one 64-bit word (5 bits each).
 const ENTRIES_PER_WORD: usize = 12;
-const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+pub(crate) const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operand {
@@ -28,6 +28,8 @@ pub enum Operand {
 pub enum ChallengeError {
     #[error("challenge size {0} is outside 1..={MAX_N}")]
     BadSize(u32),
+    #[error("a node may claim 1..={} GPUs in one audit, not {0}", crate::stress::MAX_GPUS)]
+    BadGpuCount(u32),
 }
 
 /// The seed and the size: all the oracle sends, all the worker needs.
@@ -37,7 +39,7 @@ pub struct Challenge {
     pub n: u32,
 }
 
-fn mix(mut z: u64) -> u64 {
+pub(crate) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)

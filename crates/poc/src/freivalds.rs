@@ -98,7 +98,7 @@ unsafe fn dot_avx2<X: Copy + Into<f64>>(x: &[X], y: &[f64]) -> f64 {
     dot_portable(x, y)
 }
 
-fn dot<X: Copy + Into<f64>>(x: &[X], y: &[f64]) -> f64 {
+pub(crate) fn dot<X: Copy + Into<f64>>(x: &[X], y: &[f64]) -> f64 {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.

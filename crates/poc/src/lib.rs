@@ -15,8 +15,9 @@ pub mod freivalds;
 pub mod netaudit;
 pub mod handshake;
 pub mod speed;
+pub mod stress;
 
-pub use backend::{cpu_multiply, Backend, CpuBackend};
+pub use backend::{cpu_multiply, panel_rows, run_to_vec, Backend, CpuBackend, CpuLoaded, Loaded};
 pub use challenge::{Challenge, ChallengeError, Operand, ENTRY_BOUND, MAX_N};
 pub use freivalds::{check_prepared, check_product, commitment, CheckFailure, CheckReport, Prepared};
 pub use netaudit::{

@@ -4,3 +4,6 @@
 pub mod v1 {
     tonic::include_proto!("io.poc.v1");
 }
+
+/// The protobuf runtime the generated types use (for encoding a request's bytes).
+pub use prost;

@@ -4,6 +4,7 @@
 //! measured on the oracle's clock.
 
 use crate::inventory::{Inventory, InventorySource};
+use crate::stress::{Mangle, StressSessions};
 use io_poc::handshake::{answer, HandshakeChallenge};
 use io_poc::netaudit::ProbeServer;
 use io_poc::{commitment, Backend, Challenge};
@@ -27,7 +28,8 @@ const CHUNK_FLOATS: usize = 256 * 1024;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Conduct {
     Honest,
-    /// Returns the product with one entry off by one.
+    /// Returns the product with one entry off by one (version 1), or every tenth row off
+    /// by one (version 2: the stress test checks sampled blocks).
     WrongResult,
     /// Multiplies the matrices of another seed.
     OtherSeed,
@@ -44,6 +46,7 @@ pub struct WorkerAgent {
     probe: ProbeServer,
     conduct: Conduct,
     first_handshake: std::sync::Mutex<Option<pb::HandshakeReply>>,
+    stress: StressSessions,
 }
 
 impl WorkerAgent {
@@ -58,7 +61,27 @@ impl WorkerAgent {
         probe: ProbeServer,
         conduct: Conduct,
     ) -> Self {
-        Self { node_key, inventory, backend, probe, conduct, first_handshake: std::sync::Mutex::new(None) }
+        Self::with_devices(node_key, inventory, vec![backend], probe, conduct)
+    }
+
+    /// An agent with one compute device per GPU (`devices[g]` answers GPU g's challenge;
+    /// with fewer devices than GPUs claimed, devices take several challenges in turn).
+    /// The version-1 stress test runs on the first device.
+    pub fn with_devices(
+        node_key: Keypair,
+        inventory: Inventory,
+        devices: Vec<Arc<dyn Backend + Send + Sync>>,
+        probe: ProbeServer,
+        conduct: Conduct,
+    ) -> Self {
+        let mangle = match conduct {
+            Conduct::WrongResult => Some(Mangle::TenthOfRows),
+            Conduct::OtherSeed => Some(Mangle::OtherSeed),
+            _ => None,
+        };
+        let backend = devices.first().expect("at least one device").clone();
+        let stress = StressSessions::new(devices, mangle);
+        Self { node_key, inventory, backend, probe, conduct, first_handshake: std::sync::Mutex::new(None), stress }
     }
 
     pub fn node(&self) -> Pubkey {
@@ -71,6 +94,7 @@ fn bytes32(bytes: &[u8], what: &str) -> Result<[u8; 32], Status> {
 }
 
 type ChunkStream = Pin<Box<dyn Stream<Item = Result<pb::StressChunk, Status>> + Send>>;
+type CommitmentStream = Pin<Box<dyn Stream<Item = Result<pb::GpuCommitment, Status>> + Send>>;
 type BeatStream = Pin<Box<dyn Stream<Item = Result<pb::Beat, Status>> + Send>>;
 
 #[tonic::async_trait]
@@ -129,6 +153,22 @@ impl Worker for WorkerAgent {
         }
         first.get_or_insert_with(|| reply.clone());
         Ok(Response::new(reply))
+    }
+
+    async fn load_stress(&self, request: Request<pb::LoadStressRequest>) -> Result<Response<pb::LoadStressReply>, Status> {
+        Ok(Response::new(self.stress.load(request.into_inner()).await?))
+    }
+
+    type RunStressStream = CommitmentStream;
+
+    async fn run_stress(&self, request: Request<pb::RunStressRequest>) -> Result<Response<CommitmentStream>, Status> {
+        let (tx, rx) = tokio::sync::mpsc::channel(io_poc::stress::MAX_GPUS as usize);
+        self.stress.run(request.into_inner(), tx)?;
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn open_stress(&self, request: Request<pb::OpenStressRequest>) -> Result<Response<pb::OpenStressReply>, Status> {
+        Ok(Response::new(self.stress.open(request.get_ref())?))
     }
 
     type StressTestStream = ChunkStream;

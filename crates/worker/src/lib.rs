@@ -8,6 +8,7 @@ pub mod cuda;
 pub mod enroll;
 pub mod inventory;
 pub mod process;
+pub mod stress;
 
 pub use agent::{Conduct, WorkerAgent};
 pub use inventory::{catalogue_model, inventory, Accelerator, Inventory, InventorySource};
@@ -30,6 +31,24 @@ pub fn best_backend() -> (Arc<dyn Backend + Send + Sync>, Option<String>) {
     {
         (Arc::new(CpuBackend), Some("built without the `cuda` feature".into()))
     }
+}
+
+/// One backend per GPU this machine runs: every CUDA device that opens (ordinals 0, 1, ...
+/// until one does not) where the `cuda` feature is built, else the CPU alone, with the
+/// reason CUDA is not used.
+pub fn all_backends() -> (Vec<Arc<dyn Backend + Send + Sync>>, Option<String>) {
+    let (first, reason) = best_backend();
+    let mut devices = vec![first];
+    #[cfg(feature = "cuda")]
+    if reason.is_none() {
+        for ordinal in 1.. {
+            match cuda::CudaBackend::open(ordinal) {
+                Ok(gpu) => devices.push(Arc::new(gpu)),
+                Err(_) => break,
+            }
+        }
+    }
+    (devices, reason)
 }
 
 #[cfg(test)]

@@ -40,19 +40,27 @@ fn io_audit_checks_a_registered_node_against_its_record_and_model() {
     let (node, _) = h.register(&operator, spec);
     let node_id = node.pubkey();
     let endpoint = serve_agent(node);
-    let args = |min_speed_bps| AuditArgs { node: node_id, endpoint: endpoint.clone(), tuning: AuditTuning { stress_n: Some(256), k: 24, min_speed_bps } };
+    let tuning = |min_speed_bps| AuditTuning { stress_n: Some(256), openings: 192, second_look: false, k: 24, min_speed_bps };
+    let args = |min_speed_bps| AuditArgs { node: node_id, endpoint: endpoint.clone(), tuning: tuning(min_speed_bps) };
 
     // No speed requirement: every stage passes, with the metrics the oracle measured.
     let out = run_audit(&mut h.net, args(0)).unwrap();
     assert!(out.contains("(RTX 4090, expected 82.60 TFLOPS)") && out.contains("verdict   verified"), "{out}");
-    assert!(out.contains("loss 0 bps"), "{out}");
-    // At half the catalogue's speed this CPU is found out as no RTX 4090.
+    assert!(out.contains("loss 0 bps") && out.contains("n = 256, 2 GPU(s)"), "{out}");
+    assert!(out.contains("per GPU   "), "each GPU's speed is shown: {out}");
+    // The second look streams a whole product too, and an honest worker passes it.
+    let second = AuditArgs { tuning: AuditTuning { second_look: true, ..tuning(0) }, ..args(0) };
+    let out = run_audit(&mut h.net, second).unwrap();
+    assert!(out.contains("verdict   verified"), "{out}");
+    // At half the catalogue's speed this CPU is found out as no pair of RTX 4090s.
     let out = run_audit(&mut h.net, args(5_000)).unwrap();
-    assert!(out.contains("verdict   failed: measured") && out.contains("below the share required"), "{out}");
+    assert!(out.contains("verdict   failed: 2 GPUs claimed, but together they computed as fast as"), "{out}");
     // A node the registry does not know.
     let unknown = AuditArgs { node: Keypair::new().pubkey(), ..args(0) };
     assert!(run_audit(&mut h.net, unknown).unwrap_err().to_string().contains("is not in the registry"));
     // A setting no audit can run with is refused before any stage, not blamed on the node.
-    let oversized = AuditArgs { tuning: AuditTuning { stress_n: Some(io_poc::MAX_N + 1), k: 24, min_speed_bps: 0 }, ..args(0) };
+    let oversized = AuditArgs { tuning: AuditTuning { stress_n: Some(io_poc::MAX_N + 1), ..tuning(0) }, ..args(0) };
     assert!(run_audit(&mut h.net, oversized).unwrap_err().to_string().contains("stress_n must be within"));
+    let no_openings = AuditArgs { tuning: AuditTuning { openings: 0, ..tuning(0) }, ..args(0) };
+    assert!(run_audit(&mut h.net, no_openings).unwrap_err().to_string().contains("openings must be within"));
 }

@@ -1,8 +1,9 @@
 //! The oracle set end to end on loopback: three oracle daemons (2-of-3) and real worker
 //! agents over gRPC, with the embedded bank as the chain. Honest nodes are verified with
-//! measured metrics; cheaters are suspended and slashed; a worker that stops beating is
+//! the quorum's median metrics; cheaters (foreign UUIDs, an H100 claim, one CPU
+//! registered as eight GPUs) are suspended and slashed; a worker that stops beating is
 //! suspended within its epoch; a restarted oracle does not attest again; a peer refuses
-//! what it did not agree to.
+//! what it did not agree to, and anything not signed by an oracle before any work.
 
 use io_migrations::{Genesis, LOOPBACK_CPU_MODEL};
 use io_oracle::local::LocalOracleSet;
@@ -24,11 +25,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub fn loopback_genesis() -> Genesis {
-    Genesis::reference().with_loopback_cpu_model()
+    Genesis::reference().with_loopback_cpu_model(io_oracle::local::calibrate_loopback_cpu())
 }
 
+/// GPUs each worker registers (every worker is one CPU): worker 4 claims eight.
+const GPUS: [u16; 5] = [1, 1, 1, 1, 8];
+
 fn uuids(i: usize) -> Vec<String> {
-    vec![format!("GPU-loopback-{i}-a"), format!("GPU-loopback-{i}-b")]
+    (0..GPUS[i]).map(|g| format!("GPU-loopback-{i}-{g}")).collect()
 }
 
 struct Worker {
@@ -85,6 +89,10 @@ async fn scrape(metrics: Arc<io_oracle::OracleMetrics>) -> String {
     text
 }
 
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
 fn counter(text: &str, series: &str) -> u64 {
     text.lines().find_map(|l| l.strip_prefix(series)?.trim().parse().ok()).unwrap_or_else(|| panic!("no series {series} in\n{text}"))
 }
@@ -99,15 +107,16 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
     h.ok(&[io_sdk::staking::deposit(&operator.pubkey(), &h.io_mint.clone(), &tokens, bond)], &[&operator]);
 
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    // Workers: 0 and 1 honest, 2 reports foreign UUIDs, 3 claims an H100 it is not.
-    let conducts = [Conduct::Honest, Conduct::Honest, Conduct::ForeignUuids(vec!["GPU-someone-elses".into()]), Conduct::Honest];
+    // Workers: 0 and 1 honest, 2 reports foreign UUIDs, 3 claims an H100 it is not, 4 is
+    // one CPU registered (and declaring UUIDs) as eight loopback GPUs.
+    let conducts = [Conduct::Honest, Conduct::Honest, Conduct::ForeignUuids(vec!["GPU-someone-elses".into()]), Conduct::Honest, Conduct::Honest];
     let mut workers: Vec<Worker> = conducts.into_iter().enumerate().map(|(i, c)| Worker::start(i, c)).collect();
     let loopback = h.model_id(LOOPBACK_CPU_MODEL);
     let h100 = h.model_id("H100");
     for (i, w) in workers.iter().enumerate() {
         let spec = HardwareSpec {
             gpu_model: if i == 3 { h100 } else { loopback },
-            gpu_count: 2,
+            gpu_count: GPUS[i],
             cuda: CudaVersion { major: 12, minor: 4 },
             region: h.spec("H100", 1, i as u64).region,
             gpu_uuids_hash: io_sdk::gpu_uuids_hash(&uuids(i)),
@@ -145,22 +154,53 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
                 let reports = cycle_until(&set, &port, all_attested).await;
                 let slashes: Vec<(Pubkey, SlashReason, u64)> = reports.iter().flat_map(|r| r.slashed.clone()).collect();
 
-                // 2. A peer refuses what it did not agree to.
+                // The attested metrics are the median of the lead's and the agreeing peer's
+                // own measurements, each kept in its history.
+                let audits_of_0: Vec<io_oracle::AuditRecord> = set.daemons.iter().filter_map(|d| d.history().get(&nodes[0], epoch).unwrap()).collect();
+                assert_eq!(audits_of_0.len(), 2, "the lead and one agreeing peer audited node 0");
+                let median = io_oracle::policy::quorum_median(&[audits_of_0[0].metrics, audits_of_0[1].metrics]);
+
+                // 2. Only oracles drive oracles: unsigned or foreign requests are refused
+                // by name before any audit, and a replayed request too.
                 let mut peer = oracle_client(&oracle_endpoints[1]).await;
-                let unasked = pb::CoSignRequest { node: nodes[0].to_string(), epoch: epoch + 7, kind: pb::ReviewKind::Audit as i32, message: vec![1, 2, 3] };
-                let reply = peer.co_sign(unasked).await.unwrap().into_inner();
-                assert!(!reply.agreed && reply.reason.contains("not agreed"), "{reply:?}");
-                let stale = pb::ReviewRequest {
-                    node: nodes[0].to_string(),
+                let audits_before = scrape(set.daemons[1].metrics()).await;
+                let audits = |text: &str| counter(text, "io_oracle_audits_total{result=\"verified\"}") + counter(text, "io_oracle_audits_total{result=\"failed\"}");
+                let fresh = pb::ReviewRequest {
+                    node: nodes[4].to_string(),
                     epoch,
                     kind: pb::ReviewKind::Audit as i32,
                     verified: true,
                     metrics: Some(pb::Metrics { verified_centi_tflops: 9_999, rtt_us: 1, bandwidth_mbps: 1, packet_loss_bps: 0 }),
-                    worker_endpoint: workers[0].endpoint.clone(),
+                    worker_endpoint: workers[4].endpoint.clone(),
                     findings: String::new(),
+                    auth: None,
                 };
-                let reply = peer.review(stale).await.unwrap().into_inner();
+                let refused = peer.review(fresh.clone()).await.unwrap_err();
+                assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+                assert!(refused.message().contains("not signed by an oracle"), "{refused:?}");
+                let stranger = Keypair::new();
+                let mut foreign = fresh.clone();
+                io_oracle::peer_auth::sign(&mut foreign, &stranger, unix_now(), 60);
+                let refused = peer.review(foreign).await.unwrap_err();
+                assert!(refused.message().contains(&format!("{} is not in the on-chain oracle set", stranger.pubkey())), "{refused:?}");
+                let mut foreign_cosign = pb::CoSignRequest { node: nodes[4].to_string(), epoch, kind: pb::ReviewKind::Audit as i32, ..Default::default() };
+                io_oracle::peer_auth::sign(&mut foreign_cosign, &stranger, unix_now(), 60);
+                assert_eq!(peer.co_sign(foreign_cosign).await.unwrap_err().code(), tonic::Code::Unauthenticated);
+                let audits_after = scrape(set.daemons[1].metrics()).await;
+                assert_eq!(audits(&audits_after), audits(&audits_before), "a refused request ran no audit");
+                assert_eq!(counter(&audits_after, "io_oracle_peer_requests_refused_total"), 3);
+
+                // A peer refuses what it did not agree to, even from an oracle.
+                let mut unasked = pb::CoSignRequest { node: nodes[0].to_string(), epoch: epoch + 7, kind: pb::ReviewKind::Audit as i32, message: vec![1, 2, 3], ..Default::default() };
+                io_oracle::peer_auth::sign(&mut unasked, &oracle_keys[0], unix_now(), 60);
+                let reply = peer.co_sign(unasked).await.unwrap().into_inner();
+                assert!(!reply.agreed && reply.reason.contains("not agreed"), "{reply:?}");
+                let mut stale = pb::ReviewRequest { node: nodes[0].to_string(), worker_endpoint: workers[0].endpoint.clone(), ..fresh };
+                io_oracle::peer_auth::sign(&mut stale, &oracle_keys[0], unix_now(), 60);
+                let reply = peer.review(stale.clone()).await.unwrap().into_inner();
                 assert!(!reply.agreed && reply.reason.contains("already attested"), "{reply:?}");
+                let replayed = peer.review(stale).await.unwrap_err();
+                assert!(replayed.message().contains("replay"), "{replayed:?}");
                 drop((forged, peer));
 
                 // 3. A restarted oracle finds its finished audits and attests nothing again.
@@ -183,6 +223,7 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
                 assert!(matches!(reopened.mark_attested(&nodes[0], epoch, [0; 64]), Err(io_oracle::HistoryError::AlreadyAttested { .. })));
                 let peers = LocalOracleSet::peers_of(&oracle_keys, &oracle_endpoints);
                 let again = OracleDaemon::new(oracle_keys[lead].insecure_clone(), port.clone(), reopened, peers, settings()).unwrap();
+                again.refresh_oracle_set().await.unwrap();
                 assert_eq!(again.endpoint_of(&nodes[0]).as_deref(), Some(workers[0].endpoint.as_str()), "enrollments survive a restart");
                 let report = again.run_cycle().await.unwrap();
                 assert!(report.attested.is_empty() && report.failed.is_empty(), "{report:?}");
@@ -197,12 +238,12 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
                 assert!(liveness.iter().any(|r| r.suspended.contains(&nodes[1])), "{liveness:?}");
                 set.shutdown();
                 drop(workers);
-                (slashes, metrics_text)
+                (slashes, metrics_text, median)
             })
         })
     };
     desk.serve(&mut h.net);
-    let (slashes, metrics_text) = scenario.join().unwrap();
+    let (slashes, metrics_text, median) = scenario.join().unwrap();
 
     // What the chain says.
     let trees = h.config().trees;
@@ -212,20 +253,24 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
     assert_eq!((honest.status, honest.last_attested_epoch), (NodeStatus::Verified, epoch));
     assert!(honest.metrics.verified_centi_tflops >= 1 && honest.metrics.bandwidth_mbps > 0 && honest.metrics.rtt_us > 0, "{:?}", honest.metrics);
     assert!(honest.score > 0);
+    assert_eq!(honest.metrics, median, "the attestation carries the quorum's median");
     let dead = record(1);
     assert_eq!((dead.status, dead.last_attested_epoch, dead.score), (NodeStatus::Suspended, epoch, 0));
     assert_ne!(dead.metrics, NodeMetrics::default(), "a liveness suspension keeps the measured metrics");
-    for cheat in [2, 3] {
+    for cheat in [2, 3, 4] {
         assert_eq!((record(cheat).status, record(cheat).last_attested_epoch), (NodeStatus::Suspended, epoch));
     }
-    // Both cheats became slash proposals co-signed by two oracles, each 10% of the stake.
+    // Every cheat became a slash proposal co-signed by two oracles, each 10% of the stake.
     let mut reasons: Vec<(Pubkey, SlashReason)> = slashes.iter().map(|(n, r, _)| (*n, *r)).collect();
     reasons.sort_by_key(|(n, _)| nodes.iter().position(|m| m == n));
-    assert_eq!(reasons, vec![(nodes[2], SlashReason::SpoofedHardware), (nodes[3], SlashReason::SpoofedHardware)]);
+    assert_eq!(
+        reasons,
+        vec![(nodes[2], SlashReason::SpoofedHardware), (nodes[3], SlashReason::SpoofedHardware), (nodes[4], SlashReason::SpoofedHardware)]
+    );
     let config = h.staking_config();
-    assert_eq!(config.next_slash_id, 2);
+    assert_eq!(config.next_slash_id, 3);
     let mut pending = 0;
-    for id in 0..2 {
+    for id in 0..3 {
         let proposal: SlashProposal = io_sdk::client::fetch(&mut h.net, &io_sdk::pda::slash_proposal(id)).unwrap();
         assert_eq!((proposal.operator, proposal.reason), (operator.pubkey(), SlashReason::SpoofedHardware));
         assert_eq!(proposal.oracles.len(), 2);
@@ -235,7 +280,7 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
     assert_eq!(slashes[0].2, bond / 10);
     // The operator's weight follows its one verified node (refreshed in the same transactions).
     let stats = h.operator_stats(&operator.pubkey());
-    assert_eq!(stats.verified_gpus_by_tier.iter().sum::<u32>(), 2);
+    assert_eq!(stats.verified_gpus_by_tier.iter().sum::<u32>(), 1);
     h.check_invariants();
     h.check_staking_invariants();
 

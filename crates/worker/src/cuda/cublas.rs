@@ -7,6 +7,8 @@ use std::sync::OnceLock;
 
 pub type Handle = *mut c_void;
 pub const OP_N: c_int = 0;
+/// `CUBLAS_SIDE_RIGHT`: dgmm scales columns (C = A diag(x)).
+pub const SIDE_RIGHT: c_int = 1;
 pub const DEFAULT_MATH: c_int = 0;
 pub const TF32_TENSOR_OP_MATH: c_int = 3;
 
@@ -36,6 +38,9 @@ pub struct Api {
         *mut f32,
         c_int,
     ) -> c_int,
+    /// cublasSdgmm: C = A diag(x) (right side), column-major m x n.
+    #[allow(clippy::type_complexity)]
+    pub sdgmm: unsafe extern "C" fn(Handle, c_int, c_int, c_int, *const f32, c_int, *const f32, c_int, *mut f32, c_int) -> c_int,
 }
 
 /// Where cuBLAS may be, most specific first: the operator's `IO_CUBLAS_LIBRARY`, then the
@@ -98,7 +103,7 @@ fn load(candidates: &[String]) -> Result<Api, String> {
     };
     type GetProperty = unsafe extern "C" fn(c_int, *mut c_int) -> c_int;
     // SAFETY: the C signatures of cublasCreate_v2, cublasDestroy_v2, cublasSetStream_v2,
-    // cublasSetMathMode, cublasSgemm_v2 and cublasGetProperty (enums are C ints, the
+    // cublasSetMathMode, cublasSgemm_v2, cublasSdgmm and cublasGetProperty (enums are C ints, the
     // handle and cudaStream_t are pointers), the same in cuBLAS 11, 12 and 13.
     let api = unsafe {
         let get_property = symbol::<GetProperty>(&lib, "cublasGetProperty")?;
@@ -114,6 +119,7 @@ fn load(candidates: &[String]) -> Result<Api, String> {
             set_stream: symbol(&lib, "cublasSetStream_v2")?,
             set_math_mode: symbol(&lib, "cublasSetMathMode")?,
             sgemm: symbol(&lib, "cublasSgemm_v2")?,
+            sdgmm: symbol(&lib, "cublasSdgmm")?,
         }
     };
     // The function pointers above live as long as the library: never unload it.

@@ -23,13 +23,13 @@
 //! additions, and so does TF32 (its 10-bit mantissa holds the entries exactly, and tensor
 //! cores accumulate in FP32), which [`CudaBackend::set_tf32`] turns on.
 
-use io_poc::{Backend, Challenge, Operand};
+use io_poc::{Backend, Challenge, Loaded, Operand};
 use std::ffi::{c_int, c_void};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use thiserror::Error;
 
-use cudarc::driver::{CudaContext, CudaStream, DevicePtr, DevicePtrMut};
+use cudarc::driver::{CudaContext, CudaSlice, CudaStream, DevicePtr, DevicePtrMut};
 
 /// Why the CUDA backend cannot run here. The agent then falls back to the CPU.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
@@ -128,7 +128,7 @@ pub struct CudaBackend {
     memory_bytes: usize,
     cublas: &'static cublas::Api,
     tf32: std::sync::atomic::AtomicBool,
-    gpu: Mutex<Gpu>,
+    gpu: Arc<Mutex<Gpu>>,
 }
 
 impl std::fmt::Debug for CudaBackend {
@@ -180,7 +180,7 @@ impl CudaBackend {
             memory_bytes,
             cublas: api,
             tf32: false.into(),
-            gpu: Mutex::new(Gpu { blas, stream, ctx }),
+            gpu: Arc::new(Mutex::new(Gpu { blas, stream, ctx })),
         })
     }
 
@@ -299,6 +299,102 @@ impl Gpu {
     }
 }
 
+impl Gpu {
+    fn load(&self, challenge: &Challenge) -> Result<LoadedBuffers, String> {
+        let n = challenge.size();
+        let cuda = |what: &'static str| move |e: cudarc::driver::DriverError| format!("{what}: {e}");
+        self.ctx.bind_to_thread().map_err(cuda("binding the context"))?;
+        self.stream.synchronize().map_err(cuda("synchronising the stream"))?;
+        let needed = 4 * n * n * std::mem::size_of::<f32>();
+        let (free, _) = self.ctx.mem_get_info().map_err(cuda("free memory"))?;
+        if free < needed {
+            return Err(format!("n = {n} needs {} MiB of GPU memory, {} MiB free", needed >> 20, free >> 20));
+        }
+        let a = self.stream.clone_htod(&operand(challenge, Operand::A)).map_err(cuda("upload of A"))?;
+        let b = self.stream.clone_htod(&operand(challenge, Operand::B)).map_err(cuda("upload of B"))?;
+        let scaled_b = self.stream.alloc_zeros::<f32>(n * n).map_err(cuda("allocation of D B"))?;
+        let c = self.stream.alloc_zeros::<f32>(n * n).map_err(cuda("allocation of C"))?;
+        self.stream.synchronize().map_err(cuda("upload"))?;
+        Ok(LoadedBuffers { n, a, b, scaled_b, c })
+    }
+
+    /// C = A D B: D B by cublasSdgmm, then the same SGEMM as `multiply`, panel by panel.
+    fn run(&self, buffers: &mut LoadedBuffers, diagonal: &[f32], sink: &mut dyn FnMut(usize, Vec<f32>)) -> Result<(), String> {
+        let cuda = |what: &'static str| move |e: cudarc::driver::DriverError| format!("{what}: {e}");
+        self.ctx.bind_to_thread().map_err(cuda("binding the context"))?;
+        let d = self.stream.clone_htod(diagonal).map_err(cuda("upload of the diagonal"))?;
+        let dim = buffers.n as c_int;
+        {
+            let (pb, _read_b) = buffers.b.device_ptr(&self.stream);
+            let (pd, _read_d) = d.device_ptr(&self.stream);
+            let (ps, _write_s) = buffers.scaled_b.device_ptr_mut(&self.stream);
+            // B's row-major buffer read column-major is B^T, and (D B)^T = B^T D: scale
+            // its columns (the right side).
+            // SAFETY: live device buffers of n * n and n floats on this stream's context.
+            let status = unsafe {
+                (self.blas.api.sdgmm)(
+                    self.blas.handle,
+                    cublas::SIDE_RIGHT,
+                    dim,
+                    dim,
+                    pb as usize as *const f32,
+                    dim,
+                    pd as usize as *const f32,
+                    1,
+                    ps as usize as *mut f32,
+                    dim,
+                )
+            };
+            self.blas.status("cublasSdgmm", status)?;
+        }
+        // Every panel's SGEMM is queued at once; each panel is then downloaded in turn and
+        // handed to the sink (the worker hashes it on the host while the next copies).
+        let n = buffers.n;
+        let rows = io_poc::panel_rows(n);
+        {
+            let (pa, _read_a) = buffers.a.device_ptr(&self.stream);
+            let (ps, _read_s) = buffers.scaled_b.device_ptr(&self.stream);
+            let (pc, _write_c) = buffers.c.device_ptr_mut(&self.stream);
+            let (one, zero) = (1f32, 0f32);
+            for first in (0..n).step_by(rows) {
+                let m = rows.min(n - first);
+                let offset = (first * n * std::mem::size_of::<f32>()) as u64;
+                // Rows first.. of C are columns first.. of C^T = (D B)^T A^T: the same
+                // SGEMM as `multiply` on m columns of A^T (rows of A, contiguous).
+                // SAFETY: live device buffers of n * n floats; the offsets stay within them
+                // (first + m <= n rows of n floats).
+                let status = unsafe {
+                    (self.blas.api.sgemm)(
+                        self.blas.handle,
+                        cublas::OP_N,
+                        cublas::OP_N,
+                        dim,
+                        m as c_int,
+                        dim,
+                        &one,
+                        ps as usize as *const f32,
+                        dim,
+                        (pa + offset) as usize as *const f32,
+                        dim,
+                        &zero,
+                        (pc + offset) as usize as *mut f32,
+                        dim,
+                    )
+                };
+                self.blas.status("cublasSgemm_v2", status)?;
+            }
+        }
+        for first in (0..n).step_by(rows) {
+            let m = rows.min(n - first);
+            let panel = self.stream.clone_dtoh(&buffers.c.slice(first * n..(first + m) * n)).map_err(cuda("download of C"))?;
+            sink(first, panel);
+        }
+        self.stream.synchronize().map_err(cuda("download"))?;
+        self.ctx.check_err().map_err(cuda("CUDA error state"))?;
+        Ok(())
+    }
+}
+
 impl Backend for CudaBackend {
     fn name(&self) -> String {
         let math = if self.tf32.load(std::sync::atomic::Ordering::Relaxed) { ", TF32 tensor cores" } else { "" };
@@ -307,6 +403,41 @@ impl Backend for CudaBackend {
 
     fn multiply(&self, challenge: &Challenge) -> Result<Vec<f32>, String> {
         self.multiply_timed(challenge).map(|(c, _)| c)
+    }
+
+    fn load(&self, challenge: &Challenge) -> Result<Box<dyn Loaded>, String> {
+        let loaded = {
+            let gpu = self.gpu.lock().map_err(|_| "the CUDA backend is poisoned".to_string())?;
+            guarded(|| gpu.load(challenge)).map_err(|panic| format!("the CUDA bindings panicked: {panic}"))??
+        };
+        Ok(Box::new(CudaLoaded { gpu: self.gpu.clone(), buffers: Some(loaded) }))
+    }
+}
+
+/// A version-2 challenge's buffers on the GPU: A and B uploaded before the clock starts,
+/// the scaled B and C allocated, so the timed window holds only the diagonal's upload
+/// (n floats), the scaling (cublasSdgmm, O(n^2)), the SGEMM and C's download.
+struct LoadedBuffers {
+    n: usize,
+    a: CudaSlice<f32>,
+    b: CudaSlice<f32>,
+    scaled_b: CudaSlice<f32>,
+    c: CudaSlice<f32>,
+}
+
+struct CudaLoaded {
+    gpu: Arc<Mutex<Gpu>>,
+    buffers: Option<LoadedBuffers>,
+}
+
+impl Loaded for CudaLoaded {
+    fn run(mut self: Box<Self>, diagonal: &[f32], sink: &mut dyn FnMut(usize, Vec<f32>)) -> Result<(), String> {
+        let mut buffers = self.buffers.take().ok_or("the operands were already used")?;
+        if diagonal.len() != buffers.n {
+            return Err(format!("the diagonal has {} entries, not n = {}", diagonal.len(), buffers.n));
+        }
+        let gpu = self.gpu.lock().map_err(|_| "the CUDA backend is poisoned".to_string())?;
+        guarded(|| gpu.run(&mut buffers, diagonal, sink)).map_err(|panic| format!("the CUDA bindings panicked: {panic}"))?
     }
 }
 

@@ -85,6 +85,19 @@ fn assert_the_product_is_exact(gpu: &CudaBackend) {
     assert!(gpu.name().contains("TF32"), "{}", gpu.name());
     assert!(gpu.multiply(&challenge).unwrap() == expected, "the TF32 product differs from the CPU's");
     gpu.set_tf32(false).unwrap();
+    // The version-2 path: operands loaded, then A D B in the window, equal to the CPU's.
+    let spec = io_poc::stress::StressSpec::new([6; 32], 192, 1).unwrap();
+    let diagonal = io_poc::stress::scaling(&[7; 32], 0, 192);
+    let on_cpu = io_poc::run_to_vec(CpuBackend.load(&spec.challenge(0)).unwrap(), &diagonal).unwrap();
+    let mut firsts = vec![];
+    let mut on_gpu = vec![];
+    gpu.load(&spec.challenge(0)).unwrap().run(&diagonal, &mut |first, panel| {
+        firsts.push(first);
+        on_gpu.extend_from_slice(&panel);
+    }).unwrap();
+    assert!(on_gpu == on_cpu, "the GPU's A D B differs from the CPU's");
+    assert_eq!(firsts, (0..192).step_by(io_poc::panel_rows(192)).collect::<Vec<_>>(), "panels in row order");
+    assert!(io_poc::run_to_vec(gpu.load(&spec.challenge(0)).unwrap(), &diagonal[1..]).is_err(), "a short diagonal is refused");
     // A device that does not exist is named, not a panic.
     assert!(matches!(CudaBackend::open(1 << 20), Err(CudaUnavailable::NoDevice(_))));
 }

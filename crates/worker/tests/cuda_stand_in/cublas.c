@@ -27,3 +27,13 @@ int cublasSgemm_v2(void *h, int transa, int transb, int m, int n, int k, const f
     }
   return 0;
 }
+
+/* C = A diag(x) (side 1, CUBLAS_SIDE_RIGHT) or diag(x) A (side 0), column-major m x n. */
+int cublasSdgmm(void *h, int side, int m, int n, const float *A, int lda, const float *x, int incx, float *C, int ldc) {
+  (void)h;
+  if ((side != 0 && side != 1) || lda < m || ldc < m || incx != 1) return 7;
+  for (int j = 0; j < n; j++)
+    for (int i = 0; i < m; i++)
+      C[i + (long)j * ldc] = A[i + (long)j * lda] * (side == 1 ? x[j] : x[i]);
+  return 0;
+}
