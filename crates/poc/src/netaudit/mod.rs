@@ -56,12 +56,16 @@
 //!
 //! The wire format lives in `wire`, the oracle's side in `client`, the worker's in `server`;
 //! this file holds what both sides report: the configuration, the figures and the errors.
+//! `impair` is for tests: an [`ImpairmentProxy`] on loopback that delays and drops
+//! traffic between the two sides, so the figures can be checked against known values.
 
 mod client;
+pub mod impair;
 mod server;
 mod wire;
 
 pub use client::measure;
+pub use impair::{DirectionStats, Impairment, ImpairmentError, ImpairmentProxy, ImpairmentStats};
 pub use server::{ProbeServer, ProbeServerStats};
 pub use wire::{Frame, Kind, Refusal, FRAME_LEN, MAGIC, MAX_BULK_BYTES, REPLY, VERSION};
 
