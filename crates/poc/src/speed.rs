@@ -53,7 +53,7 @@ mod tests {
     fn challenges_are_sized_for_the_claimed_gpu() {
         assert_eq!(challenge_size(6_690, Duration::from_millis(100)), 8_192);
         let small = challenge_size(260, Duration::from_millis(100));
-        assert!(small < 8_192 && small % 256 == 0, "{small}");
+        assert!(small < 8_192 && small.is_multiple_of(256), "{small}");
         assert_eq!(challenge_size(1, Duration::from_millis(1)), 256);
     }
 }
