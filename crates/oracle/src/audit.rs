@@ -120,7 +120,7 @@ pub enum Finding {
     WrongProduct(CheckFailure),
     #[error("GPU {gpu} measured {measured_centi_tflops} centi-TFLOPS, below the share required of the model's {expected_centi_tflops}")]
     TooSlow { gpu: u32, measured_centi_tflops: u32, expected_centi_tflops: u32 },
-    #[error("{claimed} GPUs claimed, but together they computed as fast as {equivalent_centi_gpus} hundredths of the GPUs the claim needs at least (less than half)")]
+    #[error("{claimed} GPUs claimed, but they worked as {equivalent_centi_gpus} hundredths of GPUs (less than half the claim)")]
     CountNotProven { claimed: u16, equivalent_centi_gpus: u32 },
     #[error("network audit failed: {0}")]
     Network(NetAuditError),
@@ -254,6 +254,11 @@ async fn run_stages(
 ///   fewer or weaker GPUs than it claims (`CountNotProven`, slashed as spoofing). One
 ///   device answering for eight does eight products in the time of one, whether it runs
 ///   them in turn (its roots come at T, 2T, ..., 8T) or at once (all at 8T).
+/// * GPUs that exist work at once: their roots come together. Weighing each GPU by how
+///   soon it committed against the first (t_first / t_g) counts the GPUs that worked
+///   concurrently: about `gpus` for real ones (one throttled GPU at 40% still leaves
+///   7.4 of 8), 1 + 1/2 + ... + 1/8 = 2.7 for one device taking eight in turn. Fewer than
+///   half the claim is `CountNotProven` too, whatever the model's rating.
 /// * Each GPU must reach the required share on its own (`TooSlow`).
 pub fn judge_speed(flops: f64, elapsed: &[Duration], expected_centi_tflops: u32, min_share_bps: u16) -> Result<u32, Finding> {
     let claimed = u16::try_from(elapsed.len()).unwrap_or(u16::MAX);
@@ -263,6 +268,11 @@ pub fn judge_speed(flops: f64, elapsed: &[Duration], expected_centi_tflops: u32,
     let aggregate = gpus * flops / window;
     if required > 0.0 && aggregate * 2.0 < gpus * required {
         return Err(Finding::CountNotProven { claimed, equivalent_centi_gpus: (aggregate / required * 100.0).round() as u32 });
+    }
+    let first = elapsed.iter().min().copied().unwrap_or_default().as_secs_f64().max(1e-9);
+    let concurrent: f64 = elapsed.iter().map(|e| first / e.as_secs_f64().max(1e-9)).sum();
+    if concurrent * 2.0 < gpus {
+        return Err(Finding::CountNotProven { claimed, equivalent_centi_gpus: (concurrent * 100.0).round() as u32 });
     }
     for (gpu, e) in elapsed.iter().enumerate() {
         let speed = flops / e.as_secs_f64().max(1e-9);
@@ -425,6 +435,14 @@ mod tests {
         // At once: all eight roots after 8 s.
         let at_once = vec![MS(8_000); 8];
         assert!(matches!(judge_speed(FLOPS, &at_once, 14, 5_000), Err(Finding::CountNotProven { claimed: 8, .. })));
+        // In turn on a device rated far below what it does (or a model rated 0): the
+        // roots' spacing alone counts 1 + 1/2 + ... + 1/8 = 2.72 concurrent GPUs.
+        for rating in [0, 1] {
+            match judge_speed(FLOPS, &in_turn, rating, 5_000) {
+                Err(Finding::CountNotProven { claimed: 8, equivalent_centi_gpus: 272 }) => {}
+                other => panic!("rated {rating}: {other:?}"),
+            }
+        }
         // Two devices for four claimed GPUs at a 70% share: half of the claim's speed
         // delivered, 0.5 / 0.7 = 71% of what the claim needs at least ...
         let two_for_four = vec![MS(1_000), MS(1_000), MS(2_000), MS(2_000)];
@@ -443,6 +461,8 @@ mod tests {
             Err(Finding::TooSlow { gpu: 5, measured_centi_tflops: 5, expected_centi_tflops: 14 }) => {}
             other => panic!("{other:?}"),
         }
+        // Rated low enough, the throttled GPU passes: 7.4 of 8 worked concurrently.
+        assert_eq!(judge_speed(FLOPS, &elapsed, 1, 5_000).unwrap(), 5); // 8 x FLOPS / 2.5 s / 8
         // No speed claim (a model of 0 TFLOPS): nothing is too slow, at least 1 credited.
         assert_eq!(judge_speed(1.0, &[MS(1_000)], 0, 5_000).unwrap(), 1);
     }
