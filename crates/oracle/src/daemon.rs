@@ -29,7 +29,8 @@ use io_proto::v1::{self as pb, oracle_client::OracleClient};
 use io_registry::{NodeMetrics, NodeRecord, NodeStatus, Verdict, MAX_PACKET_LOSS_BPS};
 use io_sdk::client::{fetch, fetch_opt};
 use io_sdk::pda;
-use io_staking::{OperatorStake, SlashReason, StakingConfig};
+use crate::outbox::PendingSlash;
+use io_staking::{OperatorStake, SlashProposal, SlashReason, StakingConfig};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::message::Message;
 use solana_sdk::pubkey::Pubkey;
@@ -59,6 +60,10 @@ pub struct OracleSettings {
     pub enroll_max_age_secs: i64,
     /// Limit on a peer's review (it runs a whole audit) and on a co-signature.
     pub peer_timeout: Duration,
+    /// Fault injection for tests: the lead stops right after an attestation lands, before
+    /// its slash proposal, as a process killed there would (the outbox proposes the slash
+    /// on the next cycle or after a restart). Always false in production.
+    pub stop_after_attestation: bool,
 }
 
 impl Default for OracleSettings {
@@ -73,6 +78,7 @@ impl Default for OracleSettings {
             slash_bps: 1_000,
             enroll_max_age_secs: 300,
             peer_timeout: Duration::from_secs(300),
+            stop_after_attestation: false,
         }
     }
 }
@@ -221,6 +227,8 @@ impl OracleDaemon {
         let view = ChainView::read(&self.shared.port).await.inspect_err(|_| OracleMetrics::inc(&self.shared.metrics.chain_errors))?;
         self.shared.gate.set_oracles(view.config.oracles.clone());
         let mut report = CycleReport { epoch: view.epoch, ..CycleReport::default() };
+        self.shared.history.prune_agreements(view.epoch.saturating_sub(1))?;
+        self.drain_outbox(&view, &mut report).await;
         let me = self.key();
         let takeover = self.shared.settings.takeover.as_secs() as i64;
         let enrolled: Vec<(Pubkey, String)> =
@@ -365,32 +373,95 @@ impl OracleDaemon {
         }
         let metrics = quorum_median(&all);
         let quorum: Vec<Peer> = quorum.into_iter().map(|(p, _)| p).collect();
+        // The slash goes into the outbox before the attestation is sent: whatever stops
+        // this oracle from here on, the slash is proposed once the attestation landed.
+        if let Some(reason) = audit.slash {
+            let amount = self.slash_amount(operator).await?;
+            let evidence = solana_sdk::hash::hashv(&[node.as_ref(), &epoch.to_le_bytes(), audit.findings.as_bytes()]).to_bytes();
+            let peers = quorum.iter().map(|p| p.key).collect();
+            let pending = PendingSlash { operator, reason, amount, evidence, peers, measurements: measurements.clone(), id: None };
+            self.shared.history.save_pending_slash(&node, epoch, &pending)?;
+        }
         let instructions = self.attestation(view, &record, &signers, verdict, metrics).await?;
         let signature = self.commit(instructions, &quorum, &measurements, node, epoch, ReviewKind::Audit).await?;
         self.shared.history.mark_attested(&node, epoch, signature.into())?;
         let m = &self.shared.metrics;
         OracleMetrics::inc(if audit.verified { &m.attestations_verified } else { &m.attestations_suspended });
+        if self.shared.settings.stop_after_attestation {
+            bail!("stopped between the attestation and the slash proposal (fault injection)");
+        }
+        let slash = if audit.slash.is_some() { self.propose_pending(node, epoch).await? } else { None };
+        Ok(Some(Landed { verdict, slash }))
+    }
 
-        let mut slashed = None;
-        if let Some(reason) = audit.slash {
-            let amount = self.slash_amount(operator).await?;
-            if amount > 0 {
-                let (payer, id) = self
-                    .shared
-                    .port
-                    .call(|chain| {
-                        let mut chain = chain;
-                        Ok((chain.payer(), fetch::<StakingConfig>(&mut chain, &pda::staking_config())?.next_slash_id))
-                    })
-                    .await?;
-                let evidence = solana_sdk::hash::hashv(&[node.as_ref(), &epoch.to_le_bytes(), audit.findings.as_bytes()]).to_bytes();
-                let ix = io_sdk::staking::propose_slash(&payer, &operator, id, amount, reason, evidence, &signers);
-                self.commit(vec![ix], &quorum, &measurements, node, epoch, ReviewKind::Audit).await.context("slash proposal")?;
-                OracleMetrics::inc(&m.slash_proposals);
-                slashed = Some((reason, amount));
+    /// Proposes the outbox's slash of `node` in `epoch` (its attestation has landed) and
+    /// clears it once the proposal is on-chain. A proposal sent before a crash is found by
+    /// its id and evidence and not sent again.
+    async fn propose_pending(&self, node: Pubkey, epoch: u64) -> anyhow::Result<Option<(SlashReason, u64)>> {
+        let Some(mut pending) = self.shared.history.pending_slashes()?.into_iter().find(|(n, e, _)| *n == node && *e == epoch).map(|(_, _, p)| p) else {
+            return Ok(None);
+        };
+        let amount = pending.amount.min(self.slash_amount(pending.operator).await?);
+        if amount == 0 {
+            self.shared.history.clear_pending_slash(&node, epoch)?;
+            return Ok(None);
+        }
+        let sent = pending.id;
+        let evidence = pending.evidence;
+        let (payer, landed, next_id) = self
+            .shared
+            .port
+            .call(move |chain| {
+                let mut chain = chain;
+                let landed = match sent {
+                    Some(id) => fetch_opt::<SlashProposal>(&mut chain, &pda::slash_proposal(id))?.is_some_and(|p| p.evidence_hash == evidence),
+                    None => false,
+                };
+                Ok((chain.payer(), landed, fetch::<StakingConfig>(&mut chain, &pda::staking_config())?.next_slash_id))
+            })
+            .await?;
+        if landed {
+            self.shared.history.clear_pending_slash(&node, epoch)?;
+            return Ok(Some((pending.reason, amount)));
+        }
+        // The id goes to disk before the transaction does.
+        pending.id = Some(next_id);
+        self.shared.history.save_pending_slash(&node, epoch, &pending)?;
+        let quorum: Vec<Peer> = pending
+            .peers
+            .iter()
+            .map(|key| self.shared.peers.iter().find(|p| p.key == *key).cloned().ok_or_else(|| anyhow!("peer {key} of the slash's quorum is not configured")))
+            .collect::<anyhow::Result<_>>()?;
+        let signers: Vec<Pubkey> = std::iter::once(self.key()).chain(pending.peers.iter().copied()).collect();
+        let ix = io_sdk::staking::propose_slash(&payer, &pending.operator, next_id, amount, pending.reason, pending.evidence, &signers);
+        self.commit(vec![ix], &quorum, &pending.measurements, node, epoch, ReviewKind::Audit).await.context("slash proposal")?;
+        self.shared.history.clear_pending_slash(&node, epoch)?;
+        OracleMetrics::inc(&self.shared.metrics.slash_proposals);
+        Ok(Some((pending.reason, amount)))
+    }
+
+    /// Proposes every slash left in the outbox whose attestation landed (a crash or a
+    /// failed proposal in an earlier cycle); drops intents whose attestation never did
+    /// and whose epoch has passed.
+    async fn drain_outbox(&self, view: &ChainView, report: &mut CycleReport) {
+        let pending = match self.shared.history.pending_slashes() {
+            Ok(pending) => pending,
+            Err(e) => return report.failed.push((self.key(), format!("outbox: {e}"))),
+        };
+        for (node, epoch, _) in pending {
+            let attested = view.record(&node).is_some_and(|r| r.last_attested_epoch >= epoch);
+            if !attested {
+                if epoch < view.epoch {
+                    let _ = self.shared.history.clear_pending_slash(&node, epoch);
+                }
+                continue;
+            }
+            match self.propose_pending(node, epoch).await {
+                Ok(Some((reason, amount))) => report.slashed.push((node, reason, amount)),
+                Ok(None) => {}
+                Err(e) => report.failed.push((node, format!("outbox slash: {e:#}"))),
             }
         }
-        Ok(Some(Landed { verdict, slash: slashed }))
     }
 
     async fn lead_liveness_suspension(&self, view: &ChainView, record: NodeRecord, endpoint: &str) -> anyhow::Result<()> {

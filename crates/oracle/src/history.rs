@@ -4,6 +4,9 @@
 //! node epoch twice (the registry refuses a replayed epoch too; this keeps the oracle from
 //! trying).
 
+use crate::daemon::ReviewKind;
+use crate::outbox::{agreement_key, decode_agreement, encode_agreement, PendingSlash};
+use crate::policy::Expectation;
 use io_registry::NodeMetrics;
 use io_staking::SlashReason;
 use redb::{Database, ReadableTable, TableDefinition};
@@ -15,6 +18,11 @@ use thiserror::Error;
 const AUDITS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("audits_v2");
 /// Worker endpoints enrolled with this oracle: node (32 bytes) -> endpoint (UTF-8).
 const WORKERS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("workers_v1");
+/// Slashes this oracle leads, from before their attestation until their proposal lands:
+/// node + epoch (as `AUDITS`) -> `PendingSlash`.
+const SLASH_OUTBOX: TableDefinition<&[u8], &[u8]> = TableDefinition::new("slash_outbox_v1");
+/// Agreements this oracle gave in reviews: node + epoch + kind -> `Expectation`.
+const AGREEMENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("agreements_v1");
 
 #[derive(Debug, Error)]
 pub enum HistoryError {
@@ -128,8 +136,72 @@ impl AuditHistory {
         let txn = db.begin_write().map_err(db_error)?;
         txn.open_table(AUDITS).map_err(db_error)?;
         txn.open_table(WORKERS).map_err(db_error)?;
+        txn.open_table(SLASH_OUTBOX).map_err(db_error)?;
+        txn.open_table(AGREEMENTS).map_err(db_error)?;
         txn.commit().map_err(db_error)?;
         Ok(Self { db })
+    }
+
+    fn put(&self, table: TableDefinition<&[u8], &[u8]>, k: &[u8], value: &[u8]) -> Result<(), HistoryError> {
+        let txn = self.db.begin_write().map_err(db_error)?;
+        txn.open_table(table).map_err(db_error)?.insert(k, value).map_err(db_error)?;
+        txn.commit().map_err(db_error)
+    }
+
+    fn remove(&self, table: TableDefinition<&[u8], &[u8]>, k: &[u8]) -> Result<(), HistoryError> {
+        let txn = self.db.begin_write().map_err(db_error)?;
+        txn.open_table(table).map_err(db_error)?.remove(k).map_err(db_error)?;
+        txn.commit().map_err(db_error)
+    }
+
+    /// Keeps (or replaces) the slash this oracle leads on a node epoch, committed before
+    /// it returns.
+    pub fn save_pending_slash(&self, node: &Pubkey, epoch: u64, slash: &PendingSlash) -> Result<(), HistoryError> {
+        self.put(SLASH_OUTBOX, &key(node, epoch), &slash.encode())
+    }
+
+    /// The slash proposal landed (or is moot): out of the outbox.
+    pub fn clear_pending_slash(&self, node: &Pubkey, epoch: u64) -> Result<(), HistoryError> {
+        self.remove(SLASH_OUTBOX, &key(node, epoch))
+    }
+
+    /// Every slash still to be proposed: (node, epoch, slash).
+    pub fn pending_slashes(&self) -> Result<Vec<(Pubkey, u64, PendingSlash)>, HistoryError> {
+        let txn = self.db.begin_read().map_err(db_error)?;
+        let table = txn.open_table(SLASH_OUTBOX).map_err(db_error)?;
+        let mut out = vec![];
+        for entry in table.iter().map_err(db_error)? {
+            let (k, v) = entry.map_err(db_error)?;
+            let k = k.value();
+            let node = Pubkey::try_from(&k[..32]).map_err(|_| db_error("bad outbox key"))?;
+            let epoch = u64::from_be_bytes(k[32..40].try_into().map_err(|_| db_error("bad outbox key"))?);
+            let slash = PendingSlash::decode(v.value()).ok_or(HistoryError::Corrupt { node, epoch })?;
+            out.push((node, epoch, slash));
+        }
+        Ok(out)
+    }
+
+    /// Keeps an agreement this oracle gave in a review, so a restart does not forget it.
+    pub fn save_agreement(&self, kind: ReviewKind, agreement: &Expectation) -> Result<(), HistoryError> {
+        self.put(AGREEMENTS, &agreement_key(&agreement.node, agreement.epoch, kind), &encode_agreement(agreement))
+    }
+
+    pub fn agreement(&self, node: &Pubkey, epoch: u64, kind: ReviewKind) -> Result<Option<Expectation>, HistoryError> {
+        let txn = self.db.begin_read().map_err(db_error)?;
+        let table = txn.open_table(AGREEMENTS).map_err(db_error)?;
+        let Some(value) = table.get(&agreement_key(node, epoch, kind)[..]).map_err(db_error)? else { return Ok(None) };
+        decode_agreement(value.value()).map(Some).ok_or(HistoryError::Corrupt { node: *node, epoch })
+    }
+
+    /// Forgets agreements of epochs before `epoch`: a lead that has not come back for
+    /// them by then has moved on to a new audit.
+    pub fn prune_agreements(&self, epoch: u64) -> Result<(), HistoryError> {
+        let txn = self.db.begin_write().map_err(db_error)?;
+        {
+            let mut table = txn.open_table(AGREEMENTS).map_err(db_error)?;
+            table.retain(|k, _| k.len() < 40 || u64::from_be_bytes(k[32..40].try_into().expect("8 bytes")) >= epoch).map_err(db_error)?;
+        }
+        txn.commit().map_err(db_error)
     }
 
     pub fn get(&self, node: &Pubkey, epoch: u64) -> Result<Option<AuditRecord>, HistoryError> {

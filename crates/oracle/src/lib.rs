@@ -15,6 +15,7 @@ pub mod history;
 mod liveness;
 pub mod local;
 pub mod metrics;
+pub mod outbox;
 pub mod peer_auth;
 pub mod policy;
 pub mod port;

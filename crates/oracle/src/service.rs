@@ -86,6 +86,9 @@ impl OracleDaemon {
             }
         };
         let measurement = expectation.measurement.clone();
+        // On disk before the reply: a restart between the review and the co-signing
+        // keeps the agreement.
+        self.shared.history.save_agreement(kind, &expectation).map_err(|e| Status::internal(e.to_string()))?;
         self.shared.agreed.lock().expect("agreed lock").insert((node, request.epoch, kind), expectation);
         Ok(pb::ReviewReply { agreed: true, reason: String::new(), measurement })
     }
@@ -95,7 +98,12 @@ impl OracleDaemon {
         let node: Pubkey = request.node.parse().map_err(|_| Status::invalid_argument("node is not a base58 key"))?;
         let kind = ReviewKind::from_proto(request.kind).ok_or_else(|| Status::invalid_argument("unknown review kind"))?;
         let refuse = |reason: String| pb::CoSignReply { agreed: false, signature: vec![], reason };
-        let Some(mut expectation) = self.shared.agreed.lock().expect("agreed lock").get(&(node, request.epoch, kind)).cloned() else {
+        let remembered = self.shared.agreed.lock().expect("agreed lock").get(&(node, request.epoch, kind)).cloned();
+        let stored = match remembered {
+            Some(e) => Some(e),
+            None => self.shared.history.agreement(&node, request.epoch, kind).map_err(|e| Status::internal(e.to_string()))?,
+        };
+        let Some(mut expectation) = stored else {
             return Ok(refuse("I have not agreed to a verdict on this node epoch".into()));
         };
         if let Some(mine) = &expectation.measurement {

@@ -7,7 +7,7 @@
 //! run gives the slot back after `LOAD_TTL`; a finished one answers openings until
 //! `SESSION_TTL`.
 
-use io_poc::stress::{panel_leaves, scaling, BlockTree, Layout, StressSpec};
+use io_poc::stress::{scaling, CommittedProduct, StressSpec};
 use io_poc::{Backend, Challenge, Loaded};
 use io_proto::v1 as pb;
 use std::collections::HashMap;
@@ -37,66 +37,24 @@ pub enum Mangle {
     OtherSeed,
 }
 
-/// One GPU's finished product, in the panels it came in, and its tree.
-struct Product {
-    n: usize,
-    panel_rows: usize,
-    panels: Vec<Vec<f32>>,
-    tree: BlockTree,
-}
-
-impl Product {
-    fn row(&self, i: usize) -> &[f32] {
-        let within = i % self.panel_rows;
-        &self.panels[i / self.panel_rows][within * self.n..(within + 1) * self.n]
-    }
-}
-
-/// Runs one GPU's product and commits to it: each panel is hashed on a thread of its own
-/// while the device computes the next, so only the last panel's hashing adds to the
-/// window. `mangle` spoils rows before they are hashed (a cheating worker's conduct).
-fn run_and_commit(operands: Box<dyn Loaded>, diagonal: &[f32], n: usize, mangle: Option<Mangle>) -> Result<Product, String> {
-    let layout = Layout::new(n);
-    let (tx, rx) = std::sync::mpsc::channel::<(usize, Vec<f32>)>();
-    let hasher = std::thread::spawn(move || {
-        let mut panels = vec![];
-        let mut leaves = Vec::with_capacity(layout.blocks);
-        for (first, mut panel) in rx {
-            if mangle == Some(Mangle::TenthOfRows) {
-                for (i, row) in panel.chunks_mut(n).enumerate() {
-                    if (first + i) % 10 == 0 {
-                        row.iter_mut().for_each(|x| *x += 1.0);
-                    }
+/// Spoils rows the way `mangle` says, before they are hashed.
+fn spoiler(mangle: Option<Mangle>, n: usize) -> impl FnMut(usize, &mut [f32]) + Send + 'static {
+    move |first, panel| {
+        if mangle == Some(Mangle::TenthOfRows) {
+            for (i, row) in panel.chunks_mut(n).enumerate() {
+                if (first + i) % 10 == 0 {
+                    row.iter_mut().for_each(|x| *x += 1.0);
                 }
             }
-            leaves.extend(panel_leaves(&layout, first, &panel));
-            panels.push(panel);
         }
-        (panels, leaves)
-    });
-    let mut rows_seen = 0;
-    let mut panel_rows = 0;
-    let outcome = operands.run(diagonal, &mut |first, panel| {
-        if first == 0 {
-            panel_rows = panel.len() / n.max(1);
-        }
-        rows_seen = first + panel.len() / n.max(1);
-        let _ = tx.send((first, panel));
-    });
-    drop(tx);
-    let (panels, leaves) = hasher.join().map_err(|_| "the hashing thread panicked".to_string())?;
-    outcome?;
-    if rows_seen != n || leaves.len() != layout.blocks {
-        return Err(format!("the device returned {rows_seen} of {n} rows"));
     }
-    Ok(Product { n, panel_rows: panel_rows.max(1), panels, tree: BlockTree::from_leaves(layout, leaves) })
 }
 
 struct Session {
     spec: StressSpec,
     created: Instant,
     loaded: Option<Vec<Box<dyn Loaded>>>,
-    products: Arc<Mutex<Vec<Option<Product>>>>,
+    products: Arc<Mutex<Vec<Option<CommittedProduct>>>>,
     slot: Option<OwnedSemaphorePermit>,
 }
 
@@ -194,14 +152,15 @@ impl StressSessions {
             let (tx, products, slot) = (tx.clone(), products.clone(), slot.clone());
             tokio::task::spawn_blocking(move || {
                 for (gpu, operands) in work {
-                    let product = match run_and_commit(operands, &scaling(&secret, gpu, spec.n), spec.n as usize, mangle) {
+                    let n = spec.n as usize;
+                    let product = match CommittedProduct::run(operands, &scaling(&secret, gpu, spec.n), n, spoiler(mangle, n)) {
                         Ok(product) => product,
                         Err(e) => {
                             let _ = tx.blocking_send(Err(Status::internal(format!("GPU {gpu}: the compute backend failed: {e}"))));
                             return;
                         }
                     };
-                    let root = product.tree.root();
+                    let root = product.root();
                     products.lock().expect("products lock")[gpu as usize] = Some(product);
                     if tx.blocking_send(Ok(pb::GpuCommitment { gpu, root: root.to_vec() })).is_err() {
                         return;
@@ -230,7 +189,7 @@ impl StressSessions {
             .ok_or_else(|| Status::failed_precondition("this GPU's product is not done"))?;
         let mut openings = Vec::with_capacity(request.blocks.len());
         for block in &request.blocks {
-            let opening = product.tree.open_in_row(*block, |row| product.row(row)).ok_or_else(|| Status::invalid_argument(format!("block {block} is outside the product")))?;
+            let opening = product.open(*block).ok_or_else(|| Status::invalid_argument(format!("block {block} is outside the product")))?;
             openings.push(pb::BlockOpening {
                 block: opening.block,
                 entries: opening.entries.iter().flat_map(|x| x.to_le_bytes()).collect(),

@@ -293,3 +293,105 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
         let _ = std::fs::remove_file(path);
     }
 }
+
+/// Opens an oracle's history again once the stopped daemon's last handle is gone (redb
+/// holds the file until then).
+async fn reopen(path: &PathBuf) -> AuditHistory {
+    for _ in 0..50 {
+        if let Ok(history) = AuditHistory::open(path) {
+            return history;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    AuditHistory::open(path).unwrap()
+}
+
+/// The lead stops right after the attestation of a cheat lands, before its slash
+/// proposal (as a killed process would); every oracle then restarts. The slash the quorum
+/// agreed on is proposed from the lead's outbox, co-signed by a peer whose agreement
+/// survived its own restart, and only once.
+#[test]
+fn a_slash_agreed_before_the_lead_stopped_is_proposed_after_a_restart() {
+    let mut h = Harness::with_genesis(loopback_genesis());
+    let operator = h.operator();
+    let bond = 50_000 * 10u64.pow(9);
+    let tokens = h.fund_io(&operator.pubkey(), bond);
+    h.ok(&[io_sdk::staking::deposit(&operator.pubkey(), &h.io_mint.clone(), &tokens, bond)], &[&operator]);
+    let worker = Worker::start(0, Conduct::ForeignUuids(vec!["GPU-someone-elses".into()]));
+    let ids = uuids(0);
+    let spec = HardwareSpec {
+        gpu_model: h.model_id(LOOPBACK_CPU_MODEL),
+        gpu_count: 1,
+        cuda: CudaVersion { major: 12, minor: 4 },
+        region: h.spec("H100", 1, 1).region,
+        gpu_uuids_hash: io_sdk::gpu_uuids_hash(&ids),
+    };
+    h.registry.register(&mut h.net, &operator, &worker.key, spec).unwrap();
+    let node = worker.key.pubkey();
+    let epoch = h.current_epoch();
+    let oracle_keys: Vec<Keypair> = h.oracles.iter().map(|k| k.insecure_clone()).collect();
+    let paths: Vec<PathBuf> = (0..3).map(|i| db_path("outbox", i)).collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (port, desk) = chain_port();
+    let scenario = {
+        let paths = paths.clone();
+        std::thread::spawn(move || {
+            runtime.block_on(async move {
+                let next_slash_id = || {
+                    port.call(|chain| {
+                        let mut chain = chain;
+                        Ok(io_sdk::client::fetch::<io_staking::StakingConfig>(&mut chain, &io_sdk::pda::staking_config())?.next_slash_id)
+                    })
+                };
+                let crashing = OracleSettings { stop_after_attestation: true, ..settings() };
+                let histories = paths.iter().map(|p| AuditHistory::open(p).unwrap()).collect();
+                let set = LocalOracleSet::start(&oracle_keys, &port, histories, &crashing).await.unwrap();
+                for e in &set.endpoints {
+                    io_worker::enroll::enroll(&worker.key, &worker.endpoint, e).await.unwrap();
+                }
+                let attested = |v: &ChainView| v.record(&node).unwrap().last_attested_epoch == epoch;
+                let reports = cycle_until(&set, &port, attested).await;
+                assert!(reports.iter().any(|r| r.failed.iter().any(|(_, why)| why.contains("fault injection"))), "{reports:#?}");
+                assert_eq!(next_slash_id().await.unwrap(), 0, "no slash was proposed before the stop");
+                let leads: Vec<usize> = (0..3).filter(|i| !set.daemons[*i].history().pending_slashes().unwrap().is_empty()).collect();
+                assert_eq!(leads.len(), 1, "exactly the lead holds the slash in its outbox");
+                set.shutdown();
+
+                // Every oracle restarts from its file, without the fault.
+                let mut histories = vec![];
+                for path in &paths {
+                    histories.push(reopen(path).await);
+                }
+                let set = LocalOracleSet::start(&oracle_keys, &port, histories, &settings()).await.unwrap();
+                let mut slashed = vec![];
+                for _ in 0..30 {
+                    for daemon in &set.daemons {
+                        slashed.extend(daemon.run_cycle().await.unwrap().slashed);
+                    }
+                    if next_slash_id().await.unwrap() == 1 {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                // More cycles propose nothing again.
+                for daemon in &set.daemons {
+                    slashed.extend(daemon.run_cycle().await.unwrap().slashed);
+                }
+                assert_eq!(next_slash_id().await.unwrap(), 1, "proposed exactly once");
+                assert!(set.daemons[leads[0]].history().pending_slashes().unwrap().is_empty(), "the outbox is empty once it landed");
+                set.shutdown();
+                drop(worker);
+                slashed
+            })
+        })
+    };
+    desk.serve(&mut h.net);
+    let slashed = scenario.join().unwrap();
+    assert_eq!(slashed, vec![(node, SlashReason::SpoofedHardware, bond / 10)]);
+    let proposal: SlashProposal = io_sdk::client::fetch(&mut h.net, &io_sdk::pda::slash_proposal(0)).unwrap();
+    assert_eq!((proposal.operator, proposal.reason, proposal.amount, proposal.oracles.len()), (operator.pubkey(), SlashReason::SpoofedHardware, bond / 10, 2));
+    h.check_staking_invariants();
+    for path in paths {
+        let _ = std::fs::remove_file(path);
+    }
+}

@@ -43,9 +43,11 @@
 //!   against 2 n^3 to recompute.
 
 mod check;
+mod commit;
 mod merkle;
 
 pub use check::{bits_per_block, pick_blocks, StressFailure, Verifier};
+pub use commit::CommittedProduct;
 pub use merkle::{leaf_hash, panel_leaves, verify_opening, BlockTree, Opening};
 
 use crate::challenge::{mix, Challenge, ChallengeError, GAMMA, MAX_N};

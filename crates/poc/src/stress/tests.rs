@@ -191,7 +191,7 @@ fn skipping_ten_percent_of_the_rows_is_caught_at_the_stated_rate() {
     }
     let tree = BlockTree::build(&c, n as usize);
     let diagonal = scaling(&secret, 0, n);
-    let mut run = |k: u32, trials: u64| {
+    let run = |k: u32, trials: u64| {
         let (mut caught, mut wrong_block) = (0, 0);
         for seed in 0..trials {
             let mut rng = StdRng::seed_from_u64(1_000 + seed);
