@@ -1,27 +1,28 @@
 //! The worker's commitment to its product: a binary Merkle tree over the product's blocks
-//! (BLAKE3, leaves and inner nodes domain-separated, the leaf count padded to a power of
-//! two with all-zero hashes), and the openings of single blocks.
+//! (BLAKE3 in keyed mode, one key for leaves and one for inner nodes, so the two can never
+//! be taken for each other; the leaf count padded to a power of two with all-zero
+//! hashes), and the openings of single blocks. A leaf hashes the block's bytes first and
+//! its index last: the 4 KiB of entries then fill whole BLAKE3 chunks, which it hashes
+//! side by side with SIMD (twice as fast as behind a prefix).
 
 use super::{le_bytes, Layout};
 use super::check::StressFailure;
 
-const LEAF_DOMAIN: &[u8] = b"io-poc stress v2 leaf";
-const NODE_DOMAIN: &[u8] = b"io-poc stress v2 node";
+const LEAF_KEY: [u8; 32] = *b"io-poc stress v2 leaf key.......";
+const NODE_KEY: [u8; 32] = *b"io-poc stress v2 node key.......";
 /// The hash of a padding leaf (no block hashes to it but with negligible probability).
 const EMPTY: [u8; 32] = [0; 32];
 
 /// Hash of block `block` holding `entries`.
 pub fn leaf_hash(block: u64, entries: &[f32]) -> [u8; 32] {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(LEAF_DOMAIN);
-    hasher.update(&block.to_le_bytes());
+    let mut hasher = blake3::Hasher::new_keyed(&LEAF_KEY);
     hasher.update(&le_bytes(entries));
+    hasher.update(&block.to_le_bytes());
     *hasher.finalize().as_bytes()
 }
 
 fn node_hash(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(NODE_DOMAIN);
+    let mut hasher = blake3::Hasher::new_keyed(&NODE_KEY);
     hasher.update(left);
     hasher.update(right);
     *hasher.finalize().as_bytes()

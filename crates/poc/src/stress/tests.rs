@@ -61,19 +61,22 @@ fn the_loaded_product_is_a_d_b_exactly() {
 }
 
 #[test]
-fn panels_come_in_row_order_and_their_leaves_build_the_same_tree() {
+fn leaves_hashed_panel_by_panel_build_the_same_tree() {
     let spec = StressSpec::new([8; 32], 1100, 1).unwrap();
-    let secret = [9; 32];
-    let mut panels = vec![];
-    CpuBackend.load(&spec.challenge(0)).unwrap().run(&scaling(&secret, 0, 1100), &mut |first, panel| panels.push((first, panel))).unwrap();
+    let c = product(&spec, &[9; 32], 0);
+    let layout = Layout::new(1100);
     let rows = crate::panel_rows(1100);
     assert_eq!(rows, 138);
-    assert_eq!(panels.iter().map(|(first, _)| *first).collect::<Vec<_>>(), (0..1100).step_by(rows).collect::<Vec<_>>());
-    let c: Vec<f32> = panels.iter().flat_map(|(_, p)| p.iter().copied()).collect();
-    assert_eq!(c, product(&spec, &secret, 0));
-    let layout = Layout::new(1100);
-    let leaves: Vec<[u8; 32]> = panels.iter().flat_map(|(first, p)| panel_leaves(&layout, *first, p)).collect();
+    let leaves: Vec<[u8; 32]> = c.chunks(rows * 1100).enumerate().flat_map(|(p, panel)| panel_leaves(&layout, p * rows, panel)).collect();
     assert_eq!(BlockTree::from_leaves(layout, leaves).root(), BlockTree::build(&c, 1100).root());
+    // And the worker's committed product opens every block the same way.
+    let committed = CommittedProduct::run(CpuBackend.load(&spec.challenge(0)).unwrap(), &scaling(&[9; 32], 0, 1100), 1100, |_, _| {}).unwrap();
+    let tree = BlockTree::build(&c, 1100);
+    assert_eq!(committed.root(), tree.root());
+    for block in [0, 1, 777, 2199] {
+        assert_eq!(committed.open(block), tree.open(&c, block));
+    }
+    assert_eq!(committed.open(2200), None);
 }
 
 #[test]
