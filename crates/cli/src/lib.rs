@@ -12,6 +12,7 @@ mod demo_dao;
 mod demo_rewards;
 mod demo_treasury;
 pub mod emissions_cmd;
+pub mod keeper;
 pub mod registry_cmd;
 pub mod rewards_cmd;
 pub mod rpc;

@@ -72,6 +72,12 @@ pub struct KeeperArgs {
     /// Seconds between iterations.
     #[arg(long, default_value_t = 30)]
     pub interval_secs: u64,
+    /// Longest wait after failed iterations (the wait doubles from the interval).
+    #[arg(long, default_value_t = 600)]
+    pub max_backoff_secs: u64,
+    /// Serve Prometheus metrics here (`GET /metrics`), e.g. 0.0.0.0:9465.
+    #[arg(long)]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// The 32-byte reference of a payment: keccak-256 of its text, zeros for none.
@@ -335,16 +341,19 @@ pub fn keeper_step(chain: &mut impl Chain, keeper: &Pubkey, signers: &[&Keypair]
     }
 }
 
-/// `io keeper run`: iterations until stopped (or one with --once), each logged on its own line.
+/// `io keeper run`: iterations until stopped (or one with --once), each logged on its own
+/// line; the emission crank when epochs are due and a buyback each time; errors are
+/// logged, counted and waited out with a growing backoff (`crate::keeper`).
 pub fn run_keeper(chain: &mut impl Chain, args: KeeperArgs) -> anyhow::Result<()> {
-    let keeper = chain.payer();
+    use crate::keeper::{run_loop, serve_metrics, Backoff, KeeperMetrics};
     let accounts = KeeperAccounts { price_account: args.price_account, market_io: args.market_io, iosd_to: args.iosd_to };
-    loop {
-        let outcome = keeper_step(chain, &keeper, &[], &accounts)?;
-        println!("{} {outcome}", chain.unix_time()?);
-        if args.once {
-            return Ok(());
-        }
-        std::thread::sleep(std::time::Duration::from_secs(args.interval_secs.max(1)));
+    let metrics = std::sync::Arc::new(KeeperMetrics::default());
+    if let Some(addr) = args.metrics_listen {
+        let listener = std::net::TcpListener::bind(addr).with_context(|| format!("metrics on {addr}"))?;
+        serve_metrics(listener, metrics.registry());
+        println!("keeper metrics on http://{addr}/metrics");
     }
+    let backoff = Backoff::new(std::time::Duration::from_secs(args.interval_secs.max(1)), std::time::Duration::from_secs(args.max_backoff_secs));
+    run_loop(chain, &accounts, &metrics, backoff, args.once.then_some(1), std::thread::sleep);
+    Ok(())
 }
