@@ -10,14 +10,19 @@
 //! matches it). Last, the same at n = 8192 with TF32 tensor cores: the challenge is exact
 //! in TF32 too, and this shows it on the hardware.
 //!
-//! Two speeds per size: the SGEMM alone, and everything the worker does before its
-//! commitment leaves (generate A and B from the seed, upload, SGEMM, download, BLAKE3
-//! commitment), which is what the oracle's clock measures, minus the network.
+//! Two speeds per size for the version-1 product: the SGEMM alone, and everything a
+//! version-1 worker does before its commitment leaves (generate A and B from the seed,
+//! upload, SGEMM, download, BLAKE3 commitment). Then the version-2 stress test, which is
+//! what the oracle times now: operands loaded before the clock, then the window (the
+//! secret diagonal's scaling by cublasSdgmm, the panel SGEMMs, each panel downloaded and
+//! hashed into the Merkle root while the next one copies), minus the network; each
+//! product's 192 sampled blocks checked as the oracle checks them.
 //!
 //! `GPU_CHECK_N=1024,2048` runs other sizes (a GPU with little memory). Without CUDA it says why, runs the CPU backend at n = 1024 and exits 0; it exits 2 if
 //! NVML sees an NVIDIA GPU that the CUDA backend cannot open, and 1 if a product fails its
 //! check or the GPU fails.
 
+use io_poc::stress::{pick_blocks, scaling, CommittedProduct, StressSpec, Verifier, DEFAULT_OPENINGS};
 use io_poc::{check_prepared, commitment, Backend, Challenge, CpuBackend, Prepared};
 use io_worker::cuda::CudaBackend;
 use io_worker::{catalogue_model, inventory, InventorySource};
@@ -194,6 +199,10 @@ fn run_cuda(gpu: &CudaBackend) -> bool {
     for &n in &sizes {
         ok &= run(n, "");
     }
+    println!("== CUDA, version-2 stress test window (what the oracle times) ==");
+    for &n in &sizes {
+        ok &= run_stress(gpu, n, expected.as_ref());
+    }
     println!("== CUDA, TF32 tensor cores (extra: exactness on the hardware) ==");
     match gpu.set_tf32(true) {
         Ok(()) => ok &= run(*sizes.last().expect("sizes"), ", TF32"),
@@ -205,6 +214,55 @@ fn run_cuda(gpu: &CudaBackend) -> bool {
     ok
 }
 
+/// The version-2 window on `device` at size n: a warm-up, then `TIMED` windows of fresh
+/// seeds and secrets, each product's sampled blocks checked; the median window rated.
+fn run_stress(device: &dyn Backend, n: u32, expected: Option<&(String, f64)>) -> bool {
+    let size = n as usize;
+    let mut windows = vec![];
+    for round in 0..=TIMED as u8 {
+        let spec = StressSpec::new(seed(n, 100 + round), n, 1).expect("size");
+        let secret = seed(n, 200 + round);
+        let diagonal = scaling(&secret, 0, n);
+        let loaded = match device.load(&spec.challenge(0)) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                println!("  load FAILED: {e}");
+                return false;
+            }
+        };
+        let clock = Instant::now();
+        let product = match CommittedProduct::run(loaded, &diagonal, size, |_, _| {}) {
+            Ok(product) => product,
+            Err(e) => {
+                println!("  run FAILED: {e}");
+                return false;
+            }
+        };
+        let window = clock.elapsed();
+        let mut rng = rand::rngs::StdRng::from_entropy();
+        let clock = Instant::now();
+        let verifier = Verifier::new(spec.challenge(0), &diagonal, &mut rng);
+        let asked = pick_blocks(&mut rng, &verifier.layout(), DEFAULT_OPENINGS);
+        let openings: Vec<_> = asked.iter().filter_map(|b| product.open(*b)).collect();
+        let verdict = verifier.check(&product.root(), &asked, &openings);
+        let check = clock.elapsed();
+        if round == 0 {
+            println!("  warm-up window {}", ms(window));
+        } else {
+            println!("  #{round} window {}; oracle's check of {DEFAULT_OPENINGS} blocks {}: {:?}", ms(window), ms(check), verdict.as_ref().map(|_| "PASS"));
+            windows.push(window);
+        }
+        if let Err(failure) = verdict {
+            println!("  the sampled blocks FAIL: {failure}");
+            return false;
+        }
+    }
+    windows.sort();
+    let flops = 2.0 * f64::from(n).powi(3);
+    println!("{}", speed_line(&format!("n = {n}, median version-2 window"), tflops(flops, windows[windows.len() / 2]), expected));
+    true
+}
+
 fn run_cpu() -> bool {
     println!("== CPU backend, n = 1024 ==");
     let challenge = Challenge::new(seed(1024, 1), 1024).expect("size");
@@ -213,7 +271,8 @@ fn run_cpu() -> bool {
     let elapsed = clock.elapsed();
     let (exact, verdict) = check(challenge, &c);
     println!("{}: {} = {:.3} TFLOPS; {verdict}", CpuBackend.name(), ms(elapsed), tflops(challenge.flops(), elapsed));
-    exact
+    println!("== CPU backend, version-2 window, n = 1024 ==");
+    exact & run_stress(&CpuBackend, 1024, None)
 }
 
 fn main() -> ExitCode {
