@@ -104,6 +104,15 @@ pub struct RegistryGenesis {
     #[serde(default)]
     pub oracles: Vec<String>,
     pub tree: TreeGenesis,
+    pub registration: RegistrationGenesis,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct RegistrationGenesis {
+    /// Decimal SOL, e.g. "0.01".
+    pub deposit_sol: String,
+    pub max_pending_per_operator: u32,
+    pub open_tree_fill_bps: u16,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize)]
@@ -145,6 +154,22 @@ impl Genesis {
         self
     }
 
+    /// The registry's registration parameters: the deposit, the pending cap, and the first
+    /// tree's shape for `open_tree`.
+    pub fn registration_params(&self) -> anyhow::Result<io_registry::RegistrationParams> {
+        let r = &self.registry.registration;
+        let deposit_lamports = parse_sol(&r.deposit_sol).context("registry.registration.deposit_sol")?;
+        let tree = self.registry.tree;
+        Ok(io_registry::RegistrationParams {
+            deposit_lamports,
+            max_pending_per_operator: r.max_pending_per_operator,
+            tree_max_depth: tree.max_depth,
+            tree_max_buffer_size: tree.max_buffer_size,
+            tree_canopy_depth: tree.canopy_depth,
+            open_tree_fill_bps: r.open_tree_fill_bps,
+        })
+    }
+
     pub fn reference() -> Self {
         Self::parse(REFERENCE_GENESIS).expect("the compiled-in genesis parses")
     }
@@ -152,6 +177,7 @@ impl Genesis {
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         let genesis: Genesis = toml::from_str(text).context("genesis.toml")?;
         genesis.gpu_model_args()?;
+        genesis.registration_params()?;
         genesis.io(&genesis.token.initial_supply)?;
         genesis.staking_params()?;
         genesis.emission_params()?;
@@ -306,6 +332,18 @@ pub fn parse_centi(text: &str) -> anyhow::Result<u32> {
         .ok_or_else(|| anyhow::anyhow!("{text:?} is too large"))
 }
 
+/// "0.01" -> 10,000,000 lamports: exact decimal SOL, at most nine decimals.
+pub fn parse_sol(text: &str) -> anyhow::Result<u64> {
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    ensure!(frac.len() <= 9 && frac.chars().all(|c| c.is_ascii_digit()), "{text:?} is not SOL with at most nine decimals");
+    let whole: u64 = whole.parse().with_context(|| format!("{text:?}"))?;
+    let frac: u64 = if frac.is_empty() { 0 } else { format!("{frac:0<9}").parse()? };
+    whole
+        .checked_mul(1_000_000_000)
+        .and_then(|w| w.checked_add(frac))
+        .ok_or_else(|| anyhow::anyhow!("{text:?} is too large"))
+}
+
 /// 64 hex digits -> 32 bytes (a Pyth feed id).
 pub fn parse_feed_id(text: &str) -> anyhow::Result<[u8; 32]> {
     let text = text.trim_start_matches("0x");
@@ -394,6 +432,9 @@ pub fn run_genesis_with(
 
     let mut registry = RegistryClient::new();
     let first_tree = registry.create_tree(chain, authority, genesis.tree_shape()).context("open first tree")?;
+    chain
+        .send(&[ix::set_registration_params(&authority.pubkey(), genesis.registration_params()?)], &[authority])
+        .context("registration parameters")?;
 
     // The $IO mint and the initial allocation, minted by the genesis authority, which then
     // hands the mint authority to the emissions program (below) for good.
@@ -487,6 +528,15 @@ mod tests {
         assert!(staking.min_stake_per_gpu[0] > staking.min_stake_per_gpu[1]);
         assert!(staking.min_stake_per_gpu[1] > staking.min_stake_per_gpu[2]);
         assert!(staking.unbonding_secs >= staking.challenge_secs);
+    }
+
+    #[test]
+    fn sol_parses_exactly() {
+        assert_eq!(parse_sol("0.01").unwrap(), 10_000_000);
+        assert_eq!(parse_sol("2").unwrap(), 2_000_000_000);
+        assert_eq!(parse_sol("0.000000001").unwrap(), 1);
+        assert!(parse_sol("0.0000000001").is_err() && parse_sol("-1").is_err() && parse_sol("1.x").is_err());
+        assert_eq!(Genesis::reference().registration_params().unwrap().deposit_lamports, 10_000_000);
     }
 
     #[test]

@@ -291,12 +291,14 @@ impl Harness {
                 verified_gpus_by_tier: [0; 3],
                 verified_score_gpus_by_tier: [0; 3],
                 nodes_registered: 0,
+                deposits_lamports: 0,
                 verified_version: 0,
                 bump: stats.bump,
             };
             for (_, record) in self.registry.records().filter(|(_, r)| r.operator == operator) {
                 expected.nodes_by_status[record.status.index()] += 1;
                 expected.nodes_registered += 1;
+                expected.deposits_lamports += record.deposit_lamports;
                 if record.status == NodeStatus::Verified {
                     expected.verified_nodes_by_tier[record.tier.index()] += 1;
                     expected.verified_gpus_by_tier[record.tier.index()] += u32::from(record.gpu_count);
@@ -308,7 +310,18 @@ impl Harness {
             assert_eq!(stats.verified_gpus_by_tier, expected.verified_gpus_by_tier, "verified GPUs of {operator}");
             assert_eq!(stats.verified_score_gpus_by_tier, expected.verified_score_gpus_by_tier, "score x GPUs of {operator}");
             assert_eq!(stats.nodes_registered, expected.nodes_registered);
+            // The deposits the records hold are the deposits the account holds, on top of
+            // its rent exemption, to the lamport.
+            assert_eq!(stats.deposits_lamports, expected.deposits_lamports, "deposits held for {operator}");
+            let rent = self.net.rent_exempt_balance(data.len()).unwrap();
+            let lamports = self.net.account(&pda::operator_stats(&operator)).unwrap().unwrap().lamports;
+            assert_eq!(lamports, rent + stats.deposits_lamports, "lamports of {operator}'s aggregates account");
         }
+        // Forfeited deposits sit in the config account on top of its rent exemption.
+        let config_account = self.net.account(&pda::registry_config()).unwrap().unwrap();
+        let config = RegistryConfig::try_deserialize(&mut config_account.data.as_slice()).unwrap();
+        let rent = self.net.rent_exempt_balance(config_account.data.len()).unwrap();
+        assert_eq!(config_account.lamports, rent + config.forfeited_lamports, "registry config lamports");
     }
 }
 

@@ -382,7 +382,7 @@ impl OracleDaemon {
             let pending = PendingSlash { operator, reason, amount, evidence, peers, measurements: measurements.clone(), id: None };
             self.shared.history.save_pending_slash(&node, epoch, &pending)?;
         }
-        let instructions = self.attestation(view, &record, &signers, verdict, metrics).await?;
+        let instructions = self.attestation(view, &record, &signers, verdict, metrics, audit.slash.is_some()).await?;
         let signature = self.commit(instructions, &quorum, &measurements, node, epoch, ReviewKind::Audit).await?;
         self.shared.history.mark_attested(&node, epoch, signature.into())?;
         let m = &self.shared.metrics;
@@ -479,17 +479,31 @@ impl OracleDaemon {
         let quorum = self.gather_quorum(view, review).await?;
         let signers = self.signers(&quorum);
         let quorum: Vec<Peer> = quorum.into_iter().map(|(p, _)| p).collect();
-        let instructions = self.attestation(view, &record, &signers, Verdict::Suspended, record.metrics).await?;
+        let instructions = self.attestation(view, &record, &signers, Verdict::Suspended, record.metrics, false).await?;
         self.commit(instructions, &quorum, &[], node, epoch, ReviewKind::Liveness).await?;
         OracleMetrics::inc(&self.shared.metrics.liveness_suspensions);
         Ok(())
     }
 
-    /// `attest_node` for this epoch, followed by `refresh_weight` when the operator has a
+    /// `attest_node` for this epoch (forfeiting the node's registration deposit when the
+    /// audit found misconduct), followed by `refresh_weight` when the operator has a
     /// stake, so its reward weight follows its verified hardware in the same transaction.
-    async fn attestation(&self, view: &ChainView, record: &NodeRecord, signers: &[Pubkey], verdict: Verdict, metrics: NodeMetrics) -> anyhow::Result<Vec<Instruction>> {
+    async fn attestation(
+        &self,
+        view: &ChainView,
+        record: &NodeRecord,
+        signers: &[Pubkey],
+        verdict: Verdict,
+        metrics: NodeMetrics,
+        misconduct: bool,
+    ) -> anyhow::Result<Vec<Instruction>> {
         let leaf = view.registry.proven_leaf(&record.node_id)?;
-        let mut instructions = vec![io_sdk::registry::attest_node(&leaf, signers, view.epoch, verdict, metrics)];
+        let attest = if misconduct {
+            io_sdk::registry::attest_node_forfeiting(&leaf, signers, view.epoch, metrics)
+        } else {
+            io_sdk::registry::attest_node(&leaf, signers, view.epoch, verdict, metrics)
+        };
+        let mut instructions = vec![attest];
         let operator = record.operator;
         let staked = self
             .shared

@@ -177,6 +177,13 @@ pub fn check_message(message: &Message, expect: &Expectation) -> Result<(), Stri
             if args.current.node_id != expect.node || args.current.operator != expect.operator {
                 return Err("the attestation is for another node".into());
             }
+            if args.forfeit_deposit != expect.slash.is_some() {
+                return Err(format!(
+                    "the attestation {} the deposit; my audit calls for {}",
+                    if args.forfeit_deposit { "forfeits" } else { "keeps" },
+                    if expect.slash.is_some() { "a slash" } else { "no slash" }
+                ));
+            }
             if args.epoch != expect.epoch || args.verdict != expect.verdict || args.metrics != expect.metrics {
                 return Err(format!(
                     "the attestation says epoch {} {:?} {:?}, I agreed to epoch {} {:?} {:?}",
@@ -249,6 +256,7 @@ mod tests {
             last_attested_epoch: 0,
             score: 0,
             registered_at: 0,
+            deposit_lamports: 0,
         };
         io_sdk::registry::ProvenLeaf { merkle_tree: Pubkey::new_unique(), root: [2; 32], record, proof: vec![[3; 32]; 6] }
     }
@@ -279,9 +287,11 @@ mod tests {
         assert!(check_message(&message(&[attest(&[me, other], 7, Verdict::Verified, agreed), transfer]), &expect).unwrap_err().contains("not one an oracle co-signs"));
         let twice = attest(&[me, other], 7, Verdict::Verified, agreed);
         assert!(check_message(&message(&[twice.clone(), twice]), &expect).unwrap_err().contains("exactly one"));
-        // A slash the audit did not call for.
+        // A slash the audit did not call for, or a deposit forfeited without one.
         let slash = io_sdk::staking::propose_slash(&other, &operator, 0, 5, SlashReason::FailedAudit, [0; 32], &[me, other]);
         assert!(check_message(&message(&[slash]), &expect).unwrap_err().contains("no slash"));
+        let forfeiting = io_sdk::registry::attest_node_forfeiting(&leaf(node, operator), &[me, other], 7, agreed);
+        assert!(check_message(&message(&[forfeiting]), &expect).unwrap_err().contains("forfeits the deposit"));
     }
 
     #[test]
@@ -303,6 +313,12 @@ mod tests {
         assert!(check_message(&message(&[slash(10, SlashReason::Downtime)]), &expect).is_err());
         let elsewhere = io_sdk::staking::propose_slash(&other, &Pubkey::new_unique(), 4, 10, SlashReason::SpoofedHardware, [9; 32], &[other, me]);
         assert!(check_message(&message(&[elsewhere]), &expect).is_err());
+        // The suspension that goes with the slash forfeits the deposit; one that keeps it
+        // is refused.
+        let forfeiting = io_sdk::registry::attest_node_forfeiting(&leaf(node, operator), &[me, other], 7, NodeMetrics::default());
+        assert_eq!(check_message(&message(&[forfeiting]), &expect), Ok(()));
+        let keeping = io_sdk::registry::attest_node(&leaf(node, operator), &[me, other], 7, Verdict::Suspended, NodeMetrics::default());
+        assert!(check_message(&message(&[keeping]), &expect).unwrap_err().contains("keeps the deposit"));
     }
 
     #[test]

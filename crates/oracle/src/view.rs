@@ -80,6 +80,8 @@ mod tests {
             epoch_length_secs: 3_600,
             active_tree: Pubkey::default(),
             trees: vec![],
+            registration: Default::default(),
+            forfeited_lamports: 0,
             bump: 255,
         };
         let epoch = config.current_epoch(now).unwrap();

@@ -26,6 +26,7 @@ fn record(i: u32) -> NodeRecord {
         last_attested_epoch: 7,
         score: 9_800,
         registered_at: 1_700_000_000,
+        deposit_lamports: 0,
     }
 }
 

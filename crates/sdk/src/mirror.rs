@@ -187,6 +187,7 @@ mod tests {
             last_attested_epoch: 0,
             score: 0,
             registered_at: 0,
+            deposit_lamports: 0,
         }
     }
 

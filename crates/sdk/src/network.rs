@@ -123,6 +123,23 @@ impl RegistryClient {
         Ok(tree.pubkey())
     }
 
+    /// Opens the next tree (permissionless, `open_tree`) with the shape the registry's
+    /// config names, paid by the chain's payer; tracks it.
+    pub fn open_tree(&mut self, chain: &mut impl Chain) -> anyhow::Result<Pubkey> {
+        let config: RegistryConfig = fetch(chain, &pda::registry_config())?;
+        let p = config.registration;
+        let shape = TreeShape { max_depth: p.tree_max_depth, max_buffer_size: p.tree_max_buffer_size, canopy_depth: p.tree_canopy_depth };
+        if !shape.is_supported() {
+            bail!("the registry's open-tree shape {shape:?} is not supported");
+        }
+        let tree = Keypair::new();
+        let lamports = chain.rent_exempt_balance(shape.account_size())?;
+        let payer = chain.payer();
+        chain.send(&ix::open_tree(&payer, &config.active_tree, &tree.pubkey(), shape, lamports), &[&tree])?;
+        self.track(chain, tree.pubkey())?;
+        Ok(tree.pubkey())
+    }
+
     /// Registers a node in the registry's active tree.
     pub fn register(
         &mut self,

@@ -189,6 +189,7 @@ mod tests {
             last_attested_epoch: 1,
             score: 9_000,
             registered_at: 0,
+            deposit_lamports: 0,
         }
     }
 

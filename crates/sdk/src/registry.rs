@@ -7,7 +7,7 @@ use crate::pda;
 use crate::tree::TreeShape;
 use crate::{COMPRESSION_PROGRAM_ID, NOOP_PROGRAM_ID};
 use anchor_lang::{InstructionData, ToAccountMetas};
-use io_registry::{accounts, instruction, AttestNodeArgs, GpuModelArgs, HardwareSpec, InitializeArgs, NodeMetrics, NodeRecord, Verdict};
+use io_registry::{accounts, instruction, AttestNodeArgs, GpuModelArgs, HardwareSpec, InitializeArgs, NodeMetrics, NodeRecord, RegistrationParams, Verdict};
 use solana_sdk::instruction::{AccountMeta, Instruction};
 use solana_sdk::pubkey::Pubkey;
 use solana_system_interface::instruction as system_instruction;
@@ -107,6 +107,38 @@ pub fn create_tree(
     [allocate, open]
 }
 
+/// Allocates a tree account of the configured shape and opens it with `open_tree`
+/// (permissionless once the active tree is nearly full). `merkle_tree` signs; both
+/// instructions go in one transaction, so nobody can initialise the account in between.
+pub fn open_tree(payer: &Pubkey, active_tree: &Pubkey, merkle_tree: &Pubkey, shape: TreeShape, lamports: u64) -> [Instruction; 2] {
+    let allocate = system_instruction::create_account(payer, merkle_tree, lamports, shape.account_size() as u64, &COMPRESSION_PROGRAM_ID);
+    let open = build(
+        accounts::OpenTree {
+            payer: *payer,
+            config: pda::registry_config(),
+            active_tree_config: pda::tree_config(active_tree),
+            tree_config: pda::tree_config(merkle_tree),
+            merkle_tree: *merkle_tree,
+            compression_program: COMPRESSION_PROGRAM_ID,
+            noop_program: NOOP_PROGRAM_ID,
+            system_program: system_program::ID,
+        },
+        instruction::OpenTree {},
+    );
+    [allocate, open]
+}
+
+pub fn set_registration_params(authority: &Pubkey, params: RegistrationParams) -> Instruction {
+    build(accounts::SetRegistrationParams { authority: *authority, config: pda::registry_config() }, instruction::SetRegistrationParams { params })
+}
+
+pub fn sweep_forfeited_deposits(authority: &Pubkey, destination: &Pubkey) -> Instruction {
+    build(
+        accounts::SweepForfeitedDeposits { authority: *authority, config: pda::registry_config(), destination: *destination },
+        instruction::SweepForfeitedDeposits {},
+    )
+}
+
 /// Registers a node in the active tree; `operator` and `node` both sign.
 pub fn register_node(operator: &Pubkey, node: &Pubkey, merkle_tree: &Pubkey, spec: HardwareSpec) -> Instruction {
     build(
@@ -168,6 +200,15 @@ pub fn retire_node(leaf: &ProvenLeaf) -> Instruction {
 
 /// An attestation co-signed by `oracles` (every one of them must sign the transaction).
 pub fn attest_node(leaf: &ProvenLeaf, oracles: &[Pubkey], epoch: u64, verdict: Verdict, metrics: NodeMetrics) -> Instruction {
+    attest(leaf, oracles, epoch, verdict, metrics, false)
+}
+
+/// A suspension for misconduct: the node's registration deposit is forfeited.
+pub fn attest_node_forfeiting(leaf: &ProvenLeaf, oracles: &[Pubkey], epoch: u64, metrics: NodeMetrics) -> Instruction {
+    attest(leaf, oracles, epoch, Verdict::Suspended, metrics, true)
+}
+
+fn attest(leaf: &ProvenLeaf, oracles: &[Pubkey], epoch: u64, verdict: Verdict, metrics: NodeMetrics, forfeit_deposit: bool) -> Instruction {
     let args = AttestNodeArgs {
         root: leaf.root,
         current: leaf.record,
@@ -175,6 +216,7 @@ pub fn attest_node(leaf: &ProvenLeaf, oracles: &[Pubkey], epoch: u64, verdict: V
         verdict,
         metrics,
         oracle_signers: oracles.len() as u8,
+        forfeit_deposit,
     };
     let mut ix = build(
         accounts::AttestNode {

@@ -25,6 +25,7 @@ pub fn record_size() -> usize {
         last_attested_epoch: 0,
         score: 0,
         registered_at: 0,
+        deposit_lamports: 0,
     })
     .expect("record encodes")
     .len()

@@ -31,7 +31,7 @@ pub const MAX_GPU_MODEL_NAME_LEN: usize = 24;
 pub const MAX_GPUS_PER_NODE: u16 = 64;
 
 /// Version byte at the head of every borsh-encoded node record.
-pub const NODE_RECORD_VERSION: u8 = 1;
+pub const NODE_RECORD_VERSION: u8 = 2;
 /// Domain separator hashed in front of every encoded record to form its leaf.
 pub const LEAF_DOMAIN: &[u8] = b"io-registry:node:v1";
 /// Tag in front of every node event this program logs through the noop program, so an
@@ -48,3 +48,6 @@ pub const MAX_EPOCH_LENGTH_SECS: u32 = 7 * 24 * 3600;
 
 /// Packet loss is in basis points.
 pub const MAX_PACKET_LOSS_BPS: u16 = 10_000;
+
+/// Largest registration deposit the authority may set: 10 SOL.
+pub const MAX_REGISTRATION_DEPOSIT_LAMPORTS: u64 = 10_000_000_000;

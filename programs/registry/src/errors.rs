@@ -66,4 +66,16 @@ pub enum RegistryError {
     BandwidthBelowTierMinimum,
     #[msg("Arithmetic overflow")]
     ArithmeticOverflow,
+    #[msg("The operator has the most pending nodes allowed; audits must clear some first")]
+    TooManyPendingNodes,
+    #[msg("Registration parameters out of range")]
+    InvalidRegistrationParams,
+    #[msg("The active tree is not full enough for anyone to open a new one")]
+    ActiveTreeNotFull,
+    #[msg("The tree account does not have the configured shape")]
+    TreeShapeMismatch,
+    #[msg("Only a suspension may forfeit a node's deposit")]
+    ForfeitWithoutSuspension,
+    #[msg("No forfeited deposits to sweep")]
+    NothingToSweep,
 }

@@ -58,3 +58,14 @@ pub struct TreeCreated {
     pub max_buffer_size: u32,
     pub canopy_depth: u32,
 }
+
+#[event]
+pub struct RegistrationParamsSet {
+    pub params: crate::state::RegistrationParams,
+}
+
+#[event]
+pub struct ForfeitedDepositsSwept {
+    pub destination: Pubkey,
+    pub lamports: u64,
+}

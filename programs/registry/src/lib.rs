@@ -65,6 +65,22 @@ pub mod registry {
         instructions::create_tree::handler(ctx, max_depth, max_buffer_size)
     }
 
+    /// Anyone opens the next tree, of the configured shape, once the active one is nearly
+    /// full (the tree account allocated by the payer in the same transaction).
+    pub fn open_tree(ctx: Context<OpenTree>) -> Result<()> {
+        instructions::open_tree::handler(ctx)
+    }
+
+    /// Sets the registration deposit, the per-operator pending cap and the open-tree shape.
+    pub fn set_registration_params(ctx: Context<SetRegistrationParams>, params: RegistrationParams) -> Result<()> {
+        instructions::set_registration_params::handler(ctx, params)
+    }
+
+    /// Sends the forfeited registration deposits the config holds to a destination.
+    pub fn sweep_forfeited_deposits(ctx: Context<SweepForfeitedDeposits>) -> Result<()> {
+        instructions::sweep_forfeited_deposits::handler(ctx)
+    }
+
     /// An operator registers a node (appended as a pending leaf of the active tree).
     pub fn register_node(ctx: Context<RegisterNode>, spec: HardwareSpec) -> Result<()> {
         instructions::register_node::handler(ctx, spec)

@@ -102,6 +102,10 @@ pub struct NodeRecord {
     /// Score in basis points (see `io_math::node_score`); zero unless verified.
     pub score: u16,
     pub registered_at: i64,
+    /// Lamports the operator deposited when registering it (the deposit in force then),
+    /// held in the operator's aggregates account: refunded at retirement, forfeited by an
+    /// attestation that slashes; 0 once either happened.
+    pub deposit_lamports: u64,
 }
 
 impl NodeRecord {
@@ -156,7 +160,25 @@ pub struct RegistryConfig {
     /// Every tree ever opened, oldest first (nodes stay in their tree for life).
     #[max_len(MAX_TREES)]
     pub trees: Vec<Pubkey>,
+    pub registration: RegistrationParams,
+    /// Forfeited deposits held by this account until the authority sweeps them.
+    pub forfeited_lamports: u64,
     pub bump: u8,
+}
+
+/// What registering costs and how trees are opened: set by the authority (the DAO).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct RegistrationParams {
+    /// Refundable deposit per node, lamports.
+    pub deposit_lamports: u64,
+    /// Most pending nodes one operator may have at once (registration is refused beyond).
+    pub max_pending_per_operator: u32,
+    /// The shape anyone may open a new tree with (`open_tree`); depth 0: nobody may.
+    pub tree_max_depth: u32,
+    pub tree_max_buffer_size: u32,
+    pub tree_canopy_depth: u32,
+    /// `open_tree` is allowed once the active tree holds this share of its capacity.
+    pub open_tree_fill_bps: u16,
 }
 
 impl RegistryConfig {
@@ -260,6 +282,8 @@ pub struct OperatorStats {
     pub verified_score_gpus_by_tier: [u64; 3],
     /// Nodes ever registered.
     pub nodes_registered: u64,
+    /// Registration deposits this account holds for the operator's live nodes.
+    pub deposits_lamports: u64,
     /// Bumped whenever the verified aggregates change, so a reader can tell that
     /// the operator's reward weight must be recomputed.
     pub verified_version: u64,

@@ -44,7 +44,15 @@ fn record_json(r: &NodeRecord) -> Value {
         "gpu_model": r.gpu_model, "gpu_count": r.gpu_count, "tier": variant(&format!("{:?}", r.tier)), "cuda": cuda(r.cuda),
         "region": r.region.to_string(), "gpu_uuids_hash": r.gpu_uuids_hash.to_vec(), "status": variant(&format!("{:?}", r.status)),
         "metrics": metrics(r.metrics), "last_attested_epoch": r.last_attested_epoch.to_string(), "score": r.score,
-        "registered_at": r.registered_at.to_string(),
+        "registered_at": r.registered_at.to_string(), "deposit_lamports": r.deposit_lamports.to_string(),
+    })
+}
+
+fn registration_json(p: &RegistrationParams) -> Value {
+    json!({
+        "deposit_lamports": p.deposit_lamports.to_string(), "max_pending_per_operator": p.max_pending_per_operator,
+        "tree_max_depth": p.tree_max_depth, "tree_max_buffer_size": p.tree_max_buffer_size,
+        "tree_canopy_depth": p.tree_canopy_depth, "open_tree_fill_bps": p.open_tree_fill_bps
     })
 }
 
@@ -55,6 +63,14 @@ pub(crate) fn account_bytes<T: AccountSerialize>(account: &T) -> String {
 }
 
 fn fixtures() -> Value {
+    let registration = RegistrationParams {
+        deposit_lamports: 10_000_000,
+        max_pending_per_operator: 256,
+        tree_max_depth: 20,
+        tree_max_buffer_size: 64,
+        tree_canopy_depth: 14,
+        open_tree_fill_bps: 9_000,
+    };
     let spec = HardwareSpec {
         gpu_model: 4,
         gpu_count: 2,
@@ -78,6 +94,7 @@ fn fixtures() -> Value {
         last_attested_epoch: 41,
         score: 9_731,
         registered_at: 1_790_000_000,
+        deposit_lamports: 10_000_000,
     };
     let leaf = ix::ProvenLeaf { merkle_tree: key(9), root: [5; 32], record, proof: vec![[1; 32]; 6] };
     let model = GpuModelArgs {
@@ -122,8 +139,16 @@ fn fixtures() -> Value {
         (
             "attest_node",
             ix::attest_node(&leaf, &[key(2), key(3)], 42, Verdict::Verified, measured),
-            json!({"args": {"root": vec![5u8; 32], "current": record_json(&record), "epoch": "42", "verdict": variant("Verified"), "metrics": metrics(measured), "oracle_signers": 2}}),
+            json!({"args": {"root": vec![5u8; 32], "current": record_json(&record), "epoch": "42", "verdict": variant("Verified"), "metrics": metrics(measured), "oracle_signers": 2, "forfeit_deposit": false}}),
         ),
+        (
+            "attest_node",
+            ix::attest_node_forfeiting(&leaf, &[key(2), key(3)], 43, measured),
+            json!({"args": {"root": vec![5u8; 32], "current": record_json(&record), "epoch": "43", "verdict": variant("Suspended"), "metrics": metrics(measured), "oracle_signers": 2, "forfeit_deposit": true}}),
+        ),
+        ("open_tree", ix::open_tree(&key(1), &key(9), &key(6), shape, 1)[1].clone(), json!({})),
+        ("set_registration_params", ix::set_registration_params(&key(1), registration), json!({"params": registration_json(&registration)})),
+        ("sweep_forfeited_deposits", ix::sweep_forfeited_deposits(&key(1), &key(5)), json!({})),
     ];
 
     let config = RegistryConfig {
@@ -135,6 +160,8 @@ fn fixtures() -> Value {
         epoch_length_secs: 3600,
         active_tree: key(9),
         trees: vec![key(9)],
+        registration,
+        forfeited_lamports: 30_000_000,
         bump: 254,
     };
     let stats = OperatorStats {
@@ -144,6 +171,7 @@ fn fixtures() -> Value {
         verified_gpus_by_tier: [40, 12, 7],
         verified_score_gpus_by_tier: [390_000, 110_000, 70_000],
         nodes_registered: 10,
+        deposits_lamports: 70_000_000,
         verified_version: 11,
         bump: 253,
     };
@@ -166,7 +194,8 @@ fn fixtures() -> Value {
                 "fields": {
                     "authority": pk(&key(1)), "pending_authority": pk(&key(4)), "oracles": [pk(&key(2)), pk(&key(3)), pk(&key(5))],
                     "threshold": 2, "epoch_origin": "1790000000", "epoch_length_secs": 3600, "active_tree": pk(&key(9)),
-                    "trees": [pk(&key(9))], "bump": 254
+                    "trees": [pk(&key(9))], "registration": registration_json(&registration),
+                    "forfeited_lamports": "30000000", "bump": 254
                 }
             },
             {
@@ -176,7 +205,8 @@ fn fixtures() -> Value {
                 "fields": {
                     "operator": pk(&key(8)), "nodes_by_status": [1, 2, 3, 4], "verified_nodes_by_tier": [5, 6, 7],
                     "verified_gpus_by_tier": [40, 12, 7],
-                    "verified_score_gpus_by_tier": ["390000", "110000", "70000"], "nodes_registered": "10", "verified_version": "11", "bump": 253
+                    "verified_score_gpus_by_tier": ["390000", "110000", "70000"], "nodes_registered": "10",
+                    "deposits_lamports": "70000000", "verified_version": "11", "bump": 253
                 }
             }
         ],

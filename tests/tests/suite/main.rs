@@ -16,6 +16,7 @@ mod placement;
 mod proofs;
 mod property;
 mod quorum;
+mod registration;
 mod staking;
 mod staking_property;
 mod tree;

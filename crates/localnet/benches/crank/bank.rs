@@ -160,6 +160,7 @@ impl Bank {
                 verified_gpus_by_tier: hardware.gpus,
                 verified_score_gpus_by_tier: hardware.score_gpus,
                 nodes_registered: 1,
+                deposits_lamports: 0,
                 verified_version: 1,
                 bump: stats_bump,
             };

@@ -28,12 +28,17 @@ pub struct AttestNodeArgs {
     /// How many of the remaining accounts, from the front, are oracle signers;
     /// the proof nodes follow them.
     pub oracle_signers: u8,
+    /// The quorum found misconduct (it proposes a slash beside): the node's registration
+    /// deposit is forfeited to the registry config, which the authority sweeps. Only with
+    /// a suspension.
+    pub forfeit_deposit: bool,
 }
 
 #[derive(Accounts)]
 #[instruction(args: AttestNodeArgs)]
 pub struct AttestNode<'info> {
-    #[account(seeds = [CONFIG_SEED], bump = config.bump)]
+    /// Writable: a forfeited deposit comes here.
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
     pub config: Account<'info, RegistryConfig>,
     #[account(seeds = [CATALOGUE_SEED], bump = catalogue.bump)]
     pub catalogue: Account<'info, GpuCatalogue>,
@@ -103,6 +108,18 @@ pub fn handler<'info>(ctx: Context<'_, '_, '_, 'info, AttestNode<'info>>, args: 
     let previous_leaf = current.leaf_hash();
     verify_leaf(&merkle_tree, args.root, previous_leaf, current.leaf_index, proof)?;
     accounts.operator_stats.apply(Some(&current), &new)?;
+    if args.forfeit_deposit {
+        require!(args.verdict == Verdict::Suspended, RegistryError::ForfeitWithoutSuspension);
+        let forfeited = current.deposit_lamports;
+        new.deposit_lamports = 0;
+        let overflow = || error!(RegistryError::ArithmeticOverflow);
+        let stats = &mut accounts.operator_stats;
+        stats.deposits_lamports = stats.deposits_lamports.checked_sub(forfeited).ok_or_else(overflow)?;
+        let config = &mut accounts.config;
+        config.forfeited_lamports = config.forfeited_lamports.checked_add(forfeited).ok_or_else(overflow)?;
+        stats.to_account_info().sub_lamports(forfeited)?;
+        config.to_account_info().add_lamports(forfeited)?;
+    }
 
     let cpi = TreeCpi {
         merkle_tree: &merkle_tree,

@@ -34,23 +34,38 @@ pub struct CreateTree<'info> {
 /// Opens a tree and makes it the one new nodes go to. Earlier trees stay usable for
 /// updates, attestations and retirements of the nodes they hold.
 pub fn handler(ctx: Context<CreateTree>, max_depth: u32, max_buffer_size: u32) -> Result<()> {
-    let accounts = &ctx.accounts;
-    init_empty_tree(
-        &accounts.merkle_tree.to_account_info(),
-        &accounts.tree_config.to_account_info(),
+    let accounts = ctx.accounts;
+    open(
+        &mut accounts.config,
+        &mut accounts.tree_config,
         ctx.bumps.tree_config,
+        &accounts.merkle_tree.to_account_info(),
         &accounts.compression_program.to_account_info(),
         &accounts.noop_program.to_account_info(),
         max_depth,
         max_buffer_size,
-    )?;
-    let tree_info = accounts.merkle_tree.to_account_info();
-    let header = read_header(&tree_info)?;
-    let canopy = canopy_depth(&tree_info, &header)?;
+    )
+    .map(|_| ())
+}
+
+/// Initialises `merkle_tree` through the compression program with the tree config as its
+/// authority, records it and makes it the active tree; returns its canopy depth.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn open<'info>(
+    config: &mut Account<'info, RegistryConfig>,
+    tree_config: &mut Account<'info, TreeConfig>,
+    tree_config_bump: u8,
+    tree_info: &AccountInfo<'info>,
+    compression_program: &AccountInfo<'info>,
+    noop_program: &AccountInfo<'info>,
+    max_depth: u32,
+    max_buffer_size: u32,
+) -> Result<u32> {
+    init_empty_tree(tree_info, &tree_config.to_account_info(), tree_config_bump, compression_program, noop_program, max_depth, max_buffer_size)?;
+    let header = read_header(tree_info)?;
+    let canopy = canopy_depth(tree_info, &header)?;
     require!(max_depth.saturating_sub(canopy) <= MAX_PROOF_NODES, RegistryError::CanopyTooShallow);
 
-    let config = &mut ctx.accounts.config;
-    let tree_config = &mut ctx.accounts.tree_config;
     tree_config.merkle_tree = tree_info.key();
     require!(config.trees.len() < MAX_TREES, RegistryError::TooManyTrees);
     // Fits: at most MAX_TREES (32) trees.
@@ -60,7 +75,7 @@ pub fn handler(ctx: Context<CreateTree>, max_depth: u32, max_buffer_size: u32) -
     tree_config.canopy_depth = canopy;
     tree_config.capacity = 1u64 << max_depth;
     tree_config.num_nodes = 0;
-    tree_config.bump = ctx.bumps.tree_config;
+    tree_config.bump = tree_config_bump;
     config.active_tree = tree_info.key();
     config.trees.push(tree_info.key());
     emit!(TreeCreated {
@@ -70,5 +85,5 @@ pub fn handler(ctx: Context<CreateTree>, max_depth: u32, max_buffer_size: u32) -
         max_buffer_size,
         canopy_depth: canopy,
     });
-    Ok(())
+    Ok(canopy)
 }

@@ -2,7 +2,7 @@ use crate::constants::*;
 use crate::errors::RegistryError;
 use crate::events::OraclesSet;
 use crate::quorum::validate_oracle_set;
-use crate::state::{GpuCatalogue, RegistryConfig};
+use crate::state::{GpuCatalogue, RegistrationParams, RegistryConfig};
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -41,6 +41,16 @@ pub fn handler(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
     config.epoch_length_secs = args.epoch_length_secs;
     config.active_tree = Pubkey::default();
     config.trees = vec![];
+    // No deposit, no cap and no open_tree until the authority sets them (genesis does).
+    config.registration = RegistrationParams {
+        deposit_lamports: 0,
+        max_pending_per_operator: u32::MAX,
+        tree_max_depth: 0,
+        tree_max_buffer_size: 0,
+        tree_canopy_depth: 0,
+        open_tree_fill_bps: 10_000,
+    };
+    config.forfeited_lamports = 0;
     config.bump = ctx.bumps.config;
     ctx.accounts.catalogue.bump = ctx.bumps.catalogue;
     emit!(OraclesSet { oracles: args.oracles, threshold: args.threshold });

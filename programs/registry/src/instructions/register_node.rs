@@ -42,6 +42,9 @@ pub struct RegisterNode<'info> {
 
 pub fn handler(ctx: Context<RegisterNode>, spec: HardwareSpec) -> Result<()> {
     let tier = ctx.accounts.catalogue.check_spec(&spec, false)?;
+    let registration = ctx.accounts.config.registration;
+    let pending = ctx.accounts.operator_stats.nodes_by_status[NodeStatus::Pending.index()];
+    require!(pending < registration.max_pending_per_operator, RegistryError::TooManyPendingNodes);
     let tree_config = &mut ctx.accounts.tree_config;
     require!(tree_config.num_nodes < tree_config.capacity, RegistryError::TreeFull);
     let leaf_index = u32::try_from(tree_config.num_nodes).map_err(|_| error!(RegistryError::TreeFull))?;
@@ -62,7 +65,23 @@ pub fn handler(ctx: Context<RegisterNode>, spec: HardwareSpec) -> Result<()> {
         last_attested_epoch: 0,
         score: 0,
         registered_at: Clock::get()?.unix_timestamp,
+        deposit_lamports: registration.deposit_lamports,
     };
+
+    // The deposit waits in the operator's aggregates account until retirement or a
+    // slashing verdict.
+    if registration.deposit_lamports > 0 {
+        anchor_lang::system_program::transfer(
+            CpiContext::new(
+                ctx.accounts.system_program.to_account_info(),
+                anchor_lang::system_program::Transfer {
+                    from: ctx.accounts.operator.to_account_info(),
+                    to: ctx.accounts.operator_stats.to_account_info(),
+                },
+            ),
+            registration.deposit_lamports,
+        )?;
+    }
 
     let stats = &mut ctx.accounts.operator_stats;
     if stats.operator == Pubkey::default() {
@@ -70,6 +89,10 @@ pub fn handler(ctx: Context<RegisterNode>, spec: HardwareSpec) -> Result<()> {
         stats.bump = ctx.bumps.operator_stats;
     }
     stats.apply(None, &record)?;
+    stats.deposits_lamports = stats
+        .deposits_lamports
+        .checked_add(record.deposit_lamports)
+        .ok_or_else(|| error!(RegistryError::ArithmeticOverflow))?;
     tree_config.num_nodes = tree_config
         .num_nodes
         .checked_add(1)

@@ -11,6 +11,8 @@ use spl_account_compression::Noop;
 /// as remaining accounts (tree depth minus canopy depth nodes).
 #[derive(Accounts)]
 pub struct ModifyNode<'info> {
+    /// Writable: a retirement refunds the node's deposit to it.
+    #[account(mut)]
     pub operator: Signer<'info>,
     #[account(seeds = [CATALOGUE_SEED], bump = catalogue.bump)]
     pub catalogue: Account<'info, GpuCatalogue>,
