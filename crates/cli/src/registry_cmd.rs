@@ -37,6 +37,9 @@ pub enum RegistryCommand {
     },
     /// Record an audit, co-signed by a quorum of oracle keypairs.
     Attest(AttestArgs),
+    /// Open the next node tree of the configured shape, paid by --keypair (anyone, once the
+    /// active tree is nearly full).
+    OpenTree,
     /// Open a new node tree (config authority).
     CreateTree {
         #[arg(long)]
@@ -203,6 +206,12 @@ pub fn describe(record: &NodeRecord) -> String {
     )
 }
 
+/// "0.01" for 10,000,000 lamports.
+fn lamports_as_sol(lamports: u64) -> String {
+    let text = format!("{}.{:09}", lamports / 1_000_000_000, lamports % 1_000_000_000);
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// Runs one registry command; returns what to print.
 pub fn run(chain: &mut impl Chain, command: RegistryCommand) -> anyhow::Result<String> {
     let mut out = String::new();
@@ -220,6 +229,24 @@ pub fn run(chain: &mut impl Chain, command: RegistryCommand) -> anyhow::Result<S
             }
             writeln!(out, "epoch            {} ({}s each)", config.current_epoch(now)?, config.epoch_length_secs)?;
             writeln!(out, "trees opened     {}", config.trees.len())?;
+            let r = config.registration;
+            writeln!(
+                out,
+                "registration     deposit {} SOL per node (refunded at retirement), at most {} pending nodes per operator",
+                lamports_as_sol(r.deposit_lamports),
+                r.max_pending_per_operator
+            )?;
+            if r.tree_max_depth > 0 {
+                writeln!(
+                    out,
+                    "open-tree        anyone, once the active tree is {}% full: depth {}, buffer {}, canopy {}",
+                    f64::from(r.open_tree_fill_bps) / 100.0,
+                    r.tree_max_depth,
+                    r.tree_max_buffer_size,
+                    r.tree_canopy_depth
+                )?;
+            }
+            writeln!(out, "forfeited        {} SOL of deposits awaiting the authority's sweep", lamports_as_sol(config.forfeited_lamports))?;
             if config.active_tree != Pubkey::default() {
                 let tree: TreeConfig = fetch(chain, &pda::tree_config(&config.active_tree))?;
                 writeln!(
@@ -299,6 +326,10 @@ pub fn run(chain: &mut impl Chain, command: RegistryCommand) -> anyhow::Result<S
             let refs: Vec<&Keypair> = oracles.iter().collect();
             let record = client.attest(chain, &refs, &args.node, epoch, verdict, metrics)?;
             writeln!(out, "attested {}", describe(&record))?;
+        }
+        RegistryCommand::OpenTree => {
+            let tree = RegistryClient::new().open_tree(chain)?;
+            writeln!(out, "opened tree {tree} (the registry's active tree from now on)")?;
         }
         RegistryCommand::CreateTree { authority, depth, buffer, canopy } => {
             let authority = read_keypair(&authority)?;
