@@ -2,15 +2,15 @@
 //! buyback, and it keeps running through RPC errors, backing off and recovering, with the
 //! Prometheus series counting what happened.
 
+mod common;
+
+use common::{publish_price, token_account, treasury_net};
 use io_cli::keeper::{run_loop, serve_metrics, Backoff, KeeperMetrics};
 use io_cli::treasury_cmd::KeeperAccounts;
 use io_emissions::EmissionsConfig;
 use io_localnet::Localnet;
-use io_migrations::{run_genesis_with, Genesis, Handover};
 use io_sdk::client::{fetch, Chain, TxOutcome};
 use io_sdk::{pda, token, treasury as tx};
-use io_treasury::{TreasuryConfig, PYTH_RECEIVER_ID};
-use solana_sdk::account::Account;
 use solana_sdk::hash::Hash;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
@@ -19,8 +19,6 @@ use solana_sdk::transaction::Transaction;
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::Duration;
-
-const FEED: [u8; 32] = [7; 32];
 
 /// A chain whose reads fail (as an RPC node that is down answers) while `down` > 0.
 struct FlakyChain<'a> {
@@ -67,14 +65,6 @@ impl Chain for FlakyChain<'_> {
     }
 }
 
-fn token_account(net: &mut Localnet, mint: &Pubkey, owner: &Pubkey) -> Pubkey {
-    let account = Keypair::new();
-    let rent = net.rent_exempt_balance(token::account_len()).unwrap();
-    let payer = net.payer();
-    net.send(&token::create_account(&payer, &account.pubkey(), mint, owner, rent), &[&account]).unwrap();
-    account.pubkey()
-}
-
 fn scrape(addr: std::net::SocketAddr) -> String {
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
@@ -89,15 +79,8 @@ fn series(text: &str, name: &str) -> u64 {
 
 #[test]
 fn the_keeper_cranks_and_fills_and_rides_out_an_rpc_outage() {
-    let mut net = Localnet::start();
-    let authority = Keypair::new();
-    net.airdrop(&authority.pubkey(), 10_000_000_000).unwrap();
-    let oracles = [Keypair::new().pubkey(), Keypair::new().pubkey(), Keypair::new().pubkey()];
-    let deployment = run_genesis_with(&mut net, &Genesis::reference(), &authority, &oracles, Handover::KeepGenesisAuthority).unwrap();
+    let (mut net, deployment, authority) = treasury_net();
     let me = net.payer();
-    let mut config: TreasuryConfig = fetch(&mut net, &pda::treasury_config()).unwrap();
-    config.params.price_feed_id = FEED;
-    net.send(&[tx::set_treasury_params(&authority.pubkey(), config.params)], &[&authority]).unwrap();
     // 1,000 IOSD paid in: 980 IOSD in the buyback pool. The keeper holds IO to burn.
     let my_iosd = token_account(&mut net, &pda::iosd_mint(), &me);
     net.send(&[tx::mint_iosd(&authority.pubkey(), &my_iosd, 1_000_000_000)], &[&authority]).unwrap();
@@ -112,9 +95,7 @@ fn the_keeper_cranks_and_fills_and_rides_out_an_rpc_outage() {
     let now = net.unix_time().unwrap();
     let due = io_sdk::emissions::preview(&emissions, now).epochs_due;
     assert!(due >= 2, "{due} epochs due");
-    let data = tx::price_update_data(FEED, 25_000_000, 25_000, -8, now, true);
-    let lamports = net.rent_exempt_balance(data.len()).unwrap();
-    net.set_account(&price, Account { lamports, data, owner: PYTH_RECEIVER_ID, executable: false, rent_epoch: 0 });
+    publish_price(&mut net, &price, now);
 
     let metrics = Arc::new(KeeperMetrics::default());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

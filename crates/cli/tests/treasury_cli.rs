@@ -1,35 +1,18 @@
 //! `io pay`, `io treasury status` and one `io keeper run` iteration against the embedded
 //! bank, the bank's fee payer standing for the --keypair of each command.
 
+mod common;
+
+use common::{publish_price, token_account, treasury_net};
 use io_cli::treasury_cmd::{keeper_step, run_pay, run_status, KeeperAccounts, KeeperOutcome, PayArgs, StatusArgs};
 use io_localnet::Localnet;
-use io_migrations::{run_genesis_with, Genesis, Handover};
-use io_sdk::client::{fetch, Chain};
+use io_sdk::client::Chain;
 use io_sdk::{pda, token, treasury as tx};
-use io_treasury::{TreasuryConfig, PYTH_RECEIVER_ID};
-use solana_sdk::account::Account;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
 
-const FEED: [u8; 32] = [7; 32];
-
-fn token_account(net: &mut Localnet, mint: &Pubkey, owner: &Pubkey) -> Pubkey {
-    let account = Keypair::new();
-    let rent = net.rent_exempt_balance(token::account_len()).unwrap();
-    let payer = net.payer();
-    net.send(&token::create_account(&payer, &account.pubkey(), mint, owner, rent), &[&account]).unwrap();
-    account.pubkey()
-}
-
 fn supply(net: &mut Localnet, mint: &Pubkey) -> u64 {
     token::supply(&net.account_data(mint).unwrap().unwrap()).unwrap()
-}
-
-fn publish_price(net: &mut Localnet, address: &Pubkey, publish_time: i64) {
-    // $0.25 per IO, confidence 0.1% of the price.
-    let data = tx::price_update_data(FEED, 25_000_000, 25_000, -8, publish_time, true);
-    let lamports = net.rent_exempt_balance(data.len()).unwrap();
-    net.set_account(address, Account { lamports, data, owner: PYTH_RECEIVER_ID, executable: false, rent_epoch: 0 });
 }
 
 /// Column padding is presentation: compare with runs of spaces collapsed.
@@ -39,16 +22,8 @@ fn squash(text: &str) -> String {
 
 #[test]
 fn pay_status_and_a_keeper_fill_burn_exactly_what_they_print() {
-    let mut net = Localnet::start();
-    let authority = Keypair::new();
-    net.airdrop(&authority.pubkey(), 10_000_000_000).unwrap();
-    let oracles = [Keypair::new().pubkey(), Keypair::new().pubkey(), Keypair::new().pubkey()];
-    // The genesis key keeps the treasury config here, to set a price feed without a vote.
-    let deployment = run_genesis_with(&mut net, &Genesis::reference(), &authority, &oracles, Handover::KeepGenesisAuthority).unwrap();
+    let (mut net, deployment, authority) = treasury_net();
     let me = net.payer();
-    let mut config: TreasuryConfig = fetch(&mut net, &pda::treasury_config()).unwrap();
-    config.params.price_feed_id = FEED;
-    net.send(&[tx::set_treasury_params(&authority.pubkey(), config.params)], &[&authority]).unwrap();
 
     // The gateway mints 1,000 IOSD to me; I pay 1,000 IOSD and 100 IO.
     let my_iosd = token_account(&mut net, &pda::iosd_mint(), &me);

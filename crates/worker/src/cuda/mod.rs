@@ -226,8 +226,9 @@ impl CudaBackend {
 }
 
 impl Gpu {
-    fn multiply(&self, challenge: &Challenge) -> Result<(Vec<f32>, Timings), String> {
-        let n = challenge.size();
+    /// Makes the context current on this thread and checks that `matrices` n x n FP32
+    /// buffers fit in the GPU's free memory.
+    fn make_room(&self, n: usize, matrices: usize) -> Result<(), String> {
         let cuda = |what: &'static str| move |e: cudarc::driver::DriverError| format!("{what}: {e}");
         // The mutex may be taken on any thread (the agent multiplies on tokio's blocking
         // pool): make the context current here before cudarc or cuBLAS use it.
@@ -235,11 +236,18 @@ impl Gpu {
         // The last product's buffers were freed on the stream: let that finish first, so
         // the memory counts as free below.
         self.stream.synchronize().map_err(cuda("synchronising the stream"))?;
-        let needed = 3 * n * n * std::mem::size_of::<f32>();
+        let needed = matrices * n * n * std::mem::size_of::<f32>();
         let (free, _) = self.ctx.mem_get_info().map_err(cuda("free memory"))?;
         if free < needed {
             return Err(format!("n = {n} needs {} MiB of GPU memory, {} MiB free", needed >> 20, free >> 20));
         }
+        Ok(())
+    }
+
+    fn multiply(&self, challenge: &Challenge) -> Result<(Vec<f32>, Timings), String> {
+        let n = challenge.size();
+        let cuda = |what: &'static str| move |e: cudarc::driver::DriverError| format!("{what}: {e}");
+        self.make_room(n, 3)?;
         let mut timings = Timings::default();
 
         let clock = Instant::now();
@@ -303,13 +311,7 @@ impl Gpu {
     fn load(&self, challenge: &Challenge) -> Result<LoadedBuffers, String> {
         let n = challenge.size();
         let cuda = |what: &'static str| move |e: cudarc::driver::DriverError| format!("{what}: {e}");
-        self.ctx.bind_to_thread().map_err(cuda("binding the context"))?;
-        self.stream.synchronize().map_err(cuda("synchronising the stream"))?;
-        let needed = 4 * n * n * std::mem::size_of::<f32>();
-        let (free, _) = self.ctx.mem_get_info().map_err(cuda("free memory"))?;
-        if free < needed {
-            return Err(format!("n = {n} needs {} MiB of GPU memory, {} MiB free", needed >> 20, free >> 20));
-        }
+        self.make_room(n, 4)?;
         let a = self.stream.clone_htod(&operand(challenge, Operand::A)).map_err(cuda("upload of A"))?;
         let b = self.stream.clone_htod(&operand(challenge, Operand::B)).map_err(cuda("upload of B"))?;
         let scaled_b = self.stream.alloc_zeros::<f32>(n * n).map_err(cuda("allocation of D B"))?;
