@@ -44,6 +44,10 @@ pub struct WorkerRunArgs {
     /// listening on an unspecified address and enrolling).
     #[arg(long)]
     pub advertise: Option<String>,
+    /// The probe TCP port oracles are told, when a port forwarded to the probe server is
+    /// not its own (default: the probe server's port).
+    #[arg(long)]
+    pub advertise_probe_port: Option<u16>,
 }
 
 impl WorkerRunArgs {
@@ -139,7 +143,10 @@ pub fn run_worker(args: WorkerRunArgs) -> anyhow::Result<()> {
         }
     }
     let enroll_key = key.insecure_clone();
-    let agent = WorkerAgent::with_devices(key, inventory(), devices, probe, io_worker::Conduct::Honest);
+    let mut agent = WorkerAgent::with_devices(key, inventory(), devices, probe, io_worker::Conduct::Honest);
+    if let Some(port) = args.advertise_probe_port {
+        agent = agent.advertising_probe_port(port);
+    }
     println!("node {node}: gRPC on {}, probes on tcp {tcp} / udp {udp}", args.listen);
     tokio::runtime::Runtime::new()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen).await?;

@@ -47,6 +47,9 @@ pub struct WorkerAgent {
     conduct: Conduct,
     first_handshake: std::sync::Mutex<Option<pb::HandshakeReply>>,
     stress: StressSessions,
+    /// The probe TCP port oracles are told, when it is not the probe server's own (a
+    /// port forwarded to it, or a proxy in front of it).
+    advertised_probe_port: Option<u16>,
 }
 
 impl WorkerAgent {
@@ -81,7 +84,14 @@ impl WorkerAgent {
         };
         let backend = devices.first().expect("at least one device").clone();
         let stress = StressSessions::new(devices, mangle);
-        Self { node_key, inventory, backend, probe, conduct, first_handshake: std::sync::Mutex::new(None), stress }
+        Self { node_key, inventory, backend, probe, conduct, first_handshake: std::sync::Mutex::new(None), stress, advertised_probe_port: None }
+    }
+
+    /// Tells oracles to reach the probe server on `tcp_port` of the agent's host (the UDP
+    /// port comes from the server's hello, which a forwarder rewrites).
+    pub fn advertising_probe_port(mut self, tcp_port: u16) -> Self {
+        self.advertised_probe_port = Some(tcp_port);
+        self
     }
 
     pub fn node(&self) -> Pubkey {
@@ -214,7 +224,7 @@ impl Worker for WorkerAgent {
 
     async fn probe(&self, _: Request<pb::ProbeRequest>) -> Result<Response<pb::ProbeReply>, Status> {
         Ok(Response::new(pb::ProbeReply {
-            tcp_port: self.probe.tcp_addr().port().into(),
+            tcp_port: self.advertised_probe_port.unwrap_or(self.probe.tcp_addr().port()).into(),
             udp_port: self.probe.udp_addr().port().into(),
         }))
     }

@@ -9,7 +9,7 @@ use io_migrations::{Genesis, LOOPBACK_CPU_MODEL};
 use io_oracle::local::LocalOracleSet;
 use io_oracle::view::ChainView;
 use io_oracle::{chain_port, AuditHistory, ChainPort, CycleReport, OracleDaemon, OracleSettings};
-use io_poc::netaudit::ProbeServer;
+use io_poc::netaudit::{Impairment, ImpairmentProxy, ProbeServer};
 use io_poc::CpuBackend;
 use io_proto::v1::{self as pb, oracle_client::OracleClient};
 use io_registry::{CudaVersion, HardwareSpec, NodeMetrics, NodeStatus};
@@ -20,6 +20,7 @@ use io_worker::process::AgentProcess;
 use io_worker::{Conduct, Inventory, WorkerAgent};
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,18 +40,32 @@ struct Worker {
     key: Keypair,
     endpoint: String,
     process: AgentProcess,
+    /// The impaired link in front of its probe server, when it has one.
+    proxy: Option<ImpairmentProxy>,
 }
+
+/// Worker 0's link: 10 ms each way and 2% of UDP datagrams lost each way.
+const LINK: Impairment = Impairment { delay: Duration::from_millis(10), loss_to_worker: 0.02, loss_to_client: 0.02, seed: 17 };
 
 impl Worker {
     fn start(i: usize, conduct: Conduct) -> Worker {
+        Self::start_with_link(i, conduct, None)
+    }
+
+    /// A worker whose probe server oracles reach through an impairment proxy (`link`).
+    fn start_with_link(i: usize, conduct: Conduct, link: Option<Impairment>) -> Worker {
         let key = Keypair::new();
         let ids = uuids(i);
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         let inventory = Inventory::declared("loopback cpu", &ids, 1 << 30, "", (0, 0));
         let probe = ProbeServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-        let agent = WorkerAgent::with_conduct(key.insecure_clone(), inventory, Arc::new(CpuBackend), probe, conduct);
+        let proxy = link.map(|link| ImpairmentProxy::start(probe.tcp_addr(), link).unwrap());
+        let mut agent = WorkerAgent::with_conduct(key.insecure_clone(), inventory, Arc::new(CpuBackend), probe, conduct);
+        if let Some(proxy) = &proxy {
+            agent = agent.advertising_probe_port(proxy.tcp_addr().port());
+        }
         let process = AgentProcess::start(agent, "127.0.0.1:0".parse().unwrap()).unwrap();
-        Worker { key, endpoint: process.endpoint.clone(), process }
+        Worker { key, endpoint: process.endpoint.clone(), process, proxy }
     }
 }
 
@@ -110,7 +125,10 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
     // Workers: 0 and 1 honest, 2 reports foreign UUIDs, 3 claims an H100 it is not, 4 is
     // one CPU registered (and declaring UUIDs) as eight loopback GPUs.
     let conducts = [Conduct::Honest, Conduct::Honest, Conduct::ForeignUuids(vec!["GPU-someone-elses".into()]), Conduct::Honest, Conduct::Honest];
-    let mut workers: Vec<Worker> = conducts.into_iter().enumerate().map(|(i, c)| Worker::start(i, c)).collect();
+    // Worker 0 is reached through an impaired link (`LINK`): its measured RTT and loss are
+    // the link's.
+    let mut workers: Vec<Worker> =
+        conducts.into_iter().enumerate().map(|(i, c)| Worker::start_with_link(i, c, (i == 0).then_some(LINK))).collect();
     let loopback = h.model_id(LOOPBACK_CPU_MODEL);
     let h100 = h.model_id("H100");
     for (i, w) in workers.iter().enumerate() {
@@ -254,6 +272,21 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
     assert!(honest.metrics.verified_centi_tflops >= 1 && honest.metrics.bandwidth_mbps > 0 && honest.metrics.rtt_us > 0, "{:?}", honest.metrics);
     assert!(honest.score > 0);
     assert_eq!(honest.metrics, median, "the attestation carries the quorum's median");
+    // Through the impaired link: the RTT is the link's 20 ms plus at most 10 ms of the
+    // proxy's and the machine's own latency (the quorum keeps the higher of two); the loss
+    // is the link's 3.96% round trip within 4 standard deviations of 200 probes (560 bps).
+    assert!((20_000..30_000).contains(&honest.metrics.rtt_us), "RTT {} us through a 2 x 10 ms link", honest.metrics.rtt_us);
+    let expected_loss = (LINK.round_trip_loss() * 10_000.0).round() as u16;
+    let _ = writeln!(
+        std::io::stderr(),
+        "through the impaired link (2 x 10 ms, {expected_loss} bps round-trip loss): attested RTT {} us, loss {} bps, bandwidth {} Mbps",
+        honest.metrics.rtt_us,
+        honest.metrics.packet_loss_bps,
+        honest.metrics.bandwidth_mbps
+    );
+    assert!(honest.metrics.packet_loss_bps.abs_diff(expected_loss) <= 560, "loss {} bps, the link's {expected_loss}", honest.metrics.packet_loss_bps);
+    let other = record(1).metrics;
+    assert!(other.rtt_us < 10_000, "a worker on a plain loopback link measures {} us", other.rtt_us);
     let dead = record(1);
     assert_eq!((dead.status, dead.last_attested_epoch, dead.score), (NodeStatus::Suspended, epoch, 0));
     assert_ne!(dead.metrics, NodeMetrics::default(), "a liveness suspension keeps the measured metrics");
