@@ -135,7 +135,7 @@ pub(crate) fn run(net: &mut Localnet, oracles: &[Keypair], funds: (&Pubkey, &Pub
     let mut out = String::new();
     writeln!(out, "\nProof-of-Compute on loopback: 3 oracle daemons (2-of-3) audit {} worker agents over gRPC", CAST.len())?;
     writeln!(out, "(this machine's CPU was rated {:.2} TFLOPS for the loopback model)", f64::from(loopback_rating) / 100.0)?;
-    writeln!(out, "{:<12} {:<26} {:<10} {:>7} {:>8} {:>7} {:>5}  {}", "node", "worker", "verdict", "TFLOPS", "RTT us", "Mbps", "loss", "slash")?;
+    writeln!(out, "{:<12} {:<26} {:<10} {:>7} {:>8} {:>7} {:>5}  slash", "node", "worker", "verdict", "TFLOPS", "RTT us", "Mbps", "loss")?;
     for (i, node) in nodes.iter().enumerate() {
         let r = registry.record(node).context("node vanished")?;
         let slash = slashes.iter().find(|(n, _, _)| n == node).map_or("-".to_string(), |(_, reason, amount)| format!("{} IO ({reason:?})", format_io(*amount)));

@@ -11,6 +11,7 @@
 //!    slashing (`Finding::CountNotProven`). On request (`second_look`) the version-1 test
 //!    follows: one whole product streamed and checked in full by Freivalds' test,
 //! 4. network: RTT, loss and bandwidth measured against the worker's probe server.
+//!
 //! Every failure is a named `Finding`; a node is verified only with none.
 
 use io_poc::handshake::{ChallengeLedger, HandshakeChallenge, HandshakeError, HandshakeReply};
@@ -364,7 +365,7 @@ async fn stress(
 
 /// An opening off the wire; malformed bytes are a malformed block.
 fn decode_opening(o: pb::BlockOpening) -> Result<Opening, StressFailure> {
-    if o.entries.len() % 4 != 0 || o.proof.len() % 32 != 0 {
+    if !o.entries.len().is_multiple_of(4) || !o.proof.len().is_multiple_of(32) {
         return Err(StressFailure::BadProof { block: o.block });
     }
     Ok(Opening {

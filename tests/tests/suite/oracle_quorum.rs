@@ -40,8 +40,8 @@ struct Worker {
     key: Keypair,
     endpoint: String,
     process: AgentProcess,
-    /// The impaired link in front of its probe server, when it has one.
-    proxy: Option<ImpairmentProxy>,
+    /// The impaired link in front of its probe server, when it has one (kept running).
+    _proxy: Option<ImpairmentProxy>,
 }
 
 /// Worker 0's link: 10 ms each way and 2% of UDP datagrams lost each way.
@@ -65,7 +65,7 @@ impl Worker {
             agent = agent.advertising_probe_port(proxy.tcp_addr().port());
         }
         let process = AgentProcess::start(agent, "127.0.0.1:0".parse().unwrap()).unwrap();
-        Worker { key, endpoint: process.endpoint.clone(), process, proxy }
+        Worker { key, endpoint: process.endpoint.clone(), process, _proxy: proxy }
     }
 }
 
@@ -329,7 +329,7 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
 
 /// Opens an oracle's history again once the stopped daemon's last handle is gone (redb
 /// holds the file until then).
-async fn reopen(path: &PathBuf) -> AuditHistory {
+async fn reopen(path: &std::path::Path) -> AuditHistory {
     for _ in 0..50 {
         if let Ok(history) = AuditHistory::open(path) {
             return history;

@@ -105,7 +105,7 @@ fn the_pending_cap_refuses_a_registration_beyond_it_until_an_audit_clears_one() 
     let spec = h.spec("RTX 4090", 1, 9);
     let active = h.config().active_tree;
     let register = ix::register_node(&operator.pubkey(), &third.pubkey(), &active, spec);
-    h.expect_error(&[register.clone()], &[&operator, &third], RegistryError::TooManyPendingNodes);
+    h.expect_error(std::slice::from_ref(&register), &[&operator, &third], RegistryError::TooManyPendingNodes);
     // One audit later the operator has one pending node: the third registers.
     h.next_epoch();
     h.verify(&nodes[0].pubkey());
