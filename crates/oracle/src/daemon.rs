@@ -449,6 +449,13 @@ impl OracleDaemon {
             Err(e) => return report.failed.push((self.key(), format!("outbox: {e}"))),
         };
         for (node, epoch, _) in pending {
+            // Peers forget agreements older than the previous epoch: a slash that could not
+            // land by then is given up, and said so.
+            if epoch.saturating_add(1) < view.epoch {
+                let _ = self.shared.history.clear_pending_slash(&node, epoch);
+                report.failed.push((node, format!("the slash agreed in epoch {epoch} did not land before the peers' agreements lapsed; given up")));
+                continue;
+            }
             let attested = view.record(&node).is_some_and(|r| r.last_attested_epoch >= epoch);
             if !attested {
                 if epoch < view.epoch {
@@ -557,7 +564,7 @@ impl OracleDaemon {
     }
 
     async fn ask_review(&self, peer: &Peer, mut review: pb::ReviewRequest) -> anyhow::Result<pb::ReviewReply> {
-        peer_auth::sign(&mut review, &self.shared.key, unix_now(), peer_auth::MAX_LIFETIME_SECS);
+        peer_auth::sign(&mut review, &self.shared.key, unix_now(), peer_auth::LIFETIME_SECS);
         Ok(self.peer_client(peer).await?.review(review).await?.into_inner())
     }
 
@@ -584,7 +591,7 @@ impl OracleDaemon {
         for peer in quorum {
             let mut request =
                 pb::CoSignRequest { node: node.to_string(), epoch, kind: kind.to_proto(), message: bytes.clone(), measurements: measurements.to_vec(), auth: None };
-            peer_auth::sign(&mut request, &self.shared.key, unix_now(), peer_auth::MAX_LIFETIME_SECS);
+            peer_auth::sign(&mut request, &self.shared.key, unix_now(), peer_auth::LIFETIME_SECS);
             let reply = self.peer_client(peer).await?.co_sign(request).await?.into_inner();
             if !reply.agreed {
                 bail!("{} refused to co-sign: {}", peer.key, reply.reason);

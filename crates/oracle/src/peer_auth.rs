@@ -16,6 +16,9 @@ const DOMAIN: &[u8] = b"io-oracle peer request v1\0";
 /// A request may expire at most this far ahead: the window a replay could be tried in,
 /// and how long a nonce is remembered.
 pub const MAX_LIFETIME_SECS: i64 = 120;
+/// How long an oracle's own requests live: half the most a peer accepts, so clocks
+/// apart by up to a minute still agree.
+pub const LIFETIME_SECS: i64 = 60;
 
 /// Why a peer request is refused.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
@@ -162,6 +165,12 @@ mod tests {
         gate.set_oracles(vec![oracle.pubkey(), Pubkey::new_unique()]);
         assert_eq!(gate.check(&request, 1_000), Ok(oracle.pubkey()));
         assert_eq!(gate.check(&request, 1_001), Err(AuthError::Replayed));
+        // A caller whose clock runs 45 s ahead (or behind) still gets through.
+        for skew in [45, -45] {
+            let mut skewed = review();
+            sign(&mut skewed, &oracle, 1_000 + skew, LIFETIME_SECS);
+            assert_eq!(gate.check(&skewed, 1_000), Ok(oracle.pubkey()), "skew {skew} s");
+        }
 
         assert_eq!(gate.check(&review(), 1_000), Err(AuthError::Missing));
         let mut foreign = review();
