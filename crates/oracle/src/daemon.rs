@@ -95,6 +95,8 @@ pub struct Peer {
 pub enum ReviewKind {
     Audit,
     Liveness,
+    /// A shadowed leaf of a node key registered again: suspended without an audit.
+    Duplicate,
 }
 
 impl ReviewKind {
@@ -102,6 +104,7 @@ impl ReviewKind {
         match self {
             ReviewKind::Audit => pb::ReviewKind::Audit as i32,
             ReviewKind::Liveness => pb::ReviewKind::Liveness as i32,
+            ReviewKind::Duplicate => pb::ReviewKind::Duplicate as i32,
         }
     }
 
@@ -109,6 +112,7 @@ impl ReviewKind {
         match pb::ReviewKind::try_from(kind).ok()? {
             pb::ReviewKind::Audit => Some(ReviewKind::Audit),
             pb::ReviewKind::Liveness => Some(ReviewKind::Liveness),
+            pb::ReviewKind::Duplicate => Some(ReviewKind::Duplicate),
         }
     }
 }
@@ -124,6 +128,9 @@ pub struct CycleReport {
     pub suspended: Vec<Pubkey>,
     /// Slash proposals this oracle led that landed: node, reason, amount.
     pub slashed: Vec<(Pubkey, SlashReason, u64)>,
+    /// Shadowed leaves of re-registered node keys this oracle had suspended: node, tree,
+    /// leaf index.
+    pub duplicates: Vec<(Pubkey, Pubkey, u32)>,
     /// Nodes this oracle could not bring to a landed verdict, and why.
     pub failed: Vec<(Pubkey, String)>,
 }
@@ -231,6 +238,16 @@ impl OracleDaemon {
         self.drain_outbox(&view, &mut report).await;
         let me = self.key();
         let takeover = self.shared.settings.takeover.as_secs() as i64;
+        for (tree, record) in view.registry.shadowed_live_leaves() {
+            let node = record.node_id;
+            if !view.may_lead(&me, &node, takeover) || !attestable_now(&record, view.epoch) {
+                continue;
+            }
+            match self.lead_duplicate_suspension(&view, tree, record).await {
+                Ok(()) => report.duplicates.push((node, tree, record.leaf_index)),
+                Err(e) => report.failed.push((node, format!("duplicate leaf {tree}/{}: {e:#}", record.leaf_index))),
+            }
+        }
         let enrolled: Vec<(Pubkey, String)> =
             self.shared.workers.lock().expect("workers lock").iter().map(|(k, f)| (*k, f.endpoint.clone())).collect();
         for (node, endpoint) in enrolled {
@@ -352,6 +369,8 @@ impl OracleDaemon {
             worker_endpoint: endpoint.to_string(),
             findings: audit.findings.clone(),
             auth: None,
+            tree: String::new(),
+            leaf_index: 0,
         };
         let quorum = match self.gather_quorum(view, review).await {
             Ok(quorum) => quorum,
@@ -482,6 +501,8 @@ impl OracleDaemon {
             worker_endpoint: endpoint.to_string(),
             findings: format!("no heartbeat for {} intervals", self.missed_beats(&node).unwrap_or(0)),
             auth: None,
+            tree: String::new(),
+            leaf_index: 0,
         };
         let quorum = self.gather_quorum(view, review).await?;
         let signers = self.signers(&quorum);
@@ -489,6 +510,36 @@ impl OracleDaemon {
         let instructions = self.attestation(view, &record, &signers, Verdict::Suspended, record.metrics, false).await?;
         self.commit(instructions, &quorum, &[], node, epoch, ReviewKind::Liveness).await?;
         OracleMetrics::inc(&self.shared.metrics.liveness_suspensions);
+        Ok(())
+    }
+
+    /// Has a quorum suspend `record`, a live leaf at `tree` whose node key's newest leaf is
+    /// elsewhere: no audit, the chain is the evidence (peers check it in their own view).
+    async fn lead_duplicate_suspension(&self, view: &ChainView, tree: Pubkey, record: NodeRecord) -> anyhow::Result<()> {
+        let (node, epoch) = (record.node_id, view.epoch);
+        let review = pb::ReviewRequest {
+            node: node.to_string(),
+            epoch,
+            kind: ReviewKind::Duplicate.to_proto(),
+            verified: false,
+            metrics: Some(to_proto(&record.metrics)),
+            worker_endpoint: String::new(),
+            findings: "the node key was registered again; this leaf is not its newest".into(),
+            auth: None,
+            tree: tree.to_string(),
+            leaf_index: record.leaf_index,
+        };
+        let quorum = self.gather_quorum(view, review).await?;
+        let signers = self.signers(&quorum);
+        let quorum: Vec<Peer> = quorum.into_iter().map(|(p, _)| p).collect();
+        let leaf = view.registry.proven_leaf_at(&tree, record.leaf_index)?;
+        let mut instructions = vec![io_sdk::registry::attest_node(&leaf, &signers, epoch, Verdict::Suspended, record.metrics)];
+        let operator = record.operator;
+        if self.shared.port.call(move |chain| Ok(chain.account_data(&pda::operator_stake(&operator))?.is_some())).await? {
+            instructions.push(io_sdk::staking::refresh_weight(&operator));
+        }
+        self.commit(instructions, &quorum, &[], node, epoch, ReviewKind::Duplicate).await?;
+        OracleMetrics::inc(&self.shared.metrics.duplicate_suspensions);
         Ok(())
     }
 
@@ -614,6 +665,12 @@ impl OracleDaemon {
             .inspect_err(|_| OracleMetrics::inc(&self.shared.metrics.chain_errors))?;
         Ok(outcome.signature)
     }
+}
+
+/// Whether the registry takes an attestation of `record` in `epoch`: a later epoch than
+/// its last, or the one same-epoch suspension of a node verified in it.
+pub(crate) fn attestable_now(record: &NodeRecord, epoch: u64) -> bool {
+    record.last_attested_epoch < epoch || (record.last_attested_epoch == epoch && record.status == NodeStatus::Verified)
 }
 
 struct Landed {

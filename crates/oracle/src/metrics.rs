@@ -15,6 +15,8 @@ pub struct OracleMetrics {
     pub attestations_verified: AtomicU64,
     pub attestations_suspended: AtomicU64,
     pub liveness_suspensions: AtomicU64,
+    /// Shadowed leaves of re-registered node keys suspended by quorums this oracle led.
+    pub duplicate_suspensions: AtomicU64,
     pub slash_proposals: AtomicU64,
     pub reviews_agreed: AtomicU64,
     pub reviews_refused: AtomicU64,
@@ -65,6 +67,7 @@ impl OracleMetrics {
                 ("{verdict=\"verified\"}", get(&self.attestations_verified)),
                 ("{verdict=\"suspended\"}", get(&self.attestations_suspended)),
                 ("{verdict=\"liveness_suspended\"}", get(&self.liveness_suspensions)),
+                ("{verdict=\"duplicate_suspended\"}", get(&self.duplicate_suspensions)),
             ],
         );
         family("io_oracle_slash_proposals_total", "counter", "Slash proposals this oracle led that landed.", &[("", get(&self.slash_proposals))]);

@@ -72,6 +72,7 @@ struct StoredAgreement {
     metrics: NodeMetrics,
     slash: Option<(SlashReason, u64)>,
     measurement: Option<Vec<u8>>,
+    leaf: Option<(Pubkey, u32)>,
 }
 
 pub(crate) fn encode_agreement(e: &Expectation) -> Vec<u8> {
@@ -84,6 +85,7 @@ pub(crate) fn encode_agreement(e: &Expectation) -> Vec<u8> {
         metrics: e.metrics,
         slash: e.slash,
         measurement: e.measurement.as_ref().map(|m| m.encode_to_vec()),
+        leaf: e.leaf,
     };
     stored.try_to_vec().expect("borsh into a Vec")
 }
@@ -94,7 +96,7 @@ pub(crate) fn decode_agreement(bytes: &[u8]) -> Option<Expectation> {
         Some(m) => Some(pb::Measurement::decode(m.as_slice()).ok()?),
         None => None,
     };
-    Some(Expectation { me: s.me, node: s.node, operator: s.operator, epoch: s.epoch, verdict: s.verdict, metrics: s.metrics, slash: s.slash, measurement })
+    Some(Expectation { me: s.me, node: s.node, operator: s.operator, epoch: s.epoch, verdict: s.verdict, metrics: s.metrics, slash: s.slash, measurement, leaf: s.leaf })
 }
 
 /// Key of a node epoch's agreement of one kind.
@@ -135,6 +137,7 @@ mod tests {
             metrics,
             slash: Some((SlashReason::FailedAudit, 99)),
             measurement: Some(measurement),
+            leaf: Some((Pubkey::new_unique(), 12)),
         };
         let back = decode_agreement(&encode_agreement(&agreement)).unwrap();
         assert_eq!(format!("{back:?}"), format!("{agreement:?}"));

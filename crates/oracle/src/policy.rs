@@ -151,6 +151,9 @@ pub struct Expectation {
     /// the median of the quorum's measurements, this one among them. `None` for a
     /// liveness suspension, which keeps the record's metrics.
     pub measurement: Option<pb::Measurement>,
+    /// The leaf an attestation must be about (tree, leaf index): the node key's newest
+    /// leaf in this oracle's view, or the shadowed leaf of a duplicate suspension.
+    pub leaf: Option<(Pubkey, u32)>,
 }
 
 /// Checks a transaction message before signing it: this oracle is a required signer,
@@ -176,6 +179,11 @@ pub fn check_message(message: &Message, expect: &Expectation) -> Result<(), Stri
             let args = io_registry::instruction::AttestNode::try_from_slice(body).map_err(|e| format!("attest_node args: {e}"))?.args;
             if args.current.node_id != expect.node || args.current.operator != expect.operator {
                 return Err("the attestation is for another node".into());
+            }
+            if let Some((tree, index)) = expect.leaf {
+                if args.current.leaf_index != index || account(3) != Some(tree) {
+                    return Err(format!("the attestation is about leaf {} of another tree or index, I agreed to leaf {index} of {tree}", args.current.leaf_index));
+                }
             }
             if args.forfeit_deposit != expect.slash.is_some() {
                 return Err(format!(
@@ -270,7 +278,7 @@ mod tests {
     fn a_peer_signs_only_the_attestation_it_agreed_to() {
         let (me, other, node, operator) = (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
         let agreed = m(1_000, 9_000, 4_000, 0);
-        let expect = Expectation { me, node, operator, epoch: 7, verdict: Verdict::Verified, metrics: agreed, slash: None, measurement: None };
+        let expect = Expectation { me, node, operator, epoch: 7, verdict: Verdict::Verified, metrics: agreed, slash: None, measurement: None, leaf: None };
         let attest = |signers: &[Pubkey], epoch, verdict, metrics| io_sdk::registry::attest_node(&leaf(node, operator), signers, epoch, verdict, metrics);
         let refresh = io_sdk::staking::refresh_weight(&operator);
 
@@ -285,6 +293,13 @@ mod tests {
         // Something smuggled in beside it, or two attestations.
         let transfer = solana_sdk::system_instruction::transfer(&me, &other, 1);
         assert!(check_message(&message(&[attest(&[me, other], 7, Verdict::Verified, agreed), transfer]), &expect).unwrap_err().contains("not one an oracle co-signs"));
+        // Another leaf of the same node key (a shadowed registration) is refused.
+        let at = leaf(node, operator);
+        let pinned = Expectation { leaf: Some((at.merkle_tree, at.record.leaf_index + 1)), ..expect.clone() };
+        assert!(check_message(&message(&[attest(&[other, me], 7, Verdict::Verified, agreed)]), &pinned).unwrap_err().contains("another tree or index"));
+        let right = Expectation { leaf: Some((at.merkle_tree, at.record.leaf_index)), ..expect.clone() };
+        let at_leaf = io_sdk::registry::attest_node(&at, &[other, me], 7, Verdict::Verified, agreed);
+        assert_eq!(check_message(&message(&[at_leaf]), &right), Ok(()));
         let twice = attest(&[me, other], 7, Verdict::Verified, agreed);
         assert!(check_message(&message(&[twice.clone(), twice]), &expect).unwrap_err().contains("exactly one"));
         // A slash the audit did not call for, or a deposit forfeited without one.
@@ -306,6 +321,7 @@ mod tests {
             metrics: NodeMetrics::default(),
             slash: Some((SlashReason::SpoofedHardware, 1_000)),
             measurement: None,
+            leaf: None,
         };
         let slash = |amount, reason| io_sdk::staking::propose_slash(&other, &operator, 4, amount, reason, [9; 32], &[other, me]);
         assert_eq!(check_message(&message(&[slash(1_000, SlashReason::SpoofedHardware)]), &expect), Ok(()));

@@ -44,6 +44,7 @@ impl OracleDaemon {
         }
         // Prefer the endpoint the worker itself enrolled with here.
         let endpoint = self.endpoint_of(&node).unwrap_or_else(|| request.worker_endpoint.clone());
+        let newest = view.registry.position(&node);
         let expectation = match kind {
             ReviewKind::Audit => {
                 if record.last_attested_epoch >= request.epoch {
@@ -70,7 +71,7 @@ impl OracleDaemon {
                 let verdict = if own.verified { Verdict::Verified } else { Verdict::Suspended };
                 // The metrics are settled at co-signing: the median of the quorum's own.
                 let mine = sign_measurement(&self.shared.key, &node, request.epoch, kind, own.verified, &own.metrics);
-                Expectation { me: self.key(), node, operator: record.operator, epoch: request.epoch, verdict, metrics: own.metrics, slash, measurement: Some(mine) }
+                Expectation { me: self.key(), node, operator: record.operator, epoch: request.epoch, verdict, metrics: own.metrics, slash, measurement: Some(mine), leaf: newest }
             }
             ReviewKind::Liveness => {
                 if record.status != NodeStatus::Verified || record.last_attested_epoch != request.epoch {
@@ -82,7 +83,36 @@ impl OracleDaemon {
                 if worker_answers(&endpoint).await {
                     return Ok(refuse("the worker answers my calls"));
                 }
-                Expectation { me: self.key(), node, operator: record.operator, epoch: request.epoch, verdict: Verdict::Suspended, metrics: record.metrics, slash: None, measurement: None }
+                Expectation { me: self.key(), node, operator: record.operator, epoch: request.epoch, verdict: Verdict::Suspended, metrics: record.metrics, slash: None, measurement: None, leaf: newest }
+            }
+            ReviewKind::Duplicate => {
+                // The chain is the evidence: in my own view the leaf is live, has this node
+                // key, and is not the key's newest leaf.
+                let Ok(tree) = request.tree.parse::<Pubkey>() else { return Ok(refuse("the tree is not a base58 key")) };
+                let Ok(leaf) = view.registry.proven_leaf_at(&tree, request.leaf_index) else {
+                    return Ok(refuse("no such leaf in my view of the registry"));
+                };
+                let shadowed = leaf.record;
+                if shadowed.node_id != node || newest == Some((tree, request.leaf_index)) {
+                    return Ok(refuse("that leaf is the node key's newest, or another key's"));
+                }
+                if matches!(shadowed.status, NodeStatus::Retired | NodeStatus::Suspended) || !crate::daemon::attestable_now(&shadowed, request.epoch) {
+                    return Ok(refuse("that leaf is not live, or cannot be attested in this epoch"));
+                }
+                if lead_metrics != shadowed.metrics {
+                    return Ok(refuse("a duplicate suspension keeps the leaf's metrics"));
+                }
+                Expectation {
+                    me: self.key(),
+                    node,
+                    operator: shadowed.operator,
+                    epoch: request.epoch,
+                    verdict: Verdict::Suspended,
+                    metrics: shadowed.metrics,
+                    slash: None,
+                    measurement: None,
+                    leaf: Some((tree, request.leaf_index)),
+                }
             }
         };
         let measurement = expectation.measurement.clone();

@@ -100,7 +100,31 @@ impl RegistryClient {
     /// The node's record with the mirror's current root and a proof below the canopy.
     pub fn proven_leaf(&self, node_id: &Pubkey) -> anyhow::Result<ProvenLeaf> {
         let (tree, index) = *self.nodes.get(node_id).ok_or_else(|| anyhow!("unknown node {node_id}"))?;
-        let tracked = &self.trees[&tree];
+        self.proven_leaf_at(&tree, index)
+    }
+
+    /// Where the node key's newest leaf is: (tree, leaf index).
+    pub fn position(&self, node_id: &Pubkey) -> Option<(Pubkey, u32)> {
+        self.nodes.get(node_id).copied()
+    }
+
+    /// Live leaves (neither retired nor suspended) whose node key was registered again
+    /// later: the key's newest leaf is elsewhere. A key should have one live leaf; these
+    /// are the others.
+    pub fn shadowed_live_leaves(&self) -> Vec<(Pubkey, NodeRecord)> {
+        use io_registry::NodeStatus;
+        self.trees
+            .iter()
+            .flat_map(|(tree, t)| t.mirror.records().iter().map(move |r| (*tree, *r)))
+            .filter(|(tree, r)| self.nodes.get(&r.node_id) != Some(&(*tree, r.leaf_index)))
+            .filter(|(_, r)| !matches!(r.status, NodeStatus::Retired | NodeStatus::Suspended))
+            .collect()
+    }
+
+    /// The record at `index` of `tree` with the mirror's current root and its proof.
+    pub fn proven_leaf_at(&self, tree: &Pubkey, index: u32) -> anyhow::Result<ProvenLeaf> {
+        let tree = *tree;
+        let tracked = self.trees.get(&tree).ok_or_else(|| anyhow!("untracked tree {tree}"))?;
         Ok(ProvenLeaf {
             merkle_tree: tree,
             root: tracked.mirror.root(),

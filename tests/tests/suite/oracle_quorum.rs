@@ -191,7 +191,7 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
                     metrics: Some(pb::Metrics { verified_centi_tflops: 9_999, rtt_us: 1, bandwidth_mbps: 1, packet_loss_bps: 0 }),
                     worker_endpoint: workers[4].endpoint.clone(),
                     findings: String::new(),
-                    auth: None,
+                    ..Default::default()
                 };
                 let refused = peer.review(fresh.clone()).await.unwrap_err();
                 assert_eq!(refused.code(), tonic::Code::Unauthenticated);
@@ -424,6 +424,76 @@ fn a_slash_agreed_before_the_lead_stopped_is_proposed_after_a_restart() {
     let proposal: SlashProposal = io_sdk::client::fetch(&mut h.net, &io_sdk::pda::slash_proposal(0)).unwrap();
     assert_eq!((proposal.operator, proposal.reason, proposal.amount, proposal.oracles.len()), (operator.pubkey(), SlashReason::SpoofedHardware, bond / 10, 2));
     h.check_staking_invariants();
+    for path in paths {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// A node key registered twice gains nothing. Its first leaf, 8 "H100s" verified, would
+/// otherwise keep counting while only the newest leaf is audited: the quorum suspends
+/// that shadowed leaf without an audit (the chain is the evidence), and audits the newest
+/// as usual.
+#[test]
+fn a_node_key_registered_twice_counts_once() {
+    let mut h = Harness::with_genesis(loopback_genesis());
+    let operator = h.operator();
+    let worker = Worker::start(0, Conduct::Honest);
+    let node = worker.key.pubkey();
+    let h100 = h.spec("H100", 8, 5);
+    h.registry.register(&mut h.net, &operator, &worker.key, h100).unwrap();
+    let first = h.verify(&node);
+    let first_tree = h.registry.position(&node).unwrap().0;
+    assert_eq!(h.operator_stats(&operator.pubkey()).verified_gpus_by_tier, [8, 0, 0]);
+    // The same key again, as what it is: one loopback CPU.
+    let spec = HardwareSpec {
+        gpu_model: h.model_id(LOOPBACK_CPU_MODEL),
+        gpu_count: 1,
+        cuda: CudaVersion { major: 12, minor: 4 },
+        region: h.spec("H100", 1, 6).region,
+        gpu_uuids_hash: io_sdk::gpu_uuids_hash(&uuids(0)),
+    };
+    let second = h.registry.register(&mut h.net, &operator, &worker.key, spec).unwrap();
+    assert_ne!(second.leaf_index, first.leaf_index);
+    let epoch = h.current_epoch();
+    let oracle_keys: Vec<Keypair> = h.oracles.iter().map(|k| k.insecure_clone()).collect();
+    let paths: Vec<PathBuf> = (0..3).map(|i| db_path("duplicate", i)).collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (port, desk) = chain_port();
+    let scenario = {
+        let paths = paths.clone();
+        std::thread::spawn(move || {
+            runtime.block_on(async move {
+                let histories = paths.iter().map(|p| AuditHistory::open(p).unwrap()).collect();
+                let set = LocalOracleSet::start(&oracle_keys, &port, histories, &settings()).await.unwrap();
+                for e in &set.endpoints {
+                    io_worker::enroll::enroll(&worker.key, &worker.endpoint, e).await.unwrap();
+                }
+                let done = |v: &ChainView| {
+                    let old = v.registry.proven_leaf_at(&first_tree, first.leaf_index).unwrap().record;
+                    old.status == NodeStatus::Suspended && v.record(&node).unwrap().last_attested_epoch == epoch
+                };
+                let reports = cycle_until(&set, &port, done).await;
+                set.shutdown();
+                drop(worker);
+                reports
+            })
+        })
+    };
+    desk.serve(&mut h.net);
+    let reports = scenario.join().unwrap();
+    let duplicates: Vec<(Pubkey, Pubkey, u32)> = reports.iter().flat_map(|r| r.duplicates.clone()).collect();
+    assert_eq!(duplicates, vec![(node, first_tree, first.leaf_index)], "suspended once, by one lead");
+
+    let trees = h.config().trees;
+    h.registry = RegistryClient::sync(&mut h.net, &trees).unwrap();
+    let old = h.registry.proven_leaf_at(&first_tree, first.leaf_index).unwrap().record;
+    assert_eq!((old.status, old.score), (NodeStatus::Suspended, 0));
+    let newest = *h.registry.record(&node).unwrap();
+    assert_eq!((newest.leaf_index, newest.status), (second.leaf_index, NodeStatus::Verified));
+    // The 8 H100s count no more; the one CPU the key really is does.
+    let stats = h.operator_stats(&operator.pubkey());
+    assert_eq!((stats.verified_gpus_by_tier[0], stats.verified_gpus_by_tier.iter().sum::<u32>()), (0, 1));
+    h.check_invariants();
     for path in paths {
         let _ = std::fs::remove_file(path);
     }
