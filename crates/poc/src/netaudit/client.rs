@@ -260,6 +260,9 @@ fn measure_loss(target: SocketAddr, config: &AuditConfig) -> Result<LossStats, N
         let due = start + config.loss_interval * seq as u32;
         drain(due, false, &sent_at, &mut stats)?;
         let frame = Frame::request(Kind::Echo, seq as u32, nonce).encode();
+        // Stamped before the send, as the TCP probes are: a thread descheduled between the
+        // send returning and the stamp would otherwise shorten the round trip it records.
+        let stamp = Instant::now();
         match socket.send(&frame) {
             Ok(_) => {}
             // The kernel's queue is full: the probe is lost on our side of the link, which
@@ -267,7 +270,7 @@ fn measure_loss(target: SocketAddr, config: &AuditConfig) -> Result<LossStats, N
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) => return Err(io(e)),
         }
-        sent_at[seq] = Some(Instant::now());
+        sent_at[seq] = Some(stamp);
         stats.sent += 1;
     }
     let last = sent_at[n - 1].expect("every probe is sent");
