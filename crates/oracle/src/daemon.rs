@@ -27,10 +27,11 @@ use anyhow::{anyhow, bail, Context};
 use io_poc::handshake::ChallengeLedger;
 use io_proto::v1::{self as pb, oracle_client::OracleClient};
 use io_registry::{NodeMetrics, NodeRecord, NodeStatus, Verdict, MAX_PACKET_LOSS_BPS};
-use io_sdk::client::{fetch, fetch_opt};
-use io_sdk::pda;
 use crate::outbox::PendingSlash;
-use io_staking::{OperatorStake, SlashProposal, SlashReason, StakingConfig};
+use crate::suspensions::attestable_now;
+use io_sdk::pda;
+use io_sdk::registry::ProvenLeaf;
+use io_staking::SlashReason;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::message::Message;
 use solana_sdk::pubkey::Pubkey;
@@ -335,23 +336,6 @@ impl OracleDaemon {
         }
     }
 
-    /// The slash this oracle's policy proposes for `operator`: its share of the slashable
-    /// stake, capped by the program's maximum and what other pending slashes left.
-    pub(crate) async fn slash_amount(&self, operator: Pubkey) -> anyhow::Result<u64> {
-        let bps = u128::from(self.shared.settings.slash_bps);
-        self.shared
-            .port
-            .call(move |chain| {
-                let mut chain = chain;
-                let Some(stake) = fetch_opt::<OperatorStake>(&mut chain, &pda::operator_stake(&operator))? else { return Ok(0) };
-                let config: StakingConfig = fetch(&mut chain, &pda::staking_config())?;
-                let slashable = stake.slashable().map_err(|e| anyhow!("{e}"))?;
-                let share = u128::from(slashable) * bps.min(u128::from(config.params.max_slash_bps)) / 10_000;
-                Ok((share as u64).min(slashable.saturating_sub(stake.pending_slash)))
-            })
-            .await
-    }
-
     async fn lead_audit(&self, view: &ChainView, record: NodeRecord, endpoint: &str) -> anyhow::Result<Option<Landed>> {
         let (node, epoch) = (record.node_id, view.epoch);
         let audit = self.own_audit(view, &record, endpoint, epoch).await?;
@@ -401,7 +385,8 @@ impl OracleDaemon {
             let pending = PendingSlash { operator, reason, amount, evidence, peers, measurements: measurements.clone(), id: None };
             self.shared.history.save_pending_slash(&node, epoch, &pending)?;
         }
-        let instructions = self.attestation(view, &record, &signers, verdict, metrics, audit.slash.is_some()).await?;
+        let leaf = view.registry.proven_leaf(&node)?;
+        let instructions = self.attestation(&leaf, epoch, &signers, verdict, metrics, audit.slash.is_some()).await?;
         let signature = self.commit(instructions, &quorum, &measurements, node, epoch, ReviewKind::Audit).await?;
         self.shared.history.mark_attested(&node, epoch, signature.into())?;
         let m = &self.shared.metrics;
@@ -413,156 +398,25 @@ impl OracleDaemon {
         Ok(Some(Landed { verdict, slash }))
     }
 
-    /// Proposes the outbox's slash of `node` in `epoch` (its attestation has landed) and
-    /// clears it once the proposal is on-chain. A proposal sent before a crash is found by
-    /// its id and evidence and not sent again.
-    async fn propose_pending(&self, node: Pubkey, epoch: u64) -> anyhow::Result<Option<(SlashReason, u64)>> {
-        let Some(mut pending) = self.shared.history.pending_slashes()?.into_iter().find(|(n, e, _)| *n == node && *e == epoch).map(|(_, _, p)| p) else {
-            return Ok(None);
-        };
-        let amount = pending.amount.min(self.slash_amount(pending.operator).await?);
-        if amount == 0 {
-            self.shared.history.clear_pending_slash(&node, epoch)?;
-            return Ok(None);
-        }
-        let sent = pending.id;
-        let evidence = pending.evidence;
-        let (payer, landed, next_id) = self
-            .shared
-            .port
-            .call(move |chain| {
-                let mut chain = chain;
-                let landed = match sent {
-                    Some(id) => fetch_opt::<SlashProposal>(&mut chain, &pda::slash_proposal(id))?.is_some_and(|p| p.evidence_hash == evidence),
-                    None => false,
-                };
-                Ok((chain.payer(), landed, fetch::<StakingConfig>(&mut chain, &pda::staking_config())?.next_slash_id))
-            })
-            .await?;
-        if landed {
-            self.shared.history.clear_pending_slash(&node, epoch)?;
-            return Ok(Some((pending.reason, amount)));
-        }
-        // The id goes to disk before the transaction does.
-        pending.id = Some(next_id);
-        self.shared.history.save_pending_slash(&node, epoch, &pending)?;
-        let quorum: Vec<Peer> = pending
-            .peers
-            .iter()
-            .map(|key| self.shared.peers.iter().find(|p| p.key == *key).cloned().ok_or_else(|| anyhow!("peer {key} of the slash's quorum is not configured")))
-            .collect::<anyhow::Result<_>>()?;
-        let signers: Vec<Pubkey> = std::iter::once(self.key()).chain(pending.peers.iter().copied()).collect();
-        let ix = io_sdk::staking::propose_slash(&payer, &pending.operator, next_id, amount, pending.reason, pending.evidence, &signers);
-        self.commit(vec![ix], &quorum, &pending.measurements, node, epoch, ReviewKind::Audit).await.context("slash proposal")?;
-        self.shared.history.clear_pending_slash(&node, epoch)?;
-        OracleMetrics::inc(&self.shared.metrics.slash_proposals);
-        Ok(Some((pending.reason, amount)))
-    }
-
-    /// Proposes every slash left in the outbox whose attestation landed (a crash or a
-    /// failed proposal in an earlier cycle); drops intents whose attestation never did
-    /// and whose epoch has passed.
-    async fn drain_outbox(&self, view: &ChainView, report: &mut CycleReport) {
-        let pending = match self.shared.history.pending_slashes() {
-            Ok(pending) => pending,
-            Err(e) => return report.failed.push((self.key(), format!("outbox: {e}"))),
-        };
-        for (node, epoch, _) in pending {
-            // Peers forget agreements older than the previous epoch: a slash that could not
-            // land by then is given up, and said so.
-            if epoch.saturating_add(1) < view.epoch {
-                let _ = self.shared.history.clear_pending_slash(&node, epoch);
-                report.failed.push((node, format!("the slash agreed in epoch {epoch} did not land before the peers' agreements lapsed; given up")));
-                continue;
-            }
-            let attested = view.record(&node).is_some_and(|r| r.last_attested_epoch >= epoch);
-            if !attested {
-                if epoch < view.epoch {
-                    let _ = self.shared.history.clear_pending_slash(&node, epoch);
-                }
-                continue;
-            }
-            match self.propose_pending(node, epoch).await {
-                Ok(Some((reason, amount))) => report.slashed.push((node, reason, amount)),
-                Ok(None) => {}
-                Err(e) => report.failed.push((node, format!("outbox slash: {e:#}"))),
-            }
-        }
-    }
-
-    async fn lead_liveness_suspension(&self, view: &ChainView, record: NodeRecord, endpoint: &str) -> anyhow::Result<()> {
-        let (node, epoch) = (record.node_id, view.epoch);
-        let review = pb::ReviewRequest {
-            node: node.to_string(),
-            epoch,
-            kind: ReviewKind::Liveness.to_proto(),
-            verified: false,
-            metrics: Some(to_proto(&record.metrics)),
-            worker_endpoint: endpoint.to_string(),
-            findings: format!("no heartbeat for {} intervals", self.missed_beats(&node).unwrap_or(0)),
-            auth: None,
-            tree: String::new(),
-            leaf_index: 0,
-        };
-        let quorum = self.gather_quorum(view, review).await?;
-        let signers = self.signers(&quorum);
-        let quorum: Vec<Peer> = quorum.into_iter().map(|(p, _)| p).collect();
-        let instructions = self.attestation(view, &record, &signers, Verdict::Suspended, record.metrics, false).await?;
-        self.commit(instructions, &quorum, &[], node, epoch, ReviewKind::Liveness).await?;
-        OracleMetrics::inc(&self.shared.metrics.liveness_suspensions);
-        Ok(())
-    }
-
-    /// Has a quorum suspend `record`, a live leaf at `tree` whose node key's newest leaf is
-    /// elsewhere: no audit, the chain is the evidence (peers check it in their own view).
-    async fn lead_duplicate_suspension(&self, view: &ChainView, tree: Pubkey, record: NodeRecord) -> anyhow::Result<()> {
-        let (node, epoch) = (record.node_id, view.epoch);
-        let review = pb::ReviewRequest {
-            node: node.to_string(),
-            epoch,
-            kind: ReviewKind::Duplicate.to_proto(),
-            verified: false,
-            metrics: Some(to_proto(&record.metrics)),
-            worker_endpoint: String::new(),
-            findings: "the node key was registered again; this leaf is not its newest".into(),
-            auth: None,
-            tree: tree.to_string(),
-            leaf_index: record.leaf_index,
-        };
-        let quorum = self.gather_quorum(view, review).await?;
-        let signers = self.signers(&quorum);
-        let quorum: Vec<Peer> = quorum.into_iter().map(|(p, _)| p).collect();
-        let leaf = view.registry.proven_leaf_at(&tree, record.leaf_index)?;
-        let mut instructions = vec![io_sdk::registry::attest_node(&leaf, &signers, epoch, Verdict::Suspended, record.metrics)];
-        let operator = record.operator;
-        if self.shared.port.call(move |chain| Ok(chain.account_data(&pda::operator_stake(&operator))?.is_some())).await? {
-            instructions.push(io_sdk::staking::refresh_weight(&operator));
-        }
-        self.commit(instructions, &quorum, &[], node, epoch, ReviewKind::Duplicate).await?;
-        OracleMetrics::inc(&self.shared.metrics.duplicate_suspensions);
-        Ok(())
-    }
-
     /// `attest_node` for this epoch (forfeiting the node's registration deposit when the
     /// audit found misconduct), followed by `refresh_weight` when the operator has a
     /// stake, so its reward weight follows its verified hardware in the same transaction.
-    async fn attestation(
+    pub(crate) async fn attestation(
         &self,
-        view: &ChainView,
-        record: &NodeRecord,
+        leaf: &ProvenLeaf,
+        epoch: u64,
         signers: &[Pubkey],
         verdict: Verdict,
         metrics: NodeMetrics,
         misconduct: bool,
     ) -> anyhow::Result<Vec<Instruction>> {
-        let leaf = view.registry.proven_leaf(&record.node_id)?;
         let attest = if misconduct {
-            io_sdk::registry::attest_node_forfeiting(&leaf, signers, view.epoch, metrics)
+            io_sdk::registry::attest_node_forfeiting(leaf, signers, epoch, metrics)
         } else {
-            io_sdk::registry::attest_node(&leaf, signers, view.epoch, verdict, metrics)
+            io_sdk::registry::attest_node(leaf, signers, epoch, verdict, metrics)
         };
         let mut instructions = vec![attest];
-        let operator = record.operator;
+        let operator = leaf.record.operator;
         let staked = self
             .shared
             .port
@@ -574,13 +428,13 @@ impl OracleDaemon {
         Ok(instructions)
     }
 
-    fn signers(&self, quorum: &[(Peer, Option<pb::Measurement>)]) -> Vec<Pubkey> {
+    pub(crate) fn signers(&self, quorum: &[(Peer, Option<pb::Measurement>)]) -> Vec<Pubkey> {
         std::iter::once(self.key()).chain(quorum.iter().map(|(p, _)| p.key)).collect()
     }
 
     /// Asks peers of the on-chain oracle set, in rank order, until threshold - 1 agree;
     /// each agreeing peer's own signed measurement comes with it.
-    async fn gather_quorum(&self, view: &ChainView, review: pb::ReviewRequest) -> anyhow::Result<Vec<(Peer, Option<pb::Measurement>)>> {
+    pub(crate) async fn gather_quorum(&self, view: &ChainView, review: pb::ReviewRequest) -> anyhow::Result<Vec<(Peer, Option<pb::Measurement>)>> {
         let needed = usize::from(view.config.threshold).saturating_sub(1);
         let node: Pubkey = review.node.parse()?;
         let mut candidates: Vec<&Peer> = self.shared.peers.iter().filter(|p| view.config.oracles.contains(&p.key) && p.key != self.key()).collect();
@@ -621,7 +475,7 @@ impl OracleDaemon {
 
     /// Builds the message, has every peer of `quorum` co-sign it (with the quorum's
     /// measurements the attested metrics come from), signs it, and sends it.
-    async fn commit(
+    pub(crate) async fn commit(
         &self,
         instructions: Vec<Instruction>,
         quorum: &[Peer],
@@ -665,12 +519,6 @@ impl OracleDaemon {
             .inspect_err(|_| OracleMetrics::inc(&self.shared.metrics.chain_errors))?;
         Ok(outcome.signature)
     }
-}
-
-/// Whether the registry takes an attestation of `record` in `epoch`: a later epoch than
-/// its last, or the one same-epoch suspension of a node verified in it.
-pub(crate) fn attestable_now(record: &NodeRecord, epoch: u64) -> bool {
-    record.last_attested_epoch < epoch || (record.last_attested_epoch == epoch && record.status == NodeStatus::Verified)
 }
 
 struct Landed {

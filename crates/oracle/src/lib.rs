@@ -18,6 +18,8 @@ pub mod metrics;
 pub mod outbox;
 pub mod peer_auth;
 pub mod policy;
+mod slashing;
+mod suspensions;
 pub mod port;
 mod service;
 pub mod view;

@@ -96,7 +96,7 @@ impl OracleDaemon {
                 if shadowed.node_id != node || newest == Some((tree, request.leaf_index)) {
                     return Ok(refuse("that leaf is the node key's newest, or another key's"));
                 }
-                if matches!(shadowed.status, NodeStatus::Retired | NodeStatus::Suspended) || !crate::daemon::attestable_now(&shadowed, request.epoch) {
+                if matches!(shadowed.status, NodeStatus::Retired | NodeStatus::Suspended) || !crate::suspensions::attestable_now(&shadowed, request.epoch) {
                     return Ok(refuse("that leaf is not live, or cannot be attested in this epoch"));
                 }
                 if lead_metrics != shadowed.metrics {
