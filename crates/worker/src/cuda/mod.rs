@@ -244,6 +244,39 @@ impl Gpu {
         Ok(())
     }
 
+    /// Rows of C = A B for `rows` consecutive rows of row-major A at `a`, row-major n x n B
+    /// at `b`, written to `c`. cuBLAS is column-major: a row-major buffer read column-major
+    /// is the transpose, so C^T = B^T A^T is the same SGEMM with the operands swapped (B's
+    /// buffer first, no transposition flags), and the column-major C^T it writes is
+    /// row-major C; `rows` rows of A and C are `rows` columns of their transposes.
+    ///
+    /// # Safety
+    /// `b` must hold n x n floats, `a` and `c` `rows` x n, all live device memory of this
+    /// stream's context.
+    unsafe fn sgemm_rows(&self, b: u64, a: u64, c: u64, n: usize, rows: usize) -> Result<(), String> {
+        let (dim, one, zero) = (n as c_int, 1f32, 0f32);
+        // SAFETY: as the caller promised; host scalars (the default pointer mode).
+        let status = unsafe {
+            (self.blas.api.sgemm)(
+                self.blas.handle,
+                cublas::OP_N,
+                cublas::OP_N,
+                dim,
+                rows as c_int,
+                dim,
+                &one,
+                b as usize as *const f32,
+                dim,
+                a as usize as *const f32,
+                dim,
+                &zero,
+                c as usize as *mut f32,
+                dim,
+            )
+        };
+        self.blas.status("cublasSgemm_v2", status)
+    }
+
     fn multiply(&self, challenge: &Challenge) -> Result<(Vec<f32>, Timings), String> {
         let n = challenge.size();
         let cuda = |what: &'static str| move |e: cudarc::driver::DriverError| format!("{what}: {e}");
@@ -267,33 +300,10 @@ impl Gpu {
             let (pa, _read_a) = da.device_ptr(&self.stream);
             let (pb, _read_b) = db.device_ptr(&self.stream);
             let (pc, _write_c) = dc.device_ptr_mut(&self.stream);
-            let (dim, one, zero) = (n as c_int, 1f32, 0f32);
-            // cuBLAS is column-major. A row-major n x n buffer read column-major is the
-            // transpose, so the buffers of A, B and C hold A^T, B^T and C^T. C = A B is
-            // C^T = B^T A^T: the same SGEMM with the operands swapped (B's buffer first, no
-            // transposition flags), and the column-major C^T it writes is row-major C.
-            // SAFETY: three live device buffers of n * n floats on this stream's context,
-            // leading dimensions n, host scalars (the default pointer mode); the `_read` and
-            // `_write` guards order the stream after the copies that filled them.
-            let status = unsafe {
-                (self.blas.api.sgemm)(
-                    self.blas.handle,
-                    cublas::OP_N,
-                    cublas::OP_N,
-                    dim,
-                    dim,
-                    dim,
-                    &one,
-                    pb as usize as *const f32,
-                    dim,
-                    pa as usize as *const f32,
-                    dim,
-                    &zero,
-                    pc as usize as *mut f32,
-                    dim,
-                )
-            };
-            self.blas.status("cublasSgemm_v2", status)?;
+            // SAFETY: three live device buffers of n * n floats on this stream's context;
+            // the `_read` and `_write` guards order the stream after the copies that filled
+            // them.
+            unsafe { self.sgemm_rows(pb, pa, pc, n, n)? };
         }
         self.stream.synchronize().map_err(cuda("sgemm"))?;
         timings.sgemm = clock.elapsed();
@@ -357,33 +367,13 @@ impl Gpu {
             let (pa, _read_a) = buffers.a.device_ptr(&self.stream);
             let (ps, _read_s) = buffers.scaled_b.device_ptr(&self.stream);
             let (pc, _write_c) = buffers.c.device_ptr_mut(&self.stream);
-            let (one, zero) = (1f32, 0f32);
             for first in (0..n).step_by(rows) {
                 let m = rows.min(n - first);
                 let offset = (first * n * std::mem::size_of::<f32>()) as u64;
-                // Rows first.. of C are columns first.. of C^T = (D B)^T A^T: the same
-                // SGEMM as `multiply` on m columns of A^T (rows of A, contiguous).
+                // Rows first.. of C from rows first.. of A and all of D B.
                 // SAFETY: live device buffers of n * n floats; the offsets stay within them
                 // (first + m <= n rows of n floats).
-                let status = unsafe {
-                    (self.blas.api.sgemm)(
-                        self.blas.handle,
-                        cublas::OP_N,
-                        cublas::OP_N,
-                        dim,
-                        m as c_int,
-                        dim,
-                        &one,
-                        ps as usize as *const f32,
-                        dim,
-                        (pa + offset) as usize as *const f32,
-                        dim,
-                        &zero,
-                        (pc + offset) as usize as *mut f32,
-                        dim,
-                    )
-                };
-                self.blas.status("cublasSgemm_v2", status)?;
+                unsafe { self.sgemm_rows(ps, pa + offset, pc + offset, n, m)? };
             }
         }
         for first in (0..n).step_by(rows) {
