@@ -99,6 +99,8 @@ pub struct StakingGenesis {
 #[derive(Clone, Debug, Deserialize)]
 pub struct RegistryGenesis {
     pub epoch_length_secs: u32,
+    /// Epochs a verified attestation counts for (1..=`io_registry::MAX_LEASE_EPOCHS`).
+    pub lease_epochs: u64,
     pub oracle_threshold: u8,
     /// Base58 oracle keys; empty means "supplied by the deployer".
     #[serde(default)]
@@ -178,6 +180,11 @@ impl Genesis {
         let genesis: Genesis = toml::from_str(text).context("genesis.toml")?;
         genesis.gpu_model_args()?;
         genesis.registration_params()?;
+        ensure!(
+            (1..=io_registry::MAX_LEASE_EPOCHS).contains(&genesis.registry.lease_epochs),
+            "registry.lease_epochs must be 1 to {}",
+            io_registry::MAX_LEASE_EPOCHS
+        );
         genesis.io(&genesis.token.initial_supply)?;
         genesis.staking_params()?;
         genesis.emission_params()?;
@@ -433,8 +440,14 @@ pub fn run_genesis_with(
     let mut registry = RegistryClient::new();
     let first_tree = registry.create_tree(chain, authority, genesis.tree_shape()).context("open first tree")?;
     chain
-        .send(&[ix::set_registration_params(&authority.pubkey(), genesis.registration_params()?)], &[authority])
-        .context("registration parameters")?;
+        .send(
+            &[
+                ix::set_registration_params(&authority.pubkey(), genesis.registration_params()?),
+                ix::set_verification_lease(&authority.pubkey(), genesis.registry.lease_epochs),
+            ],
+            &[authority],
+        )
+        .context("registration parameters and verification lease")?;
 
     // The $IO mint and the initial allocation, minted by the genesis authority, which then
     // hands the mint authority to the emissions program (below) for good.

@@ -220,6 +220,13 @@ impl Harness {
         fetch(&mut self.net, &pda::operator_stats(operator)).unwrap()
     }
 
+    /// The operator's verified capacity as it counts now (leases that ended left out).
+    pub fn counted(&mut self, operator: &Pubkey) -> io_registry::VerifiedCapacity {
+        let stats = self.operator_stats(operator);
+        let epoch = stats.current_epoch(self.net.unix_time().unwrap()).unwrap();
+        stats.verified_at(epoch).unwrap()
+    }
+
     pub fn onchain_root(&mut self, tree: &Pubkey) -> [u8; 32] {
         let data = self.net.account_data(tree).unwrap().unwrap();
         onchain_root(&data).unwrap()
@@ -284,35 +291,28 @@ impl Harness {
         for operator in self.operators.clone() {
             let Some(data) = self.net.account_data(&pda::operator_stats(&operator)).unwrap() else { continue };
             let stats = OperatorStats::try_deserialize(&mut data.as_slice()).unwrap();
-            let mut expected = OperatorStats {
-                operator,
-                nodes_by_status: [0; 4],
-                verified_nodes_by_tier: [0; 3],
-                verified_gpus_by_tier: [0; 3],
-                verified_score_gpus_by_tier: [0; 3],
-                nodes_registered: 0,
-                deposits_lamports: 0,
-                verified_version: 0,
-                bump: stats.bump,
-            };
+            // What counts is the records whose verification lease runs in the current
+            // epoch, read lazily as staking reads it.
+            let epoch = stats.current_epoch(self.net.unix_time().unwrap()).unwrap();
+            let (mut by_status, mut registered, mut deposits) = ([0u32; 4], 0u64, 0u64);
+            let mut counted = io_registry::VerifiedCapacity::default();
             for (_, record) in self.registry.records().filter(|(_, r)| r.operator == operator) {
-                expected.nodes_by_status[record.status.index()] += 1;
-                expected.nodes_registered += 1;
-                expected.deposits_lamports += record.deposit_lamports;
-                if record.status == NodeStatus::Verified {
-                    expected.verified_nodes_by_tier[record.tier.index()] += 1;
-                    expected.verified_gpus_by_tier[record.tier.index()] += u32::from(record.gpu_count);
-                    expected.verified_score_gpus_by_tier[record.tier.index()] += record.verified_score_gpus();
+                by_status[record.status.index()] += 1;
+                registered += 1;
+                deposits += record.deposit_lamports;
+                if record.status == NodeStatus::Verified && record.lease_end_epoch > epoch {
+                    counted.nodes_by_tier[record.tier.index()] += 1;
+                    counted.gpus_by_tier[record.tier.index()] += u32::from(record.gpu_count);
+                    counted.score_gpus_by_tier[record.tier.index()] += record.verified_score_gpus();
                 }
             }
-            assert_eq!(stats.nodes_by_status, expected.nodes_by_status, "status counts of {operator}");
-            assert_eq!(stats.verified_nodes_by_tier, expected.verified_nodes_by_tier, "verified nodes of {operator}");
-            assert_eq!(stats.verified_gpus_by_tier, expected.verified_gpus_by_tier, "verified GPUs of {operator}");
-            assert_eq!(stats.verified_score_gpus_by_tier, expected.verified_score_gpus_by_tier, "score x GPUs of {operator}");
-            assert_eq!(stats.nodes_registered, expected.nodes_registered);
+            let expected = (by_status, registered, deposits);
+            assert_eq!(stats.nodes_by_status, by_status, "status counts of {operator}");
+            assert_eq!(stats.verified_at(epoch).unwrap(), counted, "verified capacity of {operator} in epoch {epoch}");
+            assert_eq!(stats.nodes_registered, expected.1);
             // The deposits the records hold are the deposits the account holds, on top of
             // its rent exemption, to the lamport.
-            assert_eq!(stats.deposits_lamports, expected.deposits_lamports, "deposits held for {operator}");
+            assert_eq!(stats.deposits_lamports, expected.2, "deposits held for {operator}");
             let rent = self.net.rent_exempt_balance(data.len()).unwrap();
             let lamports = self.net.account(&pda::operator_stats(&operator)).unwrap().unwrap().lamports;
             assert_eq!(lamports, rent + stats.deposits_lamports, "lamports of {operator}'s aggregates account");
@@ -366,7 +366,7 @@ impl Harness {
         let reward_vault = self.token_balance(&pda::staking_reward_vault());
         assert_eq!(reward_vault, pool.total_distributed - pool.total_claimed, "reward vault != distributed - claimed");
         let (mut claimed, mut owed, mut earning) = (0u64, 0u128, 0u64);
-        let mut buckets = [0u64; io_staking::WEIGHT_LEASE_DISTRIBUTIONS as usize];
+        let mut buckets = std::collections::BTreeMap::<u64, u64>::new();
         for operator in self.operators.clone() {
             let Some(data) = self.net.account_data(&pda::operator_stake(&operator)).unwrap() else { continue };
             let stake = OperatorStake::try_deserialize(&mut data.as_slice()).unwrap();
@@ -374,13 +374,15 @@ impl Harness {
             owed += u128::from(io_sdk::rewards::pending_rewards(&config, &stake));
             if io_sdk::rewards::lease_is_live(&config, &stake) {
                 earning += stake.weight;
-                buckets[io_staking::RewardPool::bucket(stake.lease_end)] += stake.weight;
+                *buckets.entry(stake.lease_end).or_default() += stake.weight;
             }
         }
         assert_eq!(claimed, pool.total_claimed, "sum of claims != total_claimed");
         assert!(owed <= u128::from(pool.total_distributed - pool.total_claimed), "operators are owed more than the vault holds");
         assert_eq!(earning, pool.earning_weight, "sum of live weights != earning_weight");
-        assert_eq!(buckets, pool.expiring_weight, "lease buckets");
+        let held: std::collections::BTreeMap<u64, u64> =
+            pool.expiring.iter().filter(|b| b.end_epoch != 0).map(|b| (b.end_epoch, b.weight)).collect();
+        assert_eq!(buckets, held, "lease buckets");
     }
 
     pub fn treasury_config(&mut self) -> io_treasury::TreasuryConfig {

@@ -23,7 +23,7 @@ use io_sdk::network::RegistryClient;
 use io_sdk::rent::{compare_rent, sol};
 use io_sdk::tree::onchain_root;
 use crate::stake_cmd::format_io;
-use io_math::{bond_required, VerifiedHardware};
+use io_math::bond_required;
 use io_sdk::pda;
 use io_sdk::{staking as sx, token};
 use io_staking::{OperatorStake, SlashReason, StakingConfig};
@@ -179,13 +179,14 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
     // the last one covers only half (and earns half the weight).
     let staking_config: StakingConfig = fetch(&mut net, &pda::staking_config())?;
     let params = staking_config.params;
+    let now = net.unix_time()?;
     let mut bonds = Vec::with_capacity(operators.len());
     let mut token_accounts = Vec::with_capacity(operators.len());
     for (i, op) in operators.iter().enumerate() {
         // An operator all of whose nodes failed registration has no aggregate account.
         let stats: Option<OperatorStats> = io_sdk::client::fetch_opt(&mut net, &pda::operator_stats(&op.pubkey()))?;
         let hardware = stats
-            .map(|s| VerifiedHardware { gpus: s.verified_gpus_by_tier, score_gpus: s.verified_score_gpus_by_tier })
+            .map(|s| io_sdk::rewards::counted_hardware(&s, now))
             .unwrap_or_default();
         let required = bond_required(&hardware, &params.tiers()).context("bond overflow")?;
         let amount = if i + 1 == operators.len() { required / 2 } else { required + required / 10 }.max(1);
@@ -232,7 +233,8 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
 
     // A year of emissions and a week more: daily cranks, the halving, claims per tier.
     let earners: Vec<Earner> = operators.iter().zip(&token_accounts).map(|(key, tokens)| Earner { key, tokens: *tokens }).collect();
-    let emissions = demo_rewards::run(&mut net, &earners, &deployment_mint)?;
+    let mut oracles_round = demo_rewards::Reaudit { registry: &mut registry, quorum: &quorum };
+    let emissions = demo_rewards::run(&mut net, &earners, &deployment_mint, &mut oracles_round)?;
     let emissions_report = emissions.report(&mut net, &deployment_mint, burned)?;
 
     // The DAO, which holds every config since genesis, lowers the fee and vetoes a slash.

@@ -1,5 +1,6 @@
 //! The demo's emissions year: the bank clock runs across the first year boundary of the
-//! schedule while a keeper renews every weight lease and cranks once a simulated day;
+//! schedule while the oracle quorum re-attests every verified node (renewing its weight
+//! lease) and a keeper cranks once a simulated day;
 //! operators claim at the boundary and at the end. The report shows the halving, rewards
 //! per tier, supply against the cap, and checks the reward invariants.
 
@@ -9,12 +10,12 @@ use indicatif::ProgressBar;
 use io_emissions::{EmissionsConfig, EpochAdvanced};
 use io_localnet::Localnet;
 use io_math::epoch_emission;
-use io_registry::{OperatorStats, Tier};
+use io_registry::{NodeRecord, NodeStatus, OperatorStats, RegistryConfig, Tier, Verdict};
+use io_sdk::network::RegistryClient;
 use io_sdk::client::{fetch, Chain};
 use io_sdk::rewards::pending_rewards;
 use io_sdk::{emissions as ex, pda, staking as sx, token};
 use io_staking::{OperatorStake, StakingConfig};
-use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
 use std::fmt::Write as _;
@@ -24,8 +25,6 @@ use std::fmt::Write as _;
 const DAY_SECS: i64 = 86_400;
 /// How far into year 2 the demo runs: enough daily cranks to measure the halved rate.
 const DAYS_INTO_YEAR_2: i64 = 8;
-/// Refreshes that fit one transaction next to the crank (each adds two accounts).
-const REFRESHES_PER_TX: usize = 10;
 
 /// An operator taking part: its key (it signs its claims) and the $IO account paid into.
 pub(crate) struct Earner<'a> {
@@ -45,6 +44,7 @@ struct Earned {
 
 pub(crate) struct EmissionsYear {
     cranks: Vec<EpochAdvanced>,
+    reattested: usize,
     days: i64,
     epoch_secs: u32,
     epochs_per_year: u32,
@@ -55,26 +55,47 @@ pub(crate) struct EmissionsYear {
 
 /// The single tier an operator's verified GPUs are in, if there is exactly one.
 fn tier_of(stats: &OperatorStats) -> Option<Tier> {
-    let mut tiers = Tier::ALL.into_iter().filter(|t| stats.verified_gpus_by_tier[t.index()] > 0);
+    let mut tiers = Tier::ALL.into_iter().filter(|t| stats.verified.gpus_by_tier[t.index()] > 0);
     match (tiers.next(), tiers.next()) {
         (Some(tier), None) => Some(tier),
         _ => None,
     }
 }
 
-/// Renews every lease, then cranks, in as few transactions as fit; returns the crank's event.
-fn refresh_and_crank(net: &mut Localnet, operators: &[Pubkey], mint: &Pubkey) -> anyhow::Result<EpochAdvanced> {
+/// The oracle quorum's daily round: every verified node is attested again with the
+/// metrics it was last measured at (the demo's workers do not change), and each
+/// attestation transaction renews its operator's weight, as the daemons' do. Returns the
+/// number of attestations.
+pub(crate) struct Reaudit<'a> {
+    pub registry: &'a mut RegistryClient,
+    pub quorum: &'a [&'a Keypair],
+}
+
+impl Reaudit<'_> {
+    fn round(&mut self, net: &mut Localnet) -> anyhow::Result<usize> {
+        let config: RegistryConfig = fetch(net, &pda::registry_config())?;
+        let epoch = config.current_epoch(net.unix_time()?)?;
+        let keys: Vec<Pubkey> = self.quorum.iter().map(|k| k.pubkey()).collect();
+        let due: Vec<NodeRecord> = self
+            .registry
+            .records()
+            .map(|(_, r)| *r)
+            .filter(|r| r.status == NodeStatus::Verified && r.last_attested_epoch < epoch)
+            .collect();
+        for record in &due {
+            let leaf = self.registry.proven_leaf(&record.node_id)?;
+            let attest = io_sdk::registry::attest_node(&leaf, &keys, epoch, Verdict::Verified, record.metrics);
+            let outcome = net.send(&[attest, sx::refresh_weight(&record.operator)], self.quorum).context("re-attest")?;
+            self.registry.ingest(&outcome)?;
+        }
+        Ok(due.len())
+    }
+}
+
+/// Cranks; returns the crank's event.
+fn crank(net: &mut Localnet, mint: &Pubkey) -> anyhow::Result<EpochAdvanced> {
     let before: EmissionsConfig = fetch(net, &pda::emissions_config())?;
-    let refreshes: Vec<Instruction> = operators.iter().map(sx::refresh_weight).collect();
-    let mut chunks: Vec<Vec<Instruction>> = refreshes.chunks(REFRESHES_PER_TX).map(<[Instruction]>::to_vec).collect();
-    match chunks.last_mut() {
-        Some(last) => last.push(ex::advance_epoch(mint)),
-        None => chunks.push(vec![ex::advance_epoch(mint)]),
-    }
-    let mut logs = vec![];
-    for chunk in chunks {
-        logs = net.send(&chunk, &[]).context("refresh leases and crank")?.logs;
-    }
+    let logs = net.send(&[ex::advance_epoch(mint)], &[]).context("crank")?.logs;
     if let Some(event) = epoch_advanced_from_logs(&logs) {
         return Ok(event);
     }
@@ -108,7 +129,7 @@ fn claim_all(net: &mut Localnet, earners: &[Earner], mint: &Pubkey) -> anyhow::R
 }
 
 /// Runs the schedule from where it stands to `DAYS_INTO_YEAR_2` days into year 2.
-pub(crate) fn run(net: &mut Localnet, earners: &[Earner], mint: &Pubkey) -> anyhow::Result<EmissionsYear> {
+pub(crate) fn run(net: &mut Localnet, earners: &[Earner], mint: &Pubkey, oracles: &mut Reaudit) -> anyhow::Result<EmissionsYear> {
     let config: EmissionsConfig = fetch(net, &pda::emissions_config()).context("emissions config")?;
     let (epoch_secs, epochs_per_year) = (i64::from(config.epoch_secs), config.epochs_per_year);
     let year_end = config.start_ts + i64::from(epochs_per_year) * epoch_secs;
@@ -117,7 +138,6 @@ pub(crate) fn run(net: &mut Localnet, earners: &[Earner], mint: &Pubkey) -> anyh
     // catch-up loop below then cranks as often as the program needs.
     let step = DAY_SECS.max((year_end - config.start_ts) / 365);
     let started = net.unix_time()?;
-    let operators: Vec<Pubkey> = earners.iter().map(|e| e.key.pubkey()).collect();
 
     let progress = ProgressBar::new(((config.start_ts + stop_epoch as i64 * epoch_secs - started) / step).max(1) as u64);
     progress.set_style(crate::demo::bar_style());
@@ -125,6 +145,7 @@ pub(crate) fn run(net: &mut Localnet, earners: &[Earner], mint: &Pubkey) -> anyh
     let mut cranks = vec![];
     let mut year_1_claims = None;
     let mut year_totals = [0u64; 2];
+    let mut reattested = 0;
     loop {
         let now = net.unix_time()?;
         let config: EmissionsConfig = fetch(net, &pda::emissions_config())?;
@@ -133,8 +154,9 @@ pub(crate) fn run(net: &mut Localnet, earners: &[Earner], mint: &Pubkey) -> anyh
         if target > now {
             net.warp_seconds(target - now);
         }
+        reattested += oracles.round(net)?;
         loop {
-            let event = refresh_and_crank(net, &operators, mint)?;
+            let event = crank(net, mint)?;
             if let Some(slot) = year_totals.get_mut(event.year.saturating_sub(1) as usize) {
                 let config: EmissionsConfig = fetch(net, &pda::emissions_config())?;
                 *slot = config.cursor.year_total;
@@ -159,13 +181,14 @@ pub(crate) fn run(net: &mut Localnet, earners: &[Earner], mint: &Pubkey) -> anyh
     let rest = claim_all(net, earners, mint)?;
 
     let mut earned = Vec::with_capacity(earners.len());
+    let operators: Vec<Pubkey> = earners.iter().map(|e| e.key.pubkey()).collect();
     for (i, operator) in operators.iter().enumerate() {
         // No aggregate account: none of the operator's nodes registered, no verified GPU.
         let stats: Option<OperatorStats> = io_sdk::client::fetch_opt(net, &pda::operator_stats(operator))?;
         let stake: OperatorStake = fetch(net, &pda::operator_stake(operator))?;
         earned.push(Earned {
             tier: stats.as_ref().and_then(tier_of),
-            gpus: stats.map_or(0, |s| s.verified_gpus_by_tier.iter().sum()),
+            gpus: stats.map_or(0, |s| s.verified.total_gpus()),
             weight: stake.weight,
             bonded: stake.bonded,
             year_1: year_1[i],
@@ -173,7 +196,7 @@ pub(crate) fn run(net: &mut Localnet, earners: &[Earner], mint: &Pubkey) -> anyh
         });
     }
     let days = (net.unix_time()? - started) / DAY_SECS;
-    Ok(EmissionsYear { cranks, days, epoch_secs: config.epoch_secs, epochs_per_year, year_totals, earned })
+    Ok(EmissionsYear { cranks, days, epoch_secs: config.epoch_secs, epochs_per_year, year_totals, earned, reattested })
 }
 
 impl EmissionsYear {
@@ -185,11 +208,13 @@ impl EmissionsYear {
         let per_day = (DAY_SECS / i64::from(self.epoch_secs)) as u64;
         writeln!(
             out,
-            "\nemissions: {} cranks over {} simulated days ({}s epochs, {} a year), every lease renewed before each",
+            "\nemissions: {} cranks over {} simulated days ({}s epochs, {} a year); before each, the oracle quorum \
+             re-attested every verified node ({} attestations, each renewing its operator's weight lease)",
             self.cranks.len(),
             self.days,
             self.epoch_secs,
-            n
+            n,
+            self.reattested
         )?;
         let [y1, y2] = self.year_totals;
         let (e1, e2) = (epoch_emission(y1, n, 0), epoch_emission(y2, n, 0));

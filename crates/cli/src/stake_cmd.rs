@@ -181,7 +181,7 @@ pub fn describe_stake(chain: &mut impl Chain, operator: &Pubkey) -> anyhow::Resu
         return Ok(format!("operator {operator} has no stake\n"));
     };
     let hardware = match fetch_opt::<io_registry::OperatorStats>(chain, &pda::operator_stats(operator))? {
-        Some(stats) => VerifiedHardware { gpus: stats.verified_gpus_by_tier, score_gpus: stats.verified_score_gpus_by_tier },
+        Some(stats) => io_sdk::rewards::counted_hardware(&stats, chain.unix_time()?),
         None => VerifiedHardware::default(),
     };
     let required = bond_required(&hardware, &config.params.tiers()).unwrap_or(u64::MAX);

@@ -256,7 +256,7 @@ impl OracleDaemon {
             if record.status == NodeStatus::Retired || !view.may_lead(&me, &node, takeover) {
                 continue;
             }
-            if record.last_attested_epoch < view.epoch {
+            if view.audit_due(&record) {
                 match self.lead_audit(&view, record, &endpoint).await {
                     Ok(Some(landed)) => {
                         report.attested.push((node, landed.verdict));
@@ -268,7 +268,7 @@ impl OracleDaemon {
                     Err(e) => report.failed.push((node, format!("{e:#}"))),
                 }
             } else if record.status == NodeStatus::Verified
-                && record.last_attested_epoch == view.epoch
+                && attestable_now(&record, view.epoch)
                 && self.missed_beats(&node).is_some_and(|m| m >= self.shared.settings.missed_beats)
             {
                 match self.lead_liveness_suspension(&view, record, &endpoint).await {

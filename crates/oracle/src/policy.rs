@@ -265,6 +265,7 @@ mod tests {
             score: 0,
             registered_at: 0,
             deposit_lamports: 0,
+            lease_end_epoch: 0,
         };
         io_sdk::registry::ProvenLeaf { merkle_tree: Pubkey::new_unique(), root: [2; 32], record, proof: vec![[3; 32]; 6] }
     }

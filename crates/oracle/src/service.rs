@@ -74,8 +74,8 @@ impl OracleDaemon {
                 Expectation { me: self.key(), node, operator: record.operator, epoch: request.epoch, verdict, metrics: own.metrics, slash, measurement: Some(mine), leaf: newest }
             }
             ReviewKind::Liveness => {
-                if record.status != NodeStatus::Verified || record.last_attested_epoch != request.epoch {
-                    return Ok(refuse("only a node verified in this epoch is suspended for missed heartbeats"));
+                if record.status != NodeStatus::Verified || !crate::suspensions::attestable_now(&record, request.epoch) {
+                    return Ok(refuse("only a verified node is suspended for missed heartbeats, once per epoch"));
                 }
                 if lead_metrics != record.metrics {
                     return Ok(refuse("a liveness suspension keeps the record's metrics"));

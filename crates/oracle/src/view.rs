@@ -2,7 +2,7 @@
 //! tree rebuilt from its noop history), its config and catalogue, and the chain's clock.
 
 use crate::port::ChainPort;
-use io_registry::{GpuCatalogue, GpuModel, NodeRecord, RegistryConfig};
+use io_registry::{GpuCatalogue, GpuModel, NodeRecord, NodeStatus, RegistryConfig};
 use io_sdk::client::fetch;
 use io_sdk::network::RegistryClient;
 use io_sdk::pda;
@@ -57,6 +57,23 @@ impl ChainView {
         Some((mine + n - seed % n) % n)
     }
 
+    /// Whether `record` is due for its audit this epoch. Pending and suspended records are
+    /// audited every epoch. A verified record is re-audited once per half lease, in the
+    /// epochs its leaf position picks (so the work spreads evenly over the epochs), and
+    /// in any case in the last epoch of its lease or once it has ended: each verified
+    /// leaf gets two tries per lease before its verified status stops counting.
+    pub fn audit_due(&self, record: &NodeRecord) -> bool {
+        if record.status == NodeStatus::Retired || record.last_attested_epoch >= self.epoch {
+            return false;
+        }
+        if record.status != NodeStatus::Verified {
+            return true;
+        }
+        let round = (self.config.lease_epochs / 2).max(1);
+        let last_chance = record.lease_end_epoch <= self.epoch + 1;
+        last_chance || (self.epoch % round == u64::from(record.leaf_index) % round)
+    }
+
     pub fn may_lead(&self, me: &Pubkey, node: &Pubkey, takeover_secs: i64) -> bool {
         match self.lead_rank(me, node) {
             Some(0) => true,
@@ -82,6 +99,7 @@ mod tests {
             trees: vec![],
             registration: Default::default(),
             forfeited_lamports: 0,
+            lease_epochs: 24,
             bump: 255,
         };
         let epoch = config.current_epoch(now).unwrap();

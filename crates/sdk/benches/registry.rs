@@ -27,6 +27,7 @@ fn record(i: u32) -> NodeRecord {
         score: 9_800,
         registered_at: 1_700_000_000,
         deposit_lamports: 0,
+        lease_end_epoch: 0,
     }
 }
 

@@ -188,6 +188,7 @@ mod tests {
             score: 0,
             registered_at: 0,
             deposit_lamports: 0,
+            lease_end_epoch: 0,
         }
     }
 

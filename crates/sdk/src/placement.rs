@@ -190,6 +190,7 @@ mod tests {
             score: 9_000,
             registered_at: 0,
             deposit_lamports: 0,
+            lease_end_epoch: 0,
         }
     }
 

@@ -132,6 +132,10 @@ pub fn set_registration_params(authority: &Pubkey, params: RegistrationParams) -
     build(accounts::SetRegistrationParams { authority: *authority, config: pda::registry_config() }, instruction::SetRegistrationParams { params })
 }
 
+pub fn set_verification_lease(authority: &Pubkey, lease_epochs: u64) -> Instruction {
+    build(accounts::SetVerificationLease { authority: *authority, config: pda::registry_config() }, instruction::SetVerificationLease { lease_epochs })
+}
+
 pub fn sweep_forfeited_deposits(authority: &Pubkey, destination: &Pubkey) -> Instruction {
     build(
         accounts::SweepForfeitedDeposits { authority: *authority, config: pda::registry_config(), destination: *destination },

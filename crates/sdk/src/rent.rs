@@ -26,6 +26,7 @@ pub fn record_size() -> usize {
         score: 0,
         registered_at: 0,
         deposit_lamports: 0,
+        lease_end_epoch: 0,
     })
     .expect("record encodes")
     .len()

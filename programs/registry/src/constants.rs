@@ -31,7 +31,7 @@ pub const MAX_GPU_MODEL_NAME_LEN: usize = 24;
 pub const MAX_GPUS_PER_NODE: u16 = 64;
 
 /// Version byte at the head of every borsh-encoded node record.
-pub const NODE_RECORD_VERSION: u8 = 2;
+pub const NODE_RECORD_VERSION: u8 = 3;
 /// Domain separator hashed in front of every encoded record to form its leaf.
 pub const LEAF_DOMAIN: &[u8] = b"io-registry:node:v1";
 /// Tag in front of every node event this program logs through the noop program, so an
@@ -51,3 +51,11 @@ pub const MAX_PACKET_LOSS_BPS: u16 = 10_000;
 
 /// Largest registration deposit the authority may set: 10 SOL.
 pub const MAX_REGISTRATION_DEPOSIT_LAMPORTS: u64 = 10_000_000_000;
+
+/// Longest verification lease the authority may set, in attestation epochs. It bounds the
+/// ring of lapse buckets each operator's aggregates keep (`LEASE_RING`), so settling lapsed
+/// leases costs the same whatever the operator's node count.
+pub const MAX_LEASE_EPOCHS: u64 = 31;
+/// Lapse buckets per operator: every live lease ends within the next `MAX_LEASE_EPOCHS`
+/// epochs, so one more bucket than that keeps every pending lapse epoch in its own slot.
+pub const LEASE_RING: usize = MAX_LEASE_EPOCHS as usize + 1;

@@ -78,4 +78,10 @@ pub enum RegistryError {
     ForfeitWithoutSuspension,
     #[msg("No forfeited deposits to sweep")]
     NothingToSweep,
+    #[msg("The verification lease must be 1 to MAX_LEASE_EPOCHS epochs")]
+    InvalidLease,
+    #[msg("An operator's lease buckets disagree with a record (a program bug)")]
+    LeaseBookkeeping,
+    #[msg("Forfeited deposits cannot be swept into the registry config itself")]
+    SweepToConfig,
 }

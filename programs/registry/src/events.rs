@@ -69,3 +69,8 @@ pub struct ForfeitedDepositsSwept {
     pub destination: Pubkey,
     pub lamports: u64,
 }
+
+#[event]
+pub struct VerificationLeaseSet {
+    pub lease_epochs: u64,
+}

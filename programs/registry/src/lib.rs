@@ -12,6 +12,8 @@ pub mod events;
 pub mod instructions;
 pub mod quorum;
 pub mod state;
+#[cfg(test)]
+mod lease_tests;
 
 pub use constants::*;
 pub use errors::RegistryError;
@@ -74,6 +76,11 @@ pub mod registry {
     /// Sets the registration deposit, the per-operator pending cap and the open-tree shape.
     pub fn set_registration_params(ctx: Context<SetRegistrationParams>, params: RegistrationParams) -> Result<()> {
         instructions::set_registration_params::handler(ctx, params)
+    }
+
+    /// Sets how many epochs a verified attestation counts for bonds and reward weight.
+    pub fn set_verification_lease(ctx: Context<SetVerificationLease>, lease_epochs: u64) -> Result<()> {
+        instructions::set_verification_lease::handler(ctx, lease_epochs)
     }
 
     /// Sends the forfeited registration deposits the config holds to a destination.

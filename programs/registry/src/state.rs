@@ -106,6 +106,11 @@ pub struct NodeRecord {
     /// held in the operator's aggregates account: refunded at retirement, forfeited by an
     /// attestation that slashes; 0 once either happened.
     pub deposit_lamports: u64,
+    /// A verified record counts for its operator's bond and reward weight in the epochs
+    /// before this one: the attestation epoch plus the lease in force then. 0 unless
+    /// verified. Past it the record still reads `Verified` (with its last metrics), but it
+    /// counts for nothing until a quorum attests it again.
+    pub lease_end_epoch: u64,
 }
 
 impl NodeRecord {
@@ -126,7 +131,13 @@ impl NodeRecord {
         }
     }
 
-    /// Verified GPUs this record contributes to its operator's aggregates.
+    /// Whether the record's verified status counts in `epoch`.
+    pub fn counts_in(&self, epoch: u64) -> bool {
+        self.status == NodeStatus::Verified && self.lease_end_epoch > epoch
+    }
+
+    /// Verified GPUs this record contributes to its operator's aggregates while its lease
+    /// lasts.
     pub fn verified_gpus(&self) -> u32 {
         if self.status == NodeStatus::Verified {
             u32::from(self.gpu_count)
@@ -163,6 +174,9 @@ pub struct RegistryConfig {
     pub registration: RegistrationParams,
     /// Forfeited deposits held by this account until the authority sweeps them.
     pub forfeited_lamports: u64,
+    /// Epochs a verified attestation counts for (`NodeRecord::lease_end_epoch`); the
+    /// oracles re-audit every verified leaf within it. 1..=`MAX_LEASE_EPOCHS`.
+    pub lease_epochs: u64,
     pub bump: u8,
 }
 
@@ -184,16 +198,22 @@ pub struct RegistrationParams {
 impl RegistryConfig {
     /// Current attestation epoch; epoch 1 starts at `epoch_origin`, so 0 means "never".
     pub fn current_epoch(&self, now: i64) -> Result<u64> {
-        let elapsed = now.saturating_sub(self.epoch_origin).max(0) as u64;
-        elapsed
-            .checked_div(u64::from(self.epoch_length_secs))
-            .and_then(|e| e.checked_add(1))
-            .ok_or_else(|| error!(RegistryError::ArithmeticOverflow))
+        epoch_at(self.epoch_origin, self.epoch_length_secs, now)
     }
 
     pub fn oracle_index(&self, key: &Pubkey) -> Option<usize> {
         self.oracles.iter().position(|o| o == key)
     }
+}
+
+/// Attestation epoch at unix time `now` for a clock starting at `origin`: epoch 1 starts
+/// at the origin, so 0 means "never".
+pub fn epoch_at(origin: i64, length_secs: u32, now: i64) -> Result<u64> {
+    let elapsed = now.saturating_sub(origin).max(0) as u64;
+    elapsed
+        .checked_div(u64::from(length_secs))
+        .and_then(|e| e.checked_add(1))
+        .ok_or_else(|| error!(RegistryError::ArithmeticOverflow))
 }
 
 /// One catalogue entry.
@@ -265,50 +285,164 @@ pub struct TreeConfig {
     pub bump: u8,
 }
 
+/// Verified capacity by `Tier` index: what an operator's bond requirement and reward
+/// weight are computed from.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct VerifiedCapacity {
+    pub nodes_by_tier: [u32; 3],
+    pub gpus_by_tier: [u32; 3],
+    /// Sum of score x GPU count: divided by 10,000 x the tier's GPUs it is the
+    /// GPU-weighted average score.
+    pub score_gpus_by_tier: [u64; 3],
+}
+
+impl VerifiedCapacity {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    pub fn total_gpus(&self) -> u32 {
+        self.gpus_by_tier.iter().sum()
+    }
+
+    fn add(&mut self, record: &NodeRecord) -> Result<()> {
+        self.combine(&Self::of(record), u64::checked_add, u32::checked_add)
+    }
+
+    fn sub(&mut self, record: &NodeRecord) -> Result<()> {
+        self.combine(&Self::of(record), u64::checked_sub, u32::checked_sub)
+    }
+
+    fn sub_all(&mut self, other: &Self) -> Result<()> {
+        self.combine(other, u64::checked_sub, u32::checked_sub)
+    }
+
+    /// One verified record's contribution.
+    fn of(record: &NodeRecord) -> Self {
+        let mut one = Self::default();
+        let t = record.tier.index();
+        one.nodes_by_tier[t] = 1;
+        one.gpus_by_tier[t] = record.verified_gpus();
+        one.score_gpus_by_tier[t] = record.verified_score_gpus();
+        one
+    }
+
+    fn combine(
+        &mut self,
+        other: &Self,
+        wide: fn(u64, u64) -> Option<u64>,
+        narrow: fn(u32, u32) -> Option<u32>,
+    ) -> Result<()> {
+        let overflow = || error!(RegistryError::ArithmeticOverflow);
+        for t in 0..3 {
+            self.nodes_by_tier[t] = narrow(self.nodes_by_tier[t], other.nodes_by_tier[t]).ok_or_else(overflow)?;
+            self.gpus_by_tier[t] = narrow(self.gpus_by_tier[t], other.gpus_by_tier[t]).ok_or_else(overflow)?;
+            self.score_gpus_by_tier[t] =
+                wide(self.score_gpus_by_tier[t], other.score_gpus_by_tier[t]).ok_or_else(overflow)?;
+        }
+        Ok(())
+    }
+}
+
+/// The verified capacity whose leases end when epoch `end_epoch` starts; 0: a free slot.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct LeaseLapse {
+    pub end_epoch: u64,
+    pub capacity: VerifiedCapacity,
+}
+
 /// Per-operator aggregates that later programs (staking, emissions) read,
 /// PDA `[OPERATOR_SEED, operator]`.
+///
+/// Verified capacity expires with its leases without any transaction: `verified` is the
+/// capacity as of `settled_epoch`, and `lapses` holds the live capacity by the epoch its
+/// lease ends. A reader subtracts the buckets that have ended since (`verified_at`), a
+/// writer folds them in first (`settle`); both visit `LEASE_RING` buckets, whatever the
+/// operator's node count.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct OperatorStats {
     pub operator: Pubkey,
-    /// Nodes by `NodeStatus` index.
+    /// Records by `NodeStatus` index. A verified record whose lease ended is still
+    /// counted as verified here (its leaf says so); it counts for nothing in `verified`.
     pub nodes_by_status: [u32; NodeStatus::COUNT],
-    /// Verified nodes by `Tier` index.
-    pub verified_nodes_by_tier: [u32; 3],
-    /// GPUs of verified nodes by `Tier` index.
-    pub verified_gpus_by_tier: [u32; 3],
-    /// Sum of score x GPU count over verified nodes, by `Tier` index: divided by
-    /// 10,000 x the tier's verified GPUs it is the GPU-weighted average score.
-    pub verified_score_gpus_by_tier: [u64; 3],
+    /// Capacity of the verified records whose lease had not ended at `settled_epoch`.
+    /// Read it through `verified_at`.
+    pub verified: VerifiedCapacity,
+    /// Lapses of leases ending at or before this epoch are folded into `verified`.
+    pub settled_epoch: u64,
+    /// Live leases by end epoch, at `end_epoch % LEASE_RING`.
+    pub lapses: [LeaseLapse; LEASE_RING],
     /// Nodes ever registered.
     pub nodes_registered: u64,
     /// Registration deposits this account holds for the operator's live nodes.
     pub deposits_lamports: u64,
-    /// Bumped whenever the verified aggregates change, so a reader can tell that
-    /// the operator's reward weight must be recomputed.
+    /// Bumped whenever the verified capacity changes by an instruction or a settled
+    /// lapse, so a reader can tell that the operator's reward weight must be recomputed.
     pub verified_version: u64,
+    /// The registry's epoch clock (fixed at its initialisation), copied here so that this
+    /// account alone tells its capacity now.
+    pub epoch_origin: i64,
+    pub epoch_length_secs: u32,
     pub bump: u8,
 }
 
 impl OperatorStats {
-    /// The one place aggregates change: takes the old record's contribution out
-    /// (if any) and puts the new record's in.
-    pub fn apply(&mut self, old: Option<&NodeRecord>, new: &NodeRecord) -> Result<()> {
+    pub fn current_epoch(&self, now: i64) -> Result<u64> {
+        epoch_at(self.epoch_origin, self.epoch_length_secs, now)
+    }
+
+    /// The verified capacity that counts in `epoch` (read-only; `epoch` at or after
+    /// `settled_epoch`).
+    pub fn verified_at(&self, epoch: u64) -> Result<VerifiedCapacity> {
+        let mut capacity = self.verified;
+        for lapse in self.lapses.iter().filter(|l| l.end_epoch != 0 && l.end_epoch <= epoch) {
+            capacity.sub_all(&lapse.capacity)?;
+        }
+        Ok(capacity)
+    }
+
+    /// The first epoch after `epoch` in which part of the capacity counting in `epoch`
+    /// stops counting; `None` when nothing counts.
+    pub fn next_lapse_after(&self, epoch: u64) -> Option<u64> {
+        self.lapses.iter().map(|l| l.end_epoch).filter(|end| *end > epoch).min()
+    }
+
+    /// Folds every lease that ended by `epoch` into `verified`.
+    pub fn settle(&mut self, epoch: u64) -> Result<()> {
+        let mut lapsed = false;
+        for i in 0..LEASE_RING {
+            let lapse = self.lapses[i];
+            if lapse.end_epoch != 0 && lapse.end_epoch <= epoch {
+                self.verified.sub_all(&lapse.capacity)?;
+                self.lapses[i] = LeaseLapse::default();
+                lapsed = true;
+            }
+        }
+        self.settled_epoch = self.settled_epoch.max(epoch);
+        if lapsed {
+            self.bump_version()?;
+        }
+        Ok(())
+    }
+
+    /// The one place aggregates change: settles to `epoch`, takes the old record's
+    /// contribution out (if any, and if its lease still runs) and puts the new record's in.
+    pub fn apply(&mut self, old: Option<&NodeRecord>, new: &NodeRecord, epoch: u64) -> Result<()> {
         let overflow = || error!(RegistryError::ArithmeticOverflow);
+        self.settle(epoch)?;
         let mut verified_changed = false;
         if let Some(old) = old {
             let slot = &mut self.nodes_by_status[old.status.index()];
             *slot = slot.checked_sub(1).ok_or_else(overflow)?;
-            if old.status == NodeStatus::Verified {
-                let t = old.tier.index();
-                self.verified_nodes_by_tier[t] =
-                    self.verified_nodes_by_tier[t].checked_sub(1).ok_or_else(overflow)?;
-                self.verified_gpus_by_tier[t] = self.verified_gpus_by_tier[t]
-                    .checked_sub(old.verified_gpus())
-                    .ok_or_else(overflow)?;
-                self.verified_score_gpus_by_tier[t] = self.verified_score_gpus_by_tier[t]
-                    .checked_sub(old.verified_score_gpus())
-                    .ok_or_else(overflow)?;
+            if old.counts_in(epoch) {
+                self.verified.sub(old)?;
+                let lapse = &mut self.lapses[Self::slot(old.lease_end_epoch)];
+                require!(lapse.end_epoch == old.lease_end_epoch, RegistryError::LeaseBookkeeping);
+                lapse.capacity.sub(old)?;
+                if lapse.capacity.is_empty() {
+                    *lapse = LeaseLapse::default();
+                }
                 verified_changed = true;
             }
         } else {
@@ -316,21 +450,30 @@ impl OperatorStats {
         }
         let slot = &mut self.nodes_by_status[new.status.index()];
         *slot = slot.checked_add(1).ok_or_else(overflow)?;
-        if new.status == NodeStatus::Verified {
-            let t = new.tier.index();
-            self.verified_nodes_by_tier[t] =
-                self.verified_nodes_by_tier[t].checked_add(1).ok_or_else(overflow)?;
-            self.verified_gpus_by_tier[t] = self.verified_gpus_by_tier[t]
-                .checked_add(new.verified_gpus())
-                .ok_or_else(overflow)?;
-            self.verified_score_gpus_by_tier[t] = self.verified_score_gpus_by_tier[t]
-                .checked_add(new.verified_score_gpus())
-                .ok_or_else(overflow)?;
+        if new.counts_in(epoch) {
+            require!(new.lease_end_epoch - epoch <= MAX_LEASE_EPOCHS, RegistryError::InvalidLease);
+            self.verified.add(new)?;
+            let lapse = &mut self.lapses[Self::slot(new.lease_end_epoch)];
+            // Every live bucket ends within MAX_LEASE_EPOCHS of `epoch`, so a slot holds
+            // one end epoch at a time.
+            require!(lapse.end_epoch == 0 || lapse.end_epoch == new.lease_end_epoch, RegistryError::LeaseBookkeeping);
+            lapse.end_epoch = new.lease_end_epoch;
+            lapse.capacity.add(new)?;
             verified_changed = true;
         }
         if verified_changed {
-            self.verified_version = self.verified_version.checked_add(1).ok_or_else(overflow)?;
+            self.bump_version()?;
         }
+        Ok(())
+    }
+
+    fn slot(end_epoch: u64) -> usize {
+        (end_epoch % LEASE_RING as u64) as usize
+    }
+
+    fn bump_version(&mut self) -> Result<()> {
+        self.verified_version =
+            self.verified_version.checked_add(1).ok_or_else(|| error!(RegistryError::ArithmeticOverflow))?;
         Ok(())
     }
 }

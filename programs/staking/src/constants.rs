@@ -18,13 +18,14 @@ pub const SLASH_SEED: &[u8] = b"slash";
 #[constant]
 pub const REWARD_VAULT_SEED: &[u8] = b"reward_vault";
 
-/// Distributions a weight earns in after the registry last confirmed it: the one paying
-/// the epoch in progress and the next. A weight nobody refreshes stops earning after that,
-/// so an operator cannot keep earning on verified hardware it lost for more than an epoch.
-pub const WEIGHT_LEASE_DISTRIBUTIONS: u64 = 2;
-/// Accumulator values kept for past distributions, so an operator whose lease lapsed can
-/// still be paid exactly up to the lapse (32 hourly epochs in the reference network).
-pub const REWARD_HISTORY: usize = 32;
+/// A weight's lease is the registry's verification lease: it earns until the first of its
+/// operator's verified nodes stops counting (a registry epoch at most
+/// `io_registry::MAX_LEASE_EPOCHS` ahead), so live leases fit a ring of this many buckets.
+pub const WEIGHT_LEASE_RING: usize = io_registry::LEASE_RING;
+/// Accumulator values kept for past lapses, by registry epoch, so an operator whose lease
+/// lapsed is still paid exactly up to the lapse when it settles within this many epochs
+/// (64 hours in the reference network).
+pub const LAPSE_HISTORY: usize = 64;
 
 /// Bond checkpoints kept per operator for governance snapshots (`OperatorStake::bonded_before`):
 /// a vote can be weighed by the bond at any time after the eighth-latest bond change.

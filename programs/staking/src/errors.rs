@@ -62,6 +62,10 @@ pub enum StakingError {
     WrongRewardVault,
     #[msg("No rewards to claim")]
     NothingToClaim,
+    #[msg("The weight's lease has already ended")]
+    LeaseAlreadyEnded,
+    #[msg("A stake's lease disagrees with the pool's buckets (a program bug)")]
+    LeaseBookkeeping,
     #[msg("Arithmetic overflow")]
     ArithmeticOverflow,
 }

@@ -85,8 +85,10 @@ pub struct RewardsDistributed {
     pub amount: u64,
     pub earning_weight: u64,
     pub accumulator: u128,
-    /// Weight whose lease ended with this distribution.
+    /// Weight whose lease ended by this distribution's registry epoch.
     pub lapsed_weight: u64,
+    /// The registry epoch leases have lapsed through.
+    pub registry_epoch: u64,
 }
 
 #[event]

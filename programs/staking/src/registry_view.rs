@@ -6,25 +6,39 @@ use anchor_lang::prelude::*;
 use io_math::VerifiedHardware;
 use io_registry::{OperatorStats, RegistryConfig};
 
-/// An operator's verified hardware and the registry's version counter for it. An operator
-/// that never registered a node has no aggregate account yet: no hardware.
-pub fn operator_hardware(account: &AccountInfo, operator: &Pubkey) -> Result<(VerifiedHardware, u64)> {
+/// What the registry says of an operator now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OperatorReading {
+    /// The verified hardware whose lease runs in the current registry epoch.
+    pub hardware: VerifiedHardware,
+    /// The registry epoch in which part of it stops counting; `None` with no hardware.
+    pub next_lapse: Option<u64>,
+    /// The registry's version counter of the operator's aggregates.
+    pub version: u64,
+}
+
+/// An operator's verified hardware as it counts now. An operator that never registered a
+/// node has no aggregate account yet: no hardware.
+pub fn operator_hardware(account: &AccountInfo, operator: &Pubkey) -> Result<OperatorReading> {
     let (expected, _) =
         Pubkey::find_program_address(&[io_registry::OPERATOR_SEED, operator.as_ref()], &io_registry::ID);
     require_keys_eq!(account.key(), expected, StakingError::WrongRegistryAccount);
     if account.data_is_empty() {
-        return Ok((VerifiedHardware::default(), 0));
+        return Ok(OperatorReading::default());
     }
     require_keys_eq!(*account.owner, io_registry::ID, StakingError::WrongRegistryAccount);
     let stats = OperatorStats::try_deserialize(&mut &account.try_borrow_data()?[..])
         .map_err(|_| error!(StakingError::WrongRegistryAccount))?;
-    Ok((
-        VerifiedHardware { gpus: stats.verified_gpus_by_tier, score_gpus: stats.verified_score_gpus_by_tier },
-        stats.verified_version,
-    ))
+    let epoch = stats.current_epoch(Clock::get()?.unix_timestamp)?;
+    let capacity = stats.verified_at(epoch)?;
+    Ok(OperatorReading {
+        hardware: VerifiedHardware { gpus: capacity.gpus_by_tier, score_gpus: capacity.score_gpus_by_tier },
+        next_lapse: stats.next_lapse_after(epoch),
+        version: stats.verified_version,
+    })
 }
 
-/// The registry's config (oracle set and threshold).
+/// The registry's config (oracle set and threshold; its epoch clock).
 pub fn registry_config(account: &AccountInfo) -> Result<RegistryConfig> {
     let (expected, _) = Pubkey::find_program_address(&[io_registry::CONFIG_SEED], &io_registry::ID);
     require_keys_eq!(account.key(), expected, StakingError::WrongRegistryAccount);

@@ -86,6 +86,10 @@ pub struct StakingConfig {
     /// The only key that may call `distribute_rewards` (the emissions program's PDA).
     pub reward_distributor: Pubkey,
     pub rewards: RewardPool,
+    /// The registry's epoch clock (fixed when it was initialised), copied at
+    /// initialisation: leases end at registry epochs, and the crank tells the epoch by it.
+    pub registry_epoch_origin: i64,
+    pub registry_epoch_length_secs: u32,
     /// The second `total_bonded` last changed in, and its value before that second: the
     /// total at the end of any later second's predecessor is known in O(1) (the
     /// governance program's quorum base, consistent with the positions' bond snapshots).
@@ -97,6 +101,12 @@ pub struct StakingConfig {
 }
 
 /// The reward-per-weight accumulator and the weight leases it divides by.
+///
+/// A weight earns from the moment it is read from the registry until its lease ends: the
+/// registry epoch in which the first of its operator's verified nodes stops counting. The
+/// lease is renewed by any instruction that reads the weight again, above all the
+/// `refresh_weight` in each attestation transaction, so the oracles' audits keep weights
+/// earning and nobody else has to send anything.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub struct RewardPool {
     /// Reward per unit of weight ever distributed, scaled by `io_math::REWARD_SCALE`.
@@ -105,12 +115,28 @@ pub struct RewardPool {
     pub distributions: u64,
     /// Sum of the weights whose lease is live: what each distribution is shared by.
     pub earning_weight: u64,
-    /// Live weight by the distribution its lease ends at, modulo the lease length.
-    pub expiring_weight: [u64; WEIGHT_LEASE_DISTRIBUTIONS as usize],
-    /// `accumulator` after distribution `n` sits at `n % REWARD_HISTORY`.
-    pub history: [u128; REWARD_HISTORY],
+    /// Leases ending in this registry epoch or earlier have lapsed.
+    pub lapsed_through_epoch: u64,
+    /// Live weight by the registry epoch its lease ends, at `end_epoch % WEIGHT_LEASE_RING`.
+    pub expiring: [WeightLapse; WEIGHT_LEASE_RING],
+    /// The accumulator when the leases ending at an epoch lapsed, at `epoch % LAPSE_HISTORY`.
+    pub lapse_history: [LapseMark; LAPSE_HISTORY],
     pub total_distributed: u64,
     pub total_claimed: u64,
+}
+
+/// Live weight whose lease ends at registry epoch `end_epoch`; 0: a free bucket.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct WeightLapse {
+    pub end_epoch: u64,
+    pub weight: u64,
+}
+
+/// The accumulator at the moment the leases ending at `epoch` lapsed.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct LapseMark {
+    pub epoch: u64,
+    pub accumulator: u128,
 }
 
 impl Default for RewardPool {
@@ -119,8 +145,9 @@ impl Default for RewardPool {
             accumulator: 0,
             distributions: 0,
             earning_weight: 0,
-            expiring_weight: [0; WEIGHT_LEASE_DISTRIBUTIONS as usize],
-            history: [0; REWARD_HISTORY],
+            lapsed_through_epoch: 0,
+            expiring: [WeightLapse::default(); WEIGHT_LEASE_RING],
+            lapse_history: [LapseMark::default(); LAPSE_HISTORY],
             total_distributed: 0,
             total_claimed: 0,
         }
@@ -128,14 +155,69 @@ impl Default for RewardPool {
 }
 
 impl RewardPool {
-    /// The accumulator right after distribution `n`, while it is still in the history.
-    pub fn accumulator_after(&self, n: u64) -> Option<u128> {
-        let age = self.distributions.checked_sub(n)?;
-        (age < REWARD_HISTORY as u64).then(|| self.history[(n % REWARD_HISTORY as u64) as usize])
+    /// Whether a lease ending at `end_epoch` still earns.
+    pub fn is_live(&self, end_epoch: u64) -> bool {
+        end_epoch > self.lapsed_through_epoch
     }
 
-    pub fn bucket(lease_end: u64) -> usize {
-        (lease_end % WEIGHT_LEASE_DISTRIBUTIONS) as usize
+    /// The accumulator when the leases ending at `epoch` lapsed, while it is still kept.
+    pub fn accumulator_at_lapse(&self, epoch: u64) -> Option<u128> {
+        let mark = self.lapse_history[(epoch % LAPSE_HISTORY as u64) as usize];
+        (mark.epoch == epoch && epoch != 0).then_some(mark.accumulator)
+    }
+
+    pub fn bucket(end_epoch: u64) -> usize {
+        (end_epoch % WEIGHT_LEASE_RING as u64) as usize
+    }
+
+    /// Lapses every lease ending in `epoch` or earlier; returns the weight that stopped
+    /// earning. Visits `WEIGHT_LEASE_RING` buckets whatever the number of stakes.
+    pub fn lapse_through(&mut self, epoch: u64) -> Result<u64> {
+        let overflow = || error!(StakingError::ArithmeticOverflow);
+        let mut lapsed = 0u64;
+        for i in 0..WEIGHT_LEASE_RING {
+            let bucket = self.expiring[i];
+            if bucket.end_epoch != 0 && bucket.end_epoch <= epoch {
+                self.earning_weight = self.earning_weight.checked_sub(bucket.weight).ok_or_else(overflow)?;
+                lapsed = lapsed.checked_add(bucket.weight).ok_or_else(overflow)?;
+                self.lapse_history[(bucket.end_epoch % LAPSE_HISTORY as u64) as usize] =
+                    LapseMark { epoch: bucket.end_epoch, accumulator: self.accumulator };
+                self.expiring[i] = WeightLapse::default();
+            }
+        }
+        self.lapsed_through_epoch = self.lapsed_through_epoch.max(epoch);
+        Ok(lapsed)
+    }
+
+    /// Adds `weight` to the earning pool until `end_epoch`. A bucket still holding an
+    /// older end epoch (the crank is more than a ring behind) is lapsed first: that epoch
+    /// has long started.
+    pub fn lease(&mut self, weight: u64, end_epoch: u64) -> Result<()> {
+        let overflow = || error!(StakingError::ArithmeticOverflow);
+        require!(self.is_live(end_epoch), StakingError::LeaseAlreadyEnded);
+        let held = self.expiring[Self::bucket(end_epoch)].end_epoch;
+        if held != 0 && held != end_epoch {
+            require!(held < end_epoch, StakingError::LeaseAlreadyEnded);
+            self.lapse_through(held)?;
+        }
+        self.earning_weight = self.earning_weight.checked_add(weight).ok_or_else(overflow)?;
+        let bucket = &mut self.expiring[Self::bucket(end_epoch)];
+        bucket.end_epoch = end_epoch;
+        bucket.weight = bucket.weight.checked_add(weight).ok_or_else(overflow)?;
+        Ok(())
+    }
+
+    /// Takes a live lease's weight out of the pool.
+    pub fn release(&mut self, weight: u64, end_epoch: u64) -> Result<()> {
+        let overflow = || error!(StakingError::ArithmeticOverflow);
+        self.earning_weight = self.earning_weight.checked_sub(weight).ok_or_else(overflow)?;
+        let bucket = &mut self.expiring[Self::bucket(end_epoch)];
+        require!(bucket.end_epoch == end_epoch, StakingError::LeaseBookkeeping);
+        bucket.weight = bucket.weight.checked_sub(weight).ok_or_else(overflow)?;
+        if bucket.weight == 0 {
+            *bucket = WeightLapse::default();
+        }
+        Ok(())
     }
 }
 
@@ -157,6 +239,11 @@ impl StakingConfig {
             std::cmp::Ordering::Equal => Some(self.total_bonded_prior),
             std::cmp::Ordering::Less => None,
         }
+    }
+
+    /// The registry epoch at unix time `now`.
+    pub fn registry_epoch(&self, now: i64) -> Result<u64> {
+        io_registry::epoch_at(self.registry_epoch_origin, self.registry_epoch_length_secs, now)
     }
 
     pub fn signer_seeds(&self) -> [&[u8]; 2] {
@@ -192,7 +279,7 @@ pub struct OperatorStake {
     pub registry_version: u64,
     /// The accumulator when rewards were last settled.
     pub reward_checkpoint: u128,
-    /// The weight earns in distributions up to and including this one.
+    /// The weight earns until this registry epoch starts (0: no lease).
     pub lease_end: u64,
     /// Settled, unclaimed rewards.
     pub accrued_rewards: u64,

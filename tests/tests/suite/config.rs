@@ -94,7 +94,7 @@ fn the_catalogue_is_changed_by_the_authority_only_and_attestations_follow_it() {
     h.next_epoch();
     let record = h.verify(&node.pubkey());
     assert_eq!(record.tier, Tier::Consumer);
-    assert_eq!(h.operator_stats(&op.pubkey()).verified_gpus_by_tier, [0, 0, 2]);
+    assert_eq!(h.counted(&op.pubkey()).gpus_by_tier, [0, 0, 2]);
     h.check_invariants();
 
     h.net.send(&[ix::retire_gpu_model(&authority.pubkey(), b200.id)], &[&authority]).unwrap();

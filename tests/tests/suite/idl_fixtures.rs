@@ -45,6 +45,14 @@ fn record_json(r: &NodeRecord) -> Value {
         "region": r.region.to_string(), "gpu_uuids_hash": r.gpu_uuids_hash.to_vec(), "status": variant(&format!("{:?}", r.status)),
         "metrics": metrics(r.metrics), "last_attested_epoch": r.last_attested_epoch.to_string(), "score": r.score,
         "registered_at": r.registered_at.to_string(), "deposit_lamports": r.deposit_lamports.to_string(),
+        "lease_end_epoch": r.lease_end_epoch.to_string(),
+    })
+}
+
+fn capacity_json(c: &VerifiedCapacity) -> Value {
+    json!({
+        "nodes_by_tier": c.nodes_by_tier, "gpus_by_tier": c.gpus_by_tier,
+        "score_gpus_by_tier": c.score_gpus_by_tier.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
     })
 }
 
@@ -95,6 +103,7 @@ fn fixtures() -> Value {
         score: 9_731,
         registered_at: 1_790_000_000,
         deposit_lamports: 10_000_000,
+        lease_end_epoch: 65,
     };
     let leaf = ix::ProvenLeaf { merkle_tree: key(9), root: [5; 32], record, proof: vec![[1; 32]; 6] };
     let model = GpuModelArgs {
@@ -149,6 +158,7 @@ fn fixtures() -> Value {
         ("open_tree", ix::open_tree(&key(1), &key(9), &key(6), shape, 1)[1].clone(), json!({})),
         ("set_registration_params", ix::set_registration_params(&key(1), registration), json!({"params": registration_json(&registration)})),
         ("sweep_forfeited_deposits", ix::sweep_forfeited_deposits(&key(1), &key(5)), json!({})),
+        ("set_verification_lease", ix::set_verification_lease(&key(1), 24), json!({"lease_epochs": "24"})),
     ];
 
     let config = RegistryConfig {
@@ -162,17 +172,34 @@ fn fixtures() -> Value {
         trees: vec![key(9)],
         registration,
         forfeited_lamports: 30_000_000,
+        lease_epochs: 24,
         bump: 254,
     };
+    let mut lapses = [LeaseLapse::default(); LEASE_RING];
+    lapses[1] = LeaseLapse {
+        end_epoch: 65,
+        capacity: VerifiedCapacity { nodes_by_tier: [0, 1, 0], gpus_by_tier: [0, 2, 0], score_gpus_by_tier: [0, 19_462, 0] },
+    };
+    lapses[31] = LeaseLapse {
+        end_epoch: 63,
+        capacity: VerifiedCapacity { nodes_by_tier: [5, 5, 7], gpus_by_tier: [40, 10, 7], score_gpus_by_tier: [390_000, 90_538, 70_000] },
+    };
+    let lapses_json: Vec<Value> = lapses.iter().map(|l| json!({"end_epoch": l.end_epoch.to_string(), "capacity": capacity_json(&l.capacity)})).collect();
     let stats = OperatorStats {
         operator: key(8),
         nodes_by_status: [1, 2, 3, 4],
-        verified_nodes_by_tier: [5, 6, 7],
-        verified_gpus_by_tier: [40, 12, 7],
-        verified_score_gpus_by_tier: [390_000, 110_000, 70_000],
+        verified: VerifiedCapacity {
+            nodes_by_tier: [5, 6, 7],
+            gpus_by_tier: [40, 12, 7],
+            score_gpus_by_tier: [390_000, 110_000, 70_000],
+        },
+        settled_epoch: 41,
+        lapses,
         nodes_registered: 10,
         deposits_lamports: 70_000_000,
         verified_version: 11,
+        epoch_origin: 1_790_000_000,
+        epoch_length_secs: 3600,
         bump: 253,
     };
     let instructions: Vec<Value> = instructions
@@ -195,7 +222,7 @@ fn fixtures() -> Value {
                     "authority": pk(&key(1)), "pending_authority": pk(&key(4)), "oracles": [pk(&key(2)), pk(&key(3)), pk(&key(5))],
                     "threshold": 2, "epoch_origin": "1790000000", "epoch_length_secs": 3600, "active_tree": pk(&key(9)),
                     "trees": [pk(&key(9))], "registration": registration_json(&registration),
-                    "forfeited_lamports": "30000000", "bump": 254
+                    "forfeited_lamports": "30000000", "lease_epochs": "24", "bump": 254
                 }
             },
             {
@@ -203,10 +230,10 @@ fn fixtures() -> Value {
                 "discriminator": OperatorStats::DISCRIMINATOR.to_vec(),
                 "data": account_bytes(&stats),
                 "fields": {
-                    "operator": pk(&key(8)), "nodes_by_status": [1, 2, 3, 4], "verified_nodes_by_tier": [5, 6, 7],
-                    "verified_gpus_by_tier": [40, 12, 7],
-                    "verified_score_gpus_by_tier": ["390000", "110000", "70000"], "nodes_registered": "10",
-                    "deposits_lamports": "70000000", "verified_version": "11", "bump": 253
+                    "operator": pk(&key(8)), "nodes_by_status": [1, 2, 3, 4], "verified": capacity_json(&stats.verified),
+                    "settled_epoch": "41", "lapses": lapses_json, "nodes_registered": "10",
+                    "deposits_lamports": "70000000", "verified_version": "11", "epoch_origin": "1790000000",
+                    "epoch_length_secs": 3600, "bump": 253
                 }
             }
         ],
@@ -244,21 +271,27 @@ fn staking_fixtures() -> Value {
         ("veto_slash", sx::veto_slash(&key(2), &key(5), 9), json!({})),
         ("execute_slash", sx::execute_slash(&key(5), 9, &key(3), &key(4)), json!({})),
     ];
-    let mut history = [0u128; io_staking::REWARD_HISTORY];
-    history[3] = u128::MAX - 5;
-    history[31] = 1 << 100;
+    let mut expiring = [io_staking::WeightLapse::default(); io_staking::WEIGHT_LEASE_RING];
+    expiring[4] = io_staking::WeightLapse { end_epoch: 36, weight: 150 };
+    expiring[31] = io_staking::WeightLapse { end_epoch: 63, weight: 250 };
+    let mut lapse_history = [io_staking::LapseMark::default(); io_staking::LAPSE_HISTORY];
+    lapse_history[3] = io_staking::LapseMark { epoch: 3, accumulator: u128::MAX - 5 };
+    lapse_history[63] = io_staking::LapseMark { epoch: 63, accumulator: 1 << 100 };
     let pool = RewardPool {
         accumulator: (1u128 << 90) + 7,
         distributions: 35,
         earning_weight: 400,
-        expiring_weight: [150, 250],
-        history,
+        lapsed_through_epoch: 33,
+        expiring,
+        lapse_history,
         total_distributed: 1_000,
         total_claimed: 600,
     };
     let pool_json = json!({
         "accumulator": pool.accumulator.to_string(), "distributions": "35", "earning_weight": "400",
-        "expiring_weight": ["150", "250"], "history": history.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+        "lapsed_through_epoch": "33",
+        "expiring": expiring.iter().map(|b| json!({"end_epoch": b.end_epoch.to_string(), "weight": b.weight.to_string()})).collect::<Vec<_>>(),
+        "lapse_history": lapse_history.iter().map(|m| json!({"epoch": m.epoch.to_string(), "accumulator": m.accumulator.to_string()})).collect::<Vec<_>>(),
         "total_distributed": "1000", "total_claimed": "600"
     });
     let config = StakingConfig {
@@ -276,6 +309,8 @@ fn staking_fixtures() -> Value {
         reward_vault: key(12),
         reward_distributor: key(13),
         rewards: pool,
+        registry_epoch_origin: 1_790_000_000,
+        registry_epoch_length_secs: 3600,
         total_bonded_since: 1_700_000_123,
         total_bonded_prior: 6,
         bump: 250,
@@ -306,6 +341,7 @@ fn staking_fixtures() -> Value {
                     "authority": pk(&key(2)), "pending_authority": null, "io_mint": pk(&key(3)), "vault": pk(&key(10)), "treasury": pk(&key(4)),
                     "params": params_json, "total_bonded": "7", "total_unbonding": "8", "total_weight": "9", "total_slashed": "10",
                     "next_slash_id": "11", "reward_vault": pk(&key(12)), "reward_distributor": pk(&key(13)), "rewards": pool_json,
+                    "registry_epoch_origin": "1790000000", "registry_epoch_length_secs": 3600,
                     "total_bonded_since": "1700000123", "total_bonded_prior": "6",
                     "bump": 250, "vault_bump": 251, "reward_vault_bump": 252
                 }

@@ -58,7 +58,7 @@ fn hardware_changes_send_a_node_back_to_pending_and_region_changes_do_not() {
     let (node, _) = h.register(&op, spec);
     h.next_epoch();
     h.verify(&node.pubkey());
-    assert_eq!(h.operator_stats(&op.pubkey()).verified_gpus_by_tier, [0, 4, 0]);
+    assert_eq!(h.counted(&op.pubkey()).gpus_by_tier, [0, 4, 0]);
 
     // Same spec: nothing to do.
     let leaf = h.registry.proven_leaf(&node.pubkey()).unwrap();
@@ -77,7 +77,7 @@ fn hardware_changes_send_a_node_back_to_pending_and_region_changes_do_not() {
     assert_eq!(record.status, NodeStatus::Pending);
     assert_eq!(record.metrics, NodeMetrics::default());
     assert_eq!(record.last_attested_epoch, h.current_epoch());
-    assert_eq!(h.operator_stats(&op.pubkey()).verified_gpus_by_tier, [0, 0, 0]);
+    assert_eq!(h.counted(&op.pubkey()).gpus_by_tier, [0, 0, 0]);
     h.check_invariants();
 
     // Moving to another model re-tiers the node from the catalogue.

@@ -313,7 +313,7 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
     assert_eq!(slashes[0].2, bond / 10);
     // The operator's weight follows its one verified node (refreshed in the same transactions).
     let stats = h.operator_stats(&operator.pubkey());
-    assert_eq!(stats.verified_gpus_by_tier.iter().sum::<u32>(), 1);
+    assert_eq!(stats.verified.gpus_by_tier.iter().sum::<u32>(), 1);
     h.check_invariants();
     h.check_staking_invariants();
 
@@ -443,7 +443,7 @@ fn a_node_key_registered_twice_counts_once() {
     h.registry.register(&mut h.net, &operator, &worker.key, h100).unwrap();
     let first = h.verify(&node);
     let first_tree = h.registry.position(&node).unwrap().0;
-    assert_eq!(h.operator_stats(&operator.pubkey()).verified_gpus_by_tier, [8, 0, 0]);
+    assert_eq!(h.counted(&operator.pubkey()).gpus_by_tier, [8, 0, 0]);
     // The same key again, as what it is: one loopback CPU.
     let spec = HardwareSpec {
         gpu_model: h.model_id(LOOPBACK_CPU_MODEL),
@@ -492,7 +492,7 @@ fn a_node_key_registered_twice_counts_once() {
     assert_eq!((newest.leaf_index, newest.status), (second.leaf_index, NodeStatus::Verified));
     // The 8 H100s count no more; the one CPU the key really is does.
     let stats = h.operator_stats(&operator.pubkey());
-    assert_eq!((stats.verified_gpus_by_tier[0], stats.verified_gpus_by_tier.iter().sum::<u32>()), (0, 1));
+    assert_eq!((stats.verified.gpus_by_tier[0], stats.verified.gpus_by_tier.iter().sum::<u32>()), (0, 1));
     h.check_invariants();
     for path in paths {
         let _ = std::fs::remove_file(path);

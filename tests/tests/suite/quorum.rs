@@ -26,7 +26,7 @@ fn threshold_many_distinct_oracles_verify_a_node() {
     assert_eq!(record.last_attested_epoch, h.current_epoch());
     assert!(record.score > 0);
     let stats = h.operator_stats(&record.operator);
-    assert_eq!(stats.verified_gpus_by_tier, [8, 0, 0]);
+    assert_eq!(stats.verified.gpus_by_tier, [8, 0, 0]);
     h.check_invariants();
 }
 
@@ -105,7 +105,7 @@ fn attestations_cannot_be_replayed_or_dated_ahead() {
     let record = h.registry.attest(&mut h.net, &[&a, &b], &node, epoch, Verdict::Suspended, NodeMetrics::default()).unwrap();
     assert_eq!(record.status, NodeStatus::Suspended);
     assert_eq!(record.score, 0);
-    assert_eq!(h.operator_stats(&record.operator).verified_gpus_by_tier, [0, 0, 0]);
+    assert_eq!(h.counted(&record.operator).gpus_by_tier, [0, 0, 0]);
     h.check_invariants();
 }
 
@@ -143,7 +143,7 @@ fn a_verified_node_can_be_suspended_once_within_its_audit_epoch() {
     // Missed heartbeats: the quorum suspends it in the same epoch.
     let record = h.registry.attest(&mut h.net, &[&a, &b], &node, epoch, Verdict::Suspended, NodeMetrics::default()).unwrap();
     assert_eq!((record.status, record.last_attested_epoch, record.score), (NodeStatus::Suspended, epoch, 0));
-    assert_eq!(h.operator_stats(&record.operator).verified_gpus_by_tier, [0, 0, 0]);
+    assert_eq!(h.counted(&record.operator).gpus_by_tier, [0, 0, 0]);
 
     // Only once, and never back to verified within the epoch.
     let keys = [a.pubkey(), b.pubkey()];

@@ -27,7 +27,7 @@ fn verified_operator(h: &mut Harness, io: u64, gpus: u16) -> (Keypair, Pubkey, K
 
 fn expected_weight(h: &mut Harness, operator: &Pubkey) -> u64 {
     let stats = h.operator_stats(operator);
-    let hardware = VerifiedHardware { gpus: stats.verified_gpus_by_tier, score_gpus: stats.verified_score_gpus_by_tier };
+    let hardware = VerifiedHardware { gpus: stats.verified.gpus_by_tier, score_gpus: stats.verified.score_gpus_by_tier };
     let stake = h.stake(operator);
     let params = h.staking_config().params;
     reward_weight(stake.bonded, &hardware, &params.tiers()).unwrap()

@@ -10,7 +10,7 @@ use io_migrations::{run_genesis, Deployment, Genesis};
 use io_registry::{CudaVersion, GpuCatalogue, HardwareSpec, NodeMetrics, NodeStatus, OperatorStats, RegistryConfig, Tier, Verdict};
 use io_sdk::client::{fetch, Chain};
 use io_sdk::{pda, staking as staking_ix, token};
-use io_staking::{BondCheckpoint, OperatorStake, BOND_HISTORY, RewardPool, StakingConfig, UnbondingEntry, MAX_UNBONDING_ENTRIES, WEIGHT_LEASE_DISTRIBUTIONS};
+use io_staking::{BondCheckpoint, OperatorStake, BOND_HISTORY, StakingConfig, UnbondingEntry, MAX_UNBONDING_ENTRIES};
 use solana_sdk::account::Account;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
@@ -132,9 +132,12 @@ impl Bank {
         let rent = self.net.rent().expect("rent");
         let stake_space = 8 + OperatorStake::INIT_SPACE;
         let stats_space = 8 + OperatorStats::INIT_SPACE;
-        // What `apply_weight` gives a weight it has just read: earning up to and including
-        // the distribution two cranks from now.
-        let lease_end = config.rewards.distributions + WEIGHT_LEASE_DISTRIBUTIONS;
+        // Each operator's node was just attested: its lease, and so its weight's, runs for
+        // the registry's lease from the current epoch.
+        let registry: io_registry::RegistryConfig = fetch(&mut self.net, &pda::registry_config()).expect("registry config");
+        let now = self.net.unix_time().expect("clock");
+        let epoch = registry.current_epoch(now).expect("epoch");
+        let lease_end = epoch + registry.lease_epochs;
         let consumer = Tier::Consumer.index();
         let (mut bonded_sum, mut weight_sum) = (0u64, 0u64);
         for i in 0..count {
@@ -151,17 +154,23 @@ impl Bank {
                 Pubkey::find_program_address(&[io_registry::OPERATOR_SEED, operator.as_ref()], &io_registry::ID);
             let mut nodes_by_status = [0; NodeStatus::COUNT];
             nodes_by_status[NodeStatus::Verified.index()] = 1;
-            let mut verified_nodes_by_tier = [0; 3];
-            verified_nodes_by_tier[consumer] = 1;
+            let mut capacity = io_registry::VerifiedCapacity::default();
+            capacity.nodes_by_tier[consumer] = 1;
+            capacity.gpus_by_tier = hardware.gpus;
+            capacity.score_gpus_by_tier = hardware.score_gpus;
+            let mut lapses = [io_registry::LeaseLapse::default(); io_registry::LEASE_RING];
+            lapses[(lease_end % io_registry::LEASE_RING as u64) as usize] = io_registry::LeaseLapse { end_epoch: lease_end, capacity };
             let stats = OperatorStats {
                 operator,
                 nodes_by_status,
-                verified_nodes_by_tier,
-                verified_gpus_by_tier: hardware.gpus,
-                verified_score_gpus_by_tier: hardware.score_gpus,
+                verified: capacity,
+                settled_epoch: epoch,
+                lapses,
                 nodes_registered: 1,
                 deposits_lamports: 0,
                 verified_version: 1,
+                epoch_origin: registry.epoch_origin,
+                epoch_length_secs: registry.epoch_length_secs,
                 bump: stats_bump,
             };
             self.net.set_account(
@@ -213,8 +222,7 @@ impl Bank {
 
         config.total_bonded += bonded_sum;
         config.total_weight += weight_sum;
-        config.rewards.earning_weight += weight_sum;
-        config.rewards.expiring_weight[RewardPool::bucket(lease_end)] += weight_sum;
+        config.rewards.lease(weight_sum, lease_end).expect("lease");
         let address = pda::staking_config();
         let mut account = self.net.account(&address).expect("read").expect("staking config");
         let space = account.data.len();

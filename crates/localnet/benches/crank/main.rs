@@ -12,7 +12,6 @@ mod bank;
 use io_localnet::QuietStdout;
 use io_sdk::client::Chain;
 use io_sdk::emissions as emissions_ix;
-use io_staking::WEIGHT_LEASE_DISTRIBUTIONS;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
@@ -271,8 +270,8 @@ fn main() {
         );
     }
     println!(
-        "(this per-staker work is not part of the crank: keepers renew each staker's weight lease with refresh_weight \
-         in separate, permissionless transactions, once per lease of {WEIGHT_LEASE_DISTRIBUTIONS} epochs)"
+        "(this per-staker work is not part of the crank, and no keeper has to send it: a weight's lease is its \
+         nodes' verification lease, renewed by the refresh_weight that rides in each attestation transaction)"
     );
     println!();
     println!(

@@ -83,6 +83,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, '_, 'info, AttestNode<'info>>, args: 
     new.tier = model.tier;
     new.metrics = metrics;
     new.last_attested_epoch = args.epoch;
+    new.lease_end_epoch = 0;
     match args.verdict {
         Verdict::Verified => {
             require!(metrics.verified_centi_tflops > 0, RegistryError::InvalidMetrics);
@@ -91,6 +92,12 @@ pub fn handler<'info>(ctx: Context<'_, '_, '_, 'info, AttestNode<'info>>, args: 
                 RegistryError::BandwidthBelowTierMinimum
             );
             new.status = NodeStatus::Verified;
+            // The lease runs from the audited epoch, so a late transaction does not
+            // stretch it.
+            new.lease_end_epoch = args
+                .epoch
+                .checked_add(accounts.config.lease_epochs)
+                .ok_or_else(|| error!(RegistryError::ArithmeticOverflow))?;
             new.score = io_math::node_score(
                 metrics.verified_centi_tflops,
                 model.expected_centi_tflops,
@@ -107,7 +114,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, '_, 'info, AttestNode<'info>>, args: 
     let merkle_tree = accounts.merkle_tree.to_account_info();
     let previous_leaf = current.leaf_hash();
     verify_leaf(&merkle_tree, args.root, previous_leaf, current.leaf_index, proof)?;
-    accounts.operator_stats.apply(Some(&current), &new)?;
+    accounts.operator_stats.apply(Some(&current), &new, now_epoch)?;
     if args.forfeit_deposit {
         require!(args.verdict == Verdict::Suspended, RegistryError::ForfeitWithoutSuspension);
         let forfeited = current.deposit_lamports;

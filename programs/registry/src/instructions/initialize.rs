@@ -51,6 +51,8 @@ pub fn handler(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
         open_tree_fill_bps: 10_000,
     };
     config.forfeited_lamports = 0;
+    // The longest lease until the authority sets one (genesis does).
+    config.lease_epochs = MAX_LEASE_EPOCHS;
     config.bump = ctx.bumps.config;
     ctx.accounts.catalogue.bump = ctx.bumps.catalogue;
     emit!(OraclesSet { oracles: args.oracles, threshold: args.threshold });

@@ -66,6 +66,7 @@ pub fn handler(ctx: Context<RegisterNode>, spec: HardwareSpec) -> Result<()> {
         score: 0,
         registered_at: Clock::get()?.unix_timestamp,
         deposit_lamports: registration.deposit_lamports,
+        lease_end_epoch: 0,
     };
 
     // The deposit waits in the operator's aggregates account until retirement or a
@@ -87,8 +88,11 @@ pub fn handler(ctx: Context<RegisterNode>, spec: HardwareSpec) -> Result<()> {
     if stats.operator == Pubkey::default() {
         stats.operator = record.operator;
         stats.bump = ctx.bumps.operator_stats;
+        stats.epoch_origin = ctx.accounts.config.epoch_origin;
+        stats.epoch_length_secs = ctx.accounts.config.epoch_length_secs;
     }
-    stats.apply(None, &record)?;
+    let epoch = stats.current_epoch(record.registered_at)?;
+    stats.apply(None, &record, epoch)?;
     stats.deposits_lamports = stats
         .deposits_lamports
         .checked_add(record.deposit_lamports)

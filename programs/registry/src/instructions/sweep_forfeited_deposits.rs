@@ -16,6 +16,8 @@ pub struct SweepForfeitedDeposits<'info> {
 
 /// Sends every forfeited deposit the config holds to `destination`.
 pub fn handler(ctx: Context<SweepForfeitedDeposits>) -> Result<()> {
+    let config_key = ctx.accounts.config.key();
+    require_keys_neq!(ctx.accounts.destination.key(), config_key, RegistryError::SweepToConfig);
     let amount = ctx.accounts.config.forfeited_lamports;
     require!(amount > 0, RegistryError::NothingToSweep);
     ctx.accounts.config.forfeited_lamports = 0;

@@ -49,7 +49,12 @@ impl<'info> ModifyNode<'info> {
         change: NodeChange,
         proof: &[AccountInfo<'info>],
     ) -> Result<()> {
-        self.operator_stats.apply(Some(current), &new)?;
+        let mut new = new;
+        if new.status != NodeStatus::Verified {
+            new.lease_end_epoch = 0;
+        }
+        let epoch = self.operator_stats.current_epoch(Clock::get()?.unix_timestamp)?;
+        self.operator_stats.apply(Some(current), &new, epoch)?;
         let cpi = TreeCpi {
             merkle_tree: &self.merkle_tree.to_account_info(),
             tree_config: &self.tree_config,

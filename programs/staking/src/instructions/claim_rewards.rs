@@ -35,8 +35,8 @@ pub fn handler(ctx: Context<ClaimRewards>) -> Result<()> {
     let overflow = || error!(StakingError::ArithmeticOverflow);
     let config = &mut ctx.accounts.config;
     let stake = &mut ctx.accounts.stake;
-    let (hardware, version) = operator_hardware(&ctx.accounts.operator_stats, &stake.operator)?;
-    apply_weight(config, stake, &hardware, version)?;
+    let reading = operator_hardware(&ctx.accounts.operator_stats, &stake.operator)?;
+    apply_weight(config, stake, &reading)?;
 
     let amount = stake.accrued_rewards;
     require!(amount > 0, StakingError::NothingToClaim);

@@ -41,7 +41,7 @@ pub struct Deposit<'info> {
 pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
     require!(amount > 0, StakingError::ZeroAmount);
     let operator = ctx.accounts.operator.key();
-    let (hardware, version) = operator_hardware(&ctx.accounts.operator_stats, &operator)?;
+    let reading = operator_hardware(&ctx.accounts.operator_stats, &operator)?;
 
     transfer_checked(
         CpiContext::new(
@@ -69,7 +69,7 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
     let config = &mut ctx.accounts.config;
     let total = config.total_bonded.checked_add(amount).ok_or_else(overflow)?;
     config.set_total_bonded(now, total);
-    apply_weight(config, stake, &hardware, version)?;
+    apply_weight(config, stake, &reading)?;
     emit!(Deposited { operator, amount, bonded: stake.bonded });
     Ok(())
 }

@@ -1,7 +1,7 @@
 use crate::constants::*;
 use crate::errors::StakingError;
 use crate::events::RewardsDistributed;
-use crate::state::{RewardPool, StakingConfig};
+use crate::state::StakingConfig;
 use anchor_lang::prelude::*;
 use anchor_spl::token::TokenAccount;
 use io_math::accumulator_increment;
@@ -18,10 +18,11 @@ pub struct DistributeRewards<'info> {
 }
 
 /// Raises the accumulator by `amount` (already minted into the reward vault) over the
-/// earning weight, then lapses the leases that ended with this distribution. O(1): the
-/// accounts and the work are the same for ten operators or a million.
+/// earning weight, then lapses the leases that ended by the current registry epoch. O(1):
+/// the accounts and the work are the same for ten operators or a million.
 pub fn handler(ctx: Context<DistributeRewards>, amount: u64) -> Result<()> {
     let overflow = || error!(StakingError::ArithmeticOverflow);
+    let registry_epoch = ctx.accounts.config.registry_epoch(Clock::get()?.unix_timestamp)?;
     let pool = &mut ctx.accounts.config.rewards;
     let earning_weight = pool.earning_weight;
     if amount > 0 {
@@ -34,12 +35,14 @@ pub fn handler(ctx: Context<DistributeRewards>, amount: u64) -> Result<()> {
     require!(ctx.accounts.reward_vault.amount >= unclaimed, StakingError::RewardsNotFunded);
 
     pool.distributions = pool.distributions.checked_add(1).ok_or_else(overflow)?;
-    let n = pool.distributions;
-    let bucket = RewardPool::bucket(n);
-    let lapsed_weight = pool.expiring_weight[bucket];
-    pool.earning_weight = pool.earning_weight.checked_sub(lapsed_weight).ok_or_else(overflow)?;
-    pool.expiring_weight[bucket] = 0;
-    pool.history[(n % REWARD_HISTORY as u64) as usize] = pool.accumulator;
-    emit!(RewardsDistributed { distribution: n, amount, earning_weight, accumulator: pool.accumulator, lapsed_weight });
+    let lapsed_weight = pool.lapse_through(registry_epoch)?;
+    emit!(RewardsDistributed {
+        distribution: pool.distributions,
+        amount,
+        earning_weight,
+        accumulator: pool.accumulator,
+        lapsed_weight,
+        registry_epoch,
+    });
     Ok(())
 }

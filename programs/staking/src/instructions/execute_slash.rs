@@ -92,8 +92,8 @@ pub fn handler(ctx: Context<ExecuteSlash>) -> Result<()> {
         )?,
     }
 
-    let (hardware, version) = operator_hardware(&ctx.accounts.operator_stats, &stake.operator)?;
-    apply_weight(config, stake, &hardware, version)?;
+    let reading = operator_hardware(&ctx.accounts.operator_stats, &stake.operator)?;
+    apply_weight(config, stake, &reading)?;
     proposal.status = SlashStatus::Executed;
     emit!(SlashExecuted {
         id: proposal.id,

@@ -2,6 +2,7 @@ use crate::constants::*;
 use crate::events::ParamsSet;
 use crate::state::{RewardPool, StakingConfig, StakingParams};
 use crate::errors::StakingError;
+use crate::registry_view::registry_config;
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
@@ -34,6 +35,9 @@ pub struct InitializeStaking<'info> {
     pub reward_vault: Box<Account<'info, TokenAccount>>,
     #[account(constraint = treasury.mint == io_mint.key() @ StakingError::WrongMint)]
     pub treasury: Box<Account<'info, TokenAccount>>,
+    /// CHECK: the registry's config (address and owner checked in `registry_view`): leases
+    /// end at its epochs.
+    pub registry_config: UncheckedAccount<'info>,
     pub token_program: Program<'info, Token>,
     pub system_program: Program<'info, System>,
 }
@@ -41,6 +45,7 @@ pub struct InitializeStaking<'info> {
 /// `reward_distributor` is the emissions program's PDA: the only key that can add rewards.
 pub fn handler(ctx: Context<InitializeStaking>, authority: Pubkey, reward_distributor: Pubkey, params: StakingParams) -> Result<()> {
     params.validate()?;
+    let registry = registry_config(&ctx.accounts.registry_config)?;
     let config = &mut ctx.accounts.config;
     config.authority = authority;
     config.pending_authority = None;
@@ -58,6 +63,8 @@ pub fn handler(ctx: Context<InitializeStaking>, authority: Pubkey, reward_distri
     config.reward_vault = ctx.accounts.reward_vault.key();
     config.reward_distributor = reward_distributor;
     config.rewards = RewardPool::default();
+    config.registry_epoch_origin = registry.epoch_origin;
+    config.registry_epoch_length_secs = registry.epoch_length_secs;
     config.bump = ctx.bumps.config;
     config.vault_bump = ctx.bumps.vault;
     config.reward_vault_bump = ctx.bumps.reward_vault;

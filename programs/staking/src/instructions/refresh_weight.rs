@@ -18,6 +18,6 @@ pub struct RefreshWeight<'info> {
 /// parameter change). Permissionless: it can only move the weight to its correct value.
 pub fn handler(ctx: Context<RefreshWeight>) -> Result<()> {
     let stake = &mut ctx.accounts.stake;
-    let (hardware, version) = operator_hardware(&ctx.accounts.operator_stats, &stake.operator)?;
-    apply_weight(&mut ctx.accounts.config, stake, &hardware, version)
+    let reading = operator_hardware(&ctx.accounts.operator_stats, &stake.operator)?;
+    apply_weight(&mut ctx.accounts.config, stake, &reading)
 }

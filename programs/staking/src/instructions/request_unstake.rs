@@ -24,11 +24,11 @@ pub fn handler(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
     require!(amount > 0, StakingError::ZeroAmount);
     let config = &mut ctx.accounts.config;
     let stake = &mut ctx.accounts.stake;
-    let (hardware, version) = operator_hardware(&ctx.accounts.operator_stats, &stake.operator)?;
+    let reading = operator_hardware(&ctx.accounts.operator_stats, &stake.operator)?;
     let overflow = || error!(StakingError::ArithmeticOverflow);
 
     let remaining = stake.bonded.checked_sub(amount).ok_or_else(|| error!(StakingError::InsufficientBond))?;
-    let required = bond_required(&hardware, &config.params.tiers()).ok_or_else(overflow)?;
+    let required = bond_required(&reading.hardware, &config.params.tiers()).ok_or_else(overflow)?;
     require!(remaining >= required, StakingError::BondStillNeeded);
     let slot = stake
         .unbonding
@@ -44,7 +44,7 @@ pub fn handler(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
     let total = config.total_bonded.checked_sub(amount).ok_or_else(overflow)?;
     config.set_total_bonded(now, total);
     config.total_unbonding = config.total_unbonding.checked_add(amount).ok_or_else(overflow)?;
-    apply_weight(config, stake, &hardware, version)?;
+    apply_weight(config, stake, &reading)?;
     emit!(UnstakeRequested { operator: stake.operator, amount, entry: slot as u8, release_at });
     Ok(())
 }

@@ -1,0 +1,21 @@
+use crate::constants::*;
+use crate::errors::RegistryError;
+use crate::events::VerificationLeaseSet;
+use crate::state::RegistryConfig;
+use anchor_lang::prelude::*;
+
+#[derive(Accounts)]
+pub struct SetVerificationLease<'info> {
+    pub authority: Signer<'info>,
+    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump, has_one = authority @ RegistryError::Unauthorized)]
+    pub config: Account<'info, RegistryConfig>,
+}
+
+/// Sets how many epochs a verified attestation counts for. Leases already granted keep
+/// their end; attestations from now on get the new length.
+pub fn handler(ctx: Context<SetVerificationLease>, lease_epochs: u64) -> Result<()> {
+    require!((1..=MAX_LEASE_EPOCHS).contains(&lease_epochs), RegistryError::InvalidLease);
+    ctx.accounts.config.lease_epochs = lease_epochs;
+    emit!(VerificationLeaseSet { lease_epochs });
+    Ok(())
+}
