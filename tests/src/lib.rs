@@ -423,8 +423,38 @@ impl Harness {
         self.ok(&[emissions_ix::advance_epoch(&mint)], &[]);
     }
 
-    /// Renews every staked operator's weight lease (what the oracles' keeper does each epoch).
+    /// What the oracle quorum does within every lease: attests each verified node again
+    /// (with the metrics it was last measured at) unless it was attested this epoch, each
+    /// attestation followed by its operator's `refresh_weight` in the same transaction.
+    pub fn reattest_all(&mut self) {
+        let epoch = self.current_epoch();
+        let due: Vec<NodeRecord> = self
+            .registry
+            .records()
+            .map(|(_, r)| *r)
+            .filter(|r| r.status == NodeStatus::Verified && r.last_attested_epoch < epoch)
+            // A key's newest leaf only (an older leaf of a re-registered key is the
+            // oracles' to suspend).
+            .filter(|r| self.registry.record(&r.node_id) == Some(r))
+            .collect();
+        let oracles: Vec<Keypair> = self.oracles.iter().take(2).map(|k| k.insecure_clone()).collect();
+        let signers: Vec<&Keypair> = oracles.iter().collect();
+        let keys: Vec<Pubkey> = oracles.iter().map(|k| k.pubkey()).collect();
+        for record in due {
+            let leaf = self.registry.proven_leaf(&record.node_id).unwrap();
+            let mut ixs = vec![ix::attest_node(&leaf, &keys, epoch, Verdict::Verified, record.metrics)];
+            if self.net.account_data(&pda::operator_stake(&record.operator)).unwrap().is_some() {
+                ixs.push(io_sdk::staking::refresh_weight(&record.operator));
+            }
+            let outcome = self.ok(&ixs, &signers);
+            self.registry.ingest(&outcome).unwrap();
+        }
+    }
+
+    /// Keeps every verified node's lease (`reattest_all`) and renews every staked
+    /// operator's weight lease.
     pub fn refresh_all(&mut self) {
+        self.reattest_all();
         for operator in self.operators.clone() {
             if self.net.account_data(&pda::operator_stake(&operator)).unwrap().is_some() {
                 self.ok(&[io_sdk::staking::refresh_weight(&operator)], &[]);

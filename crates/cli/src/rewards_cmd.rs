@@ -62,9 +62,11 @@ pub fn describe_rewards(chain: &mut impl Chain, operator: &Pubkey) -> anyhow::Re
         0.0
     };
     let lease = if lease_is_live(&config, &stake) {
-        format!("lease live through distribution {}", stake.lease_end)
+        format!("lease live until registry epoch {} (renewed by each attestation of a node)", stake.lease_end)
+    } else if stake.weight == 0 {
+        "no weight earns (no verified hardware counts, or no bond)".to_string()
     } else {
-        format!("lease lapsed at distribution {} (refresh the weight to earn again)", stake.lease_end)
+        format!("lease lapsed at registry epoch {} (a node's verification lease ended: re-attest it)", stake.lease_end)
     };
     writeln!(out, "operator    {operator}")?;
     writeln!(out, "  weight    {} ({share:.2}% of the earning weight), {lease}", stake.weight)?;

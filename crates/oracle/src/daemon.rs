@@ -485,6 +485,13 @@ impl OracleDaemon {
         kind: ReviewKind,
     ) -> anyhow::Result<Signature> {
         let (payer, blockhash) = self.shared.port.call(|chain| Ok((chain.payer(), chain.latest_blockhash()?))).await?;
+        let mut instructions = instructions;
+        // With the largest quorums the weight renewal does not fit beside the attestation:
+        // it is permissionless, so it follows in a transaction of its own.
+        let deferred = match instructions.last() {
+            Some(last) if instructions.len() > 1 && last.program_id == io_staking::ID && !fits_a_packet(&instructions, &payer) => instructions.pop(),
+            _ => None,
+        };
         let message = Message::new_with_blockhash(&instructions, Some(&payer), &blockhash);
         let bytes = message.serialize();
         let mut tx = Transaction::new_unsigned(message);
@@ -517,8 +524,25 @@ impl OracleDaemon {
             })
             .await
             .inspect_err(|_| OracleMetrics::inc(&self.shared.metrics.chain_errors))?;
+        if let Some(refresh) = deferred {
+            // The attestation stands either way; a failed renewal is retried by the next
+            // attestation of the operator's nodes or by anyone's refresh_weight.
+            let sent = self.shared.port.call(move |chain| chain.send(&[refresh], &[])).await;
+            if let Err(e) = sent {
+                OracleMetrics::inc(&self.shared.metrics.chain_errors);
+                eprintln!("oracle {}: weight renewal after {node}'s attestation failed: {e:#}", self.key());
+            }
+        }
         Ok(outcome.signature)
     }
+}
+
+/// Whether `instructions`, signed by every signer they name and paid by `payer`, fit one
+/// packet.
+fn fits_a_packet(instructions: &[Instruction], payer: &Pubkey) -> bool {
+    let message = Message::new(instructions, Some(payer));
+    let signatures = usize::from(message.header.num_required_signatures);
+    1 + 64 * signatures + message.serialize().len() <= solana_sdk::packet::PACKET_DATA_SIZE
 }
 
 struct Landed {

@@ -376,40 +376,37 @@ fn a_slashed_operator_keeps_what_it_earned_and_earns_on_what_is_left() {
 }
 
 #[test]
-fn weight_lost_on_the_registry_side_stops_earning_within_an_epoch() {
+fn weight_lost_on_the_registry_side_stops_earning_with_the_attestation() {
     let mut h = Harness::new();
     let a = staker(&mut h, "H100", 4, 40_000, 1);
     let b = staker(&mut h, "H100", 4, 40_000, 2);
     h.pay_epoch();
 
-    // The oracles suspend A's node; nobody refreshes A's weight.
+    // The oracles suspend A's node; their attestation transaction carries A's
+    // refresh_weight, so A's weight is zero from that transaction on.
     h.next_epoch();
     let epoch = h.current_epoch();
     let oracles: Vec<Keypair> = h.oracle_refs(2).into_iter().map(|k| k.insecure_clone()).collect();
     let refs: Vec<&Keypair> = oracles.iter().collect();
-    h.registry.attest(&mut h.net, &refs, &a.node.pubkey(), epoch, Verdict::Suspended, Default::default()).unwrap();
-    assert!(h.stake(&a.key.pubkey()).weight > 0, "the stake has not seen the suspension");
-    let refresh_b_and_crank = |h: &mut Harness| {
-        h.end_emission_epochs(1);
-        h.ok(&[sx::refresh_weight(&b.key.pubkey())], &[]);
-        h.crank();
-    };
-    // The crank paying the epoch of the suspension was already due (next_epoch warped it).
-    refresh_b_and_crank(&mut h);
-    refresh_b_and_crank(&mut h);
+    let keys: Vec<Pubkey> = oracles.iter().map(|k| k.pubkey()).collect();
+    let leaf = h.registry.proven_leaf(&a.node.pubkey()).unwrap();
+    let before = pending(&mut h, &a.key.pubkey());
+    let suspend = io_tests::ix::attest_node(&leaf, &keys, epoch, Verdict::Suspended, Default::default());
+    let outcome = h.ok(&[suspend, sx::refresh_weight(&a.key.pubkey())], &refs);
+    h.registry.ingest(&outcome).unwrap();
+    let stake = h.stake(&a.key.pubkey());
+    assert_eq!(stake.weight, 0);
     let config = h.staking_config();
-    assert!(!io_sdk::rewards::lease_is_live(&config, &h.stake(&a.key.pubkey())), "A's lease has lapsed");
+    assert!(!io_sdk::rewards::lease_is_live(&config, &stake), "A no longer earns");
     let frozen = pending(&mut h, &a.key.pubkey());
+    assert!(frozen >= before, "what A earned before is kept");
     for _ in 0..3 {
         let (pb, minted) = (pending(&mut h, &b.key.pubkey()), h.emissions_config().total_minted);
-        refresh_b_and_crank(&mut h);
+        h.pay_epoch();
         let epoch = h.emissions_config().total_minted - minted;
-        assert_eq!(pending(&mut h, &a.key.pubkey()), frozen, "a lapsed weight earns nothing");
+        assert_eq!(pending(&mut h, &a.key.pubkey()), frozen, "a suspended operator earns nothing");
         assert!(epoch - (pending(&mut h, &b.key.pubkey()) - pb) <= 1, "B, the only live weight, gets the epoch");
     }
-    // A refresh now reads the suspension: weight zero, and what A earned before is paid.
-    h.ok(&[sx::refresh_weight(&a.key.pubkey())], &[]);
-    assert_eq!(h.stake(&a.key.pubkey()).weight, 0);
     assert_eq!(claim(&mut h, &a), frozen);
 }
 

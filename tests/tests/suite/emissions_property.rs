@@ -1,4 +1,4 @@
-//! 1,000 random sequences of stake / unstake / slash / refresh / crank / claim over six
+//! 1,000 random sequences of stake / unstake / slash / refresh / re-attest / crank / claim over six
 //! operators of every tier, on one bank. After every step: cumulative minted <= the
 //! 800M cap, claimed <= emitted, the reward vault holds exactly distributed - claimed,
 //! live weights add up to the earning weight, and staking's vault invariant holds. Every
@@ -25,6 +25,8 @@ enum Op {
     Unstake(usize, u64),
     Slash(usize, u16),
     Refresh(usize),
+    /// The oracle quorum re-attests every verified node (each with its operator's refresh).
+    Reattest,
     Crank(i64),
     Claim(usize),
 }
@@ -36,6 +38,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (who.clone(), 1u64..20_000).prop_map(|(o, io)| Op::Unstake(o, io * IO)),
         1 => (who.clone(), 1u16..5_000).prop_map(|(o, bps)| Op::Slash(o, bps)),
         3 => who.clone().prop_map(Op::Refresh),
+        2 => Just(Op::Reattest),
         4 => (1i64..30).prop_map(|hours| Op::Crank(hours * 3600)),
         3 => who.prop_map(Op::Claim),
     ]
@@ -95,6 +98,10 @@ fn emission_and_reward_invariants_hold_over_a_thousand_random_sequences() {
                         }
                     }
                     Op::Refresh(o) => h.net.send(&[sx::refresh_weight(&operators[o].key.pubkey())], &[]).map(|_| ()),
+                    Op::Reattest => {
+                        h.reattest_all();
+                        Ok(())
+                    }
                     Op::Crank(seconds) => {
                         h.net.warp_seconds(seconds);
                         h.net.send(&[ex::advance_epoch(&mint)], &[]).map(|_| ())

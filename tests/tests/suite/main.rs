@@ -11,6 +11,7 @@ mod governance_property;
 mod ids;
 mod idl_fixtures;
 mod idl_fixtures_governance;
+mod lease;
 mod lifecycle;
 mod placement;
 mod proofs;

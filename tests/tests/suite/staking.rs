@@ -26,8 +26,8 @@ fn verified_operator(h: &mut Harness, io: u64, gpus: u16) -> (Keypair, Pubkey, K
 }
 
 fn expected_weight(h: &mut Harness, operator: &Pubkey) -> u64 {
-    let stats = h.operator_stats(operator);
-    let hardware = VerifiedHardware { gpus: stats.verified.gpus_by_tier, score_gpus: stats.verified.score_gpus_by_tier };
+    let counted = h.counted(operator);
+    let hardware = VerifiedHardware { gpus: counted.gpus_by_tier, score_gpus: counted.score_gpus_by_tier };
     let stake = h.stake(operator);
     let params = h.staking_config().params;
     reward_weight(stake.bonded, &hardware, &params.tiers()).unwrap()
@@ -147,6 +147,8 @@ fn the_slash_lifecycle_with_veto_window_and_burn() {
     let supply = h.io_supply();
     h.net.warp_seconds(i64::from(h.genesis.staking.challenge_secs));
     h.expect_error(&[sx::veto_slash(&authority.pubkey(), &op.pubkey(), id)], &[&authority], StakingError::ChallengeWindowClosed);
+    // The oracles kept re-auditing the node through the weeks.
+    h.reattest_all();
     h.ok(&[sx::execute_slash(&op.pubkey(), id, &mint, &treasury)], &[]);
     assert_eq!(h.io_supply(), supply - 40_000 * IO, "slashed IO is burned");
     let stake = h.stake(&op.pubkey());

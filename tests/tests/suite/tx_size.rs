@@ -8,6 +8,11 @@ use solana_sdk::packet::PACKET_DATA_SIZE;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
 
+fn with_refresh_for(leaf: &ix::ProvenLeaf, keys: &[Pubkey], epoch: u64, operator: &Pubkey) -> [solana_sdk::instruction::Instruction; 2] {
+    let metrics = NodeMetrics { verified_centi_tflops: u32::MAX, rtt_us: u32::MAX, bandwidth_mbps: u32::MAX, packet_loss_bps: 0 };
+    [ix::attest_node(leaf, keys, epoch, Verdict::Verified, metrics), io_sdk::staking::refresh_weight(operator)]
+}
+
 #[test]
 fn the_largest_registry_transaction_fits_a_packet() {
     let mut h = Harness::new();
@@ -36,6 +41,11 @@ fn the_largest_registry_transaction_fits_a_packet() {
     assert_eq!(leaf.proof.len(), 6);
     let signers: Vec<&Keypair> = oracles.iter().collect();
     let metrics = NodeMetrics { verified_centi_tflops: u32::MAX, rtt_us: u32::MAX, bandwidth_mbps: u32::MAX, packet_loss_bps: 0 };
+    // The oracles' attestation transaction also renews the operator's weight lease.
+    let with_refresh = [ix::attest_node(&leaf, &keys, epoch, Verdict::Verified, metrics), io_sdk::staking::refresh_weight(&op.pubkey())];
+    let renewing = bincode::serialize(&h.net.transaction(&with_refresh, &signers)).unwrap().len();
+    let reference_quorum = usize::from(h.genesis.registry.oracle_threshold);
+    let renewing_reference = bincode::serialize(&h.net.transaction(&with_refresh_for(&leaf, &keys[..reference_quorum], epoch, &op.pubkey()), &signers[..reference_quorum])).unwrap().len();
     let attest = h.net.send(&[ix::attest_node(&leaf, &keys, epoch, Verdict::Verified, metrics)], &signers).unwrap();
     h.registry.ingest(&attest).unwrap();
 
@@ -53,10 +63,15 @@ fn the_largest_registry_transaction_fits_a_packet() {
         ("update_node", update.size),
         ("retire_node", retire.size),
         ("attest_node (quorum of MAX_QUORUM, separate fee payer)", attest.size),
+        ("attest_node + refresh_weight (the reference quorum)", renewing_reference),
     ] {
         println!("  {name:<56} {size:>5} bytes");
         assert!(size <= PACKET_DATA_SIZE, "{name} is {size} bytes");
     }
+    // At the largest quorum the renewal does not fit beside the attestation: the daemon
+    // then sends the (permissionless) refresh in a transaction of its own.
+    println!("  {:<56} {renewing:>5} bytes (over: sent as two)", "attest_node + refresh_weight (MAX_QUORUM)");
+    assert!(renewing > PACKET_DATA_SIZE, "it fits now ({renewing} bytes): send it as one again");
 }
 
 /// The emissions, reward and treasury transactions people send most, built as a wallet
