@@ -84,10 +84,21 @@ async function checkProgram(idl, fixtures) {
     const got = normalize(decoded);
     check(same(got, fixture.fields), `account ${fixture.name} decodes to the Rust values`,
       `  got      ${JSON.stringify(sortKeys(got))}\n  expected ${JSON.stringify(sortKeys(fixture.fields))}`);
-    const again = await coder.accounts.encode(fixture.name, decoded);
+    const again = encodeAccount(coder, fixture.name, decoded, data.length);
     check(Buffer.compare(again.subarray(0, data.length), data) === 0, `account ${fixture.name} re-encodes to the same bytes`);
   }
 }
 
 console.log(`${total} fixtures, ${failures} failures`);
+
+// The account coder's own `encode` writes into a fixed 1000-byte buffer, and the operator
+// aggregates (with their lease ring) and the staking config are larger: encode with the
+// same IDL layout into a buffer the size of the account.
+function encodeAccount(coder, name, value, size) {
+  const layout = coder.accounts.accountLayouts.get(name);
+  const discriminator = coder.accounts.accountDiscriminator(name);
+  const buffer = Buffer.alloc(Math.max(size, 1000));
+  const len = layout.layout.encode(value, buffer);
+  return Buffer.concat([discriminator, buffer.subarray(0, len)]);
+}
 process.exit(failures === 0 ? 0 : 1);
