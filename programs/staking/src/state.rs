@@ -382,6 +382,31 @@ mod tests {
     }
 
     #[test]
+    fn leases_lapse_by_registry_epoch_and_a_bucket_a_ring_behind_lapses_first() {
+        let mut pool = RewardPool::default();
+        pool.lease(10, 40).unwrap();
+        pool.lease(7, 41).unwrap();
+        pool.accumulator = 1_000;
+        assert_eq!(pool.lapse_through(39).unwrap(), 0);
+        assert_eq!(pool.lapse_through(40).unwrap(), 10);
+        assert_eq!((pool.earning_weight, pool.lapsed_through_epoch), (7, 40));
+        assert_eq!(pool.accumulator_at_lapse(40), Some(1_000));
+        assert!(!pool.is_live(40) && pool.is_live(41));
+        // 41 + 32 lands in 41's bucket: the crank is a ring behind, so 41 (long started)
+        // lapses first, at the accumulator of that moment.
+        pool.accumulator = 2_000;
+        pool.lease(5, 41 + WEIGHT_LEASE_RING as u64).unwrap();
+        assert_eq!(pool.earning_weight, 5);
+        assert_eq!(pool.accumulator_at_lapse(41), Some(2_000));
+        // A lease that has already ended cannot be granted.
+        assert_eq!(pool.lease(1, 41).unwrap_err(), StakingError::LeaseAlreadyEnded.into());
+        // Releasing a live lease empties its bucket.
+        pool.release(5, 41 + WEIGHT_LEASE_RING as u64).unwrap();
+        assert_eq!(pool.earning_weight, 0);
+        assert!(pool.expiring.iter().all(|b| *b == WeightLapse::default()));
+    }
+
+    #[test]
     fn bond_snapshots_ignore_changes_from_the_snapshot_second_on() {
         let mut s = stake();
         assert_eq!(s.bonded_before(100), Some(0));
