@@ -129,4 +129,56 @@ mod tests {
         assert!(leads.iter().all(|l| *l > 50), "{leads:?}");
         assert_eq!(v.lead_rank(&Pubkey::new_unique(), &Pubkey::new_unique()), None, "not an oracle");
     }
+
+    fn verified(leaf_index: u32, last: u64, lease_end: u64) -> NodeRecord {
+        use io_registry::{CudaVersion, NodeMetrics, Tier, NODE_RECORD_VERSION};
+        NodeRecord {
+            version: NODE_RECORD_VERSION,
+            node_id: Pubkey::new_unique(),
+            operator: Pubkey::new_unique(),
+            leaf_index,
+            gpu_model: 0,
+            gpu_count: 1,
+            tier: Tier::Consumer,
+            cuda: CudaVersion::default(),
+            region: 0,
+            gpu_uuids_hash: [1; 32],
+            status: NodeStatus::Verified,
+            metrics: NodeMetrics::default(),
+            last_attested_epoch: last,
+            score: 5_000,
+            registered_at: 0,
+            deposit_lamports: 0,
+            lease_end_epoch: lease_end,
+        }
+    }
+
+    #[test]
+    fn a_verified_leaf_is_audited_once_per_half_lease_by_position_and_before_its_lease_ends() {
+        // A 24-epoch lease: a round of 12 epochs; epoch e audits the leaves at e mod 12.
+        let at = |epoch: u64| view(vec![], 1_000 + (epoch as i64 - 1) * 3_600);
+        let mut audits_per_leaf = [0u32; 36];
+        for epoch in 13..=36u64 {
+            let v = at(epoch);
+            for (i, count) in audits_per_leaf.iter_mut().enumerate() {
+                // Attested long enough ago that the lease is far from its end.
+                if v.audit_due(&verified(i as u32, epoch - 1, epoch + 20)) {
+                    *count += 1;
+                }
+            }
+        }
+        // Over 24 epochs (two rounds) every leaf is due exactly twice: once per half lease.
+        assert!(audits_per_leaf.iter().all(|c| *c == 2), "{audits_per_leaf:?}");
+        // Leaf 5 is due in epoch 17 (17 mod 12 = 5) and not in 18.
+        assert!(at(17).audit_due(&verified(5, 16, 30)) && !at(18).audit_due(&verified(5, 17, 30)));
+        // Whatever its position, a leaf in the last epoch of its lease, or past it, is due.
+        assert!(at(18).audit_due(&verified(5, 17, 19)) && at(18).audit_due(&verified(5, 1, 10)));
+        // Attested this epoch: not again. Pending: every epoch. Retired: never.
+        assert!(!at(17).audit_due(&verified(5, 17, 41)));
+        let mut pending = verified(5, 3, 0);
+        pending.status = NodeStatus::Pending;
+        assert!(at(18).audit_due(&pending));
+        pending.status = NodeStatus::Retired;
+        assert!(!at(18).audit_due(&pending));
+    }
 }
