@@ -49,17 +49,62 @@ fn compression_entry(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8])
     spl_account_compression::entry(program_id, accounts, data)
 }
 
-/// The program set of the suite, registered with a `ProgramTest`.
+/// Where the SBF artifacts are when the bank runs real bytecode: the `IO_SBF_DIR`
+/// environment variable (`scripts/sbf/build.sh` writes `target/deploy`). Unset, the bank
+/// runs every program as a native processor.
+pub fn sbf_dir() -> Option<std::path::PathBuf> {
+    std::env::var_os("IO_SBF_DIR").map(std::path::PathBuf::from)
+}
+
+/// Whether the bank runs the artifact `name` (e.g. "io_treasury") as SBF bytecode.
+pub fn runs_as_sbf(name: &str) -> bool {
+    sbf_dir().is_some_and(|d| d.join(format!("{name}.so")).is_file())
+}
+
+/// The suite's programs: artifact name (the `.so` file stem) and address.
+const PROGRAMS: [(&str, Pubkey); 7] = [
+    ("io_registry", io_registry::ID),
+    ("io_staking", io_staking::ID),
+    ("io_emissions", io_emissions::ID),
+    ("io_treasury", io_treasury::ID),
+    ("io_governance", io_governance::ID),
+    ("spl_account_compression", spl_account_compression::ID),
+    ("spl_noop", io_sdk::NOOP_PROGRAM_ID),
+];
+
+/// The program set of the suite, registered with a `ProgramTest`. With `IO_SBF_DIR` set,
+/// every program whose `.so` is there runs as SBF bytecode in the bank's VM (compute
+/// meter, 4 KiB frames, 32 KiB heap, account privileges); the others stay native. Which
+/// ran how is printed once, so a run never passes for an SBF run it was not.
 pub fn program_test() -> ProgramTest {
     let mut test = ProgramTest::default();
     test.prefer_bpf(false);
-    test.add_program("io_registry", io_registry::ID, processor!(registry_entry));
-    test.add_program("io_staking", io_staking::ID, processor!(staking_entry));
-    test.add_program("io_emissions", io_emissions::ID, processor!(emissions_entry));
-    test.add_program("io_treasury", io_treasury::ID, processor!(treasury_entry));
-    test.add_program("io_governance", io_governance::ID, processor!(governance_entry));
-    test.add_program("spl_account_compression", spl_account_compression::ID, processor!(compression_entry));
-    test.add_program("spl_noop", io_sdk::NOOP_PROGRAM_ID, processor!(spl_noop::noop));
+    let dir = sbf_dir();
+    if let Some(dir) = &dir {
+        // program-test looks for `<name>.so` in BPF_OUT_DIR.
+        std::env::set_var("BPF_OUT_DIR", dir);
+    }
+    let mut lanes = vec![];
+    for (name, id) in PROGRAMS {
+        let sbf = runs_as_sbf(name);
+        // add_program loads the `.so` only when bytecode is preferred, so that is set per program.
+        test.prefer_bpf(sbf);
+        match name {
+            _ if sbf => test.add_program(name, id, None),
+            "io_registry" => test.add_program(name, id, processor!(registry_entry)),
+            "io_staking" => test.add_program(name, id, processor!(staking_entry)),
+            "io_emissions" => test.add_program(name, id, processor!(emissions_entry)),
+            "io_treasury" => test.add_program(name, id, processor!(treasury_entry)),
+            "io_governance" => test.add_program(name, id, processor!(governance_entry)),
+            "spl_account_compression" => test.add_program(name, id, processor!(compression_entry)),
+            _ => test.add_program(name, id, processor!(spl_noop::noop)),
+        }
+        lanes.push(format!("{name}: {}", if sbf { "SBF" } else { "native" }));
+    }
+    if dir.is_some() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| eprintln!("embedded bank programs: {}", lanes.join(", ")));
+    }
     test
 }
 

@@ -18,6 +18,7 @@ mod proofs;
 mod property;
 mod quorum;
 mod registration;
+mod sbf_lane;
 mod staking;
 mod staking_property;
 mod tree;

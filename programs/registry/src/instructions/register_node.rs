@@ -15,11 +15,11 @@ pub struct RegisterNode<'info> {
     /// The node's own key: it signs, so nobody can register a key they do not hold.
     pub node: Signer<'info>,
     #[account(seeds = [CONFIG_SEED], bump = config.bump)]
-    pub config: Account<'info, RegistryConfig>,
+    pub config: Box<Account<'info, RegistryConfig>>,
     #[account(seeds = [CATALOGUE_SEED], bump = catalogue.bump)]
-    pub catalogue: Account<'info, GpuCatalogue>,
+    pub catalogue: Box<Account<'info, GpuCatalogue>>,
     #[account(mut, seeds = [TREE_SEED, merkle_tree.key().as_ref()], bump = tree_config.bump)]
-    pub tree_config: Account<'info, TreeConfig>,
+    pub tree_config: Box<Account<'info, TreeConfig>>,
     /// CHECK: must be the active tree; the compression program checks the rest.
     #[account(
         mut,
@@ -34,7 +34,7 @@ pub struct RegisterNode<'info> {
         seeds = [OPERATOR_SEED, operator.key().as_ref()],
         bump
     )]
-    pub operator_stats: Account<'info, OperatorStats>,
+    pub operator_stats: Box<Account<'info, OperatorStats>>,
     pub compression_program: Program<'info, SplAccountCompression>,
     pub noop_program: Program<'info, Noop>,
     pub system_program: Program<'info, System>,

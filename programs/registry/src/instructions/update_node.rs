@@ -15,14 +15,14 @@ pub struct ModifyNode<'info> {
     #[account(mut)]
     pub operator: Signer<'info>,
     #[account(seeds = [CATALOGUE_SEED], bump = catalogue.bump)]
-    pub catalogue: Account<'info, GpuCatalogue>,
+    pub catalogue: Box<Account<'info, GpuCatalogue>>,
     #[account(seeds = [TREE_SEED, merkle_tree.key().as_ref()], bump = tree_config.bump)]
-    pub tree_config: Account<'info, TreeConfig>,
+    pub tree_config: Box<Account<'info, TreeConfig>>,
     /// CHECK: bound to `tree_config` by its seeds; the compression program checks the rest.
     #[account(mut, owner = spl_account_compression::ID @ RegistryError::InvalidTreeAccount)]
     pub merkle_tree: UncheckedAccount<'info>,
     #[account(mut, seeds = [OPERATOR_SEED, operator.key().as_ref()], bump = operator_stats.bump)]
-    pub operator_stats: Account<'info, OperatorStats>,
+    pub operator_stats: Box<Account<'info, OperatorStats>>,
     pub compression_program: Program<'info, SplAccountCompression>,
     pub noop_program: Program<'info, Noop>,
 }

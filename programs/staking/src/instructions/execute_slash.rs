@@ -44,7 +44,9 @@ pub fn handler(ctx: Context<ExecuteSlash>) -> Result<()> {
     let from_unbonding = amount.checked_sub(from_bonded).ok_or_else(overflow)?;
     let mut rest = from_unbonding;
     let mut order: Vec<usize> = (0..stake.unbonding.len()).filter(|i| stake.unbonding[*i].amount > 0).collect();
-    order.sort_by_key(|i| stake.unbonding[*i].release_at);
+    // Earliest release first; the index breaks ties, so the order is the stable sort's
+    // (whose merge buffer needs a stack frame over the SBF VM's 4 KiB).
+    order.sort_unstable_by_key(|i| (stake.unbonding[*i].release_at, *i));
     for i in order {
         let entry = &mut stake.unbonding[i];
         let take = entry.amount.min(rest);
