@@ -353,7 +353,7 @@ impl Harness {
     pub fn check_reward_invariants(&mut self) {
         let config = self.staking_config();
         let emissions = self.emissions_config();
-        let pool = config.rewards;
+        let pool = config.rewards.clone();
         assert!(emissions.total_minted <= emissions.supply_cap, "minted past the cap");
         assert_eq!(emissions.supply_cap, 800_000_000 * 1_000_000);
         assert_eq!(

@@ -57,19 +57,14 @@ fn record(i: usize) -> NodeRecord {
 }
 
 fn empty_stats() -> OperatorStats {
-    OperatorStats {
-        operator: Pubkey::new_from_array([9; 32]),
-        nodes_by_status: [0; NodeStatus::COUNT],
-        verified: VerifiedCapacity::default(),
-        settled_epoch: 0,
-        lapses: [LeaseLapse::default(); LEASE_RING],
-        nodes_registered: 0,
-        deposits_lamports: 0,
-        verified_version: 0,
-        epoch_origin: 0,
-        epoch_length_secs: 3600,
-        bump: 0,
-    }
+    OperatorStats::empty(Pubkey::new_from_array([9; 32]), 0, 3600, 0)
+}
+
+#[test]
+fn the_declared_space_is_the_encoded_size() {
+    let mut bytes = vec![];
+    anchor_lang::AccountSerialize::try_serialize(&empty_stats(), &mut bytes).unwrap();
+    assert_eq!(bytes.len(), 8 + OperatorStats::INIT_SPACE);
 }
 
 /// The model: the capacity is the plain sum over records counting in `epoch`, the tier

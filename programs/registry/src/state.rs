@@ -206,6 +206,24 @@ impl RegistryConfig {
     }
 }
 
+/// Deserialises a boxed array element by element straight into the heap, in a frame of its
+/// own: the SBF VM's 4 KiB stack frame cannot hold a 2 KB array plus a copy, which is what
+/// the derived decoding of `Box<[T; N]>` builds. For a hand-written `AnchorDeserialize`;
+/// the encoding is the plain array's.
+#[inline(never)]
+pub fn boxed_array<R: std::io::Read, T: AnchorDeserialize + Default + Copy, const N: usize>(
+    reader: &mut R,
+) -> std::io::Result<Box<[T; N]>> {
+    let mut out: Box<[T; N]> = vec![T::default(); N]
+        .into_boxed_slice()
+        .try_into()
+        .map_err(|_| std::io::Error::other("array length"))?;
+    for slot in out.iter_mut() {
+        *slot = T::deserialize_reader(reader)?;
+    }
+    Ok(out)
+}
+
 /// Attestation epoch at unix time `now` for a clock starting at `origin`: epoch 1 starts
 /// at the origin, so 0 means "never".
 pub fn epoch_at(origin: i64, length_secs: u32, now: i64) -> Result<u64> {
@@ -359,8 +377,12 @@ pub struct LeaseLapse {
 /// lease ends. A reader subtracts the buckets that have ended since (`verified_at`), a
 /// writer folds them in first (`settle`); both visit `LEASE_RING` buckets, whatever the
 /// operator's node count.
+///
+/// The ring lives on the heap (`Box`): on the SBF VM a 1.8 KB array in a deserialising
+/// frame, copied once or twice, overflows the 4 KiB stack frame. The encoding (and the
+/// IDL) is the plain array's.
 #[account]
-#[derive(InitSpace, Debug)]
+#[derive(Debug)]
 pub struct OperatorStats {
     pub operator: Pubkey,
     /// Records by `NodeStatus` index. A verified record whose lease ended is still
@@ -372,7 +394,7 @@ pub struct OperatorStats {
     /// Lapses of leases ending at or before this epoch are folded into `verified`.
     pub settled_epoch: u64,
     /// Live leases by end epoch, at `end_epoch % LEASE_RING`.
-    pub lapses: [LeaseLapse; LEASE_RING],
+    pub lapses: Box<[LeaseLapse; LEASE_RING]>,
     /// Nodes ever registered.
     pub nodes_registered: u64,
     /// Registration deposits this account holds for the operator's live nodes.
@@ -387,7 +409,40 @@ pub struct OperatorStats {
     pub bump: u8,
 }
 
+impl Space for OperatorStats {
+    // Written out because the derive does not know `Box`; a test checks it against the
+    // encoding of a value.
+    const INIT_SPACE: usize = 32
+        + 4 * NodeStatus::COUNT
+        + VerifiedCapacity::INIT_SPACE
+        + 8
+        + LEASE_RING * LeaseLapse::INIT_SPACE
+        + 8
+        + 8
+        + 8
+        + 8
+        + 4
+        + 1;
+}
+
 impl OperatorStats {
+    /// An empty aggregates account (the ring allocated on the heap).
+    pub fn empty(operator: Pubkey, epoch_origin: i64, epoch_length_secs: u32, bump: u8) -> Self {
+        OperatorStats {
+            operator,
+            nodes_by_status: [0; NodeStatus::COUNT],
+            verified: VerifiedCapacity::default(),
+            settled_epoch: 0,
+            lapses: Box::new([LeaseLapse::default(); LEASE_RING]),
+            nodes_registered: 0,
+            deposits_lamports: 0,
+            verified_version: 0,
+            epoch_origin,
+            epoch_length_secs,
+            bump,
+        }
+    }
+
     pub fn current_epoch(&self, now: i64) -> Result<u64> {
         epoch_at(self.epoch_origin, self.epoch_length_secs, now)
     }

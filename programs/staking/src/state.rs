@@ -107,7 +107,11 @@ pub struct StakingConfig {
 /// lease is renewed by any instruction that reads the weight again, above all the
 /// `refresh_weight` in each attestation transaction, so the oracles' audits keep weights
 /// earning and nobody else has to send anything.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+///
+/// The two rings live on the heap (`Box`): on the SBF VM the 2.5 KB of arrays in a
+/// deserialising frame overflow the 4 KiB stack frame. The encoding (and the IDL) is the
+/// plain arrays'.
+#[derive(AnchorSerialize, Clone, Debug, PartialEq, Eq)]
 pub struct RewardPool {
     /// Reward per unit of weight ever distributed, scaled by `io_math::REWARD_SCALE`.
     pub accumulator: u128,
@@ -118,9 +122,9 @@ pub struct RewardPool {
     /// Leases ending in this registry epoch or earlier have lapsed.
     pub lapsed_through_epoch: u64,
     /// Live weight by the registry epoch its lease ends, at `end_epoch % WEIGHT_LEASE_RING`.
-    pub expiring: [WeightLapse; WEIGHT_LEASE_RING],
+    pub expiring: Box<[WeightLapse; WEIGHT_LEASE_RING]>,
     /// The accumulator when the leases ending at an epoch lapsed, at `epoch % LAPSE_HISTORY`.
-    pub lapse_history: [LapseMark; LAPSE_HISTORY],
+    pub lapse_history: Box<[LapseMark; LAPSE_HISTORY]>,
     pub total_distributed: u64,
     pub total_claimed: u64,
 }
@@ -146,12 +150,36 @@ impl Default for RewardPool {
             distributions: 0,
             earning_weight: 0,
             lapsed_through_epoch: 0,
-            expiring: [WeightLapse::default(); WEIGHT_LEASE_RING],
-            lapse_history: [LapseMark::default(); LAPSE_HISTORY],
+            expiring: Box::new([WeightLapse::default(); WEIGHT_LEASE_RING]),
+            lapse_history: Box::new([LapseMark::default(); LAPSE_HISTORY]),
             total_distributed: 0,
             total_claimed: 0,
         }
     }
+}
+
+// Field by field, in declaration order (the encoding the derive would produce), with the
+// rings decoded straight into the heap.
+impl AnchorDeserialize for RewardPool {
+    fn deserialize_reader<R: std::io::Read>(reader: &mut R) -> std::io::Result<Self> {
+        Ok(RewardPool {
+            accumulator: u128::deserialize_reader(reader)?,
+            distributions: u64::deserialize_reader(reader)?,
+            earning_weight: u64::deserialize_reader(reader)?,
+            lapsed_through_epoch: u64::deserialize_reader(reader)?,
+            expiring: io_registry::boxed_array(reader)?,
+            lapse_history: io_registry::boxed_array(reader)?,
+            total_distributed: u64::deserialize_reader(reader)?,
+            total_claimed: u64::deserialize_reader(reader)?,
+        })
+    }
+}
+
+impl Space for RewardPool {
+    // Written out because the derive does not know `Box`; a test checks it against the
+    // encoding of a value.
+    const INIT_SPACE: usize =
+        16 + 8 + 8 + 8 + WEIGHT_LEASE_RING * WeightLapse::INIT_SPACE + LAPSE_HISTORY * LapseMark::INIT_SPACE + 8 + 8;
 }
 
 impl RewardPool {
@@ -379,6 +407,19 @@ mod tests {
             bond_checkpoints: 0,
             bump: 0,
         }
+    }
+
+    #[test]
+    fn the_declared_pool_space_is_the_encoded_size_and_decoding_is_exact() {
+        let mut pool = RewardPool::default();
+        pool.accumulator = u128::MAX - 3;
+        pool.lapsed_through_epoch = 77;
+        pool.expiring[5] = WeightLapse { end_epoch: 101, weight: 9 };
+        pool.lapse_history[63] = LapseMark { epoch: 63, accumulator: 1 << 100 };
+        pool.total_claimed = 12;
+        let bytes = pool.try_to_vec().unwrap();
+        assert_eq!(bytes.len(), RewardPool::INIT_SPACE);
+        assert_eq!(RewardPool::try_from_slice(&bytes).unwrap(), pool);
     }
 
     #[test]

@@ -165,7 +165,7 @@ impl Bank {
                 nodes_by_status,
                 verified: capacity,
                 settled_epoch: epoch,
-                lapses,
+                lapses: Box::new(lapses),
                 nodes_registered: 1,
                 deposits_lamports: 0,
                 verified_version: 1,
