@@ -4,6 +4,7 @@
 //! after settling must equal the model's sum over the records whose lease still runs.
 
 use crate::constants::*;
+use crate::operator_stats::*;
 use crate::state::*;
 use anchor_lang::prelude::*;
 use proptest::prelude::*;

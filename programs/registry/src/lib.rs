@@ -10,6 +10,7 @@ pub mod constants;
 pub mod errors;
 pub mod events;
 pub mod instructions;
+pub mod operator_stats;
 pub mod quorum;
 pub mod state;
 #[cfg(test)]
@@ -19,6 +20,7 @@ pub use constants::*;
 pub use errors::RegistryError;
 pub use events::*;
 pub use instructions::*;
+pub use operator_stats::*;
 pub use state::*;
 
 declare_id!("GnH9jN1nXicDY8jLfkofpCfr3MqU2BAitPdWubppJ5eh");

@@ -3,6 +3,7 @@ use crate::constants::*;
 use crate::errors::RegistryError;
 use crate::events::NodeChange;
 use crate::quorum::check_quorum;
+use crate::operator_stats::OperatorStats;
 use crate::state::*;
 use anchor_lang::prelude::*;
 use spl_account_compression::program::SplAccountCompression;

@@ -2,6 +2,7 @@ use crate::compression::{verify_leaf, TreeCpi};
 use crate::constants::*;
 use crate::errors::RegistryError;
 use crate::events::NodeChange;
+use crate::operator_stats::OperatorStats;
 use crate::state::*;
 use anchor_lang::prelude::*;
 use spl_account_compression::program::SplAccountCompression;
