@@ -422,6 +422,7 @@ pub fn run_genesis_with(
     let payer = chain.payer();
     let init = ix::initialize(
         &payer,
+        &payer,
         InitializeArgs {
             authority: authority.pubkey(),
             oracles: oracle_keys.clone(),
@@ -463,11 +464,11 @@ pub fn run_genesis_with(
     // The treasury: IOSD mint, fee vaults and buyback pool; the genesis authority is the
     // gateway until the DAO names one.
     let params = genesis.treasury_params(authority.pubkey())?;
-    let init = treasury_ix::initialize_treasury(&payer, &authority.pubkey(), &mint.pubkey(), params, genesis.treasury.demand_period_secs);
+    let init = treasury_ix::initialize_treasury(&payer, &payer, &authority.pubkey(), &mint.pubkey(), params, genesis.treasury.demand_period_secs);
     chain.send(&[init], &[]).context("initialize the treasury")?;
     let treasury = io_sdk::pda::treasury_io_vault();
 
-    let init = staking_ix::initialize_staking(&payer, &authority.pubkey(), &mint.pubkey(), &treasury, genesis.staking_params()?);
+    let init = staking_ix::initialize_staking(&payer, &payer, &authority.pubkey(), &mint.pubkey(), &treasury, genesis.staking_params()?);
     chain.send(&[init], &[]).context("initialize staking")?;
 
     let args = InitializeEmissionsArgs {
@@ -477,7 +478,7 @@ pub fn run_genesis_with(
         epochs_per_year: genesis.emissions.epochs_per_year,
         start_ts: chain.unix_time()?,
     };
-    let init = emissions_ix::initialize_emissions(&payer, &authority.pubkey(), &mint.pubkey(), args);
+    let init = emissions_ix::initialize_emissions(&payer, &payer, &authority.pubkey(), &mint.pubkey(), args);
     chain.send(&[init], &[authority]).context("hand the $IO mint to the emissions program")?;
 
     let dao = match handover {
@@ -514,7 +515,7 @@ pub fn hand_over_to_dao(chain: &mut impl Chain, genesis: &Genesis, authority: &K
     ];
     chain.send(&proposals, &[authority]).context("propose the DAO as every config's authority")?;
     let payer = chain.payer();
-    let open = governance_ix::initialize_governance(&payer, &who, genesis.governance_params()?);
+    let open = governance_ix::initialize_governance(&payer, &payer, &who, genesis.governance_params()?);
     chain.send(&[open], &[authority]).context("open the DAO")?;
     let execute = governance_ix::execute_proposal(0, &governance_ix::bootstrap_instructions());
     chain.send(&[execute], &[]).context("the DAO accepts every config authority")?;

@@ -392,6 +392,9 @@ fn summary(net: &mut Localnet, options: &DemoOptions, run: DemoRun) -> anyhow::R
     out += &dao_report;
     out += &treasury_report;
     out += &poc_report;
+    if let Some(compute) = crate::compute_report::report(net)? {
+        out += &compute;
+    }
 
     let rent = net.rent()?;
     writeln!(out, "\nrent: compressed registry vs one account per node")?;

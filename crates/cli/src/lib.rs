@@ -1,6 +1,7 @@
 //! The `io` command line as a library, so its commands run against any chain in tests.
 
 pub mod chart;
+mod compute_report;
 pub mod dao_cmd;
 pub mod dao_view;
 pub mod oracle_cmd;

@@ -127,12 +127,17 @@ enum Command {
         /// Genesis parameters (default: the reference network's, migrations/genesis.toml).
         #[arg(long)]
         genesis: Option<PathBuf>,
+        /// Run every program as SBF bytecode in the bank's VM (the artifacts of
+        /// scripts/sbf/build.sh, in DIR); the summary adds compute units per instruction.
+        #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "target/deploy")]
+        sbf: Option<PathBuf>,
     },
     /// Run genesis against a cluster where the programs are deployed.
     Genesis {
         #[arg(long, short = 'u', default_value = "http://127.0.0.1:8899")]
         url: String,
-        /// Fee payer keypair (Solana CLI format).
+        /// Fee payer keypair (Solana CLI format). It must be the programs' upgrade
+        /// authority (the keypair that deployed them): every `initialize_*` accepts no other.
         #[arg(long, default_value_t = default_keypair())]
         keypair: String,
         /// The genesis authority: sets the suite up, then hands every config to the DAO.
@@ -176,7 +181,10 @@ fn default_keypair() -> String {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Demo { nodes, operators, genesis } => {
+        Command::Demo { nodes, operators, genesis, sbf } => {
+            if let Some(dir) = sbf {
+                use_sbf_artifacts(&dir)?;
+            }
             let genesis = match genesis {
                 Some(path) => Genesis::load(&path)?,
                 None => Genesis::reference(),
@@ -235,5 +243,19 @@ fn main() -> anyhow::Result<()> {
             print!("{}", registry_cmd::run(&mut chain, command)?);
         }
     }
+    Ok(())
+}
+
+/// Points the embedded bank at the SBF artifacts in `dir` (every program of the suite and
+/// the two SPL programs), or says which is missing and how to build them.
+fn use_sbf_artifacts(dir: &std::path::Path) -> anyhow::Result<()> {
+    const ARTIFACTS: [&str; 7] = ["io_registry", "io_staking", "io_emissions", "io_treasury", "io_governance", "spl_account_compression", "spl_noop"];
+    let dir = dir.canonicalize().map_err(|e| anyhow::anyhow!("{}: {e} (build the SBF artifacts with scripts/sbf/build.sh)", dir.display()))?;
+    for name in ARTIFACTS {
+        let path = dir.join(format!("{name}.so"));
+        anyhow::ensure!(path.is_file(), "{} is missing: build the SBF artifacts with scripts/sbf/build.sh", path.display());
+    }
+    std::env::set_var("IO_SBF_DIR", &dir);
+    eprintln!("programs: SBF bytecode from {}", dir.display());
     Ok(())
 }

@@ -4,8 +4,13 @@
 //! It is synchronous on purpose: it owns its async runtime, so the demo, the tests and
 //! the genesis code drive it like any other [`Chain`].
 
+mod compute_log;
 mod event_capture;
 
+pub use compute_log::top_level_compute_units;
+
+use solana_loader_v3_interface::state::UpgradeableLoaderState;
+use solana_sdk_ids::bpf_loader_upgradeable;
 use anchor_lang::solana_program::{account_info::AccountInfo, entrypoint::ProgramResult};
 use anyhow::Context;
 use io_sdk::client::{Chain, TxFailure, TxOutcome};
@@ -72,32 +77,82 @@ const PROGRAMS: [(&str, Pubkey); 7] = [
     ("spl_noop", io_sdk::NOOP_PROGRAM_ID),
 ];
 
+/// The embedded bank's deployer: the upgrade authority of every program in it, and the
+/// bank's fee payer, as `solana program deploy` makes the CLI keypair both. A fixed key
+/// (it only ever exists in this in-process bank) so the programs' ProgramData can name it
+/// before the bank starts.
+pub fn deployer() -> Keypair {
+    Keypair::new_from_array(*b"io-localnet-deployer-upgrade-key")
+}
+
+/// Lamports the deployer starts with: enough for any test's rent and airdrops.
+const DEPLOYER_LAMPORTS: u64 = 1_000_000 * 1_000_000_000;
+
+/// A ProgramData account (upgradeable loader) naming `authority`, followed by `elf`.
+fn program_data_account(authority: &Pubkey, elf: &[u8]) -> solana_sdk::account::Account {
+    let mut data = bincode::serialize(&UpgradeableLoaderState::ProgramData { slot: 0, upgrade_authority_address: Some(*authority) })
+        .expect("ProgramData header");
+    data.extend_from_slice(elf);
+    solana_sdk::account::Account {
+        lamports: solana_sdk::rent::Rent::default().minimum_balance(data.len()),
+        data,
+        owner: bpf_loader_upgradeable::ID,
+        executable: false,
+        rent_epoch: 0,
+    }
+}
+
+/// Deploys `elf` at `id` under the upgradeable loader, as `solana program deploy` would:
+/// a program account pointing at its ProgramData, whose upgrade authority is the deployer.
+fn add_upgradeable_program(test: &mut ProgramTest, id: Pubkey, elf: &[u8], authority: &Pubkey) {
+    let program_data = io_sdk::pda::program_data(&id);
+    let data = bincode::serialize(&UpgradeableLoaderState::Program { programdata_address: program_data }).expect("Program header");
+    let program = solana_sdk::account::Account {
+        lamports: solana_sdk::rent::Rent::default().minimum_balance(data.len()),
+        data,
+        owner: bpf_loader_upgradeable::ID,
+        executable: true,
+        rent_epoch: 0,
+    };
+    // Genesis accounts, so the bank's program cache sees them when it starts.
+    test.add_genesis_account(id, program);
+    test.add_genesis_account(program_data, program_data_account(authority, elf));
+}
+
 /// The program set of the suite, registered with a `ProgramTest`. With `IO_SBF_DIR` set,
 /// every program whose `.so` is there runs as SBF bytecode in the bank's VM (compute
-/// meter, 4 KiB frames, 32 KiB heap, account privileges); the others stay native. Which
-/// ran how is printed once, so a run never passes for an SBF run it was not.
+/// meter, 4 KiB frames, 32 KiB heap, account privileges), deployed under the upgradeable
+/// loader with [`deployer`] as its upgrade authority; the others stay native, each with a
+/// ProgramData account naming the same authority, so `initialize_*` checks the deployer
+/// the same way in both lanes. Which ran how is printed once, so a run never passes for an
+/// SBF run it was not.
 pub fn program_test() -> ProgramTest {
     let mut test = ProgramTest::default();
     test.prefer_bpf(false);
+    let deployer = deployer().pubkey();
+    test.add_account(
+        deployer,
+        solana_sdk::account::Account { lamports: DEPLOYER_LAMPORTS, owner: solana_sdk::system_program::ID, ..Default::default() },
+    );
     let dir = sbf_dir();
-    if let Some(dir) = &dir {
-        // program-test looks for `<name>.so` in BPF_OUT_DIR.
-        std::env::set_var("BPF_OUT_DIR", dir);
-    }
     let mut lanes = vec![];
     for (name, id) in PROGRAMS {
         let sbf = runs_as_sbf(name);
-        // add_program loads the `.so` only when bytecode is preferred, so that is set per program.
-        test.prefer_bpf(sbf);
-        match name {
-            _ if sbf => test.add_program(name, id, None),
-            "io_registry" => test.add_program(name, id, processor!(registry_entry)),
-            "io_staking" => test.add_program(name, id, processor!(staking_entry)),
-            "io_emissions" => test.add_program(name, id, processor!(emissions_entry)),
-            "io_treasury" => test.add_program(name, id, processor!(treasury_entry)),
-            "io_governance" => test.add_program(name, id, processor!(governance_entry)),
-            "spl_account_compression" => test.add_program(name, id, processor!(compression_entry)),
-            _ => test.add_program(name, id, processor!(spl_noop::noop)),
+        if sbf {
+            let path = dir.as_ref().expect("an SBF dir").join(format!("{name}.so"));
+            let elf = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            add_upgradeable_program(&mut test, id, &elf, &deployer);
+        } else {
+            test.add_account(io_sdk::pda::program_data(&id), program_data_account(&deployer, &[]));
+            match name {
+                "io_registry" => test.add_program(name, id, processor!(registry_entry)),
+                "io_staking" => test.add_program(name, id, processor!(staking_entry)),
+                "io_emissions" => test.add_program(name, id, processor!(emissions_entry)),
+                "io_treasury" => test.add_program(name, id, processor!(treasury_entry)),
+                "io_governance" => test.add_program(name, id, processor!(governance_entry)),
+                "spl_account_compression" => test.add_program(name, id, processor!(compression_entry)),
+                _ => test.add_program(name, id, processor!(spl_noop::noop)),
+            }
         }
         lanes.push(format!("{name}: {}", if sbf { "SBF" } else { "native" }));
     }
@@ -117,16 +172,29 @@ pub struct Localnet {
     history: HashMap<Pubkey, Vec<Vec<u8>>>,
     /// Transactions landed.
     pub transactions: u64,
+    /// Compute units each kind of instruction (program, Anchor discriminator) consumed,
+    /// one entry per landed instruction; only programs running as SBF are metered.
+    pub compute_units: std::collections::BTreeMap<(Pubkey, [u8; 8]), Vec<u64>>,
     blockhash_at: std::time::Instant,
 }
 
 impl Localnet {
     pub fn start() -> Self {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
-        let context = runtime.block_on(program_test().start_with_context());
+        let mut context = runtime.block_on(program_test().start_with_context());
+        // The deployer pays, as the CLI keypair that deployed a program does on a cluster.
+        context.payer = deployer();
         event_capture::install();
         let blockhash_at = std::time::Instant::now();
-        Self { runtime, context, sent: HashSet::new(), history: HashMap::new(), transactions: 0, blockhash_at }
+        Self {
+            runtime,
+            context,
+            sent: HashSet::new(),
+            history: HashMap::new(),
+            transactions: 0,
+            compute_units: Default::default(),
+            blockhash_at,
+        }
     }
 
     pub fn payer_keypair(&self) -> &Keypair {
@@ -277,6 +345,11 @@ impl Localnet {
             }
         }
         self.transactions += 1;
+        let metered = compute_log::metered(&tx, &logs);
+        compute_log::append(&metered);
+        for (program, discriminator, units) in metered {
+            self.compute_units.entry((program, discriminator)).or_default().push(units);
+        }
         Ok(TxOutcome { signature, noop_data, logs, size })
     }
 }

@@ -49,6 +49,17 @@ impl TxFailure {
             _ => None,
         }
     }
+
+    /// The program that raised the failure: the innermost one whose failure the runtime
+    /// logged, so an error from a CPI names the callee. Every Anchor program numbers its
+    /// errors from 6000; this is what tells one program's code from another's.
+    pub fn raised_by(&self) -> Option<Pubkey> {
+        self.logs.iter().find_map(|line| {
+            let rest = line.strip_prefix("Program ")?;
+            let (id, tail) = rest.split_once(' ')?;
+            tail.starts_with("failed: ").then(|| id.parse().ok()).flatten()
+        })
+    }
 }
 
 /// A chain the suite can deploy to and operate on.

@@ -15,10 +15,18 @@ fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instructi
 }
 
 /// Hands the mint authority of `io_mint` from `mint_authority` to the emissions program.
-pub fn initialize_emissions(payer: &Pubkey, mint_authority: &Pubkey, io_mint: &Pubkey, args: InitializeEmissionsArgs) -> Instruction {
+/// `deployer` must be the program's upgrade authority.
+pub fn initialize_emissions(
+    payer: &Pubkey,
+    deployer: &Pubkey,
+    mint_authority: &Pubkey,
+    io_mint: &Pubkey,
+    args: InitializeEmissionsArgs,
+) -> Instruction {
     build(
         accounts::InitializeEmissions {
             payer: *payer,
+            deploy: accounts::Deployer { deployer: *deployer, program_data: pda::program_data(&io_emissions::ID) },
             mint_authority: *mint_authority,
             config: pda::emissions_config(),
             io_mint: *io_mint,

@@ -46,11 +46,13 @@ pub fn bootstrap_instructions() -> Vec<ProposalInstruction> {
     .collect()
 }
 
-/// Opens the DAO; `genesis_authority` must be the registry's current authority.
-pub fn initialize_governance(payer: &Pubkey, genesis_authority: &Pubkey, params: GovernanceParams) -> Instruction {
+/// Opens the DAO; `deployer` must be the program's upgrade authority and
+/// `genesis_authority` the registry's current authority.
+pub fn initialize_governance(payer: &Pubkey, deployer: &Pubkey, genesis_authority: &Pubkey, params: GovernanceParams) -> Instruction {
     build(
         accounts::InitializeGovernance {
             payer: *payer,
+            deploy: accounts::Deployer { deployer: *deployer, program_data: pda::program_data(&io_governance::ID) },
             genesis_authority: *genesis_authority,
             registry_config: pda::registry_config(),
             config: pda::governance_config(),

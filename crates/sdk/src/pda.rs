@@ -86,3 +86,9 @@ pub fn proposal(id: u64) -> Pubkey {
 pub fn vote_record(proposal: &Pubkey, voter: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[io_governance::VOTE_SEED, proposal.as_ref(), voter.as_ref()], &io_governance::ID).0
 }
+
+/// The ProgramData account of an upgradeable program: it names the upgrade authority,
+/// the only key every `initialize_*` accepts as its deployer.
+pub fn program_data(program_id: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[program_id.as_ref()], &anchor_lang::solana_program::bpf_loader_upgradeable::ID).0
+}

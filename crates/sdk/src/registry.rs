@@ -21,10 +21,12 @@ fn proof_metas(proof: &[[u8; 32]]) -> impl Iterator<Item = AccountMeta> + '_ {
     proof.iter().map(|node| AccountMeta::new_readonly(Pubkey::new_from_array(*node), false))
 }
 
-pub fn initialize(payer: &Pubkey, args: InitializeArgs) -> Instruction {
+/// Opens the registry. `deployer` must be the program's upgrade authority.
+pub fn initialize(payer: &Pubkey, deployer: &Pubkey, args: InitializeArgs) -> Instruction {
     build(
         accounts::Initialize {
             payer: *payer,
+            deploy: accounts::Deployer { deployer: *deployer, program_data: pda::program_data(&io_registry::ID) },
             config: pda::registry_config(),
             catalogue: pda::gpu_catalogue(),
             system_program: system_program::ID,

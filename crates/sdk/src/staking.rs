@@ -14,10 +14,19 @@ fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instructi
 
 /// Creates the staking config, its vault and its reward vault; the emissions program's
 /// config PDA is the reward distributor.
-pub fn initialize_staking(payer: &Pubkey, authority: &Pubkey, io_mint: &Pubkey, treasury: &Pubkey, params: StakingParams) -> Instruction {
+/// `deployer` must be the program's upgrade authority.
+pub fn initialize_staking(
+    payer: &Pubkey,
+    deployer: &Pubkey,
+    authority: &Pubkey,
+    io_mint: &Pubkey,
+    treasury: &Pubkey,
+    params: StakingParams,
+) -> Instruction {
     build(
         accounts::InitializeStaking {
             payer: *payer,
+            deploy: accounts::Deployer { deployer: *deployer, program_data: pda::program_data(&io_staking::ID) },
             config: pda::staking_config(),
             io_mint: *io_mint,
             vault: pda::staking_vault(),

@@ -14,10 +14,19 @@ fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instructi
     Instruction { program_id: io_treasury::ID, accounts: accounts.to_account_metas(None), data: data.data() }
 }
 
-pub fn initialize_treasury(payer: &Pubkey, authority: &Pubkey, io_mint: &Pubkey, params: TreasuryParams, demand_period_secs: u32) -> Instruction {
+/// `deployer` must be the program's upgrade authority.
+pub fn initialize_treasury(
+    payer: &Pubkey,
+    deployer: &Pubkey,
+    authority: &Pubkey,
+    io_mint: &Pubkey,
+    params: TreasuryParams,
+    demand_period_secs: u32,
+) -> Instruction {
     build(
         accounts::InitializeTreasury {
             payer: *payer,
+            deploy: accounts::Deployer { deployer: *deployer, program_data: pda::program_data(&io_treasury::ID) },
             config: pda::treasury_config(),
             io_mint: *io_mint,
             iosd_mint: pda::iosd_mint(),

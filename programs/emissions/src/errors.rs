@@ -30,4 +30,6 @@ pub enum EmissionsError {
     SupplyCapExceeded,
     #[msg("Arithmetic overflow")]
     ArithmeticOverflow,
+    #[msg("Only the program's upgrade authority may initialise it")]
+    NotUpgradeAuthority,
 }

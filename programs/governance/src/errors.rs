@@ -54,4 +54,6 @@ pub enum GovernanceError {
     WrongRegistryAccount,
     #[msg("Arithmetic overflow")]
     ArithmeticOverflow,
+    #[msg("Only the program's upgrade authority may initialise it")]
+    NotUpgradeAuthority,
 }

@@ -84,4 +84,6 @@ pub enum RegistryError {
     LeaseBookkeeping,
     #[msg("Forfeited deposits cannot be swept into the registry config itself")]
     SweepToConfig,
+    #[msg("Only the program's upgrade authority may initialise it")]
+    NotUpgradeAuthority,
 }

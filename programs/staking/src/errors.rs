@@ -68,4 +68,6 @@ pub enum StakingError {
     LeaseBookkeeping,
     #[msg("Arithmetic overflow")]
     ArithmeticOverflow,
+    #[msg("Only the program's upgrade authority may initialise it")]
+    NotUpgradeAuthority,
 }

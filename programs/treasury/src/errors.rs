@@ -46,4 +46,6 @@ pub enum TreasuryError {
     WideConfidence,
     #[msg("Arithmetic overflow")]
     ArithmeticOverflow,
+    #[msg("Only the program's upgrade authority may initialise it")]
+    NotUpgradeAuthority,
 }

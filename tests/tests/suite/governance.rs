@@ -182,7 +182,7 @@ fn only_the_registry_authority_opens_the_dao() {
     let squatter = h.operator();
     let payer = h.net.payer();
     h.expect_dao_error(
-        &[gx::initialize_governance(&payer, &squatter.pubkey(), params)],
+        &[gx::initialize_governance(&payer, &payer, &squatter.pubkey(), params)],
         &[&squatter],
         GovernanceError::NotRegistryAuthority,
     );
@@ -190,7 +190,7 @@ fn only_the_registry_authority_opens_the_dao() {
     assert!(h.net.account_data(&pda::proposal(0)).unwrap().is_none());
     // The registry's authority can.
     let authority = h.authority.insecure_clone();
-    h.ok(&[gx::initialize_governance(&payer, &authority.pubkey(), params)], &[&authority]);
+    h.ok(&[gx::initialize_governance(&payer, &payer, &authority.pubkey(), params)], &[&authority]);
     assert_eq!(h.governance_config().unwrap().authority, pda::dao());
     assert_eq!(h.proposal(0).status, ProposalStatus::Queued);
 }
@@ -858,7 +858,7 @@ fn a_proposal_may_call_the_governance_program_only_to_set_its_params() {
         gx::execute_proposal(0, &gx::bootstrap_instructions()),
         gx::queue_proposal(open),
         gx::cancel_proposal(&dao, open),
-        gx::initialize_governance(&dao, &dao, params),
+        gx::initialize_governance(&dao, &dao, &dao, params),
     ] {
         let with_allowed = [actions::set_governance_params(params), forbidden.clone()];
         for body in [&[forbidden.clone()][..], &with_allowed[..]] {

@@ -120,7 +120,7 @@ fn fixtures() -> Value {
     let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value)> = vec![
         (
             "initialize",
-            ix::initialize(&key(1), init),
+            ix::initialize(&key(1), &key(5), init),
             json!({"args": {"authority": pk(&key(1)), "oracles": [pk(&key(2)), pk(&key(3))], "threshold": 2, "epoch_length_secs": 3600}}),
         ),
         ("propose_authority", ix::propose_authority(&key(1), &key(4)), json!({"new_authority": pk(&key(4))})),
@@ -256,7 +256,7 @@ fn staking_fixtures() -> Value {
         "unbonding_secs": 1209600, "max_slash_bps": 5000, "challenge_secs": 259200, "slash_destination": variant("Burn")
     });
     let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value)> = vec![
-        ("initialize_staking", sx::initialize_staking(&key(1), &key(2), &key(3), &key(4), params), json!({"authority": pk(&key(2)), "reward_distributor": pk(&io_sdk::pda::emissions_config()), "params": params_json})),
+        ("initialize_staking", sx::initialize_staking(&key(1), &key(5), &key(2), &key(3), &key(4), params), json!({"authority": pk(&key(2)), "reward_distributor": pk(&io_sdk::pda::emissions_config()), "params": params_json})),
         ("set_params", sx::set_params(&key(2), &key(4), params), json!({"params": params_json})),
         ("deposit", sx::deposit(&key(5), &key(3), &key(6), 12_345_678), json!({"amount": "12345678"})),
         ("request_unstake", sx::request_unstake(&key(5), 1_000), json!({"amount": "1000"})),
@@ -381,7 +381,7 @@ fn emissions_fixtures() -> Value {
     let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value)> = vec![
         (
             "initialize_emissions",
-            ex::initialize_emissions(&key(1), &key(2), &key(3), args),
+            ex::initialize_emissions(&key(1), &key(5), &key(2), &key(3), args),
             json!({"args": {"authority": pk(&key(2)), "params": params_json, "epoch_secs": 3600, "epochs_per_year": 8760, "start_ts": "1790000000"}}),
         ),
         ("propose_authority", ex::propose_authority(&key(2), &key(9)), json!({"new_authority": pk(&key(9))})),
@@ -453,7 +453,7 @@ fn treasury_fixtures() -> Value {
     });
     let r = [0xAB; 32];
     let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value)> = vec![
-        ("initialize_treasury", tx::initialize_treasury(&key(1), &key(2), &key(3), params, 2_592_000), json!({"authority": pk(&key(2)), "params": params_json, "demand_period_secs": 2592000})),
+        ("initialize_treasury", tx::initialize_treasury(&key(1), &key(5), &key(2), &key(3), params, 2_592_000), json!({"authority": pk(&key(2)), "params": params_json, "demand_period_secs": 2592000})),
         ("propose_authority", tx::propose_authority(&key(2), &key(9)), json!({"new_authority": pk(&key(9))})),
         ("accept_authority", tx::accept_authority(&key(9)), json!({})),
         ("set_treasury_params", tx::set_treasury_params(&key(2), params), json!({"params": params_json})),

@@ -3,7 +3,9 @@
 
 mod audit_cli;
 mod cli;
+mod compute_units;
 mod config;
+mod deploy;
 mod emissions;
 mod emissions_property;
 mod governance;

@@ -17,10 +17,28 @@ pub struct InitializeEmissionsArgs {
     pub start_ts: i64,
 }
 
+/// Only whoever deployed the program (its upgrade authority, named by its ProgramData)
+/// may open it, so nobody can front-run genesis between the deploy and this instruction.
+/// A composite of its own so Anchor checks it first: a stranger is refused by this name
+/// before any account of the instruction is read or created.
+#[derive(Accounts)]
+pub struct Deployer<'info> {
+    pub deployer: Signer<'info>,
+    #[account(
+        seeds = [crate::ID.as_ref()],
+        bump,
+        seeds::program = anchor_lang::solana_program::bpf_loader_upgradeable::ID,
+        constraint = program_data.upgrade_authority_address == Some(deployer.key()) @ EmissionsError::NotUpgradeAuthority
+    )]
+    pub program_data: Box<Account<'info, ProgramData>>,
+}
+
 #[derive(Accounts)]
 pub struct InitializeEmissions<'info> {
     #[account(mut)]
     pub payer: Signer<'info>,
+    /// The program's upgrade authority, checked before any other account is read or created.
+    pub deploy: Deployer<'info>,
     /// The mint's current (genesis) authority: it hands minting over for good.
     pub mint_authority: Signer<'info>,
     #[account(init, payer = payer, space = 8 + EmissionsConfig::INIT_SPACE, seeds = [EMISSIONS_SEED], bump)]

@@ -15,10 +15,28 @@ pub struct InitializeArgs {
     pub epoch_length_secs: u32,
 }
 
+/// Only whoever deployed the program (its upgrade authority, named by its ProgramData)
+/// may open it, so nobody can front-run genesis between the deploy and this instruction.
+/// A composite of its own so Anchor checks it first: a stranger is refused by this name
+/// before any account of the instruction is read or created.
+#[derive(Accounts)]
+pub struct Deployer<'info> {
+    pub deployer: Signer<'info>,
+    #[account(
+        seeds = [crate::ID.as_ref()],
+        bump,
+        seeds::program = anchor_lang::solana_program::bpf_loader_upgradeable::ID,
+        constraint = program_data.upgrade_authority_address == Some(deployer.key()) @ RegistryError::NotUpgradeAuthority
+    )]
+    pub program_data: Box<Account<'info, ProgramData>>,
+}
+
 #[derive(Accounts)]
 pub struct Initialize<'info> {
     #[account(mut)]
     pub payer: Signer<'info>,
+    /// The program's upgrade authority, checked before any other account is read or created.
+    pub deploy: Deployer<'info>,
     #[account(init, payer = payer, space = 8 + RegistryConfig::INIT_SPACE, seeds = [CONFIG_SEED], bump)]
     pub config: Account<'info, RegistryConfig>,
     #[account(init, payer = payer, space = 8 + GpuCatalogue::INIT_SPACE, seeds = [CATALOGUE_SEED], bump)]
