@@ -3,13 +3,17 @@
 
 use crate::score::BPS_SCALE;
 
-/// `(fee, pool)` of a payment: `fee = floor(amount * fee_bps / 10,000)`, `pool` the rest,
-/// so `fee + pool == amount` for every amount; `None` for a rate above 100%.
+/// `(fee, pool)` of a payment: `fee = ceil(amount * fee_bps / 10,000)`, `pool` the rest,
+/// so `fee + pool == amount` for every amount; `None` for a rate above 100%. Rounding up
+/// means a non-zero payment at a non-zero rate always pays a fee: rounded down, every
+/// payment under 50 base units would pay none at 200 bps, and splitting a bill into such
+/// dust would dodge the treasury's share entirely.
 pub fn fee_split(amount: u64, fee_bps: u16) -> Option<(u64, u64)> {
     if u64::from(fee_bps) > BPS_SCALE {
         return None;
     }
-    let fee = (u128::from(amount) * u128::from(fee_bps) / u128::from(BPS_SCALE)) as u64;
+    // At most `amount`, since fee_bps <= 10,000: the cast and the subtraction are exact.
+    let fee = (u128::from(amount) * u128::from(fee_bps)).div_ceil(u128::from(BPS_SCALE)) as u64;
     Some((fee, amount - fee))
 }
 
@@ -67,7 +71,13 @@ mod tests {
     #[test]
     fn two_percent_of_a_payment() {
         assert_eq!(fee_split(1_000_000, 200), Some((20_000, 980_000)));
-        assert_eq!(fee_split(49, 200), Some((0, 49)));
+        // Dust pays at least one base unit: 49 x 2% = 0.98, 1 x 2% = 0.02, 50 x 2% = 1.
+        assert_eq!(fee_split(49, 200), Some((1, 48)));
+        assert_eq!(fee_split(1, 200), Some((1, 0)));
+        assert_eq!(fee_split(50, 200), Some((1, 49)));
+        assert_eq!(fee_split(51, 200), Some((2, 49)));
+        assert_eq!(fee_split(0, 200), Some((0, 0)));
+        assert_eq!(fee_split(49, 0), Some((0, 49)));
         assert_eq!(fee_split(u64::MAX, 10_000), Some((u64::MAX, 0)));
         assert_eq!(fee_split(1, 10_001), None);
     }
@@ -92,8 +102,10 @@ mod tests {
         fn fee_plus_pool_is_the_amount(amount in any::<u64>(), bps in 0u16..=10_000) {
             let (fee, pool) = fee_split(amount, bps).unwrap();
             prop_assert_eq!(u128::from(fee) + u128::from(pool), u128::from(amount));
-            prop_assert!(u128::from(fee) * 10_000 <= u128::from(amount) * u128::from(bps));
-            prop_assert!((u128::from(fee) + 1) * 10_000 > u128::from(amount) * u128::from(bps));
+            // The fee is the exact share rounded up: within one base unit above it.
+            prop_assert!(u128::from(fee) * 10_000 >= u128::from(amount) * u128::from(bps));
+            prop_assert!(u128::from(fee.saturating_sub(1)) * 10_000 < u128::from(amount) * u128::from(bps) || fee == 0);
+            prop_assert_eq!(fee == 0, amount == 0 || bps == 0);
         }
 
         #[test]

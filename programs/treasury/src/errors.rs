@@ -48,4 +48,6 @@ pub enum TreasuryError {
     ArithmeticOverflow,
     #[msg("Only the program's upgrade authority may initialise it")]
     NotUpgradeAuthority,
+    #[msg("A fill cannot be paid into one of the treasury's own vaults")]
+    VaultAsDestination,
 }

@@ -112,6 +112,15 @@ fn the_demo_runs_end_to_end() {
     for expected in ["enterprise", "mid-market", "consumer", "matches the tree account", "1000000", "staking:", "burned"] {
         assert!(report.contains(expected), "missing {expected:?} in\n{report}");
     }
+    // On SBF (`io demo --sbf`, or the SBF lane) the summary ends with the metered compute
+    // units per instruction, every one within its budget; natively nothing is metered.
+    let metered = report.contains("compute units on SBF");
+    assert_eq!(metered, io_localnet::runs_as_sbf("io_registry"), "{report}");
+    if metered {
+        for expected in ["attest_node", "register_node", "advance_epoch", "every instruction within its budget"] {
+            assert!(report.contains(expected), "missing {expected:?} in\n{report}");
+        }
+    }
 }
 
 #[test]

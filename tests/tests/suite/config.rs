@@ -114,3 +114,50 @@ fn the_registry_cannot_be_initialised_twice() {
     assert_eq!(failure.raised_by(), Some(solana_sdk::system_program::ID), "{:#?}", failure.logs);
     assert!(h.snapshot() == before);
 }
+
+#[test]
+fn a_region_only_update_after_a_re_tiering_needs_an_audit() {
+    let mut h = Harness::new();
+    let authority = h.authority.insecure_clone();
+    let op = h.operator();
+    let spec = h.spec("RTX 3090", 2, 1);
+    let (node, _) = h.register(&op, spec);
+    h.next_epoch();
+    let record = h.verify(&node.pubkey());
+    assert_eq!((record.status, record.tier), (NodeStatus::Verified, Tier::MidMarket));
+    assert_eq!(h.counted(&op.pubkey()).gpus_by_tier, [0, 2, 0]);
+
+    // The DAO moves the model to the enterprise tier: the node was audited against the
+    // mid-market minimums only.
+    let promoted = GpuModelArgs {
+        name: "RTX 3090".into(),
+        tier: Tier::Enterprise,
+        expected_centi_tflops: 3_560,
+        min_cuda: CudaVersion { major: 11, minor: 1 },
+    };
+    h.net.send(&[ix::update_gpu_model(&authority.pubkey(), spec.gpu_model, promoted)], &[&authority]).unwrap();
+
+    // A region-only update takes the new tier, but not as verified: it waits for an audit.
+    let leaf = h.registry.proven_leaf(&node.pubkey()).unwrap();
+    let moved = HardwareSpec { region: h.spec("RTX 3090", 2, 77).region, ..spec };
+    assert_ne!(moved.region, spec.region);
+    let outcome = h.ok(&[ix::update_node(&leaf, moved)], &[&op]);
+    h.registry.ingest(&outcome).unwrap();
+    let record = *h.registry.record(&node.pubkey()).unwrap();
+    assert_eq!((record.status, record.tier, record.region), (NodeStatus::Pending, Tier::Enterprise, moved.region));
+    assert_eq!(h.counted(&op.pubkey()).gpus_by_tier, [0, 0, 0], "nothing counts until the audit");
+    h.check_invariants();
+
+    // The next audit verifies it in its new tier.
+    h.next_epoch();
+    let record = h.verify(&node.pubkey());
+    assert_eq!((record.status, record.tier), (NodeStatus::Verified, Tier::Enterprise));
+    assert_eq!(h.counted(&op.pubkey()).gpus_by_tier, [2, 0, 0]);
+
+    // Within one tier a region-only update still keeps the node verified.
+    let leaf = h.registry.proven_leaf(&node.pubkey()).unwrap();
+    let outcome = h.ok(&[ix::update_node(&leaf, spec)], &[&op]);
+    h.registry.ingest(&outcome).unwrap();
+    assert_eq!(h.registry.record(&node.pubkey()).unwrap().status, NodeStatus::Verified);
+    h.check_invariants();
+}

@@ -75,10 +75,11 @@ fn an_iosd_payment_splits_two_percent_to_the_treasury_and_the_rest_to_the_pool()
     let mut h = Harness::new();
     let enterprise = h.operator();
     let account = iosd_account(&mut h, &enterprise.pubkey(), 500_000 * UNIT);
-    for amount in [1_000 * UNIT, 49, 1, 123_456_789] {
+    // 2% rounded up, so dust pays a fee too: 49 x 2% = 0.98 -> 1; 123,456,789 x 2% =
+    // 2,469,135.78 -> 2,469,136.
+    for (amount, fee) in [(1_000 * UNIT, 20 * UNIT), (49, 1), (1, 1), (50, 1), (123_456_789, 2_469_136)] {
         let (pool, vault) = (h.token_balance(&pda::buyback_pool()), h.token_balance(&pda::treasury_iosd_vault()));
         h.ok(&[tx::pay_with_iosd(&enterprise.pubkey(), &account, amount, REF)], &[&enterprise]);
-        let fee = amount * 200 / 10_000;
         assert_eq!(h.token_balance(&pda::treasury_iosd_vault()) - vault, fee);
         assert_eq!(h.token_balance(&pda::buyback_pool()) - pool, amount - fee);
     }
@@ -225,13 +226,13 @@ fn records_add_up_over_many_payments_and_fills() {
         let out = h.ok(&[tx::pay_with_iosd(&enterprise.pubkey(), &iosd, a, REF)], &[&enterprise]);
         payments.extend(anchor_events::<PaymentReceived>(&out.logs));
         iosd_paid += a;
-        fees += a * 200 / 10_000;
+        fees += (a * 200).div_ceil(10_000);
         let b = next(20_000 * UNIT);
         let out = h.ok(&[tx::pay_with_io(&enterprise.pubkey(), &mint, &io, b, REF)], &[&enterprise]);
         payments.extend(anchor_events::<PaymentReceived>(&out.logs));
         io_paid += b;
-        io_fees += b * 200 / 10_000;
-        burned += b - b * 200 / 10_000;
+        io_fees += (b * 200).div_ceil(10_000);
+        burned += b - (b * 200).div_ceil(10_000);
         if round % 3 == 2 {
             let price = price_account(&mut h, PYTH_RECEIVER_ID, FEED, 25_000_000, 1_000, 0, true);
             let fill = next(params.max_fill).min(h.token_balance(&pda::buyback_pool()));
@@ -260,4 +261,25 @@ fn records_add_up_over_many_payments_and_fills() {
     let config = h.treasury_config();
     let period = config.periods.iter().find(|p| p.iosd_paid > 0).unwrap();
     assert_eq!((period.iosd_paid, period.io_paid, period.io_burned), (iosd_paid, io_paid, burned + bought), "one demand period holds it all");
+}
+
+#[test]
+fn a_fill_cannot_be_paid_into_the_pool_or_the_fee_vault() {
+    let mut h = Harness::new();
+    use_feed(&mut h);
+    let f = with_pool(&mut h, 40_000 * UNIT, 200_000 * UNIT);
+    let mint = h.io_mint;
+    let good = price_account(&mut h, PYTH_RECEIVER_ID, FEED, 50_000_000, 10_000, 5, true);
+    let iosd = 10_000 * UNIT;
+    // The pool paying itself would record a spend that never left it; the fee vault would
+    // turn buyback money into grant money. Both are refused by name and change nothing.
+    for vault in [pda::buyback_pool(), pda::treasury_iosd_vault()] {
+        let fill = tx::buyback_and_burn(&f.keeper.pubkey(), &mint, &f.keeper_io, &vault, &good, iosd, 20_000 * UNIT);
+        h.expect_error(&[fill], &[&f.keeper], TreasuryError::VaultAsDestination);
+    }
+    let t = h.treasury_config().totals;
+    assert_eq!((t.iosd_spent_on_buybacks, t.io_bought_and_burned), (0, 0));
+    // The keeper's own account takes the fill.
+    h.ok(&[tx::buyback_and_burn(&f.keeper.pubkey(), &mint, &f.keeper_io, &f.keeper_iosd, &good, iosd, 20_000 * UNIT)], &[&f.keeper]);
+    assert_eq!(h.token_balance(&f.keeper_iosd), iosd);
 }

@@ -67,7 +67,10 @@ impl<'info> ModifyNode<'info> {
 }
 
 /// A change of GPU model, count, UUIDs or CUDA version sends the node back to pending
-/// (its metrics no longer describe it). A region-only change keeps its status.
+/// (its metrics no longer describe it), and so does any change of tier: a node whose
+/// model the DAO moved to another tier was verified against the old tier's minimums, so
+/// it needs an audit before it counts in the new one. A region-only change of a node whose
+/// tier stays keeps its status.
 pub fn handler<'info>(
     ctx: Context<'_, '_, '_, 'info, ModifyNode<'info>>,
     root: [u8; 32],
@@ -92,7 +95,7 @@ pub fn handler<'info>(
     new.region = spec.region;
     new.gpu_uuids_hash = spec.gpu_uuids_hash;
     new.tier = tier;
-    if hardware_changed {
+    if hardware_changed || tier != current.tier {
         new.status = NodeStatus::Pending;
         new.metrics = NodeMetrics::default();
         new.score = 0;

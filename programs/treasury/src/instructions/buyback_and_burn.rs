@@ -22,7 +22,15 @@ pub struct BuybackAndBurn<'info> {
         constraint = keeper_io.owner == keeper.key() @ TreasuryError::WrongTokenOwner
     )]
     pub keeper_io: Box<Account<'info, TokenAccount>>,
-    #[account(mut, constraint = keeper_iosd.mint == config.iosd_mint @ TreasuryError::WrongMint)]
+    /// Where the filled IOSD goes: any IOSD account but the treasury's own vaults (naming
+    /// the pool would record a spend that never left it; naming the fee vault would move
+    /// buyback money into the grant vault).
+    #[account(
+        mut,
+        constraint = keeper_iosd.mint == config.iosd_mint @ TreasuryError::WrongMint,
+        constraint = keeper_iosd.key() != config.pool_vault @ TreasuryError::VaultAsDestination,
+        constraint = keeper_iosd.key() != config.iosd_vault @ TreasuryError::VaultAsDestination
+    )]
     pub keeper_iosd: Box<Account<'info, TokenAccount>>,
     #[account(mut, address = config.pool_vault @ TreasuryError::WrongVault)]
     pub pool_vault: Box<Account<'info, TokenAccount>>,
