@@ -6,7 +6,7 @@ use io_localnet::Localnet;
 use io_math::h3::h3_cell_from_parts;
 use io_migrations::{run_genesis_with, Genesis, Handover};
 use io_registry::*;
-use io_sdk::client::{failure_code, fetch, Chain};
+use io_sdk::client::{fetch, Chain, Refusal};
 use io_sdk::network::RegistryClient;
 use io_sdk::pda;
 use io_sdk::token;
@@ -259,17 +259,19 @@ impl Harness {
         keys.into_iter().map(|k| (k, self.net.account_data(&k).unwrap())).collect()
     }
 
-    /// Sends instructions that must fail with `expected`, and checks that no registry
-    /// account changed.
-    pub fn expect_error<E: Into<u32> + std::fmt::Debug + Copy>(
+    /// Sends instructions that must be refused with `expected` (a program's error enum, or
+    /// a [`Refusal`] naming program and code), and checks that no registry account changed.
+    /// The program that raised the error is compared too, CPIs included.
+    pub fn expect_error(
         &mut self,
         instructions: &[solana_sdk::instruction::Instruction],
         signers: &[&Keypair],
-        expected: E,
+        expected: impl Into<Refusal>,
     ) {
+        let expected = expected.into();
         let before = self.snapshot();
         let err = self.net.send(instructions, signers).expect_err("instruction should fail");
-        assert_eq!(failure_code(&err), Some(expected.into()), "expected {expected:?}, got {err:?}");
+        assert_eq!(Refusal::of(&err), Some(expected), "expected {expected:?}, got {err:?}");
         assert!(self.snapshot() == before, "a refused instruction changed registry state");
         self.check_invariants();
     }
@@ -625,17 +627,19 @@ impl Harness {
             .collect()
     }
 
-    /// Sends instructions that must fail with `expected` (any program's error, or a raw
-    /// custom code), and checks that no account of [`Self::dao_snapshot`] changed.
-    pub fn expect_dao_error<E: Into<u32> + std::fmt::Debug + Copy>(
+    /// Sends instructions that must be refused with `expected` (any program's error enum, or
+    /// a [`Refusal`] naming program and code; an error inside a CPI is the callee's), and
+    /// checks that no account of [`Self::dao_snapshot`] changed.
+    pub fn expect_dao_error(
         &mut self,
         instructions: &[solana_sdk::instruction::Instruction],
         signers: &[&Keypair],
-        expected: E,
+        expected: impl Into<Refusal>,
     ) {
+        let expected = expected.into();
         let before = self.dao_snapshot();
         let err = self.net.send(instructions, signers).expect_err("instruction should fail");
-        assert_eq!(failure_code(&err), Some(expected.into()), "expected {expected:?}, got {err:?}");
+        assert_eq!(Refusal::of(&err), Some(expected), "expected {expected:?}, got {err:?}");
         let after = self.dao_snapshot();
         for (key, was) in &before {
             assert!(after.get(key) == Some(was), "a refused instruction changed account {key}");

@@ -100,7 +100,8 @@ pub fn epoch_advanced_from_logs(logs: &[String]) -> Option<EpochAdvanced> {
 /// full is.
 pub fn epoch_advanced_from_diff(before: &EmissionsConfig, after: &EmissionsConfig, earning: bool) -> EpochAdvanced {
     let minted = after.total_minted - before.total_minted;
-    let window_full = after.minted_in_window >= after.params.breaker_max_mint;
+    // The ring as the crank left it: what the breaker counted at that moment.
+    let window_full = io_math::RollingCap::from(after.breaker).used() >= after.params.breaker_max_mint;
     EpochAdvanced {
         first_epoch: before.next_epoch,
         epochs: after.next_epoch - before.next_epoch,
@@ -174,11 +175,10 @@ fn status(chain: &mut impl Chain) -> anyhow::Result<String> {
         group_io(config.genesis_supply)
     )?;
     writeln!(out, "held back  {} IO", group_io(config.held_back))?;
-    let window_end = config.window_start + i64::from(config.params.breaker_window_secs);
-    let in_window = if now < window_end { config.minted_in_window } else { 0 };
+    let in_window = io_math::RollingCap::from(config.breaker).used_at(now, config.params.breaker_window_secs);
     writeln!(
         out,
-        "breaker    {} of {} IO in the {}s window ({:.2}%)",
+        "breaker    {} of {} IO in the rolling {}s window ({:.2}%)",
         group_io(in_window),
         group_io(config.params.breaker_max_mint),
         config.params.breaker_window_secs,

@@ -152,11 +152,10 @@ pub fn run_status(chain: &mut impl Chain, args: &StatusArgs) -> anyhow::Result<S
     writeln!(out, "treasury {}", pda::treasury_config())?;
     writeln!(out, "authority         {}", config.authority)?;
     writeln!(out, "fee               {} bps ({:.2}%)", p.fee_bps, f64::from(p.fee_bps) / 100.0)?;
-    let window_open = now < config.gateway_window_start + i64::from(p.gateway_period_secs);
-    let used = if window_open { config.gateway_minted_in_window } else { 0 };
+    let used = io_math::RollingCap::from(config.gateway_minted).used_at(now, p.gateway_period_secs);
     writeln!(
         out,
-        "gateway           {}: {} of {} IOSD minted in the current {} s window",
+        "gateway           {}: {} of {} IOSD minted in the last {} s (rolling)",
         p.gateway,
         group_io(used),
         group_io(p.gateway_cap),

@@ -41,7 +41,7 @@ fn pay_status_and_a_keeper_fill_burn_exactly_what_they_print() {
     let status = squash(&run_status(&mut net, &StatusArgs { io_price: Some(0.25) }).unwrap());
     for expected in [
         "fee 200 bps (2.00%)",
-        "1,000 of 1,000,000 IOSD minted in the current 86400 s window",
+        "1,000 of 1,000,000 IOSD minted in the last 86400 s (rolling)",
         &format!("price feed {}", "07".repeat(32)),
         "buyback pool 980 IOSD",
         "treasury vaults 20 IOSD, 2 IO",

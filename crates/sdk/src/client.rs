@@ -129,7 +129,47 @@ pub fn fetch_opt<T: AccountDeserialize>(chain: &mut impl Chain, address: &Pubkey
     }
 }
 
-/// The custom error code of a failed send, if any.
+/// The custom error code of a failed send, if any. Every Anchor program numbers its
+/// errors from 6000: where the program matters, compare a [`Refusal`].
 pub fn failure_code(error: &anyhow::Error) -> Option<u32> {
     error.downcast_ref::<TxFailure>().and_then(TxFailure::custom_code)
 }
+
+/// Which program refused a transaction, and with which custom error: the pair that names
+/// a refusal (the code alone is shared by all five programs, and an error raised inside a
+/// CPI is the callee's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub program: Pubkey,
+    pub code: u32,
+}
+
+impl Refusal {
+    pub fn new(program: Pubkey, code: impl Into<u32>) -> Self {
+        Self { program, code: code.into() }
+    }
+
+    /// The refusal inside a failed send: the innermost failing program and its code.
+    pub fn of(error: &anyhow::Error) -> Option<Self> {
+        let failure = error.downcast_ref::<TxFailure>()?;
+        Some(Self { program: failure.raised_by()?, code: failure.custom_code()? })
+    }
+}
+
+macro_rules! refusal_from_program_errors {
+    ($($error:ty => $program:path),* $(,)?) => {
+        $(impl From<$error> for Refusal {
+            fn from(error: $error) -> Self {
+                Self { program: $program, code: error.into() }
+            }
+        })*
+    };
+}
+
+refusal_from_program_errors!(
+    io_registry::RegistryError => io_registry::ID,
+    io_staking::StakingError => io_staking::ID,
+    io_emissions::EmissionsError => io_emissions::ID,
+    io_treasury::TreasuryError => io_treasury::ID,
+    io_governance::GovernanceError => io_governance::ID,
+);

@@ -11,7 +11,8 @@ pub struct EmissionParams {
     /// Share of the remaining reserve each year emits, bps: 5,000 halves the emission every
     /// year. A change applies from the next year boundary on.
     pub yearly_share_bps: u16,
-    /// The mint-rate breaker: at most `breaker_max_mint` base units per window.
+    /// The mint-rate breaker: at most `breaker_max_mint` base units in any interval of
+    /// `breaker_window_secs` (a rolling window, `io_math::RollingCap`).
     pub breaker_window_secs: u32,
     pub breaker_max_mint: u64,
 }
@@ -52,8 +53,8 @@ pub struct EmissionsConfig {
     /// Emission of epochs already accounted but not minted yet: held back while no weight
     /// earns, or by the breaker. Minted by the next cranks that can.
     pub held_back: u64,
-    pub window_start: i64,
-    pub minted_in_window: u64,
+    /// What the breaker counts: minted per slot of its rolling window.
+    pub breaker: RollingWindow,
     pub bump: u8,
 }
 
@@ -91,5 +92,27 @@ impl EmissionsConfig {
     pub fn epochs_ended(&self, now: i64) -> u64 {
         let elapsed = now.saturating_sub(self.start_ts).max(0) as u64;
         elapsed / u64::from(self.epoch_secs)
+    }
+}
+
+/// `io_math::RollingCap` as stored: what the crank minted, per slot of the rolling window.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct RollingWindow {
+    pub slot_secs: u32,
+    pub newest_slot: u64,
+    pub amounts: [u64; 25],
+}
+
+const _: () = assert!(io_math::RATE_SLOTS == 25, "RollingWindow stores io_math's ring as is");
+
+impl From<RollingWindow> for io_math::RollingCap {
+    fn from(w: RollingWindow) -> Self {
+        Self { slot_secs: w.slot_secs, newest_slot: w.newest_slot, amounts: w.amounts }
+    }
+}
+
+impl From<io_math::RollingCap> for RollingWindow {
+    fn from(c: io_math::RollingCap) -> Self {
+        Self { slot_secs: c.slot_secs, newest_slot: c.newest_slot, amounts: c.amounts }
     }
 }

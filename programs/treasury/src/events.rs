@@ -23,6 +23,7 @@ pub struct IosdMinted {
     pub gateway: Pubkey,
     pub to: Pubkey,
     pub amount: u64,
+    /// What the gateway's rolling window counts after this mint (the cap applies to it).
     pub minted_in_window: u64,
 }
 

@@ -12,7 +12,8 @@ pub struct TreasuryParams {
     pub fee_bps: u16,
     /// The only key that may mint IOSD (the fiat gateway).
     pub gateway: Pubkey,
-    /// IOSD the gateway may mint per `gateway_period_secs`.
+    /// IOSD the gateway may mint in any interval of `gateway_period_secs` (a rolling
+    /// window, `io_math::RollingCap`).
     pub gateway_cap: u64,
     pub gateway_period_secs: u32,
     /// The IO/USD Pyth feed buybacks are priced by.
@@ -81,8 +82,8 @@ pub struct TreasuryConfig {
     pub origin_ts: i64,
     /// Length of a demand period (fixed at initialisation).
     pub demand_period_secs: u32,
-    pub gateway_window_start: i64,
-    pub gateway_minted_in_window: u64,
+    /// What the gateway cap counts: IOSD minted per slot of its rolling window.
+    pub gateway_minted: RollingWindow,
     pub totals: TreasuryTotals,
     /// The latest periods, `index % DEMAND_HISTORY`.
     pub periods: [DemandPeriod; DEMAND_HISTORY],
@@ -110,4 +111,26 @@ impl TreasuryConfig {
 pub enum Asset {
     Iosd,
     Io,
+}
+
+/// `io_math::RollingCap` as stored: what the gateway minted, per slot of the rolling window.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct RollingWindow {
+    pub slot_secs: u32,
+    pub newest_slot: u64,
+    pub amounts: [u64; 25],
+}
+
+const _: () = assert!(io_math::RATE_SLOTS == 25, "RollingWindow stores io_math's ring as is");
+
+impl From<RollingWindow> for io_math::RollingCap {
+    fn from(w: RollingWindow) -> Self {
+        Self { slot_secs: w.slot_secs, newest_slot: w.newest_slot, amounts: w.amounts }
+    }
+}
+
+impl From<io_math::RollingCap> for RollingWindow {
+    fn from(c: io_math::RollingCap) -> Self {
+        Self { slot_secs: c.slot_secs, newest_slot: c.newest_slot, amounts: c.amounts }
+    }
 }

@@ -97,7 +97,7 @@ fn an_operator_and_the_oracles_drive_a_node_through_the_cli() {
     assert!(status.contains("anyone, once the active tree is 90% full: depth 20, buffer 64, canopy 14"), "{status}");
     // The first tree is far from full: nobody may open the next one yet, by name.
     let err = run(&mut h.net, RegistryCommand::OpenTree).unwrap_err();
-    assert_eq!(io_sdk::client::failure_code(&err), Some(RegistryError::ActiveTreeNotFull.into()), "{err:#}");
+    assert_eq!(io_sdk::client::Refusal::of(&err), Some(RegistryError::ActiveTreeNotFull.into()), "{err:#}");
     std::fs::remove_dir_all(dir).ok();
 }
 
@@ -157,7 +157,7 @@ fn an_operator_stakes_and_the_oracles_slash_through_the_cli() {
     run_slash(&mut h.net, propose("200")).unwrap();
     // Too early: the chain refuses with the program's named error.
     let err = run_slash(&mut h.net, SlashCommand::Execute { id: 1 }).unwrap_err();
-    assert_eq!(io_sdk::client::failure_code(&err), Some(u32::from(io_staking::StakingError::ChallengeWindowOpen)));
+    assert_eq!(io_sdk::client::Refusal::of(&err), Some(io_staking::StakingError::ChallengeWindowOpen.into()));
     h.net.warp_seconds(15 * 24 * 3600);
     let out = run_slash(&mut h.net, SlashCommand::Execute { id: 1 }).unwrap();
     assert!(out.contains("#1 executed 200 IO"), "{out}");
@@ -175,7 +175,7 @@ fn an_operator_stakes_and_the_oracles_slash_through_the_cli() {
 fn stakers_govern_through_the_dao_cli() {
     use io_cli::dao_cmd::{run_dao, Choice, DaoCommand, ProposeArgs};
     use io_governance::GovernanceError;
-    use io_sdk::client::{failure_code, fetch, Chain};
+    use io_sdk::client::{fetch, Chain};
     use io_sdk::pda;
     let mut h = Harness::with_dao();
     let dir = std::env::temp_dir().join(format!("io-cli-dao-{}", std::process::id()));
@@ -185,7 +185,7 @@ fn stakers_govern_through_the_dao_cli() {
     let b = h.staker_with_bond(30_000 * io);
     let c = h.staker_with_bond(10_000 * io);
     let (a_file, b_file, c_file) = (keyfile(&dir, "a", &a), keyfile(&dir, "b", &b), keyfile(&dir, "c", &c));
-    let code = |e: GovernanceError| Some(u32::from(e));
+    let code = |e: GovernanceError| Some(io_sdk::client::Refusal::from(e));
 
     // The oracles propose to slash c; an enterprise pays in $IO, so the treasury holds fees.
     let oracles = h.oracle_refs(2).into_iter().map(|k| k.insecure_clone()).collect::<Vec<_>>();
@@ -270,14 +270,14 @@ fn stakers_govern_through_the_dao_cli() {
     run_dao(&mut h.net, vote(&c_file, 2, Choice::Abstain)).unwrap();
     // A second vote is refused by the program, with its named error.
     let err = run_dao(&mut h.net, vote(&a_file, 1, Choice::No)).unwrap_err();
-    assert_eq!(failure_code(&err), code(GovernanceError::AlreadyVoted), "{err:?}");
+    assert_eq!(io_sdk::client::Refusal::of(&err), code(GovernanceError::AlreadyVoted), "{err:?}");
     assert!(format!("{err:#}").contains("AlreadyVoted"), "{err:#}");
     let show = run_dao(&mut h.net, DaoCommand::Show { id: 1 }).unwrap();
     for expected in ["proposal #1: voting", "voting ends   in 3d 0h", "turnout 90.0% of 10.0% quorum", "yes 66.7% of 60.0% needed", "timelock      1d 0h after queueing"] {
         assert!(show.contains(expected), "missing {expected:?} in\n{show}");
     }
     let err = run_dao(&mut h.net, DaoCommand::Queue { id: 1 }).unwrap_err();
-    assert_eq!(failure_code(&err), code(GovernanceError::VotingNotEnded), "{err:?}");
+    assert_eq!(io_sdk::client::Refusal::of(&err), code(GovernanceError::VotingNotEnded), "{err:?}");
 
     // The voting period ends: both passed; queue them; the timelock holds them a day.
     h.net.advance_clock(i64::from(h.genesis.governance.voting_period_secs));
@@ -293,7 +293,7 @@ fn stakers_govern_through_the_dao_cli() {
         assert!(out.contains(&format!("queued #{id}: executable in 1d 0h")) && out.contains(&format!("proposal #{id}: queued")), "{out}");
     }
     let err = run_dao(&mut h.net, DaoCommand::Execute { id: 1 }).unwrap_err();
-    assert_eq!(failure_code(&err), code(GovernanceError::TimelockNotElapsed), "{err:?}");
+    assert_eq!(io_sdk::client::Refusal::of(&err), code(GovernanceError::TimelockNotElapsed), "{err:?}");
     h.net.advance_clock(i64::from(h.genesis.governance.timelock_secs));
     let list = run_dao(&mut h.net, DaoCommand::List).unwrap();
     assert!(list.contains("#1   executable") && list.contains("expires in 7d 0h"), "{list}");
@@ -303,7 +303,7 @@ fn stakers_govern_through_the_dao_cli() {
     let out = run_dao(&mut h.net, DaoCommand::Execute { id: 2 }).unwrap();
     assert!(out.contains("executed #2: 1 instruction signed"), "{out}");
     let err = run_dao(&mut h.net, DaoCommand::Execute { id: 2 }).unwrap_err();
-    assert_eq!(failure_code(&err), code(GovernanceError::AlreadyExecuted), "{err:?}");
+    assert_eq!(io_sdk::client::Refusal::of(&err), code(GovernanceError::AlreadyExecuted), "{err:?}");
 
     // The chain agrees.
     assert_eq!(h.treasury_config().params.fee_bps, 150);

@@ -764,7 +764,11 @@ fn a_failing_action_fails_the_whole_execution_and_leaves_it_queued_until_expiry(
     h.end_vote_and_queue(abandoned);
     let p = h.proposal(retried);
     advance_to(&mut h, p.executable_at);
-    let insufficient_funds = anchor_spl::token::spl_token::error::TokenError::InsufficientFunds as u32;
+    // Raised by the token program, two CPIs down (governance -> treasury -> token).
+    let insufficient_funds = io_sdk::client::Refusal::new(
+        anchor_spl::token::spl_token::ID,
+        anchor_spl::token::spl_token::error::TokenError::InsufficientFunds as u32,
+    );
     for id in [retried, abandoned] {
         // The grant fails, so the fee change before it is undone too.
         let ix = execute_ix(&mut h, id);

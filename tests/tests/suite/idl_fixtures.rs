@@ -405,8 +405,7 @@ fn emissions_fixtures() -> Value {
         next_epoch: 1,
         cursor: Cursor { year: 1, epoch_in_year: 1, year_total: 350_000_000_000_000, unscheduled: 350_000_000_000_000 },
         held_back: 12,
-        window_start: 1_790_000_000,
-        minted_in_window: 39_954_337,
+        breaker: io_emissions::RollingWindow { slot_secs: 3_600, newest_slot: 497_222, amounts: rolling_amounts(39_954_337) },
         bump: 253,
     };
     json!({
@@ -426,7 +425,8 @@ fn emissions_fixtures() -> Value {
                 "start_ts": "1790000000", "supply_cap": "800000000000000", "genesis_supply": "100000000000000",
                 "total_minted": "100000039954337", "next_epoch": "1",
                 "cursor": {"year": 1, "epoch_in_year": 1, "year_total": "350000000000000", "unscheduled": "350000000000000"},
-                "held_back": "12", "window_start": "1790000000", "minted_in_window": "39954337", "bump": 253
+                "held_back": "12",
+                "breaker": {"slot_secs": 3600, "newest_slot": "497222", "amounts": rolling_amounts_json(39_954_337)}, "bump": 253
             }
         }],
     })
@@ -489,8 +489,7 @@ fn treasury_fixtures() -> Value {
         params,
         origin_ts: 1_790_000_000,
         demand_period_secs: 2_592_000,
-        gateway_window_start: 1_790_000_100,
-        gateway_minted_in_window: 42,
+        gateway_minted: io_treasury::RollingWindow { slot_secs: 3_600, newest_slot: 497_222, amounts: rolling_amounts(42) },
         totals,
         periods,
         bump: 254,
@@ -509,8 +508,8 @@ fn treasury_fixtures() -> Value {
             "fields": {
                 "authority": pk(&key(2)), "pending_authority": null, "io_mint": pk(&key(3)), "iosd_mint": pk(&key(11)),
                 "iosd_vault": pk(&key(12)), "io_vault": pk(&key(13)), "pool_vault": pk(&key(14)), "params": params_json,
-                "origin_ts": "1790000000", "demand_period_secs": 2592000, "gateway_window_start": "1790000100",
-                "gateway_minted_in_window": "42", "totals": totals_json, "periods": periods_json, "bump": 254
+                "origin_ts": "1790000000", "demand_period_secs": 2592000, "gateway_minted": {"slot_secs": 3600, "newest_slot": "497222", "amounts": rolling_amounts_json(42)},
+                "totals": totals_json, "periods": periods_json, "bump": 254
             }
         }],
     })
@@ -534,4 +533,17 @@ fn the_staking_idl_fixture_matches_the_rust_encoding() {
 #[test]
 fn the_idl_client_fixture_matches_the_rust_encoding() {
     check_fixture("registry", fixtures());
+}
+
+/// A rolling window's ring with `newest` in slot 497,222 (and a smaller amount two slots
+/// before, so the encoding of more than one slot is checked).
+fn rolling_amounts(newest: u64) -> [u64; io_math::RATE_SLOTS] {
+    let mut amounts = [0u64; io_math::RATE_SLOTS];
+    amounts[497_222 % io_math::RATE_SLOTS] = newest;
+    amounts[497_220 % io_math::RATE_SLOTS] = 7;
+    amounts
+}
+
+fn rolling_amounts_json(newest: u64) -> Value {
+    rolling_amounts(newest).iter().map(|a| Value::String(a.to_string())).collect()
 }

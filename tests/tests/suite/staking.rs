@@ -2,6 +2,7 @@
 //! invariant (through `Harness::ok` / `expect_error`).
 
 use anchor_lang::error::ErrorCode as AnchorError;
+use io_sdk::client::Refusal;
 use io_math::{reward_weight, VerifiedHardware};
 use io_registry::{NodeStatus, Verdict};
 use io_sdk::staking as sx;
@@ -265,14 +266,14 @@ fn wrong_mint_vault_stake_account_and_signer_are_refused() {
     // Another operator's stake account.
     let mut unstake = sx::request_unstake(&op.pubkey(), IO);
     unstake.accounts[2].pubkey = io_sdk::pda::operator_stake(&other.pubkey());
-    h.expect_error(&[unstake], &[&op], AnchorError::ConstraintSeeds as u32);
+    h.expect_error(&[unstake], &[&op], Refusal::new(io_staking::ID, AnchorError::ConstraintSeeds as u32));
 
     // The operator's signature is required.
     let mut deposit = sx::deposit(&op.pubkey(), &mint, &tokens, IO);
     deposit.accounts[0].is_signer = false;
     let before = h.snapshot();
     let err = h.net.send(&[deposit], &[]).unwrap_err();
-    assert_eq!(io_sdk::client::failure_code(&err), Some(AnchorError::AccountNotSigner as u32));
+    assert_eq!(Refusal::of(&err), Some(Refusal::new(io_staking::ID, AnchorError::AccountNotSigner as u32)));
     assert!(h.snapshot() == before);
 
     // The registry account must be the operator's own aggregate.

@@ -57,8 +57,8 @@ fn only_the_gateway_mints_iosd_and_only_up_to_its_cap() {
     h.expect_error(&[tx::mint_iosd(&gateway.pubkey(), &account, 0)], &[&gateway], TreasuryError::ZeroAmount);
     let io_account = h.fund_io(&enterprise.pubkey(), 0);
     h.expect_error(&[tx::mint_iosd(&gateway.pubkey(), &io_account, 1)], &[&gateway], TreasuryError::WrongMint);
-    // The next period opens a fresh cap.
-    h.net.warp_seconds(86_400);
+    // A window and one slot of its ring (a 24th of it) later, the whole cap is back.
+    h.net.warp_seconds(86_400 + 3_600);
     h.ok(&[tx::mint_iosd(&gateway.pubkey(), &account, cap)], &[&gateway]);
     assert_eq!(h.token_balance(&account), 2 * cap);
     // Redemption burns and is recorded for the gateway's payout.
@@ -282,4 +282,34 @@ fn a_fill_cannot_be_paid_into_the_pool_or_the_fee_vault() {
     // The keeper's own account takes the fill.
     h.ok(&[tx::buyback_and_burn(&f.keeper.pubkey(), &mint, &f.keeper_io, &f.keeper_iosd, &good, iosd, 20_000 * UNIT)], &[&f.keeper]);
     assert_eq!(h.token_balance(&f.keeper_iosd), iosd);
+}
+
+#[test]
+fn the_gateway_cap_holds_over_every_day_not_only_calendar_ones() {
+    let mut h = Harness::new();
+    let gateway = h.authority.insecure_clone();
+    let customer = h.operator();
+    let account = iosd_account(&mut h, &customer.pubkey(), 0);
+    let params = h.treasury_config().params;
+    let (cap, day) = (params.gateway_cap, i64::from(params.gateway_period_secs));
+    assert_eq!(day, 86_400, "the reference period");
+    // A window that resets at fixed edges let the cap through twice within two seconds
+    // (just before an edge and just after it). Here, whenever the cap was reached, one
+    // more base unit is refused for a whole day after.
+    h.net.warp_seconds(day - 1);
+    h.ok(&[tx::mint_iosd(&gateway.pubkey(), &account, cap)], &[&gateway]);
+    let minted_at = h.net.unix_time().unwrap();
+    for later in [2, 3_600, day - 1] {
+        let now = h.net.unix_time().unwrap();
+        h.net.advance_clock(minted_at + later - now);
+        h.expect_error(&[tx::mint_iosd(&gateway.pubkey(), &account, 1)], &[&gateway], TreasuryError::GatewayCapExceeded);
+    }
+    // Half the cap minted a day and a slot later; the other half half a day after that:
+    // any day holds at most the cap.
+    h.net.advance_clock(3_600 + 2);
+    h.ok(&[tx::mint_iosd(&gateway.pubkey(), &account, cap / 2)], &[&gateway]);
+    h.net.advance_clock(day / 2);
+    h.ok(&[tx::mint_iosd(&gateway.pubkey(), &account, cap - cap / 2)], &[&gateway]);
+    h.expect_error(&[tx::mint_iosd(&gateway.pubkey(), &account, 1)], &[&gateway], TreasuryError::GatewayCapExceeded);
+    assert_eq!(h.token_balance(&account), 2 * cap);
 }

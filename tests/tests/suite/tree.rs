@@ -51,7 +51,7 @@ fn a_full_tree_refuses_nodes_until_a_new_tree_is_opened() {
     // Only the authority opens trees.
     let outsider = h.operator();
     let err = h.registry.create_tree(&mut h.net, &outsider, h.genesis.tree_shape()).unwrap_err();
-    assert_eq!(io_sdk::client::failure_code(&err), Some(u32::from(RegistryError::Unauthorized)));
+    assert_eq!(io_sdk::client::Refusal::of(&err), Some(RegistryError::Unauthorized.into()));
 
     let authority = h.authority.insecure_clone();
     // A canopy too shallow for proofs to fit a transaction is refused by the program.

@@ -4,7 +4,7 @@ use crate::events::EpochAdvanced;
 use crate::state::EmissionsConfig;
 use anchor_lang::prelude::*;
 use anchor_spl::token::{mint_to, Mint, MintTo, Token, TokenAccount};
-use io_math::ScheduleCursor;
+use io_math::{RollingCap, ScheduleCursor};
 use io_staking::program::Staking;
 use io_staking::StakingConfig;
 
@@ -47,14 +47,9 @@ pub fn handler(ctx: Context<AdvanceEpoch>) -> Result<()> {
     config.next_epoch = first_epoch.checked_add(epochs).ok_or_else(overflow)?;
     let owed = config.held_back.checked_add(emitted).ok_or_else(overflow)?;
 
-    // The breaker: fixed windows of `breaker_window_secs`.
-    let window = i64::from(config.params.breaker_window_secs);
-    if now.checked_sub(config.window_start).ok_or_else(overflow)? >= window {
-        let into_window = (now - config.window_start) % window;
-        config.window_start = now - into_window;
-        config.minted_in_window = 0;
-    }
-    let room = config.params.breaker_max_mint.saturating_sub(config.minted_in_window);
+    // The breaker: no interval of `breaker_window_secs` mints more than the limit.
+    let mut breaker: RollingCap = config.breaker.into();
+    let room = breaker.room(now, config.params.breaker_window_secs, config.params.breaker_max_mint);
     let earning = ctx.accounts.staking_config.rewards.earning_weight > 0;
     let minted = if earning { owed.min(room) } else { 0 };
     let breaker_limited = earning && room < owed;
@@ -62,7 +57,8 @@ pub fn handler(ctx: Context<AdvanceEpoch>) -> Result<()> {
     let total_minted = config.total_minted.checked_add(minted).ok_or_else(overflow)?;
     require!(total_minted <= config.supply_cap, EmissionsError::SupplyCapExceeded);
     config.total_minted = total_minted;
-    config.minted_in_window = config.minted_in_window.checked_add(minted).ok_or_else(overflow)?;
+    breaker.record(minted).ok_or_else(overflow)?;
+    config.breaker = breaker.into();
     config.held_back = owed - minted;
 
     let seeds = config.signer_seeds();

@@ -1,7 +1,7 @@
 use crate::constants::*;
 use crate::errors::EmissionsError;
 use crate::events::EmissionsInitialized;
-use crate::state::{EmissionParams, EmissionsConfig};
+use crate::state::{EmissionParams, EmissionsConfig, RollingWindow};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{set_authority, spl_token::instruction::AuthorityType, Mint, SetAuthority, Token};
 use io_math::ScheduleCursor;
@@ -102,8 +102,7 @@ pub fn handler(ctx: Context<InitializeEmissions>, args: InitializeEmissionsArgs)
     config.next_epoch = 0;
     config.cursor = ScheduleCursor::new(reserve).into();
     config.held_back = 0;
-    config.window_start = args.start_ts;
-    config.minted_in_window = 0;
+    config.breaker = RollingWindow::default();
     config.bump = ctx.bumps.config;
     emit!(EmissionsInitialized {
         io_mint: config.io_mint,

@@ -1,7 +1,7 @@
 use crate::constants::*;
 use crate::errors::TreasuryError;
 use crate::events::TreasuryParamsSet;
-use crate::state::{DemandPeriod, TreasuryConfig, TreasuryParams, TreasuryTotals};
+use crate::state::{DemandPeriod, RollingWindow, TreasuryConfig, TreasuryParams, TreasuryTotals};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
@@ -59,8 +59,7 @@ pub fn handler(ctx: Context<InitializeTreasury>, authority: Pubkey, params: Trea
     config.params = params;
     config.origin_ts = now;
     config.demand_period_secs = demand_period_secs;
-    config.gateway_window_start = now;
-    config.gateway_minted_in_window = 0;
+    config.gateway_minted = RollingWindow::default();
     config.totals = TreasuryTotals::default();
     config.periods = [DemandPeriod::default(); DEMAND_HISTORY];
     config.bump = ctx.bumps.config;

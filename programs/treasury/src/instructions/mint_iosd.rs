@@ -4,6 +4,7 @@ use crate::events::IosdMinted;
 use crate::state::TreasuryConfig;
 use anchor_lang::prelude::*;
 use anchor_spl::token::{mint_to, Mint, MintTo, Token, TokenAccount};
+use io_math::RollingCap;
 
 #[derive(Accounts)]
 pub struct MintIosd<'info> {
@@ -17,22 +18,20 @@ pub struct MintIosd<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-/// The fiat gateway mints IOSD against dollars received, within its cap per period.
+/// The fiat gateway mints IOSD against dollars received, within its cap per rolling period.
 pub fn handler(ctx: Context<MintIosd>, amount: u64) -> Result<()> {
     let overflow = || error!(TreasuryError::ArithmeticOverflow);
     require!(amount > 0, TreasuryError::ZeroAmount);
     let config = &mut ctx.accounts.config;
     require_keys_eq!(ctx.accounts.gateway.key(), config.params.gateway, TreasuryError::NotGateway);
     let now = Clock::get()?.unix_timestamp;
-    let period = i64::from(config.params.gateway_period_secs);
-    let since = now.checked_sub(config.gateway_window_start).ok_or_else(overflow)?;
-    if since >= period {
-        config.gateway_window_start = now - since % period;
-        config.gateway_minted_in_window = 0;
-    }
-    let minted = config.gateway_minted_in_window.checked_add(amount).ok_or_else(overflow)?;
-    require!(minted <= config.params.gateway_cap, TreasuryError::GatewayCapExceeded);
-    config.gateway_minted_in_window = minted;
+    // No interval of `gateway_period_secs` mints more than the cap, wherever it starts.
+    let mut window: RollingCap = config.gateway_minted.into();
+    let room = window.room(now, config.params.gateway_period_secs, config.params.gateway_cap);
+    require!(amount <= room, TreasuryError::GatewayCapExceeded);
+    window.record(amount).ok_or_else(overflow)?;
+    let minted = window.used();
+    config.gateway_minted = window.into();
     config.totals.iosd_minted = config.totals.iosd_minted.checked_add(amount).ok_or_else(overflow)?;
 
     let seeds = config.signer_seeds();
