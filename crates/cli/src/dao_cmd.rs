@@ -49,6 +49,14 @@ pub enum DaoCommand {
         proposer: String,
         id: u64,
     },
+    /// Return a vote record's rent to its voter once the proposal's voting is over
+    /// (anyone may send it; the lamports go to the voter, who paid them).
+    CloseVote {
+        /// The voter's address.
+        #[arg(long)]
+        voter: Pubkey,
+        id: u64,
+    },
     /// One line per proposal: id, stage, tally, next deadline.
     List,
     /// One proposal in full: proposer, link, stage and its times, tally against quorum and
@@ -320,6 +328,16 @@ pub fn run_dao(chain: &mut impl Chain, command: DaoCommand) -> anyhow::Result<St
             let proposer = read_keypair(&proposer)?;
             send(chain, &[gx::cancel_proposal(&proposer.pubkey(), id)], &[&proposer], "cancel_proposal")?;
             writeln!(out, "cancelled #{id}")?;
+        }
+        DaoCommand::CloseVote { voter, id } => {
+            let record = pda::vote_record(&pda::proposal(id), &voter);
+            let rent = chain.account_data(&record)?.map(|data| data.len());
+            send(chain, &[gx::close_vote_record(&voter, id)], &[], "close_vote_record")?;
+            let rent = match rent {
+                Some(len) => chain.rent_exempt_balance(len)?,
+                None => 0,
+            };
+            writeln!(out, "closed {voter}'s vote record on #{id}: {} SOL back to the voter", rent as f64 / 1e9)?;
         }
         DaoCommand::List => {
             let config = governance_config(chain)?;

@@ -106,6 +106,15 @@ pub fn cast_vote(voter: &Pubkey, id: u64, choice: VoteChoice) -> Instruction {
     )
 }
 
+/// Returns `voter`'s vote record rent on proposal `id` to the voter (after voting ended).
+pub fn close_vote_record(voter: &Pubkey, id: u64) -> Instruction {
+    let proposal = pda::proposal(id);
+    build(
+        accounts::CloseVoteRecord { voter: *voter, proposal, vote_record: pda::vote_record(&proposal, voter) },
+        instruction::CloseVoteRecord {},
+    )
+}
+
 pub fn cancel_proposal(proposer: &Pubkey, id: u64) -> Instruction {
     build(accounts::CancelProposal { proposer: *proposer, proposal: pda::proposal(id) }, instruction::CancelProposal {})
 }

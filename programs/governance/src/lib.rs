@@ -53,6 +53,11 @@ pub mod governance {
         instructions::cast_vote::handler(ctx, choice)
     }
 
+    /// After the voting period, anyone returns a vote record's rent to its voter.
+    pub fn close_vote_record(ctx: Context<CloseVoteRecord>) -> Result<()> {
+        instructions::close_vote_record::handler(ctx)
+    }
+
     /// The author withdraws a proposal before any vote.
     pub fn cancel_proposal(ctx: Context<CancelProposal>) -> Result<()> {
         instructions::cancel_proposal::handler(ctx)

@@ -292,6 +292,12 @@ fn stakers_govern_through_the_dao_cli() {
         let out = run_dao(&mut h.net, DaoCommand::Queue { id }).unwrap();
         assert!(out.contains(&format!("queued #{id}: executable in 1d 0h")) && out.contains(&format!("proposal #{id}: queued")), "{out}");
     }
+    // Voting is over: anyone returns a vote record's rent to its voter.
+    let record = io_sdk::pda::vote_record(&io_sdk::pda::proposal(1), &a.pubkey());
+    let rent = h.net.account(&record).unwrap().expect("a voted on #1").lamports;
+    let out = run_dao(&mut h.net, DaoCommand::CloseVote { voter: a.pubkey(), id: 1 }).unwrap();
+    assert!(out.contains(&format!("closed {}'s vote record on #1: {} SOL back to the voter", a.pubkey(), rent as f64 / 1e9)), "{out}");
+    assert!(h.net.account(&record).unwrap().is_none());
     let err = run_dao(&mut h.net, DaoCommand::Execute { id: 1 }).unwrap_err();
     assert_eq!(io_sdk::client::Refusal::of(&err), code(GovernanceError::TimelockNotElapsed), "{err:?}");
     h.net.advance_clock(i64::from(h.genesis.governance.timelock_secs));

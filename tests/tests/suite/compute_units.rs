@@ -10,7 +10,6 @@
 use io_registry::{NodeStatus, Verdict};
 use io_sdk::client::Chain;
 use io_sdk::governance::{self as gx, actions};
-use io_sdk::pda;
 use io_sdk::staking as sx;
 use io_tests::{ix, Harness};
 use io_treasury::Asset;

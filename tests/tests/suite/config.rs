@@ -3,7 +3,7 @@ use io_sdk::client::{fetch, Chain};
 use io_sdk::pda;
 use io_tests::{ix, Harness};
 use solana_sdk::pubkey::Pubkey;
-use solana_sdk::signature::{Keypair, Signer};
+use solana_sdk::signature::Signer;
 
 #[test]
 fn authority_moves_only_in_two_steps() {

@@ -956,3 +956,34 @@ fn the_dao_opens_a_new_tree_paying_its_rent_from_its_own_lamports() {
     h.register(&operator, spec);
     assert_eq!(h.registry.trees[&tree.pubkey()].mirror.len(), 1);
 }
+
+#[test]
+fn a_vote_record_returns_its_rent_to_the_voter_once_voting_is_over() {
+    use anchor_lang::error::ErrorCode as AnchorError;
+    let mut h = Harness::with_dao();
+    let proposer = h.staker_with_bond(THRESHOLD);
+    let voter = h.staker_with_bond(THRESHOLD);
+    let fees = h.treasury_config().params;
+    let id = h.propose(&proposer, &[actions::set_fee_bps(&fees, 150)]);
+    h.vote(&voter, id, VoteChoice::Yes);
+    let record = pda::vote_record(&pda::proposal(id), &voter.pubkey());
+    let rent = h.net.account(&record).unwrap().unwrap().lamports;
+    // While votes are open the record is what refuses a second vote: it stays.
+    h.expect_dao_error(&[gx::close_vote_record(&voter.pubkey(), id)], &[], GovernanceError::VotingNotEnded);
+    let tally = h.end_vote_and_queue(id);
+    // Anyone may close it once voting is over; the rent goes back to the voter, who paid it.
+    let before = h.net.account(&voter.pubkey()).unwrap().unwrap().lamports;
+    h.ok(&[gx::close_vote_record(&voter.pubkey(), id)], &[]);
+    assert!(h.net.account(&record).unwrap().is_none());
+    assert_eq!(h.net.account(&voter.pubkey()).unwrap().unwrap().lamports - before, rent);
+    // The tally stands, and the voter cannot vote again.
+    let after = h.proposal(id);
+    assert_eq!((after.yes, after.no, after.voters), (tally.yes, tally.no, tally.voters));
+    h.expect_dao_error(&[gx::cast_vote(&voter.pubkey(), id, VoteChoice::No)], &[&voter], GovernanceError::ProposalNotVoting);
+    // Gone is gone: a second close finds no record.
+    let missing = io_sdk::client::Refusal::new(io_governance::ID, AnchorError::AccountNotInitialized as u32);
+    h.expect_dao_error(&[gx::close_vote_record(&voter.pubkey(), id)], &[], missing);
+    // The proposal still executes.
+    h.execute(id);
+    assert_eq!(h.treasury_config().params.fee_bps, 150);
+}

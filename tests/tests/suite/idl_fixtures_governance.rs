@@ -44,6 +44,7 @@ fn governance_fixtures() -> Value {
             json!({"args": {"description_hash": hash.to_vec(), "link": "https://gov.example/7", "instructions": [instruction_json(&action)]}}),
         ),
         ("cast_vote", gx::cast_vote(&key(3), 7, VoteChoice::Abstain), json!({"choice": variant("Abstain")})),
+        ("close_vote_record", gx::close_vote_record(&key(3), 7), json!({})),
         ("cancel_proposal", gx::cancel_proposal(&key(2), 7), json!({})),
         ("queue_proposal", gx::queue_proposal(7), json!({})),
         ("execute_proposal", gx::execute_proposal(7, std::slice::from_ref(&action)), json!({})),

@@ -4,6 +4,7 @@
 
 pub mod cancel_proposal;
 pub mod cast_vote;
+pub mod close_vote_record;
 pub mod create_proposal;
 pub mod execute_proposal;
 pub mod initialize_governance;
@@ -12,6 +13,7 @@ pub mod set_governance_params;
 
 pub use cancel_proposal::*;
 pub use cast_vote::*;
+pub use close_vote_record::*;
 pub use create_proposal::*;
 pub use execute_proposal::*;
 pub use initialize_governance::*;
