@@ -331,12 +331,10 @@ pub fn run_dao(chain: &mut impl Chain, command: DaoCommand) -> anyhow::Result<St
         }
         DaoCommand::CloseVote { voter, id } => {
             let record = pda::vote_record(&pda::proposal(id), &voter);
-            let rent = chain.account_data(&record)?.map(|data| data.len());
+            // The record's rent is what it returns: read its size before it is closed.
+            let size = chain.account_data(&record)?.map_or(0, |data| data.len());
+            let rent = chain.rent_exempt_balance(size)?;
             send(chain, &[gx::close_vote_record(&voter, id)], &[], "close_vote_record")?;
-            let rent = match rent {
-                Some(len) => chain.rent_exempt_balance(len)?,
-                None => 0,
-            };
             writeln!(out, "closed {voter}'s vote record on #{id}: {} SOL back to the voter", rent as f64 / 1e9)?;
         }
         DaoCommand::List => {

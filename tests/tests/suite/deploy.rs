@@ -10,7 +10,7 @@ use io_governance::GovernanceError;
 use io_localnet::Localnet;
 use io_migrations::{run_genesis, Genesis};
 use io_registry::{InitializeArgs, RegistryError};
-use io_sdk::client::{Chain, TxFailure};
+use io_sdk::client::{Chain, Refusal};
 use io_sdk::{emissions, governance, pda, registry, staking, token, treasury};
 use io_staking::StakingError;
 use io_treasury::TreasuryError;
@@ -18,12 +18,10 @@ use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
 
-/// Sends `ix` expecting `program` to refuse it with `code`; returns nothing on success.
+/// Sends `ix` expecting `program` to refuse it with `code`.
 fn assert_refused(net: &mut Localnet, ix: Instruction, signers: &[&Keypair], program: Pubkey, code: u32) {
     let err = net.send(&[ix], signers).expect_err("the instruction should be refused");
-    let failure = err.downcast_ref::<TxFailure>().unwrap_or_else(|| panic!("not a transaction failure: {err:?}"));
-    assert_eq!(failure.custom_code(), Some(code), "{failure:?}");
-    assert_eq!(failure.raised_by(), Some(program), "raised by the wrong program: {:#?}", failure.logs);
+    assert_eq!(Refusal::of(&err), Some(Refusal::new(program, code)), "{err:?}");
 }
 
 /// Every `initialize_*` a stranger could send, signed by the stranger as deployer, with
