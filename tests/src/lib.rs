@@ -36,6 +36,9 @@ pub struct Harness {
     pub treasury: Pubkey,
     operators: Vec<Pubkey>,
     token_accounts: Vec<Pubkey>,
+    /// The GPU identities behind every GPU set hash `spec` made, so a verification can
+    /// name them.
+    gpu_sets: BTreeMap<[u8; 32], Vec<[u8; GPU_ID_LEN]>>,
 }
 
 impl Harness {
@@ -85,6 +88,7 @@ impl Harness {
             treasury: deployment.treasury,
             operators: vec![],
             token_accounts: vec![],
+            gpu_sets: BTreeMap::new(),
         }
     }
 
@@ -157,16 +161,60 @@ impl Harness {
     /// A valid spec for `count` GPUs of `model`, at a CUDA version every model accepts.
     pub fn spec(&mut self, model: &str, count: u16, seed: u64) -> HardwareSpec {
         let digits: Vec<u8> = (0..7).map(|i| ((seed >> (i * 3)) % 7) as u8).collect();
-        let mut uuids = [0u8; 32];
-        uuids[..8].copy_from_slice(&(seed + 1).to_le_bytes());
-        uuids[31] = 0xAA;
+        let gpu_uuids_hash = self.gpu_set(&Self::gpu_uuids(seed, count));
         HardwareSpec {
             gpu_model: self.model_id(model),
             gpu_count: count,
             cuda: CudaVersion { major: 12, minor: 4 },
             region: h3_cell_from_parts(7, (seed % 122) as u8, &digits).unwrap(),
-            gpu_uuids_hash: uuids,
+            gpu_uuids_hash,
         }
+    }
+
+    /// The UUIDs of the `count` GPUs of the machine numbered `seed`.
+    pub fn gpu_uuids(seed: u64, count: u16) -> Vec<String> {
+        (0..count).map(|i| format!("GPU-{seed:08x}-{i:04x}-4e1c-9a1b-6f0d3c2e8b7a")).collect()
+    }
+
+    /// The GPU set hash of `uuids`, remembered so a verification can name the GPUs.
+    pub fn gpu_set(&mut self, uuids: &[String]) -> [u8; 32] {
+        let ids = io_sdk::gpu_ids(uuids);
+        let hash = gpu_set_hash(&ids);
+        self.gpu_sets.insert(hash, ids);
+        hash
+    }
+
+    /// The identities of the GPUs `record` claims (made by `spec` or `gpu_set`).
+    pub fn gpu_ids(&self, record: &NodeRecord) -> Vec<[u8; GPU_ID_LEN]> {
+        self.gpu_sets.get(&record.gpu_uuids_hash).cloned().expect("a GPU set made by Harness::spec or gpu_set")
+    }
+
+    /// Has the first `quorum` oracles vote about `node`'s newest leaf, then attests it;
+    /// a verification names the record's GPUs. Returns the attestation's outcome.
+    pub fn attest(&mut self, quorum: usize, node: &Pubkey, verdict: Verdict, metrics: NodeMetrics, after: &[solana_sdk::instruction::Instruction]) -> io_sdk::client::TxOutcome {
+        let epoch = self.current_epoch();
+        let leaf = self.registry.proven_leaf(node).unwrap();
+        let gpus = if verdict == Verdict::Verified { self.gpu_ids(&leaf.record) } else { vec![] };
+        let subject = ix::verdict_subject(&leaf, epoch, verdict, false, gpus);
+        self.attest_subject(quorum, &leaf, &subject, metrics, after)
+    }
+
+    /// The first `quorum` oracles vote `subject` about `leaf` with `metrics`, then the
+    /// attestation goes out with `after`; returns its outcome (panics on a refusal).
+    pub fn attest_subject(
+        &mut self,
+        quorum: usize,
+        leaf: &ix::ProvenLeaf,
+        subject: &VerdictSubject,
+        metrics: NodeMetrics,
+        after: &[solana_sdk::instruction::Instruction],
+    ) -> io_sdk::client::TxOutcome {
+        let oracles: Vec<Keypair> = self.oracles.iter().take(quorum).map(|k| k.insecure_clone()).collect();
+        let votes: Vec<(&Keypair, NodeMetrics)> = oracles.iter().map(|k| (k, metrics)).collect();
+        let outcome = io_sdk::network::attest_by_quorum(&mut self.net, leaf, &votes, subject, after).unwrap_or_else(|e| panic!("{e:?}")).attestation;
+        self.registry.ingest(&outcome).unwrap();
+        self.check_invariants();
+        outcome
     }
 
     /// Registers a node; returns its key and record.
@@ -206,14 +254,12 @@ impl Harness {
         }
     }
 
+
     /// Attests `node` verified by the first `threshold` oracles in the current epoch.
     pub fn verify(&mut self, node: &Pubkey) -> NodeRecord {
-        let epoch = self.current_epoch();
         let tier = self.registry.record(node).unwrap().tier;
-        let oracles: Vec<&Keypair> = self.oracles.iter().take(2).collect();
-        self.registry
-            .attest(&mut self.net, &oracles, node, epoch, Verdict::Verified, Self::good_metrics(tier))
-            .expect("attest")
+        self.attest(2, node, Verdict::Verified, Self::good_metrics(tier), &[]);
+        *self.registry.record(node).unwrap()
     }
 
     pub fn operator_stats(&mut self, operator: &Pubkey) -> OperatorStats {
@@ -439,17 +485,12 @@ impl Harness {
             // oracles' to suspend).
             .filter(|r| self.registry.record(&r.node_id) == Some(r))
             .collect();
-        let oracles: Vec<Keypair> = self.oracles.iter().take(2).map(|k| k.insecure_clone()).collect();
-        let signers: Vec<&Keypair> = oracles.iter().collect();
-        let keys: Vec<Pubkey> = oracles.iter().map(|k| k.pubkey()).collect();
         for record in due {
-            let leaf = self.registry.proven_leaf(&record.node_id).unwrap();
-            let mut ixs = vec![ix::attest_node(&leaf, &keys, epoch, Verdict::Verified, record.metrics)];
+            let mut after = vec![];
             if self.net.account_data(&pda::operator_stake(&record.operator)).unwrap().is_some() {
-                ixs.push(io_sdk::staking::refresh_weight(&record.operator));
+                after.push(io_sdk::staking::refresh_weight(&record.operator));
             }
-            let outcome = self.ok(&ixs, &signers);
-            self.registry.ingest(&outcome).unwrap();
+            self.attest(2, &record.node_id, Verdict::Verified, record.metrics, &after);
         }
     }
 

@@ -116,6 +116,7 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
     // Registration.
     let mut dice = Dice(0x9e37_79b9_7f4a_7c15);
     let mut nodes: Vec<Keypair> = Vec::with_capacity(options.nodes);
+    let mut node_gpus = Vec::with_capacity(options.nodes);
     let progress = bar(options.nodes, "register");
     for i in 0..options.nodes {
         let mut pick = (dice.next() % u64::from(total_share)) as u32;
@@ -136,6 +137,7 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
         next_in_tier[tier] += 1;
         registry.register(&mut net, &operators[owner], &node, spec)?;
         nodes.push(node);
+        node_gpus.push(io_sdk::gpu_ids(&uuids));
         progress.inc(1);
     }
     progress.finish();
@@ -147,7 +149,7 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
     let quorum: Vec<&Keypair> = oracles.iter().take(usize::from(config.threshold)).collect();
     let progress = bar(nodes.len(), "attest");
     let mut largest_tx = 0;
-    for node in &nodes {
+    for (node, gpus) in nodes.iter().zip(&node_gpus) {
         let record = *registry.record(&node.pubkey()).expect("registered");
         let model = &catalogue.models[usize::from(record.gpu_model)];
         let roll = dice.next() % 1000;
@@ -167,10 +169,13 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
             )
         };
         let leaf = registry.proven_leaf(&node.pubkey())?;
-        let keys: Vec<Pubkey> = quorum.iter().map(|k| k.pubkey()).collect();
-        let outcome = net.send(&[io_sdk::registry::attest_node(&leaf, &keys, epoch, verdict, metrics)], &quorum)?;
-        largest_tx = largest_tx.max(outcome.size);
-        registry.ingest(&outcome)?;
+        // Each oracle votes in its own transaction; the attestation applies the ballot.
+        let proven = if verdict == Verdict::Verified { gpus.clone() } else { vec![] };
+        let subject = io_sdk::registry::verdict_subject(&leaf, epoch, verdict, false, proven);
+        let votes: Vec<(&Keypair, NodeMetrics)> = quorum.iter().map(|k| (*k, metrics)).collect();
+        let attested = io_sdk::network::attest_by_quorum(&mut net, &leaf, &votes, &subject, &[])?;
+        largest_tx = largest_tx.max(attested.largest_tx());
+        registry.ingest(&attested.attestation)?;
         progress.inc(1);
     }
     progress.finish();

@@ -75,7 +75,6 @@ impl Reaudit<'_> {
     fn round(&mut self, net: &mut Localnet) -> anyhow::Result<usize> {
         let config: RegistryConfig = fetch(net, &pda::registry_config())?;
         let epoch = config.current_epoch(net.unix_time()?)?;
-        let keys: Vec<Pubkey> = self.quorum.iter().map(|k| k.pubkey()).collect();
         let due: Vec<NodeRecord> = self
             .registry
             .records()
@@ -84,9 +83,13 @@ impl Reaudit<'_> {
             .collect();
         for record in &due {
             let leaf = self.registry.proven_leaf(&record.node_id)?;
-            let attest = io_sdk::registry::attest_node(&leaf, &keys, epoch, Verdict::Verified, record.metrics);
-            let outcome = net.send(&[attest, sx::refresh_weight(&record.operator)], self.quorum).context("re-attest")?;
-            self.registry.ingest(&outcome)?;
+            // The same GPUs its last verification proved.
+            let gpus = self.registry.proven_gpus(&leaf.merkle_tree, record.leaf_index).to_vec();
+            let subject = io_sdk::registry::verdict_subject(&leaf, epoch, Verdict::Verified, false, gpus);
+            let votes: Vec<(&Keypair, io_registry::NodeMetrics)> = self.quorum.iter().map(|k| (*k, record.metrics)).collect();
+            let refresh = [sx::refresh_weight(&record.operator)];
+            let attested = io_sdk::network::attest_by_quorum(net, &leaf, &votes, &subject, &refresh).context("re-attest")?;
+            self.registry.ingest(&attested.attestation)?;
         }
         Ok(due.len())
     }

@@ -131,6 +131,10 @@ pub struct AttestArgs {
     pub bandwidth_mbps: u32,
     #[arg(long, default_value_t = 0)]
     pub loss_bps: u16,
+    /// UUID of a GPU the audit proved (repeat for each; a verification names every GPU
+    /// of the node). Omitted for a verification, the GPUs its last verification proved.
+    #[arg(long = "gpu-uuid")]
+    pub gpu_uuids: Vec<String>,
 }
 
 pub fn read_keypair(path: &str) -> anyhow::Result<Keypair> {
@@ -323,8 +327,18 @@ pub fn run(chain: &mut impl Chain, command: RegistryCommand) -> anyhow::Result<S
                 }
             };
             let mut client = synced(chain)?;
+            let gpus = match (verdict, args.gpu_uuids.is_empty()) {
+                (Verdict::Suspended, _) => vec![],
+                (Verdict::Verified, false) => io_sdk::gpu_ids(&args.gpu_uuids),
+                (Verdict::Verified, true) => {
+                    let (tree, index) = client.position(&args.node).ok_or_else(|| anyhow!("node {} is not in the registry", args.node))?;
+                    let proven = client.proven_gpus(&tree, index).to_vec();
+                    anyhow::ensure!(!proven.is_empty(), "name the node's GPUs with --gpu-uuid (it was never verified)");
+                    proven
+                }
+            };
             let refs: Vec<&Keypair> = oracles.iter().collect();
-            let record = client.attest(chain, &refs, &args.node, epoch, verdict, metrics)?;
+            let record = client.attest(chain, &refs, &args.node, epoch, verdict, metrics, gpus)?;
             writeln!(out, "attested {}", describe(&record))?;
         }
         RegistryCommand::OpenTree => {

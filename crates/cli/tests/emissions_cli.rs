@@ -38,12 +38,17 @@ impl Quorum {
         let config: RegistryConfig = fetch(net, &pda::registry_config()).unwrap();
         let epoch = config.current_epoch(net.unix_time().unwrap()).unwrap();
         let leaf = self.registry.proven_leaf(&self.node).unwrap();
-        let keys: Vec<Pubkey> = self.oracles.iter().map(|k| k.pubkey()).collect();
-        let signers: Vec<&Keypair> = self.oracles.iter().collect();
-        let attest = io_sdk::registry::attest_node(&leaf, &keys, epoch, Verdict::Verified, self.metrics);
-        let outcome = net.send(&[attest, sx::refresh_weight(&leaf.record.operator)], &signers).unwrap();
-        self.registry.ingest(&outcome).unwrap();
+        let subject = io_sdk::registry::verdict_subject(&leaf, epoch, Verdict::Verified, false, io_sdk::gpu_ids(&gpu_uuids()));
+        let votes: Vec<(&Keypair, NodeMetrics)> = self.oracles.iter().map(|k| (k, self.metrics)).collect();
+        let refresh = [sx::refresh_weight(&leaf.record.operator)];
+        let attested = io_sdk::network::attest_by_quorum(net, &leaf, &votes, &subject, &refresh).unwrap();
+        self.registry.ingest(&attested.attestation).unwrap();
     }
+}
+
+/// The node's eight GPUs.
+fn gpu_uuids() -> Vec<String> {
+    (0..8).map(|g| format!("GPU-a-{g}")).collect()
 }
 
 fn balance(net: &mut Localnet, account: &Pubkey) -> u64 {
@@ -69,7 +74,7 @@ fn network() -> Network {
         gpu_count: 8,
         cuda: CudaVersion { major: 12, minor: 4 },
         region: 0x8928308280fffff,
-        gpu_uuids_hash: io_sdk::gpu_uuids_hash(&["GPU-a".to_string()]),
+        gpu_uuids_hash: io_sdk::gpu_uuids_hash(&gpu_uuids()),
     };
     let node = Keypair::new();
     registry.register(&mut net, &operator, &node, spec).unwrap();
@@ -77,10 +82,7 @@ fn network() -> Network {
     let config: RegistryConfig = fetch(&mut net, &pda::registry_config()).unwrap();
     let epoch = config.current_epoch(net.unix_time().unwrap()).unwrap();
     let metrics = NodeMetrics { verified_centi_tflops: h100.expected_centi_tflops, rtt_us: 9_000, bandwidth_mbps: 10_000, packet_loss_bps: 1 };
-    let leaf = registry.proven_leaf(&node.pubkey()).unwrap();
-    let quorum = [&oracles[0], &oracles[1]];
-    let outcome = net.send(&[io_sdk::registry::attest_node(&leaf, &oracle_keys[..2], epoch, Verdict::Verified, metrics)], &quorum).unwrap();
-    registry.ingest(&outcome).unwrap();
+    registry.attest(&mut net, &[&oracles[0], &oracles[1]], &node.pubkey(), epoch, Verdict::Verified, metrics, io_sdk::gpu_ids(&gpu_uuids())).unwrap();
 
     // Bond 80,000 IO from the genesis allocation (8 Enterprise GPUs x 10,000 IO).
     let tokens = Keypair::new();

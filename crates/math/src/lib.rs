@@ -8,6 +8,7 @@
 pub mod emission;
 pub mod governance;
 pub mod h3;
+pub mod median;
 pub mod rate;
 pub mod rewards;
 pub mod score;
@@ -22,3 +23,4 @@ pub use score::{node_score, BPS_SCALE};
 pub use stake::{bond_required, reward_weight, TierStakeParams, VerifiedHardware};
 pub use treasury::{fee_split, min_io_for_fill, UsdPrice};
 pub use rate::{RollingCap, RATE_SLOTS};
+pub use median::median;

@@ -125,6 +125,8 @@ pub enum Finding {
     CountNotProven { claimed: u16, equivalent_centi_gpus: u32 },
     #[error("network audit failed: {0}")]
     Network(NetAuditError),
+    #[error("GPU {gpu} already counts for node {node}: one GPU is counted once")]
+    GpuCountedElsewhere { gpu: String, node: Pubkey },
 }
 
 /// The audit's result: verified (no finding) or not, and the metrics measured.
@@ -140,6 +142,8 @@ pub struct AuditOutcome {
     /// Bytes of stress-test payload the oracle received (roots and openings).
     pub stress_bytes: usize,
     pub backend: String,
+    /// The UUIDs the worker signed for in its handshake (once it passed).
+    pub gpu_uuids: Vec<String>,
 }
 
 impl AuditOutcome {
@@ -170,6 +174,7 @@ pub async fn audit_node(
         gpu_centi_tflops: vec![],
         stress_bytes: 0,
         backend: String::new(),
+        gpu_uuids: vec![],
     };
     if let Err(finding) = run_stages(oracle, endpoint, node, ledger, settings, &mut outcome).await {
         outcome.findings.push(finding);
@@ -213,6 +218,7 @@ async fn run_stages(
     if reply.gpu_uuids.len() != usize::from(node.gpu_count) {
         return Err(Finding::GpuCountMismatch { claimed: node.gpu_count, reported: reply.gpu_uuids.len() });
     }
+    outcome.gpu_uuids = reply.gpu_uuids;
 
     // Stage 3.
     let n = settings.stress_n.unwrap_or_else(|| io_poc::challenge_size(node.expected_centi_tflops, Duration::from_millis(200)));

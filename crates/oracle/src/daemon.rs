@@ -20,7 +20,7 @@ use crate::history::{AuditHistory, AuditRecord};
 use crate::liveness::Follow;
 use crate::metrics::OracleMetrics;
 use crate::peer_auth::{self, PeerGate};
-use crate::policy::{open_measurement, quorum_median, sign_measurement, slash_reason, Expectation, Tolerance};
+use crate::policy::{open_measurement, sign_measurement, slash_reason, Expectation, Tolerance};
 use crate::port::ChainPort;
 use crate::view::ChainView;
 use anyhow::{anyhow, bail, Context};
@@ -29,14 +29,9 @@ use io_proto::v1::{self as pb, oracle_client::OracleClient};
 use io_registry::{NodeMetrics, NodeRecord, NodeStatus, Verdict, MAX_PACKET_LOSS_BPS};
 use crate::outbox::PendingSlash;
 use crate::suspensions::attestable_now;
-use io_sdk::pda;
-use io_sdk::registry::ProvenLeaf;
 use io_staking::SlashReason;
-use solana_sdk::instruction::Instruction;
-use solana_sdk::message::Message;
 use solana_sdk::pubkey::Pubkey;
-use solana_sdk::signature::{Keypair, Signature, Signer};
-use solana_sdk::transaction::Transaction;
+use solana_sdk::signature::{Keypair, Signer};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
@@ -309,10 +304,19 @@ impl OracleDaemon {
         let model = view.model(record).ok_or_else(|| anyhow!("model {} is not in the catalogue", record.gpu_model))?;
         let subject = NodeUnderAudit { node, gpu_uuids_hash: record.gpu_uuids_hash, gpu_count: record.gpu_count, expected_centi_tflops: model.expected_centi_tflops };
         let started = Instant::now();
-        let outcome = {
+        let mut outcome = {
             let mut ledger = self.shared.ledger.lock().await;
             audit_node(&self.key(), endpoint, &subject, &mut ledger, &self.shared.settings.audit).await
         };
+        // Counted once: a GPU that already counts on another node's live verification is
+        // refused here, whatever the worker computed.
+        let gpu_ids = io_sdk::gpu_ids(&outcome.gpu_uuids);
+        if outcome.verified() {
+            if let Some((id, other)) = view.registry.gpus_counted_elsewhere(&gpu_ids, &node, epoch).into_iter().next() {
+                let gpu = id.iter().map(|b| format!("{b:02x}")).collect();
+                outcome.findings.push(crate::audit::Finding::GpuCountedElsewhere { gpu, node: other });
+            }
+        }
         let m = &self.shared.metrics;
         m.last_audit_ms.store(started.elapsed().as_millis() as u64, Relaxed);
         m.last_measured_centi_tflops.store(u64::from(outcome.metrics.verified_centi_tflops), Relaxed);
@@ -321,6 +325,7 @@ impl OracleDaemon {
         let mut metrics = outcome.metrics;
         metrics.packet_loss_bps = metrics.packet_loss_bps.min(MAX_PACKET_LOSS_BPS);
         let done = AuditRecord {
+            gpu_ids: if outcome.verified() { gpu_ids } else { vec![] },
             verified: outcome.verified(),
             metrics,
             finished_at: unix_now(),
@@ -365,29 +370,30 @@ impl OracleDaemon {
                 return Err(e.context(format!("my audit: {mine}")));
             }
         };
-        let signers = self.signers(&quorum);
         let operator = record.operator;
-        // The attested metrics: the median of the quorum's own measurements.
+        // Each peer votes its own measurement; the program takes the median.
         let mine = sign_measurement(&self.shared.key, &node, epoch, ReviewKind::Audit, audit.verified, &audit.metrics);
-        let measurements: Vec<pb::Measurement> = std::iter::once(mine).chain(quorum.iter().filter_map(|(_, m)| m.clone())).collect();
-        let mut all = vec![];
-        for m in &measurements {
-            all.push(open_measurement(m, &node, epoch, ReviewKind::Audit).map_err(|e| anyhow!(e))?.2);
+        let mut measurements = vec![mine];
+        let mut votes = vec![];
+        for (peer, measurement) in quorum {
+            let measurement = measurement.ok_or_else(|| anyhow!("{} agreed without its measurement", peer.key))?;
+            let (_, _, metrics) = open_measurement(&measurement, &node, epoch, ReviewKind::Audit).map_err(|e| anyhow!(e))?;
+            votes.push((peer, metrics));
+            measurements.push(measurement);
         }
-        let metrics = quorum_median(&all);
-        let quorum: Vec<Peer> = quorum.into_iter().map(|(p, _)| p).collect();
-        // The slash goes into the outbox before the attestation is sent: whatever stops
+        // The slash goes into the outbox before the verdict is sent: whatever stops
         // this oracle from here on, the slash is proposed once the attestation landed.
         if let Some(reason) = audit.slash {
             let amount = self.slash_amount(operator).await?;
             let evidence = solana_sdk::hash::hashv(&[node.as_ref(), &epoch.to_le_bytes(), audit.findings.as_bytes()]).to_bytes();
-            let peers = quorum.iter().map(|p| p.key).collect();
-            let pending = PendingSlash { operator, reason, amount, evidence, peers, measurements: measurements.clone(), id: None };
+            let peers = votes.iter().map(|(p, _)| p.key).collect();
+            let pending = PendingSlash { operator, reason, amount, evidence, peers, measurements, id: None };
             self.shared.history.save_pending_slash(&node, epoch, &pending)?;
         }
         let leaf = view.registry.proven_leaf(&node)?;
-        let instructions = self.attestation(&leaf, epoch, &signers, verdict, metrics, audit.slash.is_some()).await?;
-        let signature = self.commit(instructions, &quorum, &measurements, node, epoch, ReviewKind::Audit).await?;
+        let gpu_ids = if audit.verified { audit.gpu_ids.clone() } else { vec![] };
+        let subject = io_sdk::registry::verdict_subject(&leaf, epoch, verdict, audit.slash.is_some(), gpu_ids);
+        let signature = self.commit_verdict(&leaf, subject, audit.metrics, &votes, ReviewKind::Audit).await?;
         self.shared.history.mark_attested(&node, epoch, signature.into())?;
         let m = &self.shared.metrics;
         OracleMetrics::inc(if audit.verified { &m.attestations_verified } else { &m.attestations_suspended });
@@ -396,40 +402,6 @@ impl OracleDaemon {
         }
         let slash = if audit.slash.is_some() { self.propose_pending(node, epoch).await? } else { None };
         Ok(Some(Landed { verdict, slash }))
-    }
-
-    /// `attest_node` for this epoch (forfeiting the node's registration deposit when the
-    /// audit found misconduct), followed by `refresh_weight` when the operator has a
-    /// stake, so its reward weight follows its verified hardware in the same transaction.
-    pub(crate) async fn attestation(
-        &self,
-        leaf: &ProvenLeaf,
-        epoch: u64,
-        signers: &[Pubkey],
-        verdict: Verdict,
-        metrics: NodeMetrics,
-        misconduct: bool,
-    ) -> anyhow::Result<Vec<Instruction>> {
-        let attest = if misconduct {
-            io_sdk::registry::attest_node_forfeiting(leaf, signers, epoch, metrics)
-        } else {
-            io_sdk::registry::attest_node(leaf, signers, epoch, verdict, metrics)
-        };
-        let mut instructions = vec![attest];
-        let operator = leaf.record.operator;
-        let staked = self
-            .shared
-            .port
-            .call(move |chain| Ok(chain.account_data(&pda::operator_stake(&operator))?.is_some()))
-            .await?;
-        if staked {
-            instructions.push(io_sdk::staking::refresh_weight(&operator));
-        }
-        Ok(instructions)
-    }
-
-    pub(crate) fn signers(&self, quorum: &[(Peer, Option<pb::Measurement>)]) -> Vec<Pubkey> {
-        std::iter::once(self.key()).chain(quorum.iter().map(|(p, _)| p.key)).collect()
     }
 
     /// Asks peers of the on-chain oracle set, in rank order, until threshold - 1 agree;
@@ -458,7 +430,7 @@ impl OracleDaemon {
         Ok(agreed)
     }
 
-    async fn peer_client(&self, peer: &Peer) -> anyhow::Result<OracleClient<tonic::transport::Channel>> {
+    pub(crate) async fn peer_client(&self, peer: &Peer) -> anyhow::Result<OracleClient<tonic::transport::Channel>> {
         let channel = tonic::transport::Endpoint::from_shared(peer.endpoint.clone())?
             .connect_timeout(Duration::from_secs(5))
             .timeout(self.shared.settings.peer_timeout)
@@ -472,77 +444,6 @@ impl OracleDaemon {
         peer_auth::sign(&mut review, &self.shared.key, unix_now(), peer_auth::LIFETIME_SECS);
         Ok(self.peer_client(peer).await?.review(review).await?.into_inner())
     }
-
-    /// Builds the message, has every peer of `quorum` co-sign it (with the quorum's
-    /// measurements the attested metrics come from), signs it, and sends it.
-    pub(crate) async fn commit(
-        &self,
-        instructions: Vec<Instruction>,
-        quorum: &[Peer],
-        measurements: &[pb::Measurement],
-        node: Pubkey,
-        epoch: u64,
-        kind: ReviewKind,
-    ) -> anyhow::Result<Signature> {
-        let (payer, blockhash) = self.shared.port.call(|chain| Ok((chain.payer(), chain.latest_blockhash()?))).await?;
-        let mut instructions = instructions;
-        // With the largest quorums the weight renewal does not fit beside the attestation:
-        // it is permissionless, so it follows in a transaction of its own.
-        let deferred = match instructions.last() {
-            Some(last) if instructions.len() > 1 && last.program_id == io_staking::ID && !fits_a_packet(&instructions, &payer) => instructions.pop(),
-            _ => None,
-        };
-        let message = Message::new_with_blockhash(&instructions, Some(&payer), &blockhash);
-        let bytes = message.serialize();
-        let mut tx = Transaction::new_unsigned(message);
-        let mut place = |key: &Pubkey, signature: Signature| -> anyhow::Result<()> {
-            let index = tx.message.account_keys.iter().position(|k| k == key).ok_or_else(|| anyhow!("{key} is not in the message"))?;
-            tx.signatures[index] = signature;
-            Ok(())
-        };
-        for peer in quorum {
-            let mut request =
-                pb::CoSignRequest { node: node.to_string(), epoch, kind: kind.to_proto(), message: bytes.clone(), measurements: measurements.to_vec(), auth: None };
-            peer_auth::sign(&mut request, &self.shared.key, unix_now(), peer_auth::LIFETIME_SECS);
-            let reply = self.peer_client(peer).await?.co_sign(request).await?.into_inner();
-            if !reply.agreed {
-                bail!("{} refused to co-sign: {}", peer.key, reply.reason);
-            }
-            let signature = Signature::try_from(reply.signature.as_slice()).map_err(|_| anyhow!("{} sent a malformed signature", peer.key))?;
-            if !signature.verify(peer.key.as_ref(), &bytes) {
-                bail!("{} sent a signature that does not verify", peer.key);
-            }
-            place(&peer.key, signature)?;
-        }
-        place(&self.key(), self.shared.key.sign_message(&bytes))?;
-        let outcome = self
-            .shared
-            .port
-            .call(move |chain| {
-                let mut chain = chain;
-                io_sdk::client::Chain::submit(&mut chain, tx)
-            })
-            .await
-            .inspect_err(|_| OracleMetrics::inc(&self.shared.metrics.chain_errors))?;
-        if let Some(refresh) = deferred {
-            // The attestation stands either way; a failed renewal is retried by the next
-            // attestation of the operator's nodes or by anyone's refresh_weight.
-            let sent = self.shared.port.call(move |chain| chain.send(&[refresh], &[])).await;
-            if let Err(e) = sent {
-                OracleMetrics::inc(&self.shared.metrics.chain_errors);
-                eprintln!("oracle {}: weight renewal after {node}'s attestation failed: {e:#}", self.key());
-            }
-        }
-        Ok(outcome.signature)
-    }
-}
-
-/// Whether `instructions`, signed by every signer they name and paid by `payer`, fit one
-/// packet.
-fn fits_a_packet(instructions: &[Instruction], payer: &Pubkey) -> bool {
-    let message = Message::new(instructions, Some(payer));
-    let signatures = usize::from(message.header.num_required_signatures);
-    1 + 64 * signatures + message.serialize().len() <= solana_sdk::packet::PACKET_DATA_SIZE
 }
 
 struct Landed {

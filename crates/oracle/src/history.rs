@@ -7,7 +7,7 @@
 use crate::daemon::ReviewKind;
 use crate::outbox::{agreement_key, decode_agreement, encode_agreement, PendingSlash};
 use crate::policy::Expectation;
-use io_registry::NodeMetrics;
+use io_registry::{NodeMetrics, GPU_ID_LEN};
 use io_staking::SlashReason;
 use redb::{Database, ReadableTable, TableDefinition};
 use solana_sdk::pubkey::Pubkey;
@@ -55,6 +55,9 @@ pub struct AuditRecord {
     pub attestation: Option<[u8; 64]>,
     /// The slash the findings call for (`policy::slash_reason`).
     pub slash: Option<SlashReason>,
+    /// Identities of the GPUs a passed audit proved, ascending (what this oracle's vote
+    /// names); empty when not verified.
+    pub gpu_ids: Vec<[u8; GPU_ID_LEN]>,
 }
 
 fn slash_byte(reason: Option<SlashReason>) -> u8 {
@@ -93,6 +96,9 @@ impl AuditRecord {
             None => out.push(0),
         }
         out.push(slash_byte(self.slash));
+        // At most MAX_GPUS_PER_NODE identities: the count fits a byte.
+        out.push(self.gpu_ids.len() as u8);
+        self.gpu_ids.iter().for_each(|id| out.extend_from_slice(id));
         out.extend_from_slice(self.findings.as_bytes());
         out
     }
@@ -113,8 +119,11 @@ impl AuditRecord {
             _ => return None,
         };
         let slash = slash_of(*bytes.get(rest)?)?;
-        let findings = String::from_utf8(bytes.get(rest + 1..)?.to_vec()).ok()?;
-        Some(AuditRecord { verified, metrics, finished_at, findings, attestation, slash })
+        let count = usize::from(*bytes.get(rest + 1)?);
+        let ids_end = rest + 2 + count * GPU_ID_LEN;
+        let gpu_ids = bytes.get(rest + 2..ids_end)?.chunks_exact(GPU_ID_LEN).map(|c| c.try_into().expect("GPU_ID_LEN bytes")).collect();
+        let findings = String::from_utf8(bytes.get(ids_end..)?.to_vec()).ok()?;
+        Some(AuditRecord { verified, metrics, finished_at, findings, attestation, slash, gpu_ids })
     }
 }
 
@@ -310,6 +319,7 @@ mod tests {
             findings: if verified { String::new() } else { "the product is wrong".into() },
             attestation: None,
             slash: if verified { None } else { Some(SlashReason::FailedAudit) },
+            gpu_ids: if verified { vec![[7; GPU_ID_LEN], [9; GPU_ID_LEN]] } else { vec![] },
         }
     }
 

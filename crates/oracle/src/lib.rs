@@ -10,6 +10,7 @@
 //! - `local` runs a whole oracle set in one process on loopback (demo, tests).
 
 pub mod audit;
+mod commit;
 pub mod daemon;
 pub mod history;
 mod liveness;

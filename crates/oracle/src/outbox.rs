@@ -9,7 +9,7 @@ use anchor_lang::prelude::borsh;
 use anchor_lang::{AnchorDeserialize, AnchorSerialize};
 use io_proto::prost::Message as _;
 use io_proto::v1 as pb;
-use io_registry::{NodeMetrics, Verdict};
+use io_registry::{NodeMetrics, Verdict, GPU_ID_LEN};
 use io_staking::SlashReason;
 use solana_sdk::pubkey::Pubkey;
 
@@ -73,6 +73,8 @@ struct StoredAgreement {
     slash: Option<(SlashReason, u64)>,
     measurement: Option<Vec<u8>>,
     leaf: Option<(Pubkey, u32)>,
+    record_hash: [u8; 32],
+    gpu_ids: Vec<[u8; GPU_ID_LEN]>,
 }
 
 pub(crate) fn encode_agreement(e: &Expectation) -> Vec<u8> {
@@ -86,6 +88,8 @@ pub(crate) fn encode_agreement(e: &Expectation) -> Vec<u8> {
         slash: e.slash,
         measurement: e.measurement.as_ref().map(|m| m.encode_to_vec()),
         leaf: e.leaf,
+        record_hash: e.record_hash,
+        gpu_ids: e.gpu_ids.clone(),
     };
     stored.try_to_vec().expect("borsh into a Vec")
 }
@@ -96,7 +100,19 @@ pub(crate) fn decode_agreement(bytes: &[u8]) -> Option<Expectation> {
         Some(m) => Some(pb::Measurement::decode(m.as_slice()).ok()?),
         None => None,
     };
-    Some(Expectation { me: s.me, node: s.node, operator: s.operator, epoch: s.epoch, verdict: s.verdict, metrics: s.metrics, slash: s.slash, measurement, leaf: s.leaf })
+    Some(Expectation {
+        me: s.me,
+        node: s.node,
+        operator: s.operator,
+        epoch: s.epoch,
+        verdict: s.verdict,
+        metrics: s.metrics,
+        slash: s.slash,
+        measurement,
+        leaf: s.leaf,
+        record_hash: s.record_hash,
+        gpu_ids: s.gpu_ids,
+    })
 }
 
 /// Key of a node epoch's agreement of one kind.
@@ -138,6 +154,8 @@ mod tests {
             slash: Some((SlashReason::FailedAudit, 99)),
             measurement: Some(measurement),
             leaf: Some((Pubkey::new_unique(), 12)),
+            record_hash: [5; 32],
+            gpu_ids: vec![[1; GPU_ID_LEN], [2; GPU_ID_LEN]],
         };
         let back = decode_agreement(&encode_agreement(&agreement)).unwrap();
         assert_eq!(format!("{back:?}"), format!("{agreement:?}"));

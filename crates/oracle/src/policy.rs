@@ -61,14 +61,17 @@ pub fn metrics_agree(lead: &NodeMetrics, own: &NodeMetrics, t: &Tolerance) -> Re
 pub const SPOOF_SPEED_SHARE_BPS: u64 = 1_000;
 
 /// The slash a failed audit calls for, if any. Spoofed hardware (UUIDs not the record's,
-/// a UUID count not the record's GPU count, GPUs that together compute less than half of
+/// a UUID count not the record's GPU count, a GPU that already counts on another node, GPUs that together compute less than half of
 /// what the claimed count must, a GPU far slower than its model) and a faked stress test
 /// (a wrong block, a wrong product, a result that is not the committed one, a replayed
 /// handshake) are misconduct; an unreachable worker, a bad network, a broken message or
 /// a moderately slow GPU is grounds for suspension only.
 pub fn slash_reason(findings: &[Finding]) -> Option<SlashReason> {
     findings.iter().find_map(|f| match f {
-        Finding::Handshake(HandshakeError::UuidMismatch) | Finding::GpuCountMismatch { .. } | Finding::CountNotProven { .. } => {
+        Finding::Handshake(HandshakeError::UuidMismatch)
+        | Finding::GpuCountMismatch { .. }
+        | Finding::CountNotProven { .. }
+        | Finding::GpuCountedElsewhere { .. } => {
             Some(SlashReason::SpoofedHardware)
         }
         Finding::TooSlow { measured_centi_tflops, expected_centi_tflops, .. }
@@ -120,19 +123,15 @@ pub fn open_measurement(m: &pb::Measurement, node: &Pubkey, epoch: u64, kind: Re
 /// the middle pair's more conservative figure: the lower speed and bandwidth, the higher
 /// RTT and loss (no oracle's optimism decides a figure alone).
 pub fn quorum_median(all: &[NodeMetrics]) -> NodeMetrics {
-    fn middle<T: Ord + Copy + Default>(mut v: Vec<T>, low: bool) -> T {
-        v.sort_unstable();
-        match v.len() {
-            0 => T::default(),
-            n if n % 2 == 1 => v[n / 2],
-            n => v[if low { n / 2 - 1 } else { n / 2 }],
-        }
-    }
+    let field = |f: fn(&NodeMetrics) -> u32, low: bool| {
+        let mut values: Vec<u32> = all.iter().map(f).collect();
+        io_math::median(&mut values, low).unwrap_or_default()
+    };
     NodeMetrics {
-        verified_centi_tflops: middle(all.iter().map(|m| m.verified_centi_tflops).collect(), true),
-        rtt_us: middle(all.iter().map(|m| m.rtt_us).collect(), false),
-        bandwidth_mbps: middle(all.iter().map(|m| m.bandwidth_mbps).collect(), true),
-        packet_loss_bps: middle(all.iter().map(|m| m.packet_loss_bps).collect(), false),
+        verified_centi_tflops: field(|m| m.verified_centi_tflops, true),
+        rtt_us: field(|m| m.rtt_us, false),
+        bandwidth_mbps: field(|m| m.bandwidth_mbps, true),
+        packet_loss_bps: u16::try_from(field(|m| u32::from(m.packet_loss_bps), false)).unwrap_or(u16::MAX),
     }
 }
 
@@ -147,19 +146,24 @@ pub struct Expectation {
     pub metrics: NodeMetrics,
     /// The slash this oracle's own audit calls for, and the most it would take.
     pub slash: Option<(SlashReason, u64)>,
-    /// This oracle's own signed measurement, for an audit: the attested metrics must be
-    /// the median of the quorum's measurements, this one among them. `None` for a
-    /// liveness suspension, which keeps the record's metrics.
+    /// This oracle's own signed measurement, for an audit (its vote carries exactly these
+    /// metrics; the program takes the quorum's median). `None` for a suspension without
+    /// an audit, which keeps the record's metrics.
     pub measurement: Option<pb::Measurement>,
-    /// The leaf an attestation must be about (tree, leaf index): the node key's newest
-    /// leaf in this oracle's view, or the shadowed leaf of a duplicate suspension.
+    /// The leaf a vote must be about (tree, leaf index): the node key's newest leaf in
+    /// this oracle's view, or the shadowed leaf of a duplicate suspension.
     pub leaf: Option<(Pubkey, u32)>,
+    /// Leaf hash of the record this oracle reviewed: a vote must name exactly it.
+    pub record_hash: [u8; 32],
+    /// The GPUs this oracle's own audit proved (ascending); empty unless verified.
+    pub gpu_ids: Vec<[u8; io_registry::GPU_ID_LEN]>,
 }
 
 /// Checks a transaction message before signing it: this oracle is a required signer,
-/// and every instruction is one it agreed to (the attestation with exactly the agreed
-/// verdict and metrics, a weight refresh of the node's operator, the slash its own audit
-/// calls for, no larger than the policy's). Anything else is refused.
+/// and it holds exactly one instruction it agreed to: its own vote with exactly the
+/// agreed subject (record, leaf, epoch, verdict, forfeit, GPUs) and its own metrics, or
+/// the slash its own audit calls for, no larger than the policy's. Anything else is
+/// refused.
 pub fn check_message(message: &Message, expect: &Expectation) -> Result<(), String> {
     let signers = usize::from(message.header.num_required_signatures);
     if !message.account_keys.iter().take(signers).any(|k| *k == expect.me) {
@@ -168,42 +172,45 @@ pub fn check_message(message: &Message, expect: &Expectation) -> Result<(), Stri
     if message.instructions.is_empty() {
         return Err("the message has no instruction".into());
     }
-    let mut attests = 0;
+    let mut votes = 0;
     let mut slashes = 0;
     for ix in &message.instructions {
         let program = message.account_keys.get(usize::from(ix.program_id_index)).ok_or("bad program index")?;
         let data = ix.data.as_slice();
         let (head, body) = data.split_at(data.len().min(8));
         let account = |i: usize| ix.accounts.get(i).and_then(|a| message.account_keys.get(usize::from(*a))).copied();
-        if *program == io_registry::ID && head == io_registry::instruction::AttestNode::DISCRIMINATOR {
-            let args = io_registry::instruction::AttestNode::try_from_slice(body).map_err(|e| format!("attest_node args: {e}"))?.args;
-            if args.current.node_id != expect.node || args.current.operator != expect.operator {
-                return Err("the attestation is for another node".into());
+        if *program == io_registry::ID && head == io_registry::instruction::SubmitVerdict::DISCRIMINATOR {
+            let args = io_registry::instruction::SubmitVerdict::try_from_slice(body).map_err(|e| format!("submit_verdict args: {e}"))?.args;
+            let subject = &args.subject;
+            // Accounts: payer, oracle, config, merkle_tree, ballot, system program.
+            if account(1) != Some(expect.me) {
+                return Err("the vote is not this oracle's".into());
+            }
+            if subject.record_hash != expect.record_hash {
+                return Err("the vote is about another record than the one I reviewed".into());
             }
             if let Some((tree, index)) = expect.leaf {
-                if args.current.leaf_index != index || account(3) != Some(tree) {
-                    return Err(format!("the attestation is about leaf {} of another tree or index, I agreed to leaf {index} of {tree}", args.current.leaf_index));
+                if args.leaf_index != index || account(3) != Some(tree) {
+                    return Err(format!("the vote is about leaf {} of another tree or index, I agreed to leaf {index} of {tree}", args.leaf_index));
                 }
             }
-            if args.forfeit_deposit != expect.slash.is_some() {
+            if subject.forfeit_deposit != expect.slash.is_some() {
                 return Err(format!(
-                    "the attestation {} the deposit; my audit calls for {}",
-                    if args.forfeit_deposit { "forfeits" } else { "keeps" },
+                    "the vote {} the deposit; my audit calls for {}",
+                    if subject.forfeit_deposit { "forfeits" } else { "keeps" },
                     if expect.slash.is_some() { "a slash" } else { "no slash" }
                 ));
             }
-            if args.epoch != expect.epoch || args.verdict != expect.verdict || args.metrics != expect.metrics {
+            if subject.epoch != expect.epoch || subject.verdict != expect.verdict || args.metrics != expect.metrics {
                 return Err(format!(
-                    "the attestation says epoch {} {:?} {:?}, I agreed to epoch {} {:?} {:?}",
-                    args.epoch, args.verdict, args.metrics, expect.epoch, expect.verdict, expect.metrics
+                    "the vote says epoch {} {:?} {:?}, I agreed to epoch {} {:?} {:?}",
+                    subject.epoch, subject.verdict, args.metrics, expect.epoch, expect.verdict, expect.metrics
                 ));
             }
-            attests += 1;
-        } else if *program == io_staking::ID && head == io_staking::instruction::RefreshWeight::DISCRIMINATOR {
-            // Accounts: config, stake, operator_stats; the stake PDA names the operator.
-            if account(1) != Some(io_sdk::pda::operator_stake(&expect.operator)) {
-                return Err("the weight refresh is for another operator".into());
+            if subject.gpu_ids != expect.gpu_ids {
+                return Err(format!("the vote names {} GPUs, not the {} my audit proved", subject.gpu_ids.len(), expect.gpu_ids.len()));
             }
+            votes += 1;
         } else if *program == io_staking::ID && head == io_staking::instruction::ProposeSlash::DISCRIMINATOR {
             let args = io_staking::instruction::ProposeSlash::try_from_slice(body).map_err(|e| format!("propose_slash args: {e}"))?.args;
             let Some((reason, most)) = expect.slash else {
@@ -220,8 +227,8 @@ pub fn check_message(message: &Message, expect: &Expectation) -> Result<(), Stri
             return Err(format!("instruction for {program} is not one an oracle co-signs"));
         }
     }
-    if attests + slashes != 1 {
-        return Err("a message must hold exactly one attestation or one slash".into());
+    if votes + slashes != 1 {
+        return Err("a message must hold exactly one vote or one slash".into());
     }
     Ok(())
 }
@@ -229,6 +236,7 @@ pub fn check_message(message: &Message, expect: &Expectation) -> Result<(), Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use io_registry::VerdictSubject;
 
     fn m(tflops: u32, rtt: u32, bw: u32, loss: u16) -> NodeMetrics {
         NodeMetrics { verified_centi_tflops: tflops, rtt_us: rtt, bandwidth_mbps: bw, packet_loss_bps: loss }
@@ -275,55 +283,55 @@ mod tests {
         Message::new(instructions, Some(&Pubkey::new_unique()))
     }
 
-    #[test]
-    fn a_peer_signs_only_the_attestation_it_agreed_to() {
-        let (me, other, node, operator) = (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
-        let agreed = m(1_000, 9_000, 4_000, 0);
-        let expect = Expectation { me, node, operator, epoch: 7, verdict: Verdict::Verified, metrics: agreed, slash: None, measurement: None, leaf: None };
-        let attest = |signers: &[Pubkey], epoch, verdict, metrics| io_sdk::registry::attest_node(&leaf(node, operator), signers, epoch, verdict, metrics);
-        let refresh = io_sdk::staking::refresh_weight(&operator);
+    fn expectation(me: Pubkey, node: Pubkey, operator: Pubkey, verdict: Verdict, metrics: NodeMetrics, slash: Option<(SlashReason, u64)>) -> Expectation {
+        let gpu_ids = if verdict == Verdict::Verified { io_sdk::gpu_ids(&["gpu-1", "gpu-2"]) } else { vec![] };
+        let record_hash = leaf(node, operator).record.leaf_hash();
+        Expectation { me, node, operator, epoch: 7, verdict, metrics, slash, measurement: None, leaf: None, record_hash, gpu_ids }
+    }
 
-        assert_eq!(check_message(&message(&[attest(&[other, me], 7, Verdict::Verified, agreed), refresh.clone()]), &expect), Ok(()));
-        // Not a signer, other metrics, another epoch or verdict, another operator's refresh.
-        assert!(check_message(&message(&[attest(&[other], 7, Verdict::Verified, agreed)]), &expect).unwrap_err().contains("not a signer"));
-        assert!(check_message(&message(&[attest(&[me, other], 7, Verdict::Verified, m(2_000, 9_000, 4_000, 0))]), &expect).is_err());
-        assert!(check_message(&message(&[attest(&[me, other], 8, Verdict::Verified, agreed)]), &expect).is_err());
-        assert!(check_message(&message(&[attest(&[me, other], 7, Verdict::Suspended, agreed)]), &expect).is_err());
-        let foreign_refresh = io_sdk::staking::refresh_weight(&Pubkey::new_unique());
-        assert!(check_message(&message(&[attest(&[me, other], 7, Verdict::Verified, agreed), foreign_refresh]), &expect).unwrap_err().contains("another operator"));
-        // Something smuggled in beside it, or two attestations.
-        let transfer = solana_sdk::system_instruction::transfer(&me, &other, 1);
-        assert!(check_message(&message(&[attest(&[me, other], 7, Verdict::Verified, agreed), transfer]), &expect).unwrap_err().contains("not one an oracle co-signs"));
-        // Another leaf of the same node key (a shadowed registration) is refused.
+    #[test]
+    fn a_peer_signs_only_its_own_vote_as_it_agreed_to() {
+        let (me, other, node, operator) = (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
+        let mine = m(1_000, 9_000, 4_000, 0);
+        let expect = expectation(me, node, operator, Verdict::Verified, mine, None);
         let at = leaf(node, operator);
+        let subject = |epoch, verdict, forfeit, gpus: Vec<[u8; 16]>| io_sdk::registry::verdict_subject(&at, epoch, verdict, forfeit, gpus);
+        let agreed = subject(7, Verdict::Verified, false, expect.gpu_ids.clone());
+        let vote = |oracle: &Pubkey, subject: VerdictSubject, metrics| io_sdk::registry::submit_verdict(&other, oracle, &at, subject, metrics);
+
+        assert_eq!(check_message(&message(&[vote(&me, agreed.clone(), mine)]), &expect), Ok(()));
+        // Another oracle's vote, other metrics, another epoch, verdict or GPU set.
+        assert!(check_message(&message(&[vote(&other, agreed.clone(), mine)]), &expect).unwrap_err().contains("not a signer"));
+        assert!(check_message(&message(&[vote(&me, agreed.clone(), m(2_000, 9_000, 4_000, 0))]), &expect).is_err());
+        assert!(check_message(&message(&[vote(&me, subject(8, Verdict::Verified, false, expect.gpu_ids.clone()), mine)]), &expect).is_err());
+        assert!(check_message(&message(&[vote(&me, subject(7, Verdict::Suspended, false, vec![]), mine)]), &expect).is_err());
+        let fewer = subject(7, Verdict::Verified, false, expect.gpu_ids[..1].to_vec());
+        assert!(check_message(&message(&[vote(&me, fewer, mine)]), &expect).unwrap_err().contains("GPUs"));
+        // Another record than the one reviewed (the same node key, other hardware).
+        let mut changed = at.clone();
+        changed.record.gpu_count = 8;
+        let elsewhere = io_sdk::registry::submit_verdict(&other, &me, &changed, io_sdk::registry::verdict_subject(&changed, 7, Verdict::Verified, false, expect.gpu_ids.clone()), mine);
+        assert!(check_message(&message(&[elsewhere]), &expect).unwrap_err().contains("another record"));
+        // Something smuggled in beside it, or two votes.
+        let transfer = solana_sdk::system_instruction::transfer(&me, &other, 1);
+        assert!(check_message(&message(&[vote(&me, agreed.clone(), mine), transfer]), &expect).unwrap_err().contains("not one an oracle co-signs"));
+        assert!(check_message(&message(&[vote(&me, agreed.clone(), mine), vote(&me, agreed.clone(), mine)]), &expect).unwrap_err().contains("exactly one"));
+        // Another leaf of the same node key (a shadowed registration) is refused.
         let pinned = Expectation { leaf: Some((at.merkle_tree, at.record.leaf_index + 1)), ..expect.clone() };
-        assert!(check_message(&message(&[attest(&[other, me], 7, Verdict::Verified, agreed)]), &pinned).unwrap_err().contains("another tree or index"));
+        assert!(check_message(&message(&[vote(&me, agreed.clone(), mine)]), &pinned).unwrap_err().contains("another tree or index"));
         let right = Expectation { leaf: Some((at.merkle_tree, at.record.leaf_index)), ..expect.clone() };
-        let at_leaf = io_sdk::registry::attest_node(&at, &[other, me], 7, Verdict::Verified, agreed);
-        assert_eq!(check_message(&message(&[at_leaf]), &right), Ok(()));
-        let twice = attest(&[me, other], 7, Verdict::Verified, agreed);
-        assert!(check_message(&message(&[twice.clone(), twice]), &expect).unwrap_err().contains("exactly one"));
+        assert_eq!(check_message(&message(&[vote(&me, agreed.clone(), mine)]), &right), Ok(()));
         // A slash the audit did not call for, or a deposit forfeited without one.
         let slash = io_sdk::staking::propose_slash(&other, &operator, 0, 5, SlashReason::FailedAudit, [0; 32], &[me, other]);
         assert!(check_message(&message(&[slash]), &expect).unwrap_err().contains("no slash"));
-        let forfeiting = io_sdk::registry::attest_node_forfeiting(&leaf(node, operator), &[me, other], 7, agreed);
-        assert!(check_message(&message(&[forfeiting]), &expect).unwrap_err().contains("forfeits the deposit"));
+        let forfeiting = Expectation { verdict: Verdict::Suspended, gpu_ids: vec![], ..expect.clone() };
+        assert!(check_message(&message(&[vote(&me, subject(7, Verdict::Suspended, true, vec![]), mine)]), &forfeiting).unwrap_err().contains("forfeits the deposit"));
     }
 
     #[test]
     fn a_peer_signs_a_slash_no_larger_than_its_own_policy() {
         let (me, other, node, operator) = (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
-        let expect = Expectation {
-            me,
-            node,
-            operator,
-            epoch: 7,
-            verdict: Verdict::Suspended,
-            metrics: NodeMetrics::default(),
-            slash: Some((SlashReason::SpoofedHardware, 1_000)),
-            measurement: None,
-            leaf: None,
-        };
+        let expect = expectation(me, node, operator, Verdict::Suspended, NodeMetrics::default(), Some((SlashReason::SpoofedHardware, 1_000)));
         let slash = |amount, reason| io_sdk::staking::propose_slash(&other, &operator, 4, amount, reason, [9; 32], &[other, me]);
         assert_eq!(check_message(&message(&[slash(1_000, SlashReason::SpoofedHardware)]), &expect), Ok(()));
         assert!(check_message(&message(&[slash(1_001, SlashReason::SpoofedHardware)]), &expect).is_err());
@@ -332,10 +340,13 @@ mod tests {
         assert!(check_message(&message(&[elsewhere]), &expect).is_err());
         // The suspension that goes with the slash forfeits the deposit; one that keeps it
         // is refused.
-        let forfeiting = io_sdk::registry::attest_node_forfeiting(&leaf(node, operator), &[me, other], 7, NodeMetrics::default());
-        assert_eq!(check_message(&message(&[forfeiting]), &expect), Ok(()));
-        let keeping = io_sdk::registry::attest_node(&leaf(node, operator), &[me, other], 7, Verdict::Suspended, NodeMetrics::default());
-        assert!(check_message(&message(&[keeping]), &expect).unwrap_err().contains("keeps the deposit"));
+        let at = leaf(node, operator);
+        let vote = |forfeit| {
+            let subject = io_sdk::registry::verdict_subject(&at, 7, Verdict::Suspended, forfeit, vec![]);
+            io_sdk::registry::submit_verdict(&other, &me, &at, subject, NodeMetrics::default())
+        };
+        assert_eq!(check_message(&message(&[vote(true)]), &expect), Ok(()));
+        assert!(check_message(&message(&[vote(false)]), &expect).unwrap_err().contains("keeps the deposit"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::metrics::OracleMetrics;
 use crate::peer_auth::{AuthError, Authenticated};
 use crate::policy::{check_message, metrics_agree, open_measurement, quorum_median, sign_measurement, Expectation};
 use crate::view::ChainView;
+use anchor_lang::Discriminator;
 use io_poc::handshake::enrollment_bytes;
 use io_proto::v1::{self as pb, oracle_server::Oracle, worker_client::WorkerClient};
 use io_registry::{NodeStatus, Verdict};
@@ -71,7 +72,19 @@ impl OracleDaemon {
                 let verdict = if own.verified { Verdict::Verified } else { Verdict::Suspended };
                 // The metrics are settled at co-signing: the median of the quorum's own.
                 let mine = sign_measurement(&self.shared.key, &node, request.epoch, kind, own.verified, &own.metrics);
-                Expectation { me: self.key(), node, operator: record.operator, epoch: request.epoch, verdict, metrics: own.metrics, slash, measurement: Some(mine), leaf: newest }
+                Expectation {
+                    me: self.key(),
+                    node,
+                    operator: record.operator,
+                    epoch: request.epoch,
+                    verdict,
+                    metrics: own.metrics,
+                    slash,
+                    measurement: Some(mine),
+                    leaf: newest,
+                    record_hash: record.leaf_hash(),
+                    gpu_ids: own.gpu_ids.clone(),
+                }
             }
             ReviewKind::Liveness => {
                 if record.status != NodeStatus::Verified || !crate::suspensions::attestable_now(&record, request.epoch) {
@@ -83,7 +96,19 @@ impl OracleDaemon {
                 if worker_answers(&endpoint).await {
                     return Ok(refuse("the worker answers my calls"));
                 }
-                Expectation { me: self.key(), node, operator: record.operator, epoch: request.epoch, verdict: Verdict::Suspended, metrics: record.metrics, slash: None, measurement: None, leaf: newest }
+                Expectation {
+                    me: self.key(),
+                    node,
+                    operator: record.operator,
+                    epoch: request.epoch,
+                    verdict: Verdict::Suspended,
+                    metrics: record.metrics,
+                    slash: None,
+                    measurement: None,
+                    leaf: newest,
+                    record_hash: record.leaf_hash(),
+                    gpu_ids: vec![],
+                }
             }
             ReviewKind::Duplicate => {
                 // The chain is the evidence: in my own view the leaf is live, has this node
@@ -112,6 +137,8 @@ impl OracleDaemon {
                     slash: None,
                     measurement: None,
                     leaf: Some((tree, request.leaf_index)),
+                    record_hash: shadowed.leaf_hash(),
+                    gpu_ids: vec![],
                 }
             }
         };
@@ -133,21 +160,23 @@ impl OracleDaemon {
             Some(e) => Some(e),
             None => self.shared.history.agreement(&node, request.epoch, kind).map_err(|e| Status::internal(e.to_string()))?,
         };
-        let Some(mut expectation) = stored else {
+        let Some(expectation) = stored else {
             return Ok(refuse("I have not agreed to a verdict on this node epoch".into()));
         };
-        if let Some(mine) = &expectation.measurement {
-            match self.quorum_metrics(request, mine, &expectation) {
-                Ok(median) => expectation.metrics = median,
-                Err(why) => return Ok(refuse(why)),
-            }
-        }
         let message: Message = match bincode::deserialize(&request.message) {
             Ok(message) => message,
             Err(e) => return Ok(refuse(format!("undecodable message: {e}"))),
         };
         if message.serialize() != request.message {
             return Ok(refuse("the message does not re-encode to the bytes sent".into()));
+        }
+        // A vote carries this oracle's own metrics (`check_message` pins them); a slash
+        // comes with the quorum's signed measurements, each of which must hold.
+        let is_vote = message.instructions.iter().any(|ix| ix.data.starts_with(io_registry::instruction::SubmitVerdict::DISCRIMINATOR));
+        if let (false, Some(mine)) = (is_vote, &expectation.measurement) {
+            if let Err(why) = self.quorum_metrics(request, mine, &expectation) {
+                return Ok(refuse(why));
+            }
         }
         if let Err(why) = check_message(&message, &expectation) {
             return Ok(refuse(why));

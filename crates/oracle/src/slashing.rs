@@ -68,7 +68,7 @@ impl OracleDaemon {
             .collect::<anyhow::Result<_>>()?;
         let signers: Vec<Pubkey> = std::iter::once(self.key()).chain(pending.peers.iter().copied()).collect();
         let ix = io_sdk::staking::propose_slash(&payer, &pending.operator, next_id, amount, pending.reason, pending.evidence, &signers);
-        self.commit(vec![ix], &quorum, &pending.measurements, node, epoch, ReviewKind::Audit).await.context("slash proposal")?;
+        self.co_signed_send(vec![ix], &quorum, &pending.measurements, node, epoch, ReviewKind::Audit).await.context("slash proposal")?;
         self.shared.history.clear_pending_slash(&node, epoch)?;
         OracleMetrics::inc(&self.shared.metrics.slash_proposals);
         Ok(Some((pending.reason, amount)))

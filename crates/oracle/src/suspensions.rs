@@ -5,7 +5,7 @@ use crate::daemon::{to_proto, OracleDaemon, Peer, ReviewKind};
 use crate::metrics::OracleMetrics;
 use crate::view::ChainView;
 use io_proto::v1 as pb;
-use io_registry::{NodeRecord, NodeStatus, Verdict};
+use io_registry::{NodeMetrics, NodeRecord, NodeStatus, Verdict};
 use solana_sdk::pubkey::Pubkey;
 
 impl OracleDaemon {
@@ -24,11 +24,11 @@ impl OracleDaemon {
             leaf_index: 0,
         };
         let quorum = self.gather_quorum(view, review).await?;
-        let signers = self.signers(&quorum);
-        let quorum: Vec<Peer> = quorum.into_iter().map(|(p, _)| p).collect();
+        // A suspension without an audit keeps the record's metrics: every vote names them.
+        let votes: Vec<(Peer, NodeMetrics)> = quorum.into_iter().map(|(p, _)| (p, record.metrics)).collect();
         let leaf = view.registry.proven_leaf(&node)?;
-        let instructions = self.attestation(&leaf, epoch, &signers, Verdict::Suspended, record.metrics, false).await?;
-        self.commit(instructions, &quorum, &[], node, epoch, ReviewKind::Liveness).await?;
+        let subject = io_sdk::registry::verdict_subject(&leaf, epoch, Verdict::Suspended, false, vec![]);
+        self.commit_verdict(&leaf, subject, record.metrics, &votes, ReviewKind::Liveness).await?;
         OracleMetrics::inc(&self.shared.metrics.liveness_suspensions);
         Ok(())
     }
@@ -50,11 +50,10 @@ impl OracleDaemon {
             leaf_index: record.leaf_index,
         };
         let quorum = self.gather_quorum(view, review).await?;
-        let signers = self.signers(&quorum);
-        let quorum: Vec<Peer> = quorum.into_iter().map(|(p, _)| p).collect();
+        let votes: Vec<(Peer, NodeMetrics)> = quorum.into_iter().map(|(p, _)| (p, record.metrics)).collect();
         let leaf = view.registry.proven_leaf_at(&tree, record.leaf_index)?;
-        let instructions = self.attestation(&leaf, epoch, &signers, Verdict::Suspended, record.metrics, false).await?;
-        self.commit(instructions, &quorum, &[], node, epoch, ReviewKind::Duplicate).await?;
+        let subject = io_sdk::registry::verdict_subject(&leaf, epoch, Verdict::Suspended, false, vec![]);
+        self.commit_verdict(&leaf, subject, record.metrics, &votes, ReviewKind::Duplicate).await?;
         OracleMetrics::inc(&self.shared.metrics.duplicate_suspensions);
         Ok(())
     }

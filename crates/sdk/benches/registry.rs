@@ -68,7 +68,7 @@ fn main() {
         let proofs = 10_000u32;
         let mut checksum = 0u8;
         for i in 0..proofs {
-            checksum ^= mirror.proof_below_canopy(i * 7 % nodes, 14).expect("proof")[0][0];
+            checksum ^= mirror.proof_below_canopy(i * 7 % nodes, 12).expect("proof")[0][0];
         }
         let proof_time = start.elapsed();
         println!(

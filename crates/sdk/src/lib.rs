@@ -32,12 +32,29 @@ pub const COMPRESSION_PROGRAM_ID: Pubkey = spl_account_compression::ID;
 /// Program id of the SPL noop program.
 pub const NOOP_PROGRAM_ID: Pubkey = Pubkey::new_from_array(spl_noop::ID.to_bytes());
 
-/// Hash of a node's GPU UUIDs as stored in its record: keccak of the lower-cased UUIDs,
-/// sorted, joined by newlines. The worker reports the UUIDs, the oracle recomputes this.
+/// A GPU's identity as the registry knows it: the head of keccak of `GPU_ID_DOMAIN` and
+/// its UUID, lower-cased and trimmed (so the worker's and the operator's spellings agree).
+pub fn gpu_id(uuid: &str) -> [u8; io_registry::GPU_ID_LEN] {
+    let uuid = uuid.trim().to_ascii_lowercase();
+    let hash = anchor_lang::solana_program::keccak::hashv(&[io_registry::GPU_ID_DOMAIN, uuid.as_bytes()]).to_bytes();
+    let mut id = [0; io_registry::GPU_ID_LEN];
+    id.copy_from_slice(&hash[..io_registry::GPU_ID_LEN]);
+    id
+}
+
+/// The identities of a node's GPUs, ascending, each once: what a verifying quorum names.
+pub fn gpu_ids<S: AsRef<str>>(uuids: &[S]) -> Vec<[u8; io_registry::GPU_ID_LEN]> {
+    let mut ids: Vec<_> = uuids.iter().map(|u| gpu_id(u.as_ref())).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// A node's `gpu_uuids_hash` from its GPUs' UUIDs: the set hash of their identities
+/// (`io_registry::gpu_set_hash`). The worker reports the UUIDs, the oracle recomputes this,
+/// and the program checks a verification's identities against it.
 pub fn gpu_uuids_hash<S: AsRef<str>>(uuids: &[S]) -> [u8; 32] {
-    let mut ids: Vec<String> = uuids.iter().map(|u| u.as_ref().trim().to_ascii_lowercase()).collect();
-    ids.sort();
-    anchor_lang::solana_program::keccak::hash(ids.join("\n").as_bytes()).to_bytes()
+    io_registry::gpu_set_hash(&gpu_ids(uuids))
 }
 
 #[cfg(test)]
@@ -48,5 +65,16 @@ mod tests {
         let b = super::gpu_uuids_hash(&["gpu-bbb", "gpu-aaa"]);
         assert_eq!(a, b);
         assert_ne!(a, super::gpu_uuids_hash(&["gpu-aaa"]));
+    }
+
+    #[test]
+    fn gpu_ids_are_sorted_distinct_and_hash_to_the_record_hash() {
+        let ids = super::gpu_ids(&["GPU-b", "gpu-a ", "gpu-B"]);
+        assert_eq!(ids.len(), 2, "one GPU named twice is one GPU");
+        assert!(ids[0] < ids[1]);
+        assert_eq!(io_registry::gpu_set_hash(&ids), super::gpu_uuids_hash(&["gpu-a", "gpu-b"]));
+        // The identity is keccak("io-registry:gpu:v1" || uuid), first 16 bytes.
+        let expected = anchor_lang::solana_program::keccak::hash(b"io-registry:gpu:v1gpu-a").to_bytes();
+        assert_eq!(super::gpu_id("GPU-A"), expected[..16]);
     }
 }

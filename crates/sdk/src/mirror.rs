@@ -251,6 +251,7 @@ mod tests {
             record: record(0, NodeStatus::Pending),
             epoch: 0,
             oracles: vec![],
+            gpu_ids: vec![],
         };
         assert!(matches!(mirror.apply(&event), Err(MirrorError::WrongTree(_))));
         assert!(mirror.is_empty());

@@ -8,7 +8,8 @@ use crate::registry::{self as ix, ProvenLeaf};
 use crate::tree::TreeShape;
 use crate::pda;
 use anyhow::{anyhow, bail, Context};
-use io_registry::{HardwareSpec, NodeMetrics, NodeRecord, RegistryConfig, TreeConfig, Verdict};
+use io_registry::{Ballot, HardwareSpec, NodeMetrics, NodeRecord, RegistryConfig, TreeConfig, Verdict, VerdictSubject, GPU_ID_LEN};
+use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
 use std::collections::{BTreeMap, HashMap};
@@ -25,7 +26,14 @@ pub struct TrackedTree {
 pub struct RegistryClient {
     pub trees: BTreeMap<Pubkey, TrackedTree>,
     nodes: HashMap<Pubkey, (Pubkey, u32)>,
+    /// The GPUs each leaf's last verification proved (from its attestation event).
+    proven_gpus: HashMap<(Pubkey, u32), Vec<GpuId>>,
+    /// Every leaf a GPU identity was ever proven at.
+    gpu_leaves: HashMap<GpuId, Vec<(Pubkey, u32)>>,
 }
+
+/// A GPU's identity (`crate::gpu_id`).
+pub type GpuId = [u8; GPU_ID_LEN];
 
 impl RegistryClient {
     pub fn new() -> Self {
@@ -45,6 +53,7 @@ impl RegistryClient {
                 if event.tree != *tree {
                     continue;
                 }
+                client.note_gpus(&event);
                 let index = event.record.leaf_index as usize;
                 match index.cmp(&latest.len()) {
                     std::cmp::Ordering::Less => latest[index] = event.record,
@@ -76,7 +85,47 @@ impl RegistryClient {
             .ok_or_else(|| anyhow!("event for untracked tree {}", event.tree))?;
         tracked.mirror.apply(event)?;
         self.nodes.insert(event.record.node_id, (event.tree, event.record.leaf_index));
+        self.note_gpus(event);
         Ok(())
+    }
+
+    /// An attestation replaces its leaf's proven GPUs (a suspension names none).
+    fn note_gpus(&mut self, event: &io_registry::NodeEvent) {
+        if event.change != io_registry::NodeChange::Attested {
+            return;
+        }
+        let leaf = (event.tree, event.record.leaf_index);
+        for id in &event.gpu_ids {
+            let leaves = self.gpu_leaves.entry(*id).or_default();
+            if !leaves.contains(&leaf) {
+                leaves.push(leaf);
+            }
+        }
+        self.proven_gpus.insert(leaf, event.gpu_ids.clone());
+    }
+
+    /// The GPUs the last verification of leaf `index` of `tree` proved (none if its last
+    /// attestation was a suspension).
+    pub fn proven_gpus(&self, tree: &Pubkey, index: u32) -> &[GpuId] {
+        self.proven_gpus.get(&(*tree, index)).map_or(&[], Vec::as_slice)
+    }
+
+    /// Which of `ids` already count in `epoch` on a leaf of another node key (verified,
+    /// lease running, and proven there by its last verification): each such GPU with the
+    /// node key it counts for. A node's own older leaf is not "another node" (that is a
+    /// key registered twice, which the oracles suspend separately).
+    pub fn gpus_counted_elsewhere(&self, ids: &[GpuId], node: &Pubkey, epoch: u64) -> Vec<(GpuId, Pubkey)> {
+        let mut found = vec![];
+        for id in ids {
+            for (tree, index) in self.gpu_leaves.get(id).into_iter().flatten() {
+                let Some(record) = self.trees.get(tree).and_then(|t| t.mirror.record(*index).ok()) else { continue };
+                if record.node_id != *node && record.counts_in(epoch) && self.proven_gpus(tree, *index).contains(id) {
+                    found.push((*id, record.node_id));
+                    break;
+                }
+            }
+        }
+        found
     }
 
     /// Applies every registry event of a landed transaction.
@@ -194,7 +243,10 @@ impl RegistryClient {
         self.finish(&outcome, node_id)
     }
 
-    /// Sends an attestation co-signed by every key in `oracles`.
+    /// Has every key in `oracles` vote `verdict` about the node's leaf with `metrics`, then
+    /// attests it. `gpu_ids` names the proven GPUs (`crate::gpu_ids`), empty for a
+    /// suspension.
+    #[allow(clippy::too_many_arguments)]
     pub fn attest(
         &mut self,
         chain: &mut impl Chain,
@@ -203,15 +255,68 @@ impl RegistryClient {
         epoch: u64,
         verdict: Verdict,
         metrics: NodeMetrics,
+        gpu_ids: Vec<[u8; GPU_ID_LEN]>,
     ) -> anyhow::Result<NodeRecord> {
         let leaf = self.proven_leaf(node_id)?;
-        let keys: Vec<Pubkey> = oracles.iter().map(|k| k.pubkey()).collect();
-        let outcome = chain.send(&[ix::attest_node(&leaf, &keys, epoch, verdict, metrics)], oracles)?;
-        self.finish(&outcome, node_id)
+        let subject = ix::verdict_subject(&leaf, epoch, verdict, false, gpu_ids);
+        let votes: Vec<(&Keypair, NodeMetrics)> = oracles.iter().map(|k| (*k, metrics)).collect();
+        let attested = attest_by_quorum(chain, &leaf, &votes, &subject, &[])?;
+        self.finish(&attested.attestation, node_id)
     }
 
     fn finish(&mut self, outcome: &TxOutcome, node_id: &Pubkey) -> anyhow::Result<NodeRecord> {
         self.ingest(outcome)?;
         self.record(node_id).copied().ok_or_else(|| anyhow!("node {node_id} vanished"))
     }
+}
+
+/// Who gets the rent of `leaf`'s ballot back: whoever opened it, or `chain`'s payer when no
+/// ballot is open (the first vote it sends will open it).
+pub fn ballot_rent_payer(chain: &mut impl Chain, leaf: &ProvenLeaf) -> anyhow::Result<Pubkey> {
+    let address = pda::ballot(&leaf.merkle_tree, leaf.record.leaf_index);
+    Ok(match chain.account_data(&address)? {
+        Some(_) => fetch::<Ballot>(chain, &address)?.rent_payer,
+        None => chain.payer(),
+    })
+}
+
+/// The transactions of one attestation by a quorum.
+#[derive(Clone, Debug)]
+pub struct Attested {
+    pub votes: Vec<TxOutcome>,
+    pub attestation: TxOutcome,
+}
+
+impl Attested {
+    /// Bytes of the largest of its transactions.
+    pub fn largest_tx(&self) -> usize {
+        self.votes.iter().map(|v| v.size).chain([self.attestation.size]).max().unwrap_or(0)
+    }
+}
+
+/// Every oracle of `votes` votes `subject` about `leaf` with its own metrics, each in a
+/// transaction of its own (paid by `chain`'s payer); then the attestation goes out with
+/// `after` (a weight refresh) in its transaction.
+pub fn attest_by_quorum(
+    chain: &mut impl Chain,
+    leaf: &ProvenLeaf,
+    votes: &[(&Keypair, NodeMetrics)],
+    subject: &VerdictSubject,
+    after: &[Instruction],
+) -> anyhow::Result<Attested> {
+    let payer = chain.payer();
+    // Votes already in the ballot for this subject (sent before) are not sent again.
+    let address = pda::ballot(&leaf.merkle_tree, leaf.record.leaf_index);
+    let cast: Vec<Pubkey> = match chain.account_data(&address)? {
+        Some(_) => fetch::<Ballot>(chain, &address)?.votes_for(subject),
+        None => vec![],
+    };
+    let mut sent = Vec::with_capacity(votes.len());
+    for (oracle, metrics) in votes.iter().filter(|(o, _)| !cast.contains(&o.pubkey())) {
+        sent.push(chain.send(&[ix::submit_verdict(&payer, &oracle.pubkey(), leaf, subject.clone(), *metrics)], &[oracle])?);
+    }
+    let rent_payer = ballot_rent_payer(chain, leaf)?;
+    let mut instructions = vec![ix::attest_node(leaf, &rent_payer)];
+    instructions.extend_from_slice(after);
+    Ok(Attested { votes: sent, attestation: chain.send(&instructions, &[])? })
 }

@@ -1,6 +1,6 @@
 //! Program-derived addresses of the registry.
 
-use io_registry::{CATALOGUE_SEED, CONFIG_SEED, OPERATOR_SEED, TREE_SEED};
+use io_registry::{BALLOT_SEED, CATALOGUE_SEED, CONFIG_SEED, OPERATOR_SEED, TREE_SEED};
 use solana_sdk::pubkey::Pubkey;
 
 pub fn registry_config() -> Pubkey {
@@ -18,6 +18,11 @@ pub fn tree_config(merkle_tree: &Pubkey) -> Pubkey {
 
 pub fn operator_stats(operator: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[OPERATOR_SEED, operator.as_ref()], &io_registry::ID).0
+}
+
+/// The ballot of leaf `leaf_index` of `merkle_tree`.
+pub fn ballot(merkle_tree: &Pubkey, leaf_index: u32) -> Pubkey {
+    Pubkey::find_program_address(&[BALLOT_SEED, merkle_tree.as_ref(), &leaf_index.to_le_bytes()], &io_registry::ID).0
 }
 
 pub fn staking_config() -> Pubkey {

@@ -7,7 +7,10 @@ use crate::pda;
 use crate::tree::TreeShape;
 use crate::{COMPRESSION_PROGRAM_ID, NOOP_PROGRAM_ID};
 use anchor_lang::{InstructionData, ToAccountMetas};
-use io_registry::{accounts, instruction, AttestNodeArgs, GpuModelArgs, HardwareSpec, InitializeArgs, NodeMetrics, NodeRecord, RegistrationParams, Verdict};
+use io_registry::{
+    accounts, instruction, AttestNodeArgs, GpuModelArgs, HardwareSpec, InitializeArgs, NodeMetrics, NodeRecord, RegistrationParams, SubmitVerdictArgs, Verdict,
+    VerdictSubject, GPU_ID_LEN,
+};
 use solana_sdk::instruction::{AccountMeta, Instruction};
 use solana_sdk::pubkey::Pubkey;
 use solana_system_interface::instruction as system_instruction;
@@ -204,26 +207,32 @@ pub fn retire_node(leaf: &ProvenLeaf) -> Instruction {
     ix
 }
 
-/// An attestation co-signed by `oracles` (every one of them must sign the transaction).
-pub fn attest_node(leaf: &ProvenLeaf, oracles: &[Pubkey], epoch: u64, verdict: Verdict, metrics: NodeMetrics) -> Instruction {
-    attest(leaf, oracles, epoch, verdict, metrics, false)
+/// The subject of an audit of `leaf` in `epoch`: what every voting oracle must agree on.
+/// `gpu_ids` are the proven GPUs' identities (`crate::gpu_ids`), empty for a suspension.
+pub fn verdict_subject(leaf: &ProvenLeaf, epoch: u64, verdict: Verdict, forfeit_deposit: bool, gpu_ids: Vec<[u8; GPU_ID_LEN]>) -> VerdictSubject {
+    VerdictSubject { epoch, record_hash: leaf.record.leaf_hash(), verdict, forfeit_deposit, gpu_ids }
 }
 
-/// A suspension for misconduct: the node's registration deposit is forfeited.
-pub fn attest_node_forfeiting(leaf: &ProvenLeaf, oracles: &[Pubkey], epoch: u64, metrics: NodeMetrics) -> Instruction {
-    attest(leaf, oracles, epoch, Verdict::Suspended, metrics, true)
+/// `oracle`'s vote about `leaf` with its own measurement; `payer` pays the ballot's rent
+/// if this vote opens it.
+pub fn submit_verdict(payer: &Pubkey, oracle: &Pubkey, leaf: &ProvenLeaf, subject: VerdictSubject, metrics: NodeMetrics) -> Instruction {
+    let leaf_index = leaf.record.leaf_index;
+    build(
+        accounts::SubmitVerdict {
+            payer: *payer,
+            oracle: *oracle,
+            config: pda::registry_config(),
+            merkle_tree: leaf.merkle_tree,
+            ballot: pda::ballot(&leaf.merkle_tree, leaf_index),
+            system_program: system_program::ID,
+        },
+        instruction::SubmitVerdict { args: SubmitVerdictArgs { leaf_index, subject, metrics } },
+    )
 }
 
-fn attest(leaf: &ProvenLeaf, oracles: &[Pubkey], epoch: u64, verdict: Verdict, metrics: NodeMetrics, forfeit_deposit: bool) -> Instruction {
-    let args = AttestNodeArgs {
-        root: leaf.root,
-        current: leaf.record,
-        epoch,
-        verdict,
-        metrics,
-        oracle_signers: oracles.len() as u8,
-        forfeit_deposit,
-    };
+/// Applies `leaf`'s ballot once a quorum voted; anyone may send it. `rent_payer` is the
+/// ballot's (it gets the rent back).
+pub fn attest_node(leaf: &ProvenLeaf, rent_payer: &Pubkey) -> Instruction {
     let mut ix = build(
         accounts::AttestNode {
             config: pda::registry_config(),
@@ -231,12 +240,13 @@ fn attest(leaf: &ProvenLeaf, oracles: &[Pubkey], epoch: u64, verdict: Verdict, m
             tree_config: pda::tree_config(&leaf.merkle_tree),
             merkle_tree: leaf.merkle_tree,
             operator_stats: pda::operator_stats(&leaf.record.operator),
+            ballot: pda::ballot(&leaf.merkle_tree, leaf.record.leaf_index),
+            rent_payer: *rent_payer,
             compression_program: COMPRESSION_PROGRAM_ID,
             noop_program: NOOP_PROGRAM_ID,
         },
-        instruction::AttestNode { args },
+        instruction::AttestNode { args: AttestNodeArgs { root: leaf.root, current: leaf.record } },
     );
-    ix.accounts.extend(oracles.iter().map(|o| AccountMeta::new_readonly(*o, true)));
     ix.accounts.extend(proof_metas(&leaf.proof));
     ix
 }

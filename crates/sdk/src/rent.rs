@@ -90,7 +90,7 @@ mod tests {
     #[test]
     fn shapes_fit_the_node_count_and_the_proof_budget() {
         let small = tree_shape_for(10_000).unwrap();
-        assert_eq!((small.max_depth, small.max_buffer_size, small.proof_len()), (14, 64, 6));
+        assert_eq!((small.max_depth, small.max_buffer_size, small.proof_len()), (14, 64, 8));
         let big = tree_shape_for(1_000_000).unwrap();
         assert_eq!(big, TreeShape::MAINNET);
         assert!(tree_shape_for(1u64 << 31).is_none());
@@ -100,7 +100,10 @@ mod tests {
     fn compression_is_cheaper_per_node_at_scale() {
         let rent = Rent::default();
         let million = compare_rent(1_000_000, &rent).unwrap();
-        assert!(million.ratio() > 100.0, "only {}x", million.ratio());
+        // The reference tree (canopy 12) is about 981x cheaper than an account per node
+        // (261x with the canopy of 14 it had before); canopy 11 would pass 1,000x but its
+        // attestation would no longer leave 200 bytes of the packet (`tx_size`).
+        assert!(million.ratio() > 950.0, "only {}x", million.ratio());
         assert_eq!(million.accounts_lamports, rent.minimum_balance(8 + record_size()) * 1_000_000);
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::constants::{NODE_EVENT_TAG, TREE_SEED};
 use crate::errors::RegistryError;
-use crate::events::{NodeChange, NodeEvent};
+use crate::events::{Attestation, NodeChange, NodeEvent};
 use crate::state::{NodeRecord, TreeConfig};
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::{instruction::Instruction, program::invoke_signed};
@@ -84,12 +84,12 @@ impl<'a, 'info> TreeCpi<'a, 'info> {
         previous_leaf: [u8; 32],
         new: NodeRecord,
         change: NodeChange,
-        epoch: u64,
-        oracles: Vec<Pubkey>,
+        attestation: Attestation,
         proof: &[AccountInfo<'info>],
     ) -> Result<()> {
         self.replace(root, previous_leaf, new.leaf_hash(), current.leaf_index, proof)?;
-        self.log(&NodeEvent { change, tree: self.tree_config.merkle_tree, record: new, epoch, oracles })
+        let Attestation { epoch, oracles, gpu_ids } = attestation;
+        self.log(&NodeEvent { change, tree: self.tree_config.merkle_tree, record: new, epoch, oracles, gpu_ids })
     }
 
     /// Logs a node event through the noop program.

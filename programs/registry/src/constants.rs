@@ -12,23 +12,39 @@ pub const TREE_SEED: &[u8] = b"tree";
 /// Seed of an operator's aggregate account: `[OPERATOR_SEED, operator]`.
 #[constant]
 pub const OPERATOR_SEED: &[u8] = b"operator";
+/// Seed of a leaf's ballot, where the oracles' verdicts on it gather until one attestation
+/// applies them: `[BALLOT_SEED, merkle_tree, leaf_index (u32 little-endian)]`.
+#[constant]
+pub const BALLOT_SEED: &[u8] = b"ballot";
 
 /// Largest oracle set.
 pub const MAX_ORACLES: usize = 16;
-/// Largest quorum: every member signs the attestation transaction, and each signature
-/// costs 96 bytes of the 1232-byte packet, so this bounds the largest registry transaction.
+/// Largest quorum. Each oracle sends its verdict in a transaction of its own, so the quorum
+/// does not weigh on any registry transaction; it bounds a ballot's votes and the slash
+/// proposal, which the quorum still co-signs in one transaction.
 pub const MAX_QUORUM: u8 = 4;
 /// Most proof nodes a registry transaction carries; a tree's canopy must cover the rest,
-/// so that every registry transaction fits one packet.
-pub const MAX_PROOF_NODES: u32 = 6;
+/// so that every registry transaction fits one packet (depth 20 with canopy 12 at the
+/// reference shape).
+pub const MAX_PROOF_NODES: u32 = 8;
 /// Most trees the registry opens (32 x 2^20 leaves at the reference shape).
 pub const MAX_TREES: usize = 32;
 /// Capacity of the GPU catalogue.
 pub const MAX_GPU_MODELS: usize = 64;
 /// Longest GPU model name.
 pub const MAX_GPU_MODEL_NAME_LEN: usize = 24;
-/// Most GPUs one node record may claim.
-pub const MAX_GPUS_PER_NODE: u16 = 64;
+/// Most GPUs one node record may claim: every one is named in its verdicts (16 bytes
+/// each), and a verdict must fit one packet beside its two signatures. The largest single
+/// hosts carry 16 GPUs.
+pub const MAX_GPUS_PER_NODE: u16 = 32;
+/// Bytes of a GPU's identity: the head of keccak(`GPU_ID_DOMAIN` || its lower-cased
+/// UUID). 128 bits: finding a second UUID with a given identity is out of reach.
+pub const GPU_ID_LEN: usize = 16;
+/// Domain of a GPU identity (computed off-chain from the UUID the worker reports).
+pub const GPU_ID_DOMAIN: &[u8] = b"io-registry:gpu:v1";
+/// Domain of a node's GPU set hash, the record's `gpu_uuids_hash`: keccak of this and the
+/// node's GPU identities in ascending order.
+pub const GPU_SET_DOMAIN: &[u8] = b"io-registry:gpus:v1";
 
 /// Version byte at the head of every borsh-encoded node record.
 pub const NODE_RECORD_VERSION: u8 = 3;

@@ -86,4 +86,16 @@ pub enum RegistryError {
     SweepToConfig,
     #[msg("Only the program's upgrade authority may initialise it")]
     NotUpgradeAuthority,
+    #[msg("GPU identities must be distinct and ascending, at most MAX_GPUS_PER_NODE, present for a verification and absent for a suspension")]
+    InvalidGpuIds,
+    #[msg("This verdict disagrees with the ballot's subject for the same epoch")]
+    BallotMismatch,
+    #[msg("This oracle has already voted in the ballot")]
+    AlreadyVoted,
+    #[msg("The ballot holds MAX_QUORUM votes already")]
+    BallotFull,
+    #[msg("The ballot is about another record than the one given")]
+    BallotNotForRecord,
+    #[msg("The verified GPU identities are not the record's GPU set")]
+    GpuSetMismatch,
 }

@@ -1,6 +1,7 @@
 //! Events. Node changes go through the noop program (full records, never truncated);
 //! configuration changes are ordinary Anchor events in the logs.
 
+use crate::constants::GPU_ID_LEN;
 use crate::state::{GpuModel, NodeRecord};
 use anchor_lang::prelude::*;
 
@@ -23,8 +24,20 @@ pub struct NodeEvent {
     pub record: NodeRecord,
     /// Attestation epoch, for `Attested`; 0 otherwise.
     pub epoch: u64,
-    /// Oracles whose signatures made the quorum, for `Attested`.
+    /// Oracles whose votes made the quorum, for `Attested`.
     pub oracles: Vec<Pubkey>,
+    /// Identities of the GPUs a verification proved (ascending; their set hash is the
+    /// record's `gpu_uuids_hash`); empty otherwise. With these every reader of the chain
+    /// knows which GPUs count and where, so the same GPU is not counted on two nodes.
+    pub gpu_ids: Vec<[u8; GPU_ID_LEN]>,
+}
+
+/// What an attestation adds to its node event (nothing, for other changes).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Attestation {
+    pub epoch: u64,
+    pub oracles: Vec<Pubkey>,
+    pub gpu_ids: Vec<[u8; GPU_ID_LEN]>,
 }
 
 #[event]

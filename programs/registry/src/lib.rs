@@ -5,6 +5,7 @@
 
 use anchor_lang::prelude::*;
 
+pub mod ballot;
 pub mod compression;
 pub mod constants;
 pub mod errors;
@@ -16,6 +17,7 @@ pub mod state;
 #[cfg(test)]
 mod lease_tests;
 
+pub use ballot::*;
 pub use constants::*;
 pub use errors::RegistryError;
 pub use events::*;
@@ -114,7 +116,13 @@ pub mod registry {
         instructions::retire_node::handler(ctx, root, current)
     }
 
-    /// An M-of-N oracle quorum records an audit: verified with metrics, or suspended.
+    /// One oracle of the set votes its finding about a leaf, with its own measurement.
+    pub fn submit_verdict(ctx: Context<SubmitVerdict>, args: SubmitVerdictArgs) -> Result<()> {
+        instructions::submit_verdict::handler(ctx, args)
+    }
+
+    /// Applies a ballot that a threshold of the oracle set voted (anyone may send it):
+    /// verified with the median of their metrics, or suspended; the ballot closes.
     pub fn attest_node<'info>(
         ctx: Context<'_, '_, '_, 'info, AttestNode<'info>>,
         args: AttestNodeArgs,

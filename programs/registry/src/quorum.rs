@@ -39,15 +39,6 @@ pub fn count_quorum(config: &RegistryConfig, signers: &[AccountInfo]) -> core::r
     Ok(distinct)
 }
 
-/// [`count_quorum`] with the registry's error names.
-pub fn check_quorum(config: &RegistryConfig, signers: &[AccountInfo]) -> Result<Vec<Pubkey>> {
-    count_quorum(config, signers).map_err(|fault| match fault {
-        QuorumFault::MissingSignature => error!(RegistryError::MissingOracleSignature),
-        QuorumFault::NotAnOracle => error!(RegistryError::NotAnOracle),
-        QuorumFault::BelowThreshold => error!(RegistryError::InsufficientQuorum),
-    })
-}
-
 /// An oracle set is 1..=MAX_ORACLES distinct, non-default keys with a threshold in
 /// 1..=min(len, MAX_QUORUM).
 pub fn validate_oracle_set(oracles: &[Pubkey], threshold: u8) -> Result<()> {

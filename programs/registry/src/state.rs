@@ -62,7 +62,9 @@ pub struct HardwareSpec {
     pub cuda: CudaVersion,
     /// H3 cell index of the node's location.
     pub region: u64,
-    /// Hash of the node's sorted GPU UUIDs (the oracle re-checks it in its handshake).
+    /// Hash of the node's GPU set (`gpu_set_hash` of its GPUs' identities, which come
+    /// from their UUIDs): the oracle re-checks it in its handshake, and a verifying quorum
+    /// names every identity, checked against it.
     pub gpu_uuids_hash: [u8; 32],
 }
 
@@ -111,6 +113,15 @@ pub struct NodeRecord {
     /// verified. Past it the record still reads `Verified` (with its last metrics), but it
     /// counts for nothing until a quorum attests it again.
     pub lease_end_epoch: u64,
+}
+
+/// The hash of a GPU set (what a record's `gpu_uuids_hash` holds): keccak of
+/// `GPU_SET_DOMAIN` and the identities in ascending order.
+pub fn gpu_set_hash(ids: &[[u8; GPU_ID_LEN]]) -> [u8; 32] {
+    let mut parts: Vec<&[u8]> = Vec::with_capacity(ids.len() + 1);
+    parts.push(GPU_SET_DOMAIN);
+    parts.extend(ids.iter().map(|id| &id[..]));
+    keccak::hashv(&parts).to_bytes()
 }
 
 impl NodeRecord {

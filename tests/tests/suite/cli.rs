@@ -67,6 +67,7 @@ fn an_operator_and_the_oracles_drive_a_node_through_the_cli() {
             rtt_us: 9_000,
             bandwidth_mbps: 25_000,
             loss_bps: 2,
+            gpu_uuids: hardware("H100", 8, "12.4").gpu_uuids,
         }),
     )
     .unwrap();
@@ -94,7 +95,7 @@ fn an_operator_and_the_oracles_drive_a_node_through_the_cli() {
     let status = run(&mut h.net, RegistryCommand::Status).unwrap();
     assert!(status.contains("2 of 3") && status.contains("trees opened     1"), "{status}");
     assert!(status.contains("deposit 0.01 SOL per node (refunded at retirement), at most 256 pending nodes per operator"), "{status}");
-    assert!(status.contains("anyone, once the active tree is 90% full: depth 20, buffer 64, canopy 14"), "{status}");
+    assert!(status.contains("anyone, once the active tree is 90% full: depth 20, buffer 64, canopy 12"), "{status}");
     // The first tree is far from full: nobody may open the next one yet, by name.
     let err = run(&mut h.net, RegistryCommand::OpenTree).unwrap_err();
     assert_eq!(io_sdk::client::Refusal::of(&err), Some(RegistryError::ActiveTreeNotFull.into()), "{err:#}");

@@ -11,7 +11,7 @@ use io_registry::{NodeStatus, Verdict};
 use io_sdk::client::Chain;
 use io_sdk::governance::{self as gx, actions};
 use io_sdk::staking as sx;
-use io_tests::{ix, Harness};
+use io_tests::Harness;
 use io_treasury::Asset;
 use solana_sdk::packet::PACKET_DATA_SIZE;
 use solana_sdk::pubkey::Pubkey;
@@ -54,16 +54,9 @@ fn execute_slash_drains_every_unbonding_entry_in_turn() {
 /// Attests `node` again in the current epoch (verified, same metrics) with its operator's
 /// weight refresh, as the oracles do within every lease.
 fn keep_verified(h: &mut Harness, node: &Pubkey) {
-    let epoch = h.current_epoch();
     let record = *h.registry.record(node).unwrap();
     assert_eq!(record.status, NodeStatus::Verified);
-    let oracles: Vec<Keypair> = h.oracles.iter().take(2).map(|k| k.insecure_clone()).collect();
-    let keys: Vec<Pubkey> = oracles.iter().map(|k| k.pubkey()).collect();
-    let signers: Vec<&Keypair> = oracles.iter().collect();
-    let leaf = h.registry.proven_leaf(node).unwrap();
-    let attest = ix::attest_node(&leaf, &keys, epoch, Verdict::Verified, record.metrics);
-    let outcome = h.ok(&[attest, sx::refresh_weight(&record.operator)], &signers);
-    h.registry.ingest(&outcome).unwrap();
+    h.attest(2, node, Verdict::Verified, record.metrics, &[sx::refresh_weight(&record.operator)]);
 }
 
 /// `claim_rewards` of a stake whose weight lease ended long ago settles against the

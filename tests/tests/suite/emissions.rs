@@ -389,15 +389,8 @@ fn weight_lost_on_the_registry_side_stops_earning_with_the_attestation() {
     // The oracles suspend A's node; their attestation transaction carries A's
     // refresh_weight, so A's weight is zero from that transaction on.
     h.next_epoch();
-    let epoch = h.current_epoch();
-    let oracles: Vec<Keypair> = h.oracle_refs(2).into_iter().map(|k| k.insecure_clone()).collect();
-    let refs: Vec<&Keypair> = oracles.iter().collect();
-    let keys: Vec<Pubkey> = oracles.iter().map(|k| k.pubkey()).collect();
-    let leaf = h.registry.proven_leaf(&a.node.pubkey()).unwrap();
     let before = pending(&mut h, &a.key.pubkey());
-    let suspend = io_tests::ix::attest_node(&leaf, &keys, epoch, Verdict::Suspended, Default::default());
-    let outcome = h.ok(&[suspend, sx::refresh_weight(&a.key.pubkey())], &refs);
-    h.registry.ingest(&outcome).unwrap();
+    h.attest(2, &a.node.pubkey(), Verdict::Suspended, Default::default(), &[sx::refresh_weight(&a.key.pubkey())]);
     let stake = h.stake(&a.key.pubkey());
     assert_eq!(stake.weight, 0);
     let config = h.staking_config();

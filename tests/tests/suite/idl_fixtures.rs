@@ -116,6 +116,7 @@ fn fixtures() -> Value {
     let init = InitializeArgs { authority: key(1), oracles: vec![key(2), key(3)], threshold: 2, epoch_length_secs: 3600 };
     let measured = NodeMetrics { verified_centi_tflops: 6_400, rtt_us: 12_000, bandwidth_mbps: 20_000, packet_loss_bps: 0 };
     let shape = io_sdk::tree::TreeShape::MAINNET;
+    let subject = ix::verdict_subject(&leaf, 42, Verdict::Verified, false, vec![[1; 16], [2; 16]]);
 
     let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value)> = vec![
         (
@@ -146,15 +147,21 @@ fn fixtures() -> Value {
         ),
         ("retire_node", ix::retire_node(&leaf), json!({"root": vec![5u8; 32], "current": record_json(&record)})),
         (
-            "attest_node",
-            ix::attest_node(&leaf, &[key(2), key(3)], 42, Verdict::Verified, measured),
-            json!({"args": {"root": vec![5u8; 32], "current": record_json(&record), "epoch": "42", "verdict": variant("Verified"), "metrics": metrics(measured), "oracle_signers": 2, "forfeit_deposit": false}}),
+            "submit_verdict",
+            ix::submit_verdict(&key(8), &key(2), &leaf, subject.clone(), measured),
+            json!({"args": {
+                "leaf_index": record.leaf_index,
+                "subject": {
+                    "epoch": "42",
+                    "record_hash": record.leaf_hash().to_vec(),
+                    "verdict": variant("Verified"),
+                    "forfeit_deposit": false,
+                    "gpu_ids": [vec![1u8; 16], vec![2u8; 16]],
+                },
+                "metrics": metrics(measured),
+            }}),
         ),
-        (
-            "attest_node",
-            ix::attest_node_forfeiting(&leaf, &[key(2), key(3)], 43, measured),
-            json!({"args": {"root": vec![5u8; 32], "current": record_json(&record), "epoch": "43", "verdict": variant("Suspended"), "metrics": metrics(measured), "oracle_signers": 2, "forfeit_deposit": true}}),
-        ),
+        ("attest_node", ix::attest_node(&leaf, &key(8)), json!({"args": {"root": vec![5u8; 32], "current": record_json(&record)}})),
         ("open_tree", ix::open_tree(&key(1), &key(9), &key(6), shape, 1)[1].clone(), json!({})),
         ("set_registration_params", ix::set_registration_params(&key(1), registration), json!({"params": registration_json(&registration)})),
         ("sweep_forfeited_deposits", ix::sweep_forfeited_deposits(&key(1), &key(5)), json!({})),

@@ -12,10 +12,6 @@ use solana_sdk::signature::{Keypair, Signer};
 
 const IO: u64 = 1_000_000;
 
-fn quorum(h: &Harness) -> Vec<Keypair> {
-    h.oracles.iter().take(2).map(|k| k.insecure_clone()).collect()
-}
-
 #[test]
 fn a_verified_node_stops_counting_after_its_lease_and_the_attestation_renews_it() {
     let mut h = Harness::new();
@@ -75,13 +71,8 @@ fn a_verified_node_stops_counting_after_its_lease_and_the_attestation_renews_it(
     // The quorum's attestation transaction renews the node's lease and, in the same
     // transaction, the operator's weight lease.
     let epoch = h.current_epoch();
-    let oracles = quorum(&h);
-    let signers: Vec<&Keypair> = oracles.iter().collect();
-    let keys: Vec<_> = oracles.iter().map(|k| k.pubkey()).collect();
-    let leaf = h.registry.proven_leaf(&node.pubkey()).unwrap();
     let metrics = Harness::good_metrics(Tier::Enterprise);
-    let outcome = h.ok(&[ix::attest_node(&leaf, &keys, epoch, Verdict::Verified, metrics), sx::refresh_weight(&op.pubkey())], &signers);
-    h.registry.ingest(&outcome).unwrap();
+    h.attest(2, &node.pubkey(), Verdict::Verified, metrics, &[sx::refresh_weight(&op.pubkey())]);
     assert_eq!(h.registry.record(&node.pubkey()).unwrap().lease_end_epoch, epoch + 24);
     assert_eq!(h.counted(&op.pubkey()).gpus_by_tier, [8, 0, 0]);
     let stake = h.stake(&op.pubkey());

@@ -113,10 +113,14 @@ fn only_the_operator_changes_a_node_and_retirement_is_final() {
     h.expect_error(&[ix::retire_node(&leaf)], &[&op], RegistryError::NodeRetired);
     let changed = HardwareSpec { gpu_count: 4, ..spec };
     h.expect_error(&[ix::update_node(&leaf, changed)], &[&op], RegistryError::NodeRetired);
+    // The quorum may vote about a retired leaf; its attestation is refused.
     h.next_epoch();
     let epoch = h.current_epoch();
-    let keys = [h.oracles[0].pubkey(), h.oracles[1].pubkey()];
-    let (a, b) = (h.oracles[0].insecure_clone(), h.oracles[1].insecure_clone());
-    let attest = ix::attest_node(&leaf, &keys, epoch, Verdict::Verified, Harness::good_metrics(Tier::Enterprise));
-    h.expect_error(&[attest], &[&a, &b], RegistryError::NodeRetired);
+    let suspension = ix::verdict_subject(&leaf, epoch, Verdict::Suspended, false, vec![]);
+    let payer = io_sdk::client::Chain::payer(&h.net);
+    for i in 0..2 {
+        let oracle = h.oracles[i].insecure_clone();
+        h.ok(&[ix::submit_verdict(&payer, &oracle.pubkey(), &leaf, suspension.clone(), NodeMetrics::default())], &[&oracle]);
+    }
+    h.expect_error(&[ix::attest_node(&leaf, &payer)], &[], RegistryError::NodeRetired);
 }

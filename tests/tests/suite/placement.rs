@@ -54,7 +54,9 @@ fn add(
         let epoch = h.current_epoch();
         let oracles: Vec<Keypair> = h.oracles.iter().take(2).map(|k| k.insecure_clone()).collect();
         let refs: Vec<&Keypair> = oracles.iter().collect();
-        let record = h.registry.attest(&mut h.net, &refs, &node.pubkey(), epoch, Verdict::Verified, metrics).expect("attest");
+        let record = *h.registry.record(&node.pubkey()).unwrap();
+        let gpus = h.gpu_ids(&record);
+        let record = h.registry.attest(&mut h.net, &refs, &node.pubkey(), epoch, Verdict::Verified, metrics, gpus).expect("attest");
         assert_eq!(record.status, NodeStatus::Verified);
         assert_eq!(record.metrics, metrics);
     }
@@ -83,7 +85,7 @@ fn network() -> Network {
     let oracles: Vec<Keypair> = h.oracles.iter().take(2).map(|k| k.insecure_clone()).collect();
     let refs: Vec<&Keypair> = oracles.iter().collect();
     let suspended = nodes["h100-suspended"];
-    let record = h.registry.attest(&mut h.net, &refs, &suspended, epoch, Verdict::Suspended, metrics(500, 90_000, 0)).unwrap();
+    let record = h.registry.attest(&mut h.net, &refs, &suspended, epoch, Verdict::Suspended, metrics(500, 90_000, 0), vec![]).unwrap();
     assert_eq!(record.status, NodeStatus::Suspended);
     let record = h.registry.retire(&mut h.net, &a, &nodes["h100-retired"]).unwrap();
     assert_eq!(record.status, NodeStatus::Retired);

@@ -98,7 +98,7 @@ fn weight_follows_the_registry_and_is_zero_without_verified_nodes() {
     let epoch = h.current_epoch();
     let oracles: Vec<Keypair> = h.oracle_refs(2).into_iter().map(|k| k.insecure_clone()).collect();
     let refs: Vec<&Keypair> = oracles.iter().collect();
-    let record = h.registry.attest(&mut h.net, &refs, &node.pubkey(), epoch, Verdict::Suspended, Default::default()).unwrap();
+    let record = h.registry.attest(&mut h.net, &refs, &node.pubkey(), epoch, Verdict::Suspended, Default::default(), vec![]).unwrap();
     assert_eq!(record.status, NodeStatus::Suspended);
     h.ok(&[sx::refresh_weight(&op.pubkey())], &[]);
     assert_eq!(h.stake(&op.pubkey()).weight, 0);

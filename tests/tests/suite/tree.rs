@@ -9,7 +9,7 @@ fn two_hundred_nodes_rebuild_from_noop_events_to_the_onchain_root() {
     let mut h = Harness::new();
     let config: TreeConfig = io_sdk::client::fetch(&mut h.net, &io_sdk::pda::tree_config(&h.first_tree)).unwrap();
     assert!(config.capacity >= 1_000_000, "tree holds {} nodes", config.capacity);
-    assert_eq!(config.canopy_depth, 14);
+    assert_eq!(config.canopy_depth, 12);
 
     let operators: Vec<Keypair> = (0..4).map(|_| h.operator()).collect();
     let models = ["H100", "RTX 4090", "Apple M2 Max", "A100", "RTX A5000"];
@@ -55,7 +55,7 @@ fn a_full_tree_refuses_nodes_until_a_new_tree_is_opened() {
 
     let authority = h.authority.insecure_clone();
     // A canopy too shallow for proofs to fit a transaction is refused by the program.
-    let shallow = io_sdk::tree::TreeShape { max_depth: 14, max_buffer_size: 64, canopy_depth: 7 };
+    let shallow = io_sdk::tree::TreeShape { max_depth: 14, max_buffer_size: 64, canopy_depth: 5 };
     let tree = Keypair::new();
     let payer = h.net.payer();
     let lamports = h.net.rent_exempt_balance(shallow.account_size()).unwrap();

@@ -78,12 +78,11 @@ impl Bank {
                 gpu_count: 8,
                 cuda: CudaVersion { major: 12, minor: 4 },
                 region: h3_cell_from_parts(7, (i % 122) as u8, &[0, 1, 2, 3, 4, 5, (i % 7) as u8]).expect("h3 cell"),
-                // Distinct per node: the registry refuses the same GPUs twice.
-                gpu_uuids_hash: [[i as u8 + 1; 16], [0xAA; 16]].concat().try_into().expect("32 bytes"),
+                gpu_uuids_hash: io_sdk::gpu_uuids_hash(&gpu_uuids(i)),
             };
             let node = Keypair::new();
             self.deployment.registry.register(&mut self.net, &operator, &node, spec).expect("register node");
-            wallets.push((operator, node, tokens));
+            wallets.push((operator, node, tokens, io_sdk::gpu_ids(&gpu_uuids(i))));
         }
         // A node is audited in an epoch after the one it registered in.
         let config: RegistryConfig = fetch(&mut self.net, &pda::registry_config()).expect("registry config");
@@ -93,10 +92,10 @@ impl Bank {
         let quorum: Vec<&Keypair> = self.oracles.iter().take(2).collect();
         let metrics = NodeMetrics { verified_centi_tflops: 6_500, rtt_us: 18_000, bandwidth_mbps: 10_100, packet_loss_bps: 5 };
         let mint = self.deployment.io_mint;
-        for (operator, node, tokens) in wallets {
+        for (operator, node, tokens, gpus) in wallets {
             self.deployment
                 .registry
-                .attest(&mut self.net, &quorum, &node.pubkey(), epoch, Verdict::Verified, metrics)
+                .attest(&mut self.net, &quorum, &node.pubkey(), epoch, Verdict::Verified, metrics, gpus)
                 .expect("attest");
             self.net.send(&[staking_ix::deposit(&operator.pubkey(), &mint, &tokens, bond)], &[&operator]).expect("deposit");
             self.real.push(operator);
@@ -269,4 +268,9 @@ impl Bank {
         self.net.send(&[ix], &[]).expect("refresh_weight");
         started.elapsed()
     }
+}
+
+/// Eight distinct GPU UUIDs of the bench's node `i`.
+fn gpu_uuids(i: usize) -> Vec<String> {
+    (0..8).map(|g| format!("GPU-bench-{i:04}-{g}")).collect()
 }

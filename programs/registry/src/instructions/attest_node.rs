@@ -2,37 +2,19 @@ use crate::compression::{verify_leaf, TreeCpi};
 use crate::constants::*;
 use crate::errors::RegistryError;
 use crate::events::NodeChange;
-use crate::quorum::check_quorum;
+use crate::ballot::{Ballot, Verdict};
+use crate::events::Attestation;
 use crate::operator_stats::OperatorStats;
 use crate::state::*;
 use anchor_lang::prelude::*;
 use spl_account_compression::program::SplAccountCompression;
 use spl_account_compression::Noop;
 
-/// The oracles' finding about a node.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// Passed all four stages; the metrics are the measured ones.
-    Verified,
-    /// Failed an audit or missed its heartbeats; the metrics are what was measured.
-    Suspended,
-}
-
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct AttestNodeArgs {
     pub root: [u8; 32],
+    /// The record the ballot's quorum audited.
     pub current: NodeRecord,
-    /// Attestation epoch of this audit: later than the node's last, not in the future.
-    pub epoch: u64,
-    pub verdict: Verdict,
-    pub metrics: NodeMetrics,
-    /// How many of the remaining accounts, from the front, are oracle signers;
-    /// the proof nodes follow them.
-    pub oracle_signers: u8,
-    /// The quorum found misconduct (it proposes a slash beside): the node's registration
-    /// deposit is forfeited to the registry config, which the authority sweeps. Only with
-    /// a suspension.
-    pub forfeit_deposit: bool,
 }
 
 #[derive(Accounts)]
@@ -50,44 +32,59 @@ pub struct AttestNode<'info> {
     pub merkle_tree: UncheckedAccount<'info>,
     #[account(mut, seeds = [OPERATOR_SEED, args.current.operator.as_ref()], bump = operator_stats.bump)]
     pub operator_stats: Box<Account<'info, OperatorStats>>,
+    /// The leaf's ballot, closed here: its rent goes back to whoever opened it.
+    #[account(
+        mut,
+        close = rent_payer,
+        has_one = rent_payer @ RegistryError::BallotNotForRecord,
+        seeds = [BALLOT_SEED, merkle_tree.key().as_ref(), &args.current.leaf_index.to_le_bytes()],
+        bump = ballot.bump,
+    )]
+    pub ballot: Box<Account<'info, Ballot>>,
+    /// CHECK: the ballot names it (`has_one`); it only receives lamports.
+    #[account(mut)]
+    pub rent_payer: UncheckedAccount<'info>,
     pub compression_program: Program<'info, SplAccountCompression>,
     pub noop_program: Program<'info, Noop>,
 }
 
 pub fn handler<'info>(ctx: Context<'_, '_, '_, 'info, AttestNode<'info>>, args: AttestNodeArgs) -> Result<()> {
-    let remaining = ctx.remaining_accounts;
-    let signer_count = usize::from(args.oracle_signers);
-    require!(signer_count <= remaining.len(), RegistryError::InsufficientQuorum);
-    let (signers, proof) = remaining.split_at(signer_count);
+    let proof = ctx.remaining_accounts;
     let accounts = ctx.accounts;
-    let oracles = check_quorum(&accounts.config, signers)?;
+    let (oracles, metrics) = accounts.ballot.tally(&accounts.config)?;
+    let subject = accounts.ballot.subject.clone();
 
     let current = args.current;
+    let previous_leaf = current.leaf_hash();
+    require!(subject.record_hash == previous_leaf, RegistryError::BallotNotForRecord);
     require!(current.version == NODE_RECORD_VERSION, RegistryError::RecordMismatch);
     require!(current.status != NodeStatus::Retired, RegistryError::NodeRetired);
     // Each epoch's audit is attested once. The one exception: a node verified this epoch
     // that then stops answering its heartbeats may be suspended within the same epoch,
     // once (it is no longer verified afterwards), so a dead node does not keep earning
     // until the next audit.
-    let heartbeat_suspension = args.verdict == Verdict::Suspended
+    let heartbeat_suspension = subject.verdict == Verdict::Suspended
         && current.status == NodeStatus::Verified
-        && args.epoch == current.last_attested_epoch;
-    require!(args.epoch > current.last_attested_epoch || heartbeat_suspension, RegistryError::StaleAttestationEpoch);
+        && subject.epoch == current.last_attested_epoch;
+    require!(subject.epoch > current.last_attested_epoch || heartbeat_suspension, RegistryError::StaleAttestationEpoch);
     let now_epoch = accounts.config.current_epoch(Clock::get()?.unix_timestamp)?;
-    require!(args.epoch <= now_epoch, RegistryError::FutureAttestationEpoch);
-    let metrics = args.metrics;
-    require!(metrics.packet_loss_bps <= MAX_PACKET_LOSS_BPS, RegistryError::InvalidMetrics);
+    // Each vote passed `VerdictSubject::check`; the median of valid metrics is valid.
+    require!(subject.epoch <= now_epoch, RegistryError::FutureAttestationEpoch);
 
     // The catalogue is read again, so a re-tiered or re-rated model takes effect here.
     let model = accounts.catalogue.model(current.gpu_model)?;
     let mut new = current;
     new.tier = model.tier;
     new.metrics = metrics;
-    new.last_attested_epoch = args.epoch;
+    new.last_attested_epoch = subject.epoch;
     new.lease_end_epoch = 0;
-    match args.verdict {
+    match subject.verdict {
         Verdict::Verified => {
-            require!(metrics.verified_centi_tflops > 0, RegistryError::InvalidMetrics);
+            // Every claimed GPU was proven and is named: `gpu_count` is attested.
+            require!(
+                subject.gpu_ids.len() == usize::from(current.gpu_count) && gpu_set_hash(&subject.gpu_ids) == current.gpu_uuids_hash,
+                RegistryError::GpuSetMismatch
+            );
             require!(
                 metrics.bandwidth_mbps >= MIN_BANDWIDTH_MBPS[model.tier.index()],
                 RegistryError::BandwidthBelowTierMinimum
@@ -95,7 +92,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, '_, 'info, AttestNode<'info>>, args: 
             new.status = NodeStatus::Verified;
             // The lease runs from the audited epoch, so a late transaction does not
             // stretch it.
-            new.lease_end_epoch = args
+            new.lease_end_epoch = subject
                 .epoch
                 .checked_add(accounts.config.lease_epochs)
                 .ok_or_else(|| error!(RegistryError::ArithmeticOverflow))?;
@@ -113,11 +110,9 @@ pub fn handler<'info>(ctx: Context<'_, '_, '_, 'info, AttestNode<'info>>, args: 
     }
 
     let merkle_tree = accounts.merkle_tree.to_account_info();
-    let previous_leaf = current.leaf_hash();
     verify_leaf(&merkle_tree, args.root, previous_leaf, current.leaf_index, proof)?;
     accounts.operator_stats.apply(Some(&current), &new, now_epoch)?;
-    if args.forfeit_deposit {
-        require!(args.verdict == Verdict::Suspended, RegistryError::ForfeitWithoutSuspension);
+    if subject.forfeit_deposit {
         let forfeited = current.deposit_lamports;
         new.deposit_lamports = 0;
         let overflow = || error!(RegistryError::ArithmeticOverflow);
@@ -135,5 +130,6 @@ pub fn handler<'info>(ctx: Context<'_, '_, '_, 'info, AttestNode<'info>>, args: 
         compression_program: &accounts.compression_program,
         noop_program: &accounts.noop_program,
     };
-    cpi.replace_record(args.root, &current, previous_leaf, new, NodeChange::Attested, args.epoch, oracles, proof)
+    let attestation = Attestation { epoch: subject.epoch, oracles, gpu_ids: subject.gpu_ids };
+    cpi.replace_record(args.root, &current, previous_leaf, new, NodeChange::Attested, attestation, proof)
 }

@@ -116,5 +116,6 @@ pub fn handler(ctx: Context<RegisterNode>, spec: HardwareSpec) -> Result<()> {
         record,
         epoch: 0,
         oracles: vec![],
+        gpu_ids: vec![],
     })
 }

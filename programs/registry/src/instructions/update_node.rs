@@ -1,7 +1,7 @@
 use crate::compression::{verify_leaf, TreeCpi};
 use crate::constants::*;
 use crate::errors::RegistryError;
-use crate::events::NodeChange;
+use crate::events::{Attestation, NodeChange};
 use crate::operator_stats::OperatorStats;
 use crate::state::*;
 use anchor_lang::prelude::*;
@@ -62,7 +62,7 @@ impl<'info> ModifyNode<'info> {
             compression_program: &self.compression_program,
             noop_program: &self.noop_program,
         };
-        cpi.replace_record(root, current, previous_leaf, new, change, 0, vec![], proof)
+        cpi.replace_record(root, current, previous_leaf, new, change, Attestation::default(), proof)
     }
 }
 
