@@ -110,19 +110,21 @@ impl RegistryClient {
         self.proven_gpus.get(&(*tree, index)).map_or(&[], Vec::as_slice)
     }
 
-    /// Which of `ids` already count in `epoch` on a leaf of another node key (verified,
-    /// lease running, and proven there by its last verification): each such GPU with the
-    /// node key it counts for. A node's own older leaf is not "another node" (that is a
-    /// key registered twice, which the oracles suspend separately).
+    /// Which of `ids` count in `epoch` for another node key: each such GPU with the node
+    /// key it counts for. A GPU counts for the first leaf, in chain order, that proved it
+    /// and still counts with it (verified, lease running, named by its last
+    /// verification), so of two nodes that passed with the same GPU the earlier keeps it
+    /// and the later is the one refused. A node's own older leaf is not "another node"
+    /// (that is a key registered twice, which the oracles suspend separately).
     pub fn gpus_counted_elsewhere(&self, ids: &[GpuId], node: &Pubkey, epoch: u64) -> Vec<(GpuId, Pubkey)> {
         let mut found = vec![];
         for id in ids {
-            for (tree, index) in self.gpu_leaves.get(id).into_iter().flatten() {
-                let Some(record) = self.trees.get(tree).and_then(|t| t.mirror.record(*index).ok()) else { continue };
-                if record.node_id != *node && record.counts_in(epoch) && self.proven_gpus(tree, *index).contains(id) {
-                    found.push((*id, record.node_id));
-                    break;
-                }
+            let owner = self.gpu_leaves.get(id).into_iter().flatten().find_map(|(tree, index)| {
+                let record = self.trees.get(tree)?.mirror.record(*index).ok()?;
+                (record.counts_in(epoch) && self.proven_gpus(tree, *index).contains(id)).then_some(record.node_id)
+            });
+            if let Some(owner) = owner.filter(|owner| owner != node) {
+                found.push((*id, owner));
             }
         }
         found
@@ -319,4 +321,61 @@ pub fn attest_by_quorum(
     let mut instructions = vec![ix::attest_node(leaf, &rent_payer)];
     instructions.extend_from_slice(after);
     Ok(Attested { votes: sent, attestation: chain.send(&instructions, &[])? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use io_registry::{NodeChange, NodeEvent, NodeStatus, NODE_RECORD_VERSION};
+
+    fn record(index: u32, node: Pubkey, status: NodeStatus, lease_end_epoch: u64) -> NodeRecord {
+        NodeRecord {
+            version: NODE_RECORD_VERSION,
+            node_id: node,
+            operator: Pubkey::new_unique(),
+            leaf_index: index,
+            gpu_model: 0,
+            gpu_count: 1,
+            tier: io_registry::Tier::Enterprise,
+            cuda: Default::default(),
+            region: 0,
+            gpu_uuids_hash: [0; 32],
+            status,
+            metrics: Default::default(),
+            last_attested_epoch: 0,
+            score: 0,
+            registered_at: 0,
+            deposit_lamports: 0,
+            lease_end_epoch,
+        }
+    }
+
+    fn event(tree: Pubkey, change: NodeChange, record: NodeRecord, gpu_ids: Vec<GpuId>) -> NodeEvent {
+        NodeEvent { change, tree, record, epoch: 1, oracles: vec![], gpu_ids }
+    }
+
+    #[test]
+    fn a_gpu_counts_for_the_first_live_leaf_that_proved_it() {
+        let tree = Pubkey::new_unique();
+        let mut client = RegistryClient::new();
+        let config = TreeConfig { merkle_tree: tree, ordinal: 0, max_depth: 5, max_buffer_size: 8, canopy_depth: 0, capacity: 32, num_nodes: 2, bump: 0 };
+        client.trees.insert(tree, TrackedTree { config, mirror: TreeMirror::new(tree, 5) });
+        let (a, b) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let gpu = crate::gpu_id("GPU-shared");
+        for (i, node) in [a, b].into_iter().enumerate() {
+            client.apply(&event(tree, NodeChange::Registered, record(i as u32, node, NodeStatus::Pending, 0), vec![])).unwrap();
+        }
+        // Both pass with the same GPU (two leads at the same moment): A's came first.
+        client.apply(&event(tree, NodeChange::Attested, record(0, a, NodeStatus::Verified, 30), vec![gpu])).unwrap();
+        client.apply(&event(tree, NodeChange::Attested, record(1, b, NodeStatus::Verified, 40), vec![gpu])).unwrap();
+        assert_eq!(client.gpus_counted_elsewhere(&[gpu], &b, 10), vec![(gpu, a)], "B is refused at its next audit");
+        assert_eq!(client.gpus_counted_elsewhere(&[gpu], &a, 10), vec![], "A keeps it");
+        // Past A's lease, the GPU is B's (it is the first leaf that still counts with it).
+        assert_eq!(client.gpus_counted_elsewhere(&[gpu], &a, 30), vec![(gpu, b)]);
+        // A suspension proves no GPU: A no longer holds it, whatever its lease said.
+        client.apply(&event(tree, NodeChange::Attested, record(0, a, NodeStatus::Suspended, 0), vec![])).unwrap();
+        assert_eq!(client.proven_gpus(&tree, 0), &[] as &[GpuId]);
+        assert_eq!(client.gpus_counted_elsewhere(&[gpu], &b, 10), vec![]);
+        assert_eq!(client.gpus_counted_elsewhere(&[gpu], &Pubkey::new_unique(), 10), vec![(gpu, b)]);
+    }
 }

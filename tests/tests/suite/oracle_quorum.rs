@@ -498,3 +498,78 @@ fn a_node_key_registered_twice_counts_once() {
         let _ = std::fs::remove_file(path);
     }
 }
+
+/// Two node keys present the same GPU (two worker processes declaring worker 0's UUID):
+/// the first is verified, its attestation logs the GPU's identity, and the second is
+/// refused by the quorum as spoofed hardware and slashed; the GPU counts once.
+#[test]
+fn one_gpu_presented_by_two_nodes_counts_once_and_the_second_is_slashed() {
+    let mut h = Harness::with_genesis(loopback_genesis());
+    let operator = h.operator();
+    let bond = 50_000 * 10u64.pow(9);
+    let tokens = h.fund_io(&operator.pubkey(), bond);
+    h.ok(&[io_sdk::staking::deposit(&operator.pubkey(), &h.io_mint.clone(), &tokens, bond)], &[&operator]);
+    // Both workers declare worker 0's UUID (`uuids(0)`).
+    let (first, second) = (Worker::start(0, Conduct::Honest), Worker::start(0, Conduct::Honest));
+    let spec = HardwareSpec {
+        gpu_model: h.model_id(LOOPBACK_CPU_MODEL),
+        gpu_count: 1,
+        cuda: CudaVersion { major: 12, minor: 4 },
+        region: h.spec("H100", 1, 1).region,
+        gpu_uuids_hash: io_sdk::gpu_uuids_hash(&uuids(0)),
+    };
+    for w in [&first, &second] {
+        h.registry.register(&mut h.net, &operator, &w.key, spec).unwrap();
+    }
+    let nodes = [first.key.pubkey(), second.key.pubkey()];
+    let epoch = h.current_epoch();
+    let oracle_keys: Vec<Keypair> = h.oracles.iter().map(|k| k.insecure_clone()).collect();
+    let paths: Vec<PathBuf> = (0..3).map(|i| db_path("once", i)).collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (port, desk) = chain_port();
+    let scenario = {
+        let paths = paths.clone();
+        std::thread::spawn(move || {
+            runtime.block_on(async move {
+                let histories = paths.iter().map(|p| AuditHistory::open(p).unwrap()).collect();
+                let set = LocalOracleSet::start(&oracle_keys, &port, histories, &settings()).await.unwrap();
+                // The first node enrolls and is verified...
+                for e in &set.endpoints {
+                    io_worker::enroll::enroll(&first.key, &first.endpoint, e).await.unwrap();
+                }
+                let verified = |v: &ChainView| v.record(&nodes[0]).unwrap().status == NodeStatus::Verified;
+                cycle_until(&set, &port, verified).await;
+                // ...then the second, with the same GPU, is audited in the same epoch.
+                for e in &set.endpoints {
+                    io_worker::enroll::enroll(&second.key, &second.endpoint, e).await.unwrap();
+                }
+                let refused = |v: &ChainView| v.record(&nodes[1]).unwrap().last_attested_epoch == epoch;
+                let reports = cycle_until(&set, &port, refused).await;
+                set.shutdown();
+                drop((first, second));
+                reports.iter().flat_map(|r| r.slashed.clone()).collect::<Vec<(Pubkey, SlashReason, u64)>>()
+            })
+        })
+    };
+    desk.serve(&mut h.net);
+    let slashed = scenario.join().unwrap();
+
+    let trees = h.config().trees;
+    h.registry = RegistryClient::sync(&mut h.net, &trees).unwrap();
+    let (a, b) = (*h.registry.record(&nodes[0]).unwrap(), *h.registry.record(&nodes[1]).unwrap());
+    assert_eq!((a.status, b.status), (NodeStatus::Verified, NodeStatus::Suspended));
+    assert_eq!((b.last_attested_epoch, b.deposit_lamports), (epoch, 0), "refused in the same epoch, its deposit forfeited");
+    // The first node's attestation named its GPU; the chain alone says where it counts.
+    let trees: Vec<Pubkey> = h.registry.trees.keys().copied().collect();
+    let gpu = io_sdk::gpu_id(&uuids(0)[0]);
+    assert_eq!(h.registry.proven_gpus(&trees[0], a.leaf_index), [gpu]);
+    assert_eq!(h.registry.gpus_counted_elsewhere(&[gpu], &nodes[1], epoch), vec![(gpu, nodes[0])]);
+    assert_eq!(h.operator_stats(&operator.pubkey()).verified.gpus_by_tier.iter().sum::<u32>(), 1, "one GPU counts once");
+    assert_eq!(slashed.iter().map(|(n, r, _)| (*n, *r)).collect::<Vec<_>>(), vec![(nodes[1], SlashReason::SpoofedHardware)]);
+    let proposal: SlashProposal = io_sdk::client::fetch(&mut h.net, &io_sdk::pda::slash_proposal(0)).unwrap();
+    assert_eq!((proposal.operator, proposal.reason, proposal.oracles.len()), (operator.pubkey(), SlashReason::SpoofedHardware, 2));
+    h.check_invariants();
+    for path in paths {
+        let _ = std::fs::remove_file(path);
+    }
+}
