@@ -14,6 +14,7 @@
 //!
 //! Every failure is a named `Finding`; a node is verified only with none.
 
+use crate::window::WindowTicket;
 use io_poc::handshake::{ChallengeLedger, HandshakeChallenge, HandshakeError, HandshakeReply};
 use io_poc::netaudit::{self, NetAuditError};
 use io_poc::stress::{pick_blocks, scaling, Layout, Opening, StressFailure, StressSpec, Verifier};
@@ -166,6 +167,23 @@ pub async fn audit_node(
     ledger: &mut ChallengeLedger,
     settings: &AuditSettings,
 ) -> AuditOutcome {
+    let shared = tokio::sync::Mutex::new(std::mem::take(ledger));
+    let outcome = audit_node_shared(oracle, endpoint, node, &shared, settings, None).await;
+    *ledger = shared.into_inner();
+    outcome
+}
+
+/// [`audit_node`] for audits that run at once: the ledger is locked only while a
+/// challenge is issued or checked, and with a `window` ticket the stress test starts when
+/// every audit of its group has loaded its challenges (`crate::window`).
+pub async fn audit_node_shared(
+    oracle: &Pubkey,
+    endpoint: &str,
+    node: &NodeUnderAudit,
+    ledger: &tokio::sync::Mutex<ChallengeLedger>,
+    settings: &AuditSettings,
+    window: Option<WindowTicket>,
+) -> AuditOutcome {
     let mut outcome = AuditOutcome {
         findings: vec![],
         metrics: NodeMetrics { verified_centi_tflops: 0, rtt_us: 0, bandwidth_mbps: 0, packet_loss_bps: 0 },
@@ -176,7 +194,7 @@ pub async fn audit_node(
         backend: String::new(),
         gpu_uuids: vec![],
     };
-    if let Err(finding) = run_stages(oracle, endpoint, node, ledger, settings, &mut outcome).await {
+    if let Err(finding) = run_stages(oracle, endpoint, node, ledger, settings, window, &mut outcome).await {
         outcome.findings.push(finding);
     }
     outcome
@@ -186,8 +204,9 @@ async fn run_stages(
     oracle: &Pubkey,
     endpoint: &str,
     node: &NodeUnderAudit,
-    ledger: &mut ChallengeLedger,
+    ledger: &tokio::sync::Mutex<ChallengeLedger>,
     settings: &AuditSettings,
+    window: Option<WindowTicket>,
     outcome: &mut AuditOutcome,
 ) -> Result<(), Finding> {
     let unreachable = |e: &dyn std::fmt::Display| Finding::Unreachable(e.to_string());
@@ -207,13 +226,13 @@ async fn run_stages(
     let mut nonce = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let challenge = HandshakeChallenge { nonce, oracle: *oracle, node: node.node, issued_at: unix_now() };
-    ledger.issue(challenge);
+    ledger.lock().await.issue(challenge);
     let request = pb::HandshakeRequest { nonce: nonce.to_vec(), oracle: oracle.to_string(), node: node.node.to_string(), issued_at: challenge.issued_at };
     let reply = worker.handshake(request).await.map_err(|e| unreachable(&e))?.into_inner();
     let signature = Signature::try_from(reply.signature.as_slice()).map_err(|_| Finding::MalformedHandshake("signature is not 64 bytes".into()))?;
     let cuda = (u8::try_from(reply.cuda_major).unwrap_or(u8::MAX), u8::try_from(reply.cuda_minor).unwrap_or(u8::MAX));
     let reply = HandshakeReply { gpu_uuids: reply.gpu_uuids, driver_version: reply.driver_version, cuda, signature };
-    ledger.verify(&nonce, &reply, &node.gpu_uuids_hash, unix_now(), settings.handshake_ttl_secs).map_err(Finding::Handshake)?;
+    ledger.lock().await.verify(&nonce, &reply, &node.gpu_uuids_hash, unix_now(), settings.handshake_ttl_secs).map_err(Finding::Handshake)?;
 
     if reply.gpu_uuids.len() != usize::from(node.gpu_count) {
         return Err(Finding::GpuCountMismatch { claimed: node.gpu_count, reported: reply.gpu_uuids.len() });
@@ -223,7 +242,7 @@ async fn run_stages(
     // Stage 3.
     let n = settings.stress_n.unwrap_or_else(|| io_poc::challenge_size(node.expected_centi_tflops, Duration::from_millis(200)));
     outcome.stress_n = n;
-    let elapsed = stress(&mut worker, node, settings, n, outcome).await?;
+    let elapsed = stress(&mut worker, node, settings, n, window, outcome).await?;
     let flops = StressSpec::new([0; 32], n, 1).map_or(0.0, |s| s.flops_per_gpu());
     outcome.gpu_centi_tflops = elapsed.iter().map(|e| centi(flops / e.as_secs_f64().max(1e-9))).collect();
     outcome.metrics.verified_centi_tflops = judge_speed(flops, &elapsed, node.expected_centi_tflops, settings.min_speed_share_bps)?;
@@ -305,6 +324,7 @@ async fn stress(
     node: &NodeUnderAudit,
     settings: &AuditSettings,
     n: u32,
+    window: Option<WindowTicket>,
     outcome: &mut AuditOutcome,
 ) -> Result<Vec<Duration>, Finding> {
     let unreachable = |e: &dyn std::fmt::Display| Finding::Unreachable(e.to_string());
@@ -316,6 +336,10 @@ async fn stress(
 
     let mut secret = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut secret);
+    // Nodes that could share hardware start their windows together.
+    if let Some(mut ticket) = window {
+        ticket.open().await;
+    }
     let started = Instant::now();
     let mut stream = worker.run_stress(pb::RunStressRequest { session: session.clone(), secret: secret.to_vec() }).await.map_err(|e| unreachable(&e))?.into_inner();
     let mut roots: Vec<Option<([u8; 32], Duration)>> = vec![None; spec.gpus as usize];

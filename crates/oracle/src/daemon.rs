@@ -15,7 +15,8 @@
 //!    against what it agreed to, and returns its signature;
 //! 5. the lead adds its own, the chain's payer signs last, and the transaction goes out.
 
-use crate::audit::{audit_node, AuditSettings, NodeUnderAudit};
+use crate::audit::{audit_node_shared, AuditSettings, NodeUnderAudit};
+use crate::window::{SharedWindow, WindowTicket};
 use crate::history::{AuditHistory, AuditRecord};
 use crate::liveness::Follow;
 use crate::metrics::OracleMetrics;
@@ -56,6 +57,11 @@ pub struct OracleSettings {
     pub enroll_max_age_secs: i64,
     /// Limit on a peer's review (it runs a whole audit) and on a co-signature.
     pub peer_timeout: Duration,
+    /// Audit nodes that could be the same hardware (one operator's, one host's, one GPU
+    /// set's) in one shared timed window (`window.rs`), as lead and as reviewing peer. On
+    /// in production; the loopback network turns it off, since all of its workers share
+    /// one CPU by construction.
+    pub audit_together: bool,
     /// Fault injection for tests: the lead stops right after an attestation lands, before
     /// its slash proposal, as a process killed there would (the outbox proposes the slash
     /// on the next cycle or after a restart). Always false in production.
@@ -74,6 +80,7 @@ impl Default for OracleSettings {
             slash_bps: 1_000,
             enroll_max_age_secs: 300,
             peer_timeout: Duration::from_secs(300),
+            audit_together: true,
             stop_after_attestation: false,
         }
     }
@@ -236,7 +243,7 @@ impl OracleDaemon {
         let takeover = self.shared.settings.takeover.as_secs() as i64;
         for (tree, record) in view.registry.shadowed_live_leaves() {
             let node = record.node_id;
-            if !view.may_lead(&me, &node, takeover) || !attestable_now(&record, view.epoch) {
+            if !view.may_lead(&me, &record.operator, takeover) || !attestable_now(&record, view.epoch) {
                 continue;
             }
             match self.lead_duplicate_suspension(&view, tree, record).await {
@@ -246,11 +253,16 @@ impl OracleDaemon {
         }
         let enrolled: Vec<(Pubkey, String)> =
             self.shared.workers.lock().expect("workers lock").iter().map(|(k, f)| (*k, f.endpoint.clone())).collect();
-        for (node, endpoint) in enrolled {
-            let Some(record) = view.record(&node).copied() else { continue };
-            if record.status == NodeStatus::Retired || !view.may_lead(&me, &node, takeover) {
-                continue;
-            }
+        // One oracle leads all of an operator's nodes in an epoch, so it can audit
+        // together the ones that could be the same hardware.
+        let led: Vec<(NodeRecord, String)> = enrolled
+            .into_iter()
+            .filter_map(|(node, endpoint)| Some((*view.record(&node)?, endpoint)))
+            .filter(|(record, _)| record.status != NodeStatus::Retired && view.may_lead(&me, &record.operator, takeover))
+            .collect();
+        self.audit_groups_together(&view, &led, None).await;
+        for (record, endpoint) in led {
+            let node = record.node_id;
             if view.audit_due(&record) {
                 match self.lead_audit(&view, record, &endpoint).await {
                     Ok(Some(landed)) => {
@@ -275,6 +287,38 @@ impl OracleDaemon {
         Ok(report)
     }
 
+    /// Audits, in one shared timed window per group, the due nodes of `led` that could be
+    /// the same hardware: one operator's, those behind one host, those claiming the same
+    /// GPU set. Each audit lands in the history, where the lead's own audit then finds it;
+    /// a lone node is audited on its own as before.
+    /// With `only`, just the group of that node (a peer reviewing it).
+    pub(crate) async fn audit_groups_together(&self, view: &ChainView, led: &[(NodeRecord, String)], only: Option<Pubkey>) {
+        if !self.shared.settings.audit_together {
+            return;
+        }
+        let due: Vec<&(NodeRecord, String)> = led
+            .iter()
+            .filter(|(record, _)| view.audit_due(record))
+            .filter(|(record, _)| matches!(self.shared.history.get(&record.node_id, view.epoch), Ok(None)))
+            .collect();
+        for group in audit_groups(&due) {
+            if group.len() < 2 || only.is_some_and(|node| !group.iter().any(|&i| due[i].0.node_id == node)) {
+                continue;
+            }
+            let tickets = SharedWindow::tickets(group.len(), self.shared.settings.audit.call_timeout);
+            let audits = group.iter().zip(tickets).map(|(&i, ticket)| {
+                let (record, endpoint) = due[i];
+                self.own_audit_in(view, record, endpoint, view.epoch, Some(ticket))
+            });
+            for (i, result) in group.iter().zip(futures_util::future::join_all(audits).await) {
+                if let Err(e) = result {
+                    eprintln!("oracle {}: node {} audited in a group: {e:#}", self.key(), due[*i].0.node_id);
+                }
+            }
+            OracleMetrics::inc(&self.shared.metrics.group_audits);
+        }
+    }
+
     /// Runs cycles until `stop` resolves.
     pub async fn run_until(&self, stop: impl std::future::Future<Output = ()>) {
         tokio::pin!(stop);
@@ -297,6 +341,18 @@ impl OracleDaemon {
     /// This oracle's own audit of `record` in `epoch`: the one in its history when there
     /// is one (a restart, or it reviewed the node before), else a new one, kept durably.
     pub(crate) async fn own_audit(&self, view: &ChainView, record: &NodeRecord, endpoint: &str, epoch: u64) -> anyhow::Result<AuditRecord> {
+        self.own_audit_in(view, record, endpoint, epoch, None).await
+    }
+
+    /// [`Self::own_audit`], its stress test in a window shared with other audits.
+    pub(crate) async fn own_audit_in(
+        &self,
+        view: &ChainView,
+        record: &NodeRecord,
+        endpoint: &str,
+        epoch: u64,
+        window: Option<WindowTicket>,
+    ) -> anyhow::Result<AuditRecord> {
         let node = record.node_id;
         if let Some(done) = self.shared.history.get(&node, epoch)? {
             return Ok(done);
@@ -304,10 +360,7 @@ impl OracleDaemon {
         let model = view.model(record).ok_or_else(|| anyhow!("model {} is not in the catalogue", record.gpu_model))?;
         let subject = NodeUnderAudit { node, gpu_uuids_hash: record.gpu_uuids_hash, gpu_count: record.gpu_count, expected_centi_tflops: model.expected_centi_tflops };
         let started = Instant::now();
-        let mut outcome = {
-            let mut ledger = self.shared.ledger.lock().await;
-            audit_node(&self.key(), endpoint, &subject, &mut ledger, &self.shared.settings.audit).await
-        };
+        let mut outcome = audit_node_shared(&self.key(), endpoint, &subject, &self.shared.ledger, &self.shared.settings.audit, window).await;
         // Counted once: a GPU that already counts on another node's live verification is
         // refused here, whatever the worker computed.
         let gpu_ids = io_sdk::gpu_ids(&outcome.gpu_uuids);
@@ -410,7 +463,8 @@ impl OracleDaemon {
         let needed = usize::from(view.config.threshold).saturating_sub(1);
         let node: Pubkey = review.node.parse()?;
         let mut candidates: Vec<&Peer> = self.shared.peers.iter().filter(|p| view.config.oracles.contains(&p.key) && p.key != self.key()).collect();
-        candidates.sort_by_key(|p| view.lead_rank(&p.key, &node));
+        let operator = view.record(&node).map_or(node, |r| r.operator);
+        candidates.sort_by_key(|p| view.lead_rank(&p.key, &operator));
         let mut agreed = vec![];
         let mut refusals = vec![];
         for peer in candidates {
@@ -467,4 +521,75 @@ pub(crate) fn from_proto(m: &pb::Metrics) -> Option<NodeMetrics> {
         bandwidth_mbps: m.bandwidth_mbps,
         packet_loss_bps: u16::try_from(m.packet_loss_bps).ok()?,
     })
+}
+
+/// Groups of `due` (indices) that must be audited in one window: linked when they share
+/// an operator, a worker host, or a GPU set hash (transitively).
+pub(crate) fn audit_groups(due: &[&(NodeRecord, String)]) -> Vec<Vec<usize>> {
+    let mut parent: Vec<usize> = (0..due.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let host = |endpoint: &str| endpoint.parse::<tonic::transport::Uri>().ok().and_then(|u| u.host().map(str::to_string));
+    for i in 0..due.len() {
+        for j in 0..i {
+            let ((a, ea), (b, eb)) = (due[i], due[j]);
+            let linked = a.operator == b.operator || a.gpu_uuids_hash == b.gpu_uuids_hash || (host(ea).is_some() && host(ea) == host(eb));
+            if linked {
+                let (ri, rj) = (root(&mut parent, i), root(&mut parent, j));
+                parent[ri] = rj;
+            }
+        }
+    }
+    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
+    for i in 0..due.len() {
+        let r = root(&mut parent, i);
+        groups.entry(r).or_default().push(i);
+    }
+    groups.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(operator: Pubkey, set: u8) -> NodeRecord {
+        NodeRecord {
+            version: io_registry::NODE_RECORD_VERSION,
+            node_id: Pubkey::new_unique(),
+            operator,
+            leaf_index: 0,
+            gpu_model: 0,
+            gpu_count: 1,
+            tier: io_registry::Tier::Consumer,
+            cuda: Default::default(),
+            region: 0,
+            gpu_uuids_hash: [set; 32],
+            status: NodeStatus::Pending,
+            metrics: NodeMetrics::default(),
+            last_attested_epoch: 0,
+            score: 0,
+            registered_at: 0,
+            deposit_lamports: 0,
+            lease_end_epoch: 0,
+        }
+    }
+
+    #[test]
+    fn nodes_sharing_an_operator_a_host_or_a_gpu_set_are_grouped_transitively() {
+        let (op_a, op_b, op_c, op_d) = (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
+        let due = [
+            (node(op_a, 1), "http://10.0.0.1:7000".to_string()),
+            (node(op_a, 2), "http://10.0.0.2:7000".to_string()), // same operator as 0
+            (node(op_b, 3), "http://10.0.0.2:7001".to_string()), // same host as 1
+            (node(op_c, 1), "http://10.0.0.9:7000".to_string()), // same GPU set as 0
+            (node(op_d, 4), "http://10.0.0.5:7000".to_string()), // alone
+        ];
+        let refs: Vec<&(NodeRecord, String)> = due.iter().collect();
+        assert_eq!(audit_groups(&refs), vec![vec![0, 1, 2, 3], vec![4]]);
+    }
 }

@@ -24,6 +24,7 @@ mod suspensions;
 pub mod port;
 mod service;
 pub mod view;
+pub mod window;
 
 pub use audit::{audit_node, judge_speed, AuditOutcome, AuditSettings, Finding, NodeUnderAudit};
 pub use daemon::{CycleReport, OracleDaemon, OracleSettings, Peer, ReviewKind};

@@ -30,6 +30,8 @@ pub struct OracleMetrics {
     /// Review and co-sign requests refused before any work: unsigned, not from an oracle,
     /// expired or replayed.
     pub peer_requests_refused: AtomicU64,
+    /// Groups of nodes (one operator, one host, one GPU set) audited in one shared window.
+    pub group_audits: AtomicU64,
     /// Bytes of stress-test payload received in the last audit (roots and openings).
     pub last_stress_bytes: AtomicU64,
     /// Milliseconds the last audit took, all four stages.
@@ -88,6 +90,12 @@ impl OracleMetrics {
             "counter",
             "Review and co-sign requests refused unread: unsigned, not from an oracle, expired or replayed.",
             &[("", get(&self.peer_requests_refused))],
+        );
+        family(
+            "io_oracle_group_audits_total",
+            "counter",
+            "Groups of nodes that could share hardware (one operator, host or GPU set) audited in one timed window.",
+            &[("", get(&self.group_audits))],
         );
         family("io_oracle_quorum_missed_total", "counter", "Verdicts no quorum of peers agreed with.", &[("", get(&self.quorum_missed))]);
         family("io_oracle_chain_errors_total", "counter", "Chain reads or transactions that failed.", &[("", get(&self.chain_errors))]);

@@ -51,6 +51,13 @@ impl OracleDaemon {
                 if record.last_attested_epoch >= request.epoch {
                     return Ok(refuse("the node is already attested in this epoch"));
                 }
+                // The node's group (nodes that could be the same hardware) in one window,
+                // as its lead audited them.
+                let enrolled: Vec<(io_registry::NodeRecord, String)> = {
+                    let workers = self.shared.workers.lock().expect("workers lock");
+                    workers.iter().filter_map(|(k, f)| Some((*view.record(k)?, f.endpoint.clone()))).collect()
+                };
+                self.audit_groups_together(&view, &enrolled, Some(node)).await;
                 let own = self.own_audit(&view, &record, &endpoint, request.epoch).await.map_err(|e| Status::internal(format!("{e:#}")))?;
                 let disagreement = if own.verified != request.verified {
                     let mine = if own.verified { "verified".to_string() } else { format!("failed: {}", own.findings.replace('\n', "; ")) };

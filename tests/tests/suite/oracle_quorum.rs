@@ -573,3 +573,128 @@ fn one_gpu_presented_by_two_nodes_counts_once_and_the_second_is_slashed() {
         let _ = std::fs::remove_file(path);
     }
 }
+
+/// One simulated device serving several workers: it has `DEVICE_TIME` of work per product
+/// and divides its speed among the products running on it at once (as a GPU time-sliced
+/// between two processes does), then the worker's CPU computes the real product.
+struct SharedDevice {
+    running: std::sync::atomic::AtomicUsize,
+}
+
+const DEVICE_TIME: Duration = Duration::from_millis(600);
+
+struct OnSharedDevice(Arc<SharedDevice>);
+
+struct SharedLoaded {
+    device: Arc<SharedDevice>,
+    inner: Box<dyn io_poc::Loaded>,
+}
+
+impl io_poc::Backend for OnSharedDevice {
+    fn name(&self) -> String {
+        "simulated shared device".into()
+    }
+    fn multiply(&self, challenge: &io_poc::Challenge) -> Result<Vec<f32>, String> {
+        CpuBackend.multiply(challenge)
+    }
+    fn load(&self, challenge: &io_poc::Challenge) -> Result<Box<dyn io_poc::Loaded>, String> {
+        Ok(Box::new(SharedLoaded { device: self.0.clone(), inner: CpuBackend.load(challenge)? }))
+    }
+}
+
+impl io_poc::Loaded for SharedLoaded {
+    fn run(self: Box<Self>, diagonal: &[f32], sink: &mut dyn FnMut(usize, Vec<f32>)) -> Result<(), String> {
+        use std::sync::atomic::Ordering::SeqCst;
+        const STEP: Duration = Duration::from_millis(5);
+        self.device.running.fetch_add(1, SeqCst);
+        let mut done = Duration::ZERO;
+        while done < DEVICE_TIME {
+            std::thread::sleep(STEP);
+            done += STEP / self.device.running.load(SeqCst).max(1) as u32;
+        }
+        self.device.running.fetch_sub(1, SeqCst);
+        self.inner.run(diagonal, sink)
+    }
+}
+
+/// Two nodes of one operator, each claiming one GPU, served by one simulated device.
+/// Returns both nodes' status after their audit epoch.
+fn two_nodes_on_one_device(together: bool) -> [NodeStatus; 2] {
+    // The model is rated at what the device does alone: 2 n^3 FLOP in DEVICE_TIME.
+    let n = f64::from(io_oracle::local::LOOPBACK_N);
+    let rating = (2.0 * n * n * n / DEVICE_TIME.as_secs_f64() / 1e10) as u32;
+    let mut h = Harness::with_genesis(Genesis::reference().with_loopback_cpu_model(rating));
+    let operator = h.operator();
+    let device = Arc::new(SharedDevice { running: 0.into() });
+    let workers: Vec<Worker> = (0..2)
+        .map(|i| {
+            let key = Keypair::new();
+            let ids = uuids(i);
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let inventory = Inventory::declared("shared device", &ids, 1 << 30, "", (0, 0));
+            let probe = ProbeServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+            let agent = WorkerAgent::with_conduct(key.insecure_clone(), inventory, Arc::new(OnSharedDevice(device.clone())), probe, Conduct::Honest);
+            let process = AgentProcess::start(agent, "127.0.0.1:0".parse().unwrap()).unwrap();
+            Worker { key, endpoint: process.endpoint.clone(), process, _proxy: None }
+        })
+        .collect();
+    for (i, w) in workers.iter().enumerate() {
+        let spec = HardwareSpec {
+            gpu_model: h.model_id(LOOPBACK_CPU_MODEL),
+            gpu_count: 1,
+            cuda: CudaVersion { major: 12, minor: 4 },
+            region: h.spec("H100", 1, i as u64).region,
+            gpu_uuids_hash: io_sdk::gpu_uuids_hash(&uuids(i)),
+        };
+        h.registry.register(&mut h.net, &operator, &w.key, spec).unwrap();
+    }
+    let nodes: Vec<Pubkey> = workers.iter().map(|w| w.key.pubkey()).collect();
+    let epoch = h.current_epoch();
+    let oracle_keys: Vec<Keypair> = h.oracles.iter().map(|k| k.insecure_clone()).collect();
+    let paths: Vec<PathBuf> = (0..3).map(|i| db_path(if together { "together" } else { "apart" }, i)).collect();
+    // Alone the device shows about 90% of its rating, shared by two about 45%: the
+    // share required here lies between.
+    let mut settings = OracleSettings { audit_together: together, ..settings() };
+    settings.audit.min_speed_share_bps = 7_000;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (port, desk) = chain_port();
+    let scenario = {
+        let paths = paths.clone();
+        let nodes = nodes.clone();
+        std::thread::spawn(move || {
+            runtime.block_on(async move {
+                let histories = paths.iter().map(|p| AuditHistory::open(p).unwrap()).collect();
+                let set = LocalOracleSet::start(&oracle_keys, &port, histories, &settings).await.unwrap();
+                for w in &workers {
+                    for e in &set.endpoints {
+                        io_worker::enroll::enroll(&w.key, &w.endpoint, e).await.unwrap();
+                    }
+                }
+                let attested = |v: &ChainView| nodes.iter().all(|n| v.record(n).unwrap().last_attested_epoch == epoch);
+                let reports = cycle_until(&set, &port, attested).await;
+                let groups: u64 = set.daemons.iter().map(|d| d.metrics().group_audits.load(std::sync::atomic::Ordering::Relaxed)).sum();
+                set.shutdown();
+                drop(workers);
+                (reports, groups)
+            })
+        })
+    };
+    desk.serve(&mut h.net);
+    let (reports, groups) = scenario.join().unwrap();
+    assert_eq!(groups > 0, together, "group audits ran exactly when asked: {reports:#?}");
+    let trees = h.config().trees;
+    h.registry = RegistryClient::sync(&mut h.net, &trees).unwrap();
+    for path in paths {
+        let _ = std::fs::remove_file(path);
+    }
+    [h.registry.record(&nodes[0]).unwrap().status, h.registry.record(&nodes[1]).unwrap().status]
+}
+
+/// One device registered as two nodes passes when each node is audited on its own (each
+/// audit has the device to itself); audited together, as one operator's nodes are, the
+/// device shows half its speed to each, and both are suspended.
+#[test]
+fn one_device_behind_two_nodes_is_exposed_only_when_they_are_audited_together() {
+    assert_eq!(two_nodes_on_one_device(false), [NodeStatus::Verified, NodeStatus::Verified], "apart, the device passes twice");
+    assert_eq!(two_nodes_on_one_device(true), [NodeStatus::Suspended, NodeStatus::Suspended], "together, it cannot answer for both");
+}
