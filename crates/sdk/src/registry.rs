@@ -230,6 +230,12 @@ pub fn submit_verdict(payer: &Pubkey, oracle: &Pubkey, leaf: &ProvenLeaf, subjec
     )
 }
 
+/// Closes the ballot at `ballot` (no attestation applied it, and it is
+/// `BALLOT_LIFETIME_EPOCHS` old); its rent goes to `rent_payer`, the one that opened it.
+pub fn close_ballot(ballot: &Pubkey, rent_payer: &Pubkey) -> Instruction {
+    build(accounts::CloseBallot { config: pda::registry_config(), ballot: *ballot, rent_payer: *rent_payer }, instruction::CloseBallot {})
+}
+
 /// Applies `leaf`'s ballot once a quorum voted; anyone may send it. `rent_payer` is the
 /// ballot's (it gets the rent back).
 pub fn attest_node(leaf: &ProvenLeaf, rent_payer: &Pubkey) -> Instruction {

@@ -17,6 +17,10 @@ pub const OPERATOR_SEED: &[u8] = b"operator";
 #[constant]
 pub const BALLOT_SEED: &[u8] = b"ballot";
 
+/// A ballot no attestation applied may be closed (its rent returned) this many epochs
+/// after its epoch; before that a late attestation may still apply it.
+pub const BALLOT_LIFETIME_EPOCHS: u64 = 2;
+
 /// Largest oracle set.
 pub const MAX_ORACLES: usize = 16;
 /// Largest quorum. Each oracle sends its verdict in a transaction of its own, so the quorum

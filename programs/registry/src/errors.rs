@@ -98,4 +98,6 @@ pub enum RegistryError {
     BallotNotForRecord,
     #[msg("The verified GPU identities are not the record's GPU set")]
     GpuSetMismatch,
+    #[msg("The ballot may still be attested: it closes BALLOT_LIFETIME_EPOCHS after its epoch")]
+    BallotStillOpen,
 }

@@ -129,4 +129,10 @@ pub mod registry {
     ) -> Result<()> {
         instructions::attest_node::handler(ctx, args)
     }
+
+    /// Anyone closes a ballot no attestation applied, `BALLOT_LIFETIME_EPOCHS` after its
+    /// epoch; its rent goes back to whoever opened it.
+    pub fn close_ballot(ctx: Context<CloseBallot>) -> Result<()> {
+        instructions::close_ballot::handler(ctx)
+    }
 }

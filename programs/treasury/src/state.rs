@@ -113,24 +113,4 @@ pub enum Asset {
     Io,
 }
 
-/// `io_math::RollingCap` as stored: what the gateway minted, per slot of the rolling window.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
-pub struct RollingWindow {
-    pub slot_secs: u32,
-    pub newest_slot: u64,
-    pub amounts: [u64; 25],
-}
-
-const _: () = assert!(io_math::RATE_SLOTS == 25, "RollingWindow stores io_math's ring as is");
-
-impl From<RollingWindow> for io_math::RollingCap {
-    fn from(w: RollingWindow) -> Self {
-        Self { slot_secs: w.slot_secs, newest_slot: w.newest_slot, amounts: w.amounts }
-    }
-}
-
-impl From<io_math::RollingCap> for RollingWindow {
-    fn from(c: io_math::RollingCap) -> Self {
-        Self { slot_secs: c.slot_secs, newest_slot: c.newest_slot, amounts: c.amounts }
-    }
-}
+io_program_common::rolling_window_type!();

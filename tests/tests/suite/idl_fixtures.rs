@@ -161,6 +161,7 @@ fn fixtures() -> Value {
                 "metrics": metrics(measured),
             }}),
         ),
+        ("close_ballot", ix::close_ballot(&key(4), &key(8)), json!({})),
         ("attest_node", ix::attest_node(&leaf, &key(8)), json!({"args": {"root": vec![5u8; 32], "current": record_json(&record)}})),
         ("open_tree", ix::open_tree(&key(1), &key(9), &key(6), shape, 1)[1].clone(), json!({})),
         ("set_registration_params", ix::set_registration_params(&key(1), registration), json!({"params": registration_json(&registration)})),

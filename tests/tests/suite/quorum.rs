@@ -311,3 +311,36 @@ fn a_verified_node_can_be_suspended_once_within_its_audit_epoch() {
     assert_eq!(h.counted(&operator).gpus_by_tier, [0, 0, 0]);
     h.check_invariants();
 }
+
+#[test]
+fn a_ballot_no_attestation_applied_returns_its_rent_after_its_lifetime() {
+    let mut h = Harness::new();
+    let op = h.operator();
+    let spec = h.spec("H100", 8, 1);
+    let (node, _) = h.register(&op, spec);
+    h.next_epoch();
+    let node = node.pubkey();
+    let (leaf, subject) = verified(&mut h, &node);
+    for i in 0..2 {
+        let (o, v) = (oracle(&h, i), vote(&h, &oracle(&h, i), &leaf, &subject, Harness::good_metrics(Tier::Enterprise)));
+        h.ok(&[v], &[&o]);
+    }
+    // The operator retires the node after the votes: no attestation can apply them.
+    h.registry.retire(&mut h.net, &op, &node).unwrap();
+    let address = pda::ballot(&leaf.merkle_tree, leaf.record.leaf_index);
+    let payer = h.net.payer();
+    let rent = lamports(&mut h, &address);
+    assert!(rent > 0);
+    for _ in 0..BALLOT_LIFETIME_EPOCHS {
+        h.expect_error(&[ix::close_ballot(&address, &payer)], &[], RegistryError::BallotStillOpen);
+        h.next_epoch();
+    }
+    // Only to whoever opened it.
+    h.expect_error(&[ix::close_ballot(&address, &Pubkey::new_unique())], &[], RegistryError::BallotNotForRecord);
+    let before = lamports(&mut h, &payer);
+    h.ok(&[ix::close_ballot(&address, &payer)], &[]);
+    // Back to the payer: the rent, less this transaction's one signature.
+    assert_eq!(lamports(&mut h, &payer), before + rent - 5_000);
+    assert!(ballot(&mut h, &leaf).is_none());
+    h.expect_error(&[ix::close_ballot(&address, &payer)], &[], Refusal::new(io_registry::ID, AnchorError::AccountNotInitialized));
+}

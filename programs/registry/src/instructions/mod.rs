@@ -5,6 +5,7 @@
 pub mod accept_authority;
 pub mod add_gpu_model;
 pub mod attest_node;
+pub mod close_ballot;
 pub mod create_tree;
 pub mod initialize;
 pub mod open_tree;
@@ -23,6 +24,7 @@ pub mod update_node;
 pub use accept_authority::*;
 pub use add_gpu_model::*;
 pub use attest_node::*;
+pub use close_ballot::*;
 pub use create_tree::*;
 pub use initialize::*;
 pub use open_tree::*;

@@ -5,21 +5,7 @@ use crate::state::{DemandPeriod, RollingWindow, TreasuryConfig, TreasuryParams, 
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
-/// Only whoever deployed the program (its upgrade authority, named by its ProgramData)
-/// may open it, so nobody can front-run genesis between the deploy and this instruction.
-/// A composite of its own so Anchor checks it first: a stranger is refused by this name
-/// before any account of the instruction is read or created.
-#[derive(Accounts)]
-pub struct Deployer<'info> {
-    pub deployer: Signer<'info>,
-    #[account(
-        seeds = [crate::ID.as_ref()],
-        bump,
-        seeds::program = anchor_lang::solana_program::bpf_loader_upgradeable::ID,
-        constraint = program_data.upgrade_authority_address == Some(deployer.key()) @ TreasuryError::NotUpgradeAuthority
-    )]
-    pub program_data: Box<Account<'info, ProgramData>>,
-}
+io_program_common::deployer_accounts!(TreasuryError::NotUpgradeAuthority);
 
 #[derive(Accounts)]
 pub struct InitializeTreasury<'info> {
