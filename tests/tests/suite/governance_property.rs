@@ -7,7 +7,7 @@
 //! opening second, and its status is the model's.
 
 use io_governance::{GovernanceError, ProposalStatus, VoteChoice};
-use io_sdk::client::{failure_code, Chain};
+use io_sdk::client::{Chain, Refusal};
 use io_sdk::governance as gx;
 use io_sdk::staking as sx;
 use io_staking::StakingError;
@@ -124,10 +124,10 @@ fn choice(c: u8) -> VoteChoice {
     [VoteChoice::Yes, VoteChoice::No, VoteChoice::Abstain][usize::from(c)]
 }
 
-/// What the model expects of one step: success, or this custom error code.
-type Expected = Result<(), u32>;
+/// What the model expects of one step: success, or this error raised by this program.
+type Expected = Result<(), Refusal>;
 
-fn code(e: impl Into<u32>) -> Expected {
+fn refused(e: impl Into<Refusal>) -> Expected {
     Err(e.into())
 }
 
@@ -212,7 +212,7 @@ fn check(h: &mut Harness, model: &Model, operators: &[Keypair]) -> Result<(), Te
 
 #[test]
 fn tallies_always_equal_the_snapshot_weights_of_the_voters() {
-    let mut runner = TestRunner::new(Config { cases: 8, failure_persistence: None, max_shrink_iters: 32, ..Config::default() });
+    let mut runner = TestRunner::new(Config { cases: 64, failure_persistence: None, max_shrink_iters: 32, ..Config::default() });
     // Accepted / refused steps by kind and error, over all cases: the sequences must
     // exercise both paths.
     let stats = RefCell::new(BTreeMap::<String, u32>::new());
@@ -252,7 +252,8 @@ fn tallies_always_equal_the_snapshot_weights_of_the_voters() {
                     }
                     Op::Deposit(o, amount) => {
                         let expected = if amount > model.positions[o].tokens {
-                            code(anchor_spl::token::spl_token::error::TokenError::InsufficientFunds as u32)
+                            // Raised by the token program, inside staking's CPI.
+                            refused(Refusal::new(anchor_spl::token::ID, anchor_spl::token::spl_token::error::TokenError::InsufficientFunds as u32))
                         } else {
                             Ok(())
                         };
@@ -262,11 +263,11 @@ fn tallies_always_equal_the_snapshot_weights_of_the_voters() {
                     Op::Unstake(o, amount) => {
                         let p = &model.positions[o];
                         let expected = if p.history.is_empty() {
-                            code(anchor_lang::error::ErrorCode::AccountNotInitialized)
+                            refused(Refusal::new(io_staking::ID, anchor_lang::error::ErrorCode::AccountNotInitialized))
                         } else if amount > p.bonded() {
-                            code(StakingError::InsufficientBond)
+                            refused(StakingError::InsufficientBond)
                         } else if p.unbonding_entries == UNBONDING_SLOTS {
-                            code(StakingError::TooManyUnbondingEntries)
+                            refused(StakingError::TooManyUnbondingEntries)
                         } else {
                             Ok(())
                         };
@@ -275,7 +276,7 @@ fn tallies_always_equal_the_snapshot_weights_of_the_voters() {
                     Op::Propose(o) => {
                         let id = 1 + model.proposals.len() as u64;
                         let stake = model.positions[o].bond_before(model.now);
-                        let expected = if stake >= model.threshold { Ok(()) } else { code(GovernanceError::BelowProposalThreshold) };
+                        let expected = if stake >= model.threshold { Ok(()) } else { refused(GovernanceError::BelowProposalThreshold) };
                         let payer = h.net.payer();
                         let ix = gx::create_proposal(&payer, &operators[o].pubkey(), id, [o as u8; 32], "", std::slice::from_ref(&fee));
                         ("propose", ix, Some(o), expected, Effect::Open)
@@ -288,17 +289,17 @@ fn tallies_always_equal_the_snapshot_weights_of_the_voters() {
                         let p = &model.proposals[index];
                         let position = &model.positions[o];
                         let expected = if p.status != ProposalStatus::Voting {
-                            code(GovernanceError::ProposalNotVoting)
+                            refused(GovernanceError::ProposalNotVoting)
                         } else if model.now >= p.voting_ends_at {
-                            code(GovernanceError::VotingClosed)
+                            refused(GovernanceError::VotingClosed)
                         } else if p.voters.contains_key(&o) {
-                            code(GovernanceError::AlreadyVoted)
+                            refused(GovernanceError::AlreadyVoted)
                         } else if position.history.is_empty() {
-                            code(GovernanceError::NoVotingWeight)
+                            refused(GovernanceError::NoVotingWeight)
                         } else if position.snapshot_lost(p.opened_at) {
-                            code(GovernanceError::SnapshotUnavailable)
+                            refused(GovernanceError::SnapshotUnavailable)
                         } else if position.bond_before(p.opened_at) == 0 {
-                            code(GovernanceError::NoVotingWeight)
+                            refused(GovernanceError::NoVotingWeight)
                         } else {
                             Ok(())
                         };
@@ -312,9 +313,9 @@ fn tallies_always_equal_the_snapshot_weights_of_the_voters() {
                         let index = pick.index(model.proposals.len());
                         let p = &model.proposals[index];
                         let expected = if p.status != ProposalStatus::Voting {
-                            code(GovernanceError::ProposalNotVoting)
+                            refused(GovernanceError::ProposalNotVoting)
                         } else if model.now < p.voting_ends_at {
-                            code(GovernanceError::VotingNotEnded)
+                            refused(GovernanceError::VotingNotEnded)
                         } else {
                             Ok(())
                         };
@@ -325,10 +326,10 @@ fn tallies_always_equal_the_snapshot_weights_of_the_voters() {
                 let result = h.net.send(&[ix], &signers);
                 let got: Expected = match &result {
                     Ok(_) => Ok(()),
-                    Err(e) => Err(failure_code(e).unwrap_or_else(|| panic!("{kind}: no custom error in {e:?}"))),
+                    Err(e) => Err(Refusal::of(e).unwrap_or_else(|| panic!("{kind}: no program error in {e:?}"))),
                 };
                 prop_assert_eq!(got, expected, "{} at {}: {:?}", kind, model.now, result.as_ref().err());
-                *stats.borrow_mut().entry(format!("{kind}: {}", describe(kind, expected))).or_default() += 1;
+                *stats.borrow_mut().entry(format!("{kind}: {}", describe(expected))).or_default() += 1;
                 if expected.is_ok() {
                     let queued = match effect {
                         Effect::Queue(p) => Some(p),
@@ -353,28 +354,24 @@ fn tallies_always_equal_the_snapshot_weights_of_the_voters() {
     assert!(stats.keys().filter(|k| !k.ends_with(": ok")).count() >= 4, "too few kinds of refusal: {stats:#?}");
 }
 
-/// A readable name for an expected outcome of a step of `kind`, for the statistics.
-fn describe(kind: &str, expected: Expected) -> String {
-    match expected {
-        Ok(()) => "ok".into(),
-        Err(code) => {
-            let governance = [
-                GovernanceError::BelowProposalThreshold,
-                GovernanceError::ProposalNotVoting,
-                GovernanceError::VotingClosed,
-                GovernanceError::VotingNotEnded,
-                GovernanceError::AlreadyVoted,
-                GovernanceError::NoVotingWeight,
-                GovernanceError::SnapshotUnavailable,
-            ];
-            let staking = [StakingError::InsufficientBond, StakingError::TooManyUnbondingEntries];
-            // The programs number their errors alike: name the code by the program called.
-            let name = if ["deposit", "unstake"].contains(&kind) {
-                staking.iter().find(|e| u32::from(**e) == code).map(|e| format!("{e:?}"))
-            } else {
-                governance.iter().find(|e| u32::from(**e) == code).map(|e| format!("{e:?}"))
-            };
-            name.unwrap_or_else(|| format!("error {code}"))
-        }
-    }
+/// A readable name for an expected outcome, for the statistics: the error and the
+/// program that raised it.
+fn describe(expected: Expected) -> String {
+    let Err(refusal) = expected else { return "ok".into() };
+    let governance = [
+        GovernanceError::BelowProposalThreshold,
+        GovernanceError::ProposalNotVoting,
+        GovernanceError::VotingClosed,
+        GovernanceError::VotingNotEnded,
+        GovernanceError::AlreadyVoted,
+        GovernanceError::NoVotingWeight,
+        GovernanceError::SnapshotUnavailable,
+    ];
+    let staking = [StakingError::InsufficientBond, StakingError::TooManyUnbondingEntries];
+    let name = governance
+        .iter()
+        .find(|e| Refusal::from(**e) == refusal)
+        .map(|e| format!("governance {e:?}"))
+        .or_else(|| staking.iter().find(|e| Refusal::from(**e) == refusal).map(|e| format!("staking {e:?}")));
+    name.unwrap_or_else(|| format!("{} error {}", refusal.program, refusal.code))
 }
