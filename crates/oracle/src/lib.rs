@@ -12,6 +12,7 @@
 pub mod audit;
 mod commit;
 pub mod daemon;
+mod groups;
 pub mod history;
 mod liveness;
 pub mod local;
