@@ -87,6 +87,39 @@ async fn cycle_until(set: &LocalOracleSet, port: &ChainPort, done: impl Fn(&Chai
     }
 }
 
+/// Runs `scenario` against a fresh 2-of-3 oracle set (histories in temporary files named
+/// by `tag`) on its own runtime thread, while this thread serves the chain from `h`; then
+/// shuts the set down and removes the files. Returns what the scenario returned.
+fn with_oracles<T, F, Fut>(h: &mut Harness, tag: &str, settings: OracleSettings, scenario: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce(LocalOracleSet, ChainPort) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = (LocalOracleSet, T)>,
+{
+    let oracle_keys: Vec<Keypair> = h.oracles.iter().map(|k| k.insecure_clone()).collect();
+    let paths: Vec<PathBuf> = (0..3).map(|i| db_path(tag, i)).collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (port, desk) = chain_port();
+    let thread = {
+        let paths = paths.clone();
+        std::thread::spawn(move || {
+            runtime.block_on(async move {
+                let histories = paths.iter().map(|p| AuditHistory::open(p).unwrap()).collect();
+                let set = LocalOracleSet::start(&oracle_keys, &port, histories, &settings).await.unwrap();
+                let (set, out) = scenario(set, port).await;
+                set.shutdown();
+                out
+            })
+        })
+    };
+    desk.serve(&mut h.net);
+    let out = thread.join().unwrap();
+    for path in paths {
+        let _ = std::fs::remove_file(path);
+    }
+    out
+}
+
 async fn oracle_client(endpoint: &str) -> OracleClient<tonic::transport::Channel> {
     OracleClient::new(tonic::transport::Endpoint::from_shared(endpoint.to_string()).unwrap().connect().await.unwrap())
 }
@@ -523,36 +556,22 @@ fn one_gpu_presented_by_two_nodes_counts_once_and_the_second_is_slashed() {
     }
     let nodes = [first.key.pubkey(), second.key.pubkey()];
     let epoch = h.current_epoch();
-    let oracle_keys: Vec<Keypair> = h.oracles.iter().map(|k| k.insecure_clone()).collect();
-    let paths: Vec<PathBuf> = (0..3).map(|i| db_path("once", i)).collect();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let (port, desk) = chain_port();
-    let scenario = {
-        let paths = paths.clone();
-        std::thread::spawn(move || {
-            runtime.block_on(async move {
-                let histories = paths.iter().map(|p| AuditHistory::open(p).unwrap()).collect();
-                let set = LocalOracleSet::start(&oracle_keys, &port, histories, &settings()).await.unwrap();
-                // The first node enrolls and is verified...
-                for e in &set.endpoints {
-                    io_worker::enroll::enroll(&first.key, &first.endpoint, e).await.unwrap();
-                }
-                let verified = |v: &ChainView| v.record(&nodes[0]).unwrap().status == NodeStatus::Verified;
-                cycle_until(&set, &port, verified).await;
-                // ...then the second, with the same GPU, is audited in the same epoch.
-                for e in &set.endpoints {
-                    io_worker::enroll::enroll(&second.key, &second.endpoint, e).await.unwrap();
-                }
-                let refused = |v: &ChainView| v.record(&nodes[1]).unwrap().last_attested_epoch == epoch;
-                let reports = cycle_until(&set, &port, refused).await;
-                set.shutdown();
-                drop((first, second));
-                reports.iter().flat_map(|r| r.slashed.clone()).collect::<Vec<(Pubkey, SlashReason, u64)>>()
-            })
-        })
-    };
-    desk.serve(&mut h.net);
-    let slashed = scenario.join().unwrap();
+    let slashed = with_oracles(&mut h, "once", settings(), move |set, port| async move {
+        // The first node enrolls and is verified...
+        for e in &set.endpoints {
+            io_worker::enroll::enroll(&first.key, &first.endpoint, e).await.unwrap();
+        }
+        let verified = |v: &ChainView| v.record(&nodes[0]).unwrap().status == NodeStatus::Verified;
+        cycle_until(&set, &port, verified).await;
+        // ...then the second, with the same GPU, is audited in the same epoch.
+        for e in &set.endpoints {
+            io_worker::enroll::enroll(&second.key, &second.endpoint, e).await.unwrap();
+        }
+        let refused = |v: &ChainView| v.record(&nodes[1]).unwrap().last_attested_epoch == epoch;
+        let reports = cycle_until(&set, &port, refused).await;
+        drop((first, second));
+        (set, reports.iter().flat_map(|r| r.slashed.clone()).collect::<Vec<(Pubkey, SlashReason, u64)>>())
+    });
 
     let trees = h.config().trees;
     h.registry = RegistryClient::sync(&mut h.net, &trees).unwrap();
@@ -569,9 +588,6 @@ fn one_gpu_presented_by_two_nodes_counts_once_and_the_second_is_slashed() {
     let proposal: SlashProposal = io_sdk::client::fetch(&mut h.net, &io_sdk::pda::slash_proposal(0)).unwrap();
     assert_eq!((proposal.operator, proposal.reason, proposal.oracles.len()), (operator.pubkey(), SlashReason::SpoofedHardware, 2));
     h.check_invariants();
-    for path in paths {
-        let _ = std::fs::remove_file(path);
-    }
 }
 
 /// One simulated device serving several workers: it has `device_time()` of work per product
@@ -656,52 +672,38 @@ fn two_nodes_on_one_device(together: bool) -> ([NodeStatus; 2], String) {
     }
     let nodes: Vec<Pubkey> = workers.iter().map(|w| w.key.pubkey()).collect();
     let epoch = h.current_epoch();
-    let oracle_keys: Vec<Keypair> = h.oracles.iter().map(|k| k.insecure_clone()).collect();
-    let paths: Vec<PathBuf> = (0..3).map(|i| db_path(if together { "together" } else { "apart" }, i)).collect();
     // Alone the device shows about 90% of its rating, shared by two under half: the share
     // required here lies between.
     let mut settings = OracleSettings { audit_together: together, ..settings() };
     settings.audit.min_speed_share_bps = 6_500;
     settings.audit.stress_n = Some(DEVICE_N);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let (port, desk) = chain_port();
-    let scenario = {
-        let paths = paths.clone();
+    let tag = if together { "together" } else { "apart" };
+    let (reports, groups) = with_oracles(&mut h, tag, settings, {
         let nodes = nodes.clone();
-        std::thread::spawn(move || {
-            runtime.block_on(async move {
-                let histories = paths.iter().map(|p| AuditHistory::open(p).unwrap()).collect();
-                let set = LocalOracleSet::start(&oracle_keys, &port, histories, &settings).await.unwrap();
-                for w in &workers {
-                    for e in &set.endpoints {
-                        io_worker::enroll::enroll(&w.key, &w.endpoint, e).await.unwrap();
+        move |set, port| async move {
+            for w in &workers {
+                for e in &set.endpoints {
+                    io_worker::enroll::enroll(&w.key, &w.endpoint, e).await.unwrap();
+                }
+            }
+            let attested = |v: &ChainView| nodes.iter().all(|n| v.record(n).unwrap().last_attested_epoch == epoch);
+            let mut reports = cycle_until(&set, &port, attested).await;
+            let groups: u64 = set.daemons.iter().map(|d| d.metrics().group_audits.load(std::sync::atomic::Ordering::Relaxed)).sum();
+            // Each oracle's findings, for a failure's message.
+            for d in &set.daemons {
+                for n in &nodes {
+                    if let Some(audit) = d.history().get(n, epoch).unwrap() {
+                        reports.push(CycleReport { failed: vec![(*n, format!("audit: {}", audit.findings))], ..CycleReport::default() });
                     }
                 }
-                let attested = |v: &ChainView| nodes.iter().all(|n| v.record(n).unwrap().last_attested_epoch == epoch);
-                let reports = cycle_until(&set, &port, attested).await;
-                let groups: u64 = set.daemons.iter().map(|d| d.metrics().group_audits.load(std::sync::atomic::Ordering::Relaxed)).sum();
-                let mut reports = reports;
-                for d in &set.daemons {
-                    for n in &nodes {
-                        if let Some(audit) = d.history().get(n, epoch).unwrap() {
-                            reports.push(CycleReport { failed: vec![(*n, format!("audit: {}", audit.findings))], ..CycleReport::default() });
-                        }
-                    }
-                }
-                set.shutdown();
-                drop(workers);
-                (reports, groups)
-            })
-        })
-    };
-    desk.serve(&mut h.net);
-    let (reports, groups) = scenario.join().unwrap();
+            }
+            drop(workers);
+            (set, (reports, groups))
+        }
+    });
     assert_eq!(groups > 0, together, "group audits ran exactly when asked: {reports:#?}");
     let trees = h.config().trees;
     h.registry = RegistryClient::sync(&mut h.net, &trees).unwrap();
-    for path in paths {
-        let _ = std::fs::remove_file(path);
-    }
     // What the oracles found, for a failure's message.
     let findings: Vec<String> = reports.iter().flat_map(|r| r.failed.iter().map(|(n, why)| format!("{n}: {why}"))).collect();
     ([h.registry.record(&nodes[0]).unwrap().status, h.registry.record(&nodes[1]).unwrap().status], findings.join("\n"))
