@@ -119,21 +119,8 @@ pub fn open_measurement(m: &pb::Measurement, node: &Pubkey, epoch: u64, kind: Re
     Ok((oracle, m.verified, metrics))
 }
 
-/// The quorum's metrics: each figure the median of the oracles' own. With an even count
-/// the middle pair's more conservative figure: the lower speed and bandwidth, the higher
-/// RTT and loss (no oracle's optimism decides a figure alone).
-pub fn quorum_median(all: &[NodeMetrics]) -> NodeMetrics {
-    let field = |f: fn(&NodeMetrics) -> u32, low: bool| {
-        let mut values: Vec<u32> = all.iter().map(f).collect();
-        io_math::median(&mut values, low).unwrap_or_default()
-    };
-    NodeMetrics {
-        verified_centi_tflops: field(|m| m.verified_centi_tflops, true),
-        rtt_us: field(|m| m.rtt_us, false),
-        bandwidth_mbps: field(|m| m.bandwidth_mbps, true),
-        packet_loss_bps: u16::try_from(field(|m| u32::from(m.packet_loss_bps), false)).unwrap_or(u16::MAX),
-    }
-}
+/// The quorum's metrics, by the registry's own rule (`attest_node` applies the same).
+pub use io_registry::quorum_median;
 
 /// What this oracle agreed to, against which a message to co-sign is checked.
 #[derive(Clone, Debug)]

@@ -4,7 +4,7 @@
 use crate::daemon::{from_proto, OracleDaemon, ReviewKind};
 use crate::metrics::OracleMetrics;
 use crate::peer_auth::{AuthError, Authenticated};
-use crate::policy::{check_message, metrics_agree, open_measurement, quorum_median, sign_measurement, Expectation};
+use crate::policy::{check_message, metrics_agree, open_measurement, sign_measurement, Expectation};
 use crate::view::ChainView;
 use anchor_lang::Discriminator;
 use io_poc::handshake::enrollment_bytes;
@@ -192,17 +192,16 @@ impl OracleDaemon {
         Ok(pb::CoSignReply { agreed: true, signature: signature.as_ref().to_vec(), reason: String::new() })
     }
 
-    /// The median of the quorum's signed measurements in `request`: every one valid for
+    /// Checks the quorum's signed measurements in `request`: every one valid for
     /// this node epoch, from distinct members of the oracle set that sign the message,
     /// with the verdict agreed, this oracle's own among them unchanged, and each within
     /// tolerance of this oracle's own figures.
-    fn quorum_metrics(&self, request: &pb::CoSignRequest, mine: &pb::Measurement, expect: &Expectation) -> Result<io_registry::NodeMetrics, String> {
+    fn quorum_metrics(&self, request: &pb::CoSignRequest, mine: &pb::Measurement, expect: &Expectation) -> Result<(), String> {
         let kind = ReviewKind::from_proto(request.kind).ok_or("unknown review kind")?;
         let message: Message = bincode::deserialize(&request.message).map_err(|e| format!("undecodable message: {e}"))?;
         let signers = &message.account_keys[..usize::from(message.header.num_required_signatures).min(message.account_keys.len())];
         let verified = expect.verdict == Verdict::Verified;
         let mut seen = vec![];
-        let mut all = vec![];
         for m in &request.measurements {
             let (oracle, their_verdict, metrics) = open_measurement(m, &expect.node, expect.epoch, kind)?;
             if seen.contains(&oracle) {
@@ -218,12 +217,11 @@ impl OracleDaemon {
                 metrics_agree(&metrics, &expect.metrics, &self.shared.settings.tolerance).map_err(|why| format!("{oracle}'s metrics are out of tolerance: {why}"))?;
             }
             seen.push(oracle);
-            all.push(metrics);
         }
         if !request.measurements.iter().any(|m| m == mine) {
             return Err("my own measurement is not among the quorum's".into());
         }
-        Ok(quorum_median(&all))
+        Ok(())
     }
 
     /// The node of a well-signed, fresh enrollment: checked before any chain read.

@@ -59,6 +59,22 @@ impl VerdictSubject {
     }
 }
 
+/// The quorum's metrics: each figure the median of the oracles' own. With an even count
+/// the middle pair's figure that errs against the node: the lower speed and bandwidth,
+/// the higher RTT and loss (no oracle's optimism decides a figure alone).
+pub fn quorum_median(all: &[NodeMetrics]) -> NodeMetrics {
+    let field = |f: fn(&NodeMetrics) -> u32, low: bool| {
+        let mut values: Vec<u32> = all.iter().map(f).collect();
+        io_math::median(&mut values, low).unwrap_or_default()
+    };
+    NodeMetrics {
+        verified_centi_tflops: field(|m| m.verified_centi_tflops, true),
+        rtt_us: field(|m| m.rtt_us, false),
+        bandwidth_mbps: field(|m| m.bandwidth_mbps, true),
+        packet_loss_bps: u16::try_from(field(|m| u32::from(m.packet_loss_bps), false)).unwrap_or(MAX_PACKET_LOSS_BPS),
+    }
+}
+
 /// One oracle's vote: who, and what it measured.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OracleVote {
@@ -115,22 +131,13 @@ impl Ballot {
         }
     }
 
-    /// The voters still in the oracle set, and the median of their metrics, once they make
-    /// the threshold. With an even count the figure that errs against the node: the lower
-    /// speed and bandwidth, the higher RTT and loss.
+    /// The voters still in the oracle set, and the median of their metrics
+    /// ([`quorum_median`]), once they make the threshold.
     pub fn tally(&self, config: &RegistryConfig) -> Result<(Vec<Pubkey>, NodeMetrics)> {
         let counted: Vec<&OracleVote> = self.votes.iter().filter(|v| config.oracle_index(&v.oracle).is_some()).collect();
         require!(!counted.is_empty() && counted.len() >= usize::from(config.threshold), RegistryError::InsufficientQuorum);
-        let field = |f: fn(&NodeMetrics) -> u32, low: bool| {
-            let mut values: Vec<u32> = counted.iter().map(|v| f(&v.metrics)).collect();
-            io_math::median(&mut values, low).unwrap_or_default()
-        };
-        let metrics = NodeMetrics {
-            verified_centi_tflops: field(|m| m.verified_centi_tflops, true),
-            rtt_us: field(|m| m.rtt_us, false),
-            bandwidth_mbps: field(|m| m.bandwidth_mbps, true),
-            packet_loss_bps: u16::try_from(field(|m| u32::from(m.packet_loss_bps), false)).unwrap_or(MAX_PACKET_LOSS_BPS),
-        };
+        let all: Vec<NodeMetrics> = counted.iter().map(|v| v.metrics).collect();
+        let metrics = quorum_median(&all);
         Ok((counted.iter().map(|v| v.oracle).collect(), metrics))
     }
 }

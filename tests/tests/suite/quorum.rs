@@ -32,6 +32,14 @@ fn vote(h: &Harness, oracle: &Keypair, leaf: &ix::ProvenLeaf, subject: &VerdictS
     ix::submit_verdict(&h.net.payer(), &oracle.pubkey(), leaf, subject.clone(), metrics)
 }
 
+/// The first `n` oracles each vote `subject` with `metrics`, each in its own transaction.
+fn votes(h: &mut Harness, n: usize, leaf: &ix::ProvenLeaf, subject: &VerdictSubject, metrics: NodeMetrics) {
+    for i in 0..n {
+        let (o, v) = (oracle(h, i), vote(h, &oracle(h, i), leaf, subject, metrics));
+        h.ok(&[v], &[&o]);
+    }
+}
+
 fn lamports(h: &mut Harness, key: &Pubkey) -> u64 {
     h.net.account(key).unwrap().map_or(0, |a| a.lamports)
 }
@@ -52,10 +60,7 @@ fn threshold_many_distinct_oracles_verify_a_node_and_the_ballot_rent_comes_back(
     let good = Harness::good_metrics(Tier::Enterprise);
     let payer = h.net.payer();
     let before = lamports(&mut h, &payer);
-    for i in 0..2 {
-        let (o, v) = (oracle(&h, i), vote(&h, &oracle(&h, i), &leaf, &subject, good));
-        h.ok(&[v], &[&o]);
-    }
+    votes(&mut h, 2, &leaf, &subject, good);
     let open = ballot(&mut h, &leaf).expect("the votes opened a ballot");
     assert_eq!((open.votes.len(), open.rent_payer, open.subject.epoch), (2, payer, h.current_epoch()));
     // The node did not change yet: votes alone attest nothing.
@@ -120,10 +125,7 @@ fn a_vote_of_an_oracle_removed_from_the_set_no_longer_counts() {
     let mut h = Harness::new();
     let node = pending_node(&mut h);
     let (leaf, subject) = verified(&mut h, &node);
-    for i in 0..2 {
-        let (o, v) = (oracle(&h, i), vote(&h, &oracle(&h, i), &leaf, &subject, Harness::good_metrics(Tier::Enterprise)));
-        h.ok(&[v], &[&o]);
-    }
+    votes(&mut h, 2, &leaf, &subject, Harness::good_metrics(Tier::Enterprise));
     // The authority replaces oracle 0 before the attestation.
     let authority = h.authority.insecure_clone();
     let set = vec![h.oracles[1].pubkey(), h.oracles[2].pubkey(), Pubkey::new_unique()];
@@ -202,10 +204,7 @@ fn a_subject_must_be_well_formed_and_name_the_records_gpus() {
     for gpus in [subject.gpu_ids[..7].to_vec(), io_sdk::gpu_ids(&Harness::gpu_uuids(99, 8))] {
         let (leaf, subject) = verified(&mut h, &node);
         let claim = VerdictSubject { gpu_ids: gpus, ..subject };
-        for i in 0..2 {
-            let (o, v) = (oracle(&h, i), vote(&h, &oracle(&h, i), &leaf, &claim, good));
-            h.ok(&[v], &[&o]);
-        }
+        votes(&mut h, 2, &leaf, &claim, good);
         h.expect_error(&[ix::attest_node(&leaf, &payer)], &[], RegistryError::GpuSetMismatch);
         // The next epoch's votes start the ballot afresh.
         h.next_epoch();
@@ -220,10 +219,7 @@ fn a_verified_record_needs_the_tiers_bandwidth() {
     let node = pending_node(&mut h);
     let (leaf, subject) = verified(&mut h, &node);
     let slow_link = NodeMetrics { bandwidth_mbps: 2_000, ..Harness::good_metrics(Tier::Enterprise) };
-    for i in 0..2 {
-        let (o, v) = (oracle(&h, i), vote(&h, &oracle(&h, i), &leaf, &subject, slow_link));
-        h.ok(&[v], &[&o]);
-    }
+    votes(&mut h, 2, &leaf, &subject, slow_link);
     let payer = h.net.payer();
     h.expect_error(&[ix::attest_node(&leaf, &payer)], &[], RegistryError::BandwidthBelowTierMinimum);
 }
@@ -237,10 +233,7 @@ fn a_ballot_applies_only_to_the_record_it_was_voted_on_and_returns_rent_to_its_p
     h.next_epoch();
     let node = node.pubkey();
     let (leaf, subject) = verified(&mut h, &node);
-    for i in 0..2 {
-        let (o, v) = (oracle(&h, i), vote(&h, &oracle(&h, i), &leaf, &subject, Harness::good_metrics(Tier::Enterprise)));
-        h.ok(&[v], &[&o]);
-    }
+    votes(&mut h, 2, &leaf, &subject, Harness::good_metrics(Tier::Enterprise));
     // The rent goes to whoever opened the ballot, no one else.
     let thief = Pubkey::new_unique();
     h.expect_error(&[ix::attest_node(&leaf, &thief)], &[], RegistryError::BallotNotForRecord);
@@ -301,10 +294,7 @@ fn a_verified_node_can_be_suspended_once_within_its_audit_epoch() {
             Verdict::Suspended => (vec![], NodeMetrics::default()),
         };
         let subject = ix::verdict_subject(&leaf, epoch, then, false, gpus);
-        for i in 0..2 {
-            let (o, v) = (oracle(&h, i), vote(&h, &oracle(&h, i), &leaf, &subject, metrics));
-            h.ok(&[v], &[&o]);
-        }
+        votes(&mut h, 2, &leaf, &subject, metrics);
         h.expect_error(&[ix::attest_node(&leaf, &payer)], &[], RegistryError::StaleAttestationEpoch);
     }
     let operator = h.registry.record(&first).unwrap().operator;
@@ -321,10 +311,7 @@ fn a_ballot_no_attestation_applied_returns_its_rent_after_its_lifetime() {
     h.next_epoch();
     let node = node.pubkey();
     let (leaf, subject) = verified(&mut h, &node);
-    for i in 0..2 {
-        let (o, v) = (oracle(&h, i), vote(&h, &oracle(&h, i), &leaf, &subject, Harness::good_metrics(Tier::Enterprise)));
-        h.ok(&[v], &[&o]);
-    }
+    votes(&mut h, 2, &leaf, &subject, Harness::good_metrics(Tier::Enterprise));
     // The operator retires the node after the votes: no attestation can apply them.
     h.registry.retire(&mut h.net, &op, &node).unwrap();
     let address = pda::ballot(&leaf.merkle_tree, leaf.record.leaf_index);
