@@ -397,13 +397,25 @@ impl Harness {
     /// Emission and reward conservation: cumulative minted <= the cap; everything the
     /// emissions program minted went to the reward vault; the vault holds exactly what was
     /// distributed and not claimed; claimed + owed <= distributed; every claim is counted;
-    /// the earning weight is the sum of the live leases, bucket by bucket.
+    /// the earning weight is the sum of the live leases, bucket by bucket; every unit of
+    /// the cap is minted, held back or still scheduled.
     pub fn check_reward_invariants(&mut self) {
         let config = self.staking_config();
         let emissions = self.emissions_config();
         let pool = config.rewards.clone();
         assert!(emissions.total_minted <= emissions.supply_cap, "minted past the cap");
         assert_eq!(emissions.supply_cap, 800_000_000 * 1_000_000);
+        // Every base unit of the cap is minted, held back, or still ahead in the schedule
+        // (emission returned to the reserve included).
+        let cursor = emissions.cursor;
+        let n = u128::from(emissions.epochs_per_year);
+        let accounted_this_year = (u128::from(cursor.year_total) * u128::from(cursor.epoch_in_year).min(n) / n) as u64;
+        let ahead = cursor.unscheduled + (cursor.year_total - accounted_this_year);
+        assert_eq!(
+            u128::from(emissions.total_minted) + u128::from(emissions.held_back) + u128::from(ahead),
+            u128::from(emissions.supply_cap),
+            "minted + held back + still scheduled != cap"
+        );
         assert_eq!(
             emissions.total_minted - emissions.genesis_supply,
             pool.total_distributed,

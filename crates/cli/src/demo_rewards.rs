@@ -98,15 +98,13 @@ impl Reaudit<'_> {
 /// Cranks; returns the crank's event.
 fn crank(net: &mut Localnet, mint: &Pubkey) -> anyhow::Result<EpochAdvanced> {
     let before: EmissionsConfig = fetch(net, &pda::emissions_config())?;
+    let staking: StakingConfig = fetch(net, &pda::staking_config())?;
     let logs = net.send(&[ex::advance_epoch(mint)], &[]).context("crank")?.logs;
     if let Some(event) = epoch_advanced_from_logs(&logs) {
         return Ok(event);
     }
-    // The leases were just renewed, so the weight earning after the crank is the weight
-    // that earned in it.
     let after: EmissionsConfig = fetch(net, &pda::emissions_config())?;
-    let staking: StakingConfig = fetch(net, &pda::staking_config())?;
-    Ok(epoch_advanced_from_diff(&before, &after, staking.rewards.earning_weight > 0))
+    Ok(epoch_advanced_from_diff(&before, &after, &staking.rewards))
 }
 
 /// Claims for every operator with something pending; returns what each was paid. The
@@ -293,9 +291,12 @@ impl EmissionsYear {
         let cursor = config.cursor;
         let year_so_far = (u128::from(cursor.year_total) * u128::from(cursor.epoch_in_year) / u128::from(n)) as u64;
         writeln!(out, "\nschedule year     {} ({} of {} epochs accounted)", cursor.year, cursor.epoch_in_year, n)?;
-        writeln!(out, "minted this year  {} IO", group_io(year_so_far.saturating_sub(config.held_back)))?;
-        let waiting = if config.held_back > 0 && pool.earning_weight == 0 { " (no weight earns: it waits for the first earner)" } else { "" };
-        writeln!(out, "held back         {} IO{waiting}", group_io(config.held_back))?;
+        writeln!(out, "accounted         {} IO this year", group_io(year_so_far))?;
+        let returned: u64 = self.cranks.iter().map(|c| c.returned).sum();
+        if returned > 0 {
+            writeln!(out, "returned          {} IO to the reserve: epochs that began before any weight earned (later years emit it)", group_io(returned))?;
+        }
+        writeln!(out, "held back         {} IO (the breaker's backlog)", group_io(config.held_back))?;
         writeln!(
             out,
             "total minted      {} of {} IO cap ({:.4}%); {} IO burned by slashing, mint supply {} IO",

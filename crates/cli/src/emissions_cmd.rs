@@ -12,7 +12,7 @@ use io_migrations::Genesis;
 use io_sdk::client::{fetch, Chain};
 use io_sdk::emissions::{self as ex, YearProjection};
 use io_sdk::{pda, token};
-use io_staking::StakingConfig;
+use io_staking::{RewardPool, StakingConfig};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -94,23 +94,26 @@ pub fn epoch_advanced_from_logs(logs: &[String]) -> Option<EpochAdvanced> {
     })
 }
 
-/// The same numbers the event carries, rebuilt from the config before and after one crank.
-/// `earning` is whether any weight earned when the crank ran: without it nothing is minted
-/// and a backlog is not the breaker's doing. With it, a backlog left while the window is
-/// full is.
-pub fn epoch_advanced_from_diff(before: &EmissionsConfig, after: &EmissionsConfig, earning: bool) -> EpochAdvanced {
+/// The same numbers the event carries, rebuilt from the configs before and after one
+/// crank: the crank's accounting is replayed on the cursor it started from, with the
+/// staking reward pool it read (so the idle epochs and what returned to the reserve are
+/// the program's own). A backlog left behind is always the breaker's.
+pub fn epoch_advanced_from_diff(before: &EmissionsConfig, after: &EmissionsConfig, pool: &RewardPool) -> EpochAdvanced {
     let minted = after.total_minted - before.total_minted;
-    // The ring as the crank left it: what the breaker counted at that moment.
-    let window_full = io_math::RollingCap::from(after.breaker).used() >= after.params.breaker_max_mint;
+    let epochs = after.next_epoch - before.next_epoch;
+    let idle_epochs = before.idle_epochs(before.next_epoch, epochs, pool.earning_since);
+    let mut cursor: ScheduleCursor = before.cursor.into();
+    let account = cursor.account_crank(epochs, idle_epochs, before.held_back, pool.earning_weight > 0, &before.schedule()).unwrap_or_default();
     EpochAdvanced {
         first_epoch: before.next_epoch,
-        epochs: after.next_epoch - before.next_epoch,
+        epochs,
         year: after.cursor.year,
-        emitted: (minted + after.held_back).saturating_sub(before.held_back),
+        emitted: account.emitted,
         minted,
+        returned: account.returned,
         held_back: after.held_back,
         total_minted: after.total_minted,
-        breaker_limited: earning && window_full && after.held_back > 0,
+        breaker_limited: after.held_back > 0,
     }
 }
 
@@ -123,7 +126,7 @@ pub fn crank(chain: &mut impl Chain) -> anyhow::Result<EpochAdvanced> {
         return Ok(event);
     }
     let after: EmissionsConfig = fetch(chain, &pda::emissions_config())?;
-    Ok(epoch_advanced_from_diff(&before, &after, staking.rewards.earning_weight > 0))
+    Ok(epoch_advanced_from_diff(&before, &after, &staking.rewards))
 }
 
 pub fn describe_crank(event: &EpochAdvanced) -> String {
@@ -131,7 +134,10 @@ pub fn describe_crank(event: &EpochAdvanced) -> String {
     let mut out = format!("advanced   epochs {}..={} ({} epochs), schedule year {}\n", event.first_epoch, last, event.epochs, event.year);
     out += &format!("emitted    {} IO\n", group_io(event.emitted));
     out += &format!("minted     {} IO into the reward vault\n", group_io(event.minted));
-    let why = if event.breaker_limited { " (the breaker's window is full)" } else if event.held_back > 0 { " (no weight earns)" } else { "" };
+    if event.returned > 0 {
+        out += &format!("returned   {} IO to the reserve (epochs nobody earned; later years emit it)\n", group_io(event.returned));
+    }
+    let why = if event.breaker_limited { " (the breaker's window is full)" } else { "" };
     out += &format!("held back  {} IO{why}\n", group_io(event.held_back));
     out += &format!("total      {} of {} IO minted\n", group_io(event.total_minted), group_io(supply_cap()));
     out
@@ -295,6 +301,7 @@ mod tests {
             year: 2,
             emitted: 7,
             minted: 5,
+            returned: 0,
             held_back: 2,
             total_minted: 9,
             breaker_limited: true,

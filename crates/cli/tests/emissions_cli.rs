@@ -106,15 +106,29 @@ fn the_crank_status_and_rewards_commands_follow_the_chain() {
         assert!(status.contains(expected), "missing {expected:?} in\n{status}");
     }
 
-    // The attestation epoch already ended one emission epoch; a crank pays it.
+    // The attestation epoch already ended emission epoch 0, which began before the bond:
+    // nobody earned it, and the crank returns it to the reserve.
+    let out = run_emissions(&mut net, EmissionsCommand::Crank).unwrap();
+    let config: EmissionsConfig = fetch(&mut net, &pda::emissions_config()).unwrap();
+    assert_eq!(config.total_minted, config.genesis_supply, "{out}");
+    let epoch_0 = io_math::epoch_emission(config.cursor.year_total, config.epochs_per_year, 0);
+    assert!(out.contains("epochs 0..=0 (1 epochs)") && out.contains("minted     0 IO"), "{out}");
+    assert!(out.contains(&format!("returned   {} IO to the reserve", group_io(epoch_0))), "{out}");
+    // Nothing more has ended: the program refuses, and the CLI passes the refusal on.
+    assert!(run_emissions(&mut net, EmissionsCommand::Crank).is_err());
+    // The bond arrived during epoch 1, so it too began before any weight earned...
+    net.warp_seconds(epoch_secs);
+    let out = run_emissions(&mut net, EmissionsCommand::Crank).unwrap();
+    let epoch_1 = io_math::epoch_emission(config.cursor.year_total, config.epochs_per_year, 1);
+    assert!(out.contains("epochs 1..=1 (1 epochs)") && out.contains(&format!("returned   {} IO", group_io(epoch_1))), "{out}");
+    // ...and epoch 2, which began with the weight earning, is minted.
+    net.warp_seconds(epoch_secs);
     let out = run_emissions(&mut net, EmissionsCommand::Crank).unwrap();
     let config: EmissionsConfig = fetch(&mut net, &pda::emissions_config()).unwrap();
     let minted = config.total_minted - config.genesis_supply;
-    assert!(minted > 39_954 * 1_000_000, "{out}");
+    assert_eq!(minted, io_math::epoch_emission(config.cursor.year_total, config.epochs_per_year, 2), "{out}");
     assert!(out.contains(&format!("minted     {} IO", group_io(minted))), "{out}");
-    assert!(out.contains("epochs 0..=0 (1 epochs)") && out.contains("held back  0 IO"), "{out}");
-    // Nothing more has ended: the program refuses, and the CLI passes the refusal on.
-    assert!(run_emissions(&mut net, EmissionsCommand::Crank).is_err());
+    assert!(out.contains("epochs 2..=2 (1 epochs)") && out.contains("held back  0 IO") && !out.contains("returned"), "{out}");
 
     // The only earner is owed all of it, to rounding.
     let pending = run_rewards(&mut net, RewardsCommand::Pending { operator: Some(operator) }).unwrap();
@@ -128,15 +142,16 @@ fn the_crank_status_and_rewards_commands_follow_the_chain() {
     // Without a new attestation the node's verification lease (24 epochs in the
     // reference genesis), and with it the weight's, ends: the crank once past its end
     // lapses the weight, and the one after finds no earner.
-    for _ in 0..25 {
+    let mut last = String::new();
+    for _ in 0..24 {
         net.warp_seconds(epoch_secs);
-        run_emissions(&mut net, EmissionsCommand::Crank).unwrap();
+        last = run_emissions(&mut net, EmissionsCommand::Crank).unwrap();
     }
     let pending = run_rewards(&mut net, RewardsCommand::Pending { operator: None }).unwrap();
     assert!(pending.contains("lease lapsed"), "{pending}");
     let status = run_emissions(&mut net, EmissionsCommand::Status).unwrap();
-    assert!(status.contains("weight     0 earning"), "{status}");
-    assert!(!status.contains("held back  0 IO"), "with no earner the crank holds the emission back:\n{status}");
+    assert!(status.contains("weight     0 earning") && status.contains("held back  0 IO"), "{status}");
+    assert!(last.contains("minted     0 IO") && last.contains("returned "), "with no earner the crank returns the emission:\n{last}");
 
     // Claiming pays what pending said; with nothing verified counting, the weight is zero.
     let staking: StakingConfig = fetch(&mut net, &pda::staking_config()).unwrap();

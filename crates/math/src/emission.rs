@@ -126,6 +126,45 @@ impl ScheduleCursor {
     }
 }
 
+/// What one crank accounts: see [`ScheduleCursor::account_crank`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CrankAccount {
+    /// What the accounted epochs emitted.
+    pub emitted: u64,
+    /// What went back to the reserve: the idle epochs' emission, and with no earning
+    /// weight at all the earlier backlog too.
+    pub returned: u64,
+    /// What is owed to the earning weight now (the backlog and the earned epochs), to be
+    /// minted as far as the breaker allows.
+    pub owed: u64,
+}
+
+impl ScheduleCursor {
+    /// Accounts a crank of `epochs` epochs whose first `idle_epochs` began before any
+    /// weight earned, with `held_back` still owed from earlier cranks. The idle epochs'
+    /// emission returns to the reserve before the rest is accounted, so a year that starts
+    /// within the same crank already emits its share of it. With `earning` false nobody
+    /// can receive anything: every epoch is idle and the backlog returns too. `None` only
+    /// if the sums overflow, which a cursor that started from a u64 reserve cannot reach.
+    pub fn account_crank(
+        &mut self,
+        epochs: u64,
+        idle_epochs: u64,
+        held_back: u64,
+        earning: bool,
+        schedule: &EmissionSchedule,
+    ) -> Option<CrankAccount> {
+        let idle_epochs = if earning { idle_epochs.min(epochs) } else { epochs };
+        let idle = self.advance(idle_epochs, schedule);
+        let backlog_returned = if earning { 0 } else { held_back };
+        let returned = idle.checked_add(backlog_returned)?;
+        self.unscheduled = self.unscheduled.checked_add(returned)?;
+        let earned = self.advance(epochs.checked_sub(idle_epochs)?, schedule);
+        let owed = if earning { held_back.checked_add(earned)? } else { 0 };
+        Some(CrankAccount { emitted: idle.checked_add(earned)?, returned, owed })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +224,26 @@ mod tests {
         let second_year_first = c.advance(1, &s);
         assert_eq!(c.year, 2);
         assert!(second_year_first.abs_diff(first / 2) <= 1, "{first} -> {second_year_first}");
+    }
+
+    #[test]
+    fn a_crank_returns_the_idle_epochs_before_a_new_year_takes_its_share() {
+        // 1,000,000 units, half a year, 4 epochs a year: year 1 emits 500,000.
+        let s = EmissionSchedule { yearly_share_bps: 5_000, epochs_per_year: 4 };
+        let mut c = ScheduleCursor::new(1_000_000);
+        // Five epochs, the four of year 1 idle: their 500,000 go back before year 2 starts,
+        // so year 2 is half of 1,000,000 again and its first epoch a quarter of that.
+        let a = c.account_crank(5, 4, 7, true, &s).unwrap();
+        assert_eq!(a, CrankAccount { emitted: 625_000, returned: 500_000, owed: 7 + 125_000 });
+        assert_eq!((c.year, c.year_total, c.unscheduled), (2, 500_000, 500_000));
+        // With weight earning from the start, nothing returns.
+        let mut c = ScheduleCursor::new(1_000_000);
+        assert_eq!(c.account_crank(2, 0, 0, true, &s).unwrap(), CrankAccount { emitted: 250_000, returned: 0, owed: 250_000 });
+        // With no earning weight, every epoch is idle (whatever the caller says) and the
+        // backlog returns too: 2 epochs of 125,000 and 9 held back.
+        let mut c = ScheduleCursor::new(1_000_000);
+        assert_eq!(c.account_crank(2, 0, 9, false, &s).unwrap(), CrankAccount { emitted: 250_000, returned: 250_009, owed: 0 });
+        assert_eq!(c.unscheduled, 500_000 + 250_009);
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub mod treasury;
 
 pub use h3::is_valid_h3_cell;
 pub use governance::{proposal_outcome, Outcome, Votes};
-pub use emission::{epoch_emission, year_emission, EmissionSchedule, ScheduleCursor};
+pub use emission::{epoch_emission, year_emission, CrankAccount, EmissionSchedule, ScheduleCursor};
 pub use rewards::{accumulator_increment, earned, REWARD_SCALE};
 pub use score::{node_score, BPS_SCALE};
 pub use stake::{bond_required, reward_weight, TierStakeParams, VerifiedHardware};

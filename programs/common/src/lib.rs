@@ -59,3 +59,40 @@ macro_rules! rolling_window_type {
         }
     };
 }
+
+/// Reads an account another program owns at the PDA `seeds ++ [bump]` of `program`, using
+/// the bump the account stores (`bump_of`) so the check costs one address derivation
+/// rather than a canonical-bump search whose length depends on the seeds (a search over an
+/// operator's key can take a dozen tries and makes the instruction's compute vary with
+/// who sends it). The stored bump is the canonical one: the owning program found it when
+/// it created the account. An account that does not exist yet reads as `None` after its
+/// address is checked by the search (only then is the search paid). Any mismatch of
+/// address, owner or type is refused with `wrong`.
+pub fn read_program_pda<T: anchor_lang::AccountDeserialize>(
+    account: &anchor_lang::prelude::AccountInfo,
+    program: &anchor_lang::prelude::Pubkey,
+    seeds: &[&[u8]],
+    bump_of: impl Fn(&T) -> u8,
+    wrong: impl Fn() -> anchor_lang::error::Error,
+) -> anchor_lang::Result<Option<T>> {
+    use anchor_lang::prelude::Pubkey;
+    if account.data_is_empty() {
+        let (expected, _) = Pubkey::find_program_address(seeds, program);
+        return if *account.key == expected { Ok(None) } else { Err(wrong()) };
+    }
+    if account.owner != program {
+        return Err(wrong());
+    }
+    let value = T::try_deserialize(&mut &account.try_borrow_data()?[..]).map_err(|_| wrong())?;
+    let bump = [bump_of(&value)];
+    let mut with_bump: [&[u8]; 8] = [&[]; 8];
+    if seeds.len() >= with_bump.len() {
+        return Err(wrong());
+    }
+    with_bump[..seeds.len()].copy_from_slice(seeds);
+    with_bump[seeds.len()] = &bump;
+    match Pubkey::create_program_address(&with_bump[..=seeds.len()], program) {
+        Ok(expected) if expected == *account.key => Ok(Some(value)),
+        _ => Err(wrong()),
+    }
+}

@@ -50,8 +50,9 @@ pub struct EmissionsConfig {
     /// Epochs accounted so far (epoch `next_epoch` is the next one to be paid).
     pub next_epoch: u64,
     pub cursor: Cursor,
-    /// Emission of epochs already accounted but not minted yet: held back while no weight
-    /// earns, or by the breaker. Minted by the next cranks that can.
+    /// Emission of epochs already accounted but not minted yet because the breaker's
+    /// window was full. Minted by the next cranks that can; returned to the reserve
+    /// (`cursor.unscheduled`) by a crank that finds no earning weight.
     pub held_back: u64,
     /// What the breaker counts: minted per slot of its rolling window.
     pub breaker: RollingWindow,
@@ -86,6 +87,14 @@ impl EmissionsConfig {
 
     pub fn signer_seeds(&self) -> [&[u8]; 2] {
         [EMISSIONS_SEED, std::slice::from_ref(&self.bump)]
+    }
+
+    /// Of `epochs` epochs from `first_epoch`, those that began before `earning_since` (when
+    /// staking's earning weight last rose from zero): nobody earned them.
+    pub fn idle_epochs(&self, first_epoch: u64, epochs: u64, earning_since: i64) -> u64 {
+        let since_start = earning_since.saturating_sub(self.start_ts).max(0) as u64;
+        let first_earned = since_start.div_ceil(u64::from(self.epoch_secs));
+        first_earned.saturating_sub(first_epoch).min(epochs)
     }
 
     /// Epochs that have fully ended at `now`.

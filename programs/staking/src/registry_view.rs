@@ -1,9 +1,11 @@
 //! Reading the registry's accounts: the operator aggregates (bond, weight) and the oracle
-//! set (slash quorum). Each read checks the account's address and owner.
+//! set (slash quorum). Each read checks the account's owner, type and address (derived
+//! with the bump the account stores: `io_program_common::read_program_pda`).
 
 use crate::errors::StakingError;
 use anchor_lang::prelude::*;
 use io_math::VerifiedHardware;
+use io_program_common::read_program_pda;
 use io_registry::{OperatorStats, RegistryConfig};
 
 /// What the registry says of an operator now.
@@ -20,15 +22,16 @@ pub struct OperatorReading {
 /// An operator's verified hardware as it counts now. An operator that never registered a
 /// node has no aggregate account yet: no hardware.
 pub fn operator_hardware(account: &AccountInfo, operator: &Pubkey) -> Result<OperatorReading> {
-    let (expected, _) =
-        Pubkey::find_program_address(&[io_registry::OPERATOR_SEED, operator.as_ref()], &io_registry::ID);
-    require_keys_eq!(account.key(), expected, StakingError::WrongRegistryAccount);
-    if account.data_is_empty() {
+    let stats = read_program_pda(
+        account,
+        &io_registry::ID,
+        &[io_registry::OPERATOR_SEED, operator.as_ref()],
+        |stats: &OperatorStats| stats.bump,
+        || error!(StakingError::WrongRegistryAccount),
+    )?;
+    let Some(stats) = stats else {
         return Ok(OperatorReading::default());
-    }
-    require_keys_eq!(*account.owner, io_registry::ID, StakingError::WrongRegistryAccount);
-    let stats = OperatorStats::try_deserialize(&mut &account.try_borrow_data()?[..])
-        .map_err(|_| error!(StakingError::WrongRegistryAccount))?;
+    };
     let epoch = stats.current_epoch(Clock::get()?.unix_timestamp)?;
     let capacity = stats.verified_at(epoch)?;
     Ok(OperatorReading {
@@ -40,9 +43,7 @@ pub fn operator_hardware(account: &AccountInfo, operator: &Pubkey) -> Result<Ope
 
 /// The registry's config (oracle set and threshold; its epoch clock).
 pub fn registry_config(account: &AccountInfo) -> Result<RegistryConfig> {
-    let (expected, _) = Pubkey::find_program_address(&[io_registry::CONFIG_SEED], &io_registry::ID);
-    require_keys_eq!(account.key(), expected, StakingError::WrongRegistryAccount);
-    require_keys_eq!(*account.owner, io_registry::ID, StakingError::WrongRegistryAccount);
-    RegistryConfig::try_deserialize(&mut &account.try_borrow_data()?[..])
-        .map_err(|_| error!(StakingError::WrongRegistryAccount))
+    let wrong = || error!(StakingError::WrongRegistryAccount);
+    read_program_pda(account, &io_registry::ID, &[io_registry::CONFIG_SEED], |c: &RegistryConfig| c.bump, wrong)?
+        .ok_or_else(wrong)
 }

@@ -127,6 +127,10 @@ pub struct RewardPool {
     pub lapse_history: Box<[LapseMark; LAPSE_HISTORY]>,
     pub total_distributed: u64,
     pub total_claimed: u64,
+    /// When the earning weight last rose from zero (unix seconds; 0 before any weight
+    /// earned). The emissions crank returns to the reserve the emission of epochs that
+    /// began before it: nobody earned those.
+    pub earning_since: i64,
 }
 
 /// Live weight whose lease ends at registry epoch `end_epoch`; 0: a free bucket.
@@ -154,6 +158,7 @@ impl Default for RewardPool {
             lapse_history: Box::new([LapseMark::default(); LAPSE_HISTORY]),
             total_distributed: 0,
             total_claimed: 0,
+            earning_since: 0,
         }
     }
 }
@@ -171,6 +176,7 @@ impl AnchorDeserialize for RewardPool {
             lapse_history: io_registry::boxed_array(reader)?,
             total_distributed: u64::deserialize_reader(reader)?,
             total_claimed: u64::deserialize_reader(reader)?,
+            earning_since: i64::deserialize_reader(reader)?,
         })
     }
 }
@@ -179,7 +185,7 @@ impl Space for RewardPool {
     // Written out because the derive does not know `Box`; a test checks it against the
     // encoding of a value.
     const INIT_SPACE: usize =
-        16 + 8 + 8 + 8 + WEIGHT_LEASE_RING * WeightLapse::INIT_SPACE + LAPSE_HISTORY * LapseMark::INIT_SPACE + 8 + 8;
+        16 + 8 + 8 + 8 + WEIGHT_LEASE_RING * WeightLapse::INIT_SPACE + LAPSE_HISTORY * LapseMark::INIT_SPACE + 8 + 8 + 8;
 }
 
 impl RewardPool {
@@ -417,6 +423,7 @@ mod tests {
         pool.expiring[5] = WeightLapse { end_epoch: 101, weight: 9 };
         pool.lapse_history[63] = LapseMark { epoch: 63, accumulator: 1 << 100 };
         pool.total_claimed = 12;
+        pool.earning_since = -5;
         let bytes = pool.try_to_vec().unwrap();
         assert_eq!(bytes.len(), RewardPool::INIT_SPACE);
         assert_eq!(RewardPool::try_from_slice(&bytes).unwrap(), pool);

@@ -30,6 +30,9 @@ fn settle_rewards(pool: &mut RewardPool, stake: &mut OperatorStake) -> Result<()
 
 pub fn apply_weight(config: &mut StakingConfig, stake: &mut OperatorStake, reading: &OperatorReading) -> Result<()> {
     let overflow = || error!(StakingError::ArithmeticOverflow);
+    // Settling takes this stake's weight out and the lease below puts it back: whether
+    // the pool was idle is read before both, so a sole staker's refresh is no new start.
+    let pool_was_idle = config.rewards.earning_weight == 0;
     settle_rewards(&mut config.rewards, stake)?;
 
     let new_weight = reward_weight(stake.bonded, &reading.hardware, &config.params.tiers()).ok_or_else(overflow)?;
@@ -48,6 +51,9 @@ pub fn apply_weight(config: &mut StakingConfig, stake: &mut OperatorStake, readi
     if let (true, Some(end)) = (new_weight > 0, reading.next_lapse) {
         config.rewards.lease(new_weight, end)?;
         stake.lease_end = end;
+    }
+    if pool_was_idle && config.rewards.earning_weight > 0 {
+        config.rewards.earning_since = Clock::get()?.unix_timestamp;
     }
 
     if new_weight != old_weight {

@@ -49,6 +49,21 @@ fn genesis_with(epochs_per_year: u32, yearly_share_bps: u16) -> Genesis {
     g
 }
 
+/// What epochs `0..to` of a year emitting `year_total` over `epochs_per_year` emit together:
+/// `floor(year_total * to / epochs_per_year)`, the schedule's telescoped sum.
+fn epoch_emission_sum(year_total: u64, epochs_per_year: u32, to: u64) -> u64 {
+    (u128::from(year_total) * u128::from(to) / u128::from(epochs_per_year)) as u64
+}
+
+/// The first emission epoch that begins at or after the moment staking's earning weight
+/// rose from zero: epochs before it return to the reserve.
+fn first_earned_epoch(h: &mut Harness) -> u64 {
+    let config = h.emissions_config();
+    let since = h.staking_config().rewards.earning_since;
+    let length = i64::from(config.epoch_secs);
+    ((since - config.start_ts + length - 1) / length) as u64
+}
+
 fn pending(h: &mut Harness, operator: &Pubkey) -> u64 {
     let config = h.staking_config();
     pending_rewards(&config, &h.stake(operator))
@@ -148,15 +163,21 @@ fn the_epoch_amount_halves_at_the_year_boundary() {
     h.crank();
     let year_one = h.emissions_config();
     assert_eq!(year_one.cursor.year, 1);
-    assert_eq!(year_one.total_minted - start.total_minted, reserve / 2, "year one emits half the reserve");
+    // Year one emits half the reserve: what began before the bond returned, the rest minted.
+    let returned = epoch_emission_sum(reserve / 2, 24, first_earned_epoch(&mut h));
+    assert!(returned > 0 && returned < reserve / 4);
+    assert_eq!(year_one.total_minted - start.total_minted + returned, reserve / 2, "year one emits half the reserve");
     h.end_emission_epochs(1);
     h.refresh_all();
     h.crank();
     let first_of_year_two = h.emissions_config().total_minted - year_one.total_minted;
     assert_eq!(h.emissions_config().cursor.year, 2);
+    // Year two is half of what is left, the returned emission included.
+    let year_two = (reserve / 2 + returned) / 2;
+    assert_eq!(h.emissions_config().cursor.year_total, year_two);
+    assert_eq!(first_of_year_two, epoch_emission(year_two, 24, 0));
     let first_of_year_one = epoch_emission(reserve / 2, 24, 0);
-    assert_eq!(first_of_year_two, epoch_emission(reserve / 4, 24, 0));
-    assert!(first_of_year_two.abs_diff(first_of_year_one / 2) <= 1, "{first_of_year_one} -> {first_of_year_two}");
+    assert!(first_of_year_two > first_of_year_one / 2, "{first_of_year_one} -> {first_of_year_two}");
 }
 
 #[test]
@@ -164,8 +185,16 @@ fn the_whole_reserve_is_minted_to_the_last_unit_and_not_one_more() {
     // Everything in one year of two epochs.
     let mut h = Harness::with_genesis(genesis_with(2, 10_000));
     let _a = staker(&mut h, "H100", 8, 80_000, 1);
-    h.end_emission_epochs(3);
-    h.crank();
+    // The years that began before the bond return everything to the reserve; the first
+    // year that begins with weight earning emits all of it.
+    let mut cranks = 0;
+    while h.emissions_config().total_minted < h.emissions_config().supply_cap {
+        assert!(cranks < 6, "the reserve is still not minted after {cranks} cranks");
+        h.end_emission_epochs(2);
+        h.refresh_all();
+        h.crank();
+        cranks += 1;
+    }
     let config = h.emissions_config();
     assert_eq!(config.total_minted, config.supply_cap);
     assert_eq!(h.io_supply(), 800_000_000 * IO);
@@ -175,28 +204,55 @@ fn the_whole_reserve_is_minted_to_the_last_unit_and_not_one_more() {
     h.expect_error(&[ex::advance_epoch(&mint)], &[], EmissionsError::EmissionEnded);
 }
 
+/// Emission of epochs nobody earned is no prize: the epochs that began before any weight
+/// earned return to the reserve (later years emit it), even when nobody cranked during
+/// them and the first bond arrives just before the crank. (Before, a bond made after 25
+/// idle epochs was paid all of them.)
 #[test]
-fn emission_of_epochs_without_earning_weight_is_held_back_then_minted() {
+fn emission_nobody_earned_returns_to_the_reserve_and_is_no_prize_for_the_first_bond() {
     let mut h = Harness::new();
     lift_breaker(&mut h);
+    let start = h.emissions_config();
+    let reserve = start.supply_cap - start.genesis_supply;
+    let year_total = reserve / 2; // the reference schedule emits half the reserve in year 1
+    let per_epoch = |from: u64, to: u64| -> u64 { (from..to).map(|k| epoch_emission(year_total, 8_760, k as u32)).sum() };
+
+    // A crank while nobody earns returns what the ended epochs emitted.
     h.end_emission_epochs(2);
-    let before = h.emissions_config();
     h.crank();
     let idle = h.emissions_config();
-    assert_eq!(idle.total_minted, before.total_minted, "nothing is minted while no weight earns");
-    let owed: u64 = (0..idle.next_epoch as u32).map(|k| epoch_emission(idle.cursor.year_total, 8_760, k)).sum();
-    assert_eq!(idle.held_back, owed);
-    assert_eq!(h.staking_config().rewards.total_distributed, 0);
+    assert_eq!(idle.next_epoch, 2);
+    assert_eq!(idle.total_minted, start.total_minted, "nothing is minted while no weight earns");
+    assert_eq!((idle.held_back, idle.cursor.year_total), (0, year_total));
+    assert_eq!(idle.cursor.unscheduled, reserve - year_total + per_epoch(0, 2), "returned to the reserve");
 
+    // 25 more epochs pass and nobody cranks; then an operator bonds, and only then the crank.
+    h.end_emission_epochs(25);
+    let before_bond = h.net.unix_time().unwrap();
     let a = staker(&mut h, "H100", 8, 80_000, 1);
+    let since = h.staking_config().rewards.earning_since;
+    assert!((before_bond..=h.net.unix_time().unwrap()).contains(&since), "the pool's weight rose from zero at the deposit");
+    let first_paid = (since - start.start_ts + 3_599).div_euclid(3_600) as u64; // the first epoch to start at or after it
+    // The epoch in which the bond arrived began without it: the first crank returns it too.
     h.pay_epoch();
-    let paid = h.emissions_config();
-    let all_owed: u64 = (0..paid.next_epoch as u32).map(|k| epoch_emission(paid.cursor.year_total, 8_760, k)).sum();
-    assert_eq!(paid.held_back, 0);
-    assert_eq!(paid.total_minted - paid.genesis_supply, all_owed, "the held-back emission is not lost");
-    // The only staker gets it all, but for the accumulator's rounding dust.
+    assert_eq!(h.emissions_config().total_minted, start.total_minted, "no epoch the bond was there for has ended");
+    h.pay_epoch();
+    let after = h.emissions_config();
+    assert!(after.next_epoch > first_paid, "the crank reached an epoch the bond earned in");
+    let earned = per_epoch(first_paid, after.next_epoch);
+    assert_eq!(after.total_minted - start.total_minted, earned, "only epochs that began with weight are minted");
+    assert_eq!(after.cursor.unscheduled, reserve - year_total + per_epoch(0, first_paid), "the idle epochs went back");
+    assert_eq!(after.held_back, 0);
     let got = pending(&mut h, &a.key.pubkey());
-    assert!(all_owed - got <= 1, "{got} of {all_owed}");
+    assert!(earned - got <= 1 && got <= earned, "{got} of {earned}");
+    h.check_reward_invariants();
+
+    // The sole staker's own refreshes are no new start: the next epoch is paid in full.
+    h.pay_epoch();
+    let next = h.emissions_config();
+    assert_eq!(h.staking_config().rewards.earning_since, since);
+    assert_eq!(next.total_minted - after.total_minted, per_epoch(after.next_epoch, next.next_epoch));
+    assert_eq!(next.cursor.unscheduled, after.cursor.unscheduled);
 }
 
 #[test]
@@ -206,8 +262,9 @@ fn the_breaker_caps_every_window_and_the_rest_follows() {
     let authority = h.authority.insecure_clone();
     let params = EmissionParams { yearly_share_bps: 5_000, breaker_window_secs: 86_400, breaker_max_mint: 10_000 * IO };
     h.ok(&[ex::set_emission_params(&authority.pubkey(), params)], &[&authority]);
+    h.pay_epoch(); // the epochs up to the bond's return to the reserve
     let start = h.emissions_config();
-    assert_eq!(start.total_minted, start.genesis_supply, "no crank ran yet");
+    assert_eq!(start.total_minted, start.genesis_supply, "nothing minted yet");
     // An hour's emission (about 39,954 IO) is more than the breaker's 10,000 a day.
     h.pay_epoch();
     let first = h.emissions_config();
@@ -227,8 +284,8 @@ fn the_breaker_caps_every_window_and_the_rest_follows() {
     assert_eq!(later.total_minted - first.total_minted, 10_000 * IO);
     let now = h.net.unix_time().unwrap();
     assert_eq!(io_math::RollingCap::from(later.breaker).used_at(now, 86_400), 10_000 * IO);
-    let accounted: u64 = (0..later.next_epoch as u32).map(|k| epoch_emission(later.cursor.year_total, 8_760, k)).sum();
-    assert_eq!(later.total_minted - later.genesis_supply + later.held_back, accounted, "held back, never lost");
+    let accounted: u64 = (start.next_epoch..later.next_epoch).map(|k| epoch_emission(later.cursor.year_total, 8_760, k as u32)).sum();
+    assert_eq!(later.total_minted - start.total_minted + later.held_back, accounted, "held back, never lost");
 }
 
 #[test]
@@ -288,8 +345,10 @@ fn a_new_decay_applies_from_the_next_year() {
     let config = h.emissions_config();
     assert_eq!(config.cursor.year, 2);
     let reserve = 700_000_000 * IO;
-    // Year one had started at 50% before the change; year two takes 25% of what is left.
-    assert_eq!(config.cursor.year_total, (reserve / 2) / 4, "{config:?}");
+    // Year one had started at 50% before the change; year two takes 25% of what is left,
+    // which includes year one's epochs that began before the bond (returned).
+    let returned = epoch_emission_sum(reserve / 2, 24, first_earned_epoch(&mut h));
+    assert_eq!(config.cursor.year_total, (reserve / 2 + returned) / 4, "{config:?}");
 }
 
 #[test]
@@ -335,6 +394,8 @@ fn weights_one_to_three_earn_one_to_three_and_a_mid_way_change_is_exact() {
 fn a_claim_pays_once() {
     let mut h = Harness::new();
     let a = staker(&mut h, "RTX 4090", 4, 8_000, 3);
+    // The epoch of the bond returns to the reserve; the next one is paid.
+    h.pay_epoch();
     h.pay_epoch();
     let expected = pending(&mut h, &a.key.pubkey());
     assert!(expected > 0);

@@ -830,6 +830,15 @@ fn proposing_needs_the_threshold_bonded_before_the_opening_second() {
     let nobody = h.operator();
     let ix = create_ix(&mut h, &nobody, std::slice::from_ref(&fee));
     h.expect_dao_error(&[ix], &[&nobody], GovernanceError::BelowProposalThreshold);
+    // Nor may it name another staker's position (checked with the bump that position
+    // stores), nor an empty account that is not its own position's address.
+    let whale = h.staker_with_bond(2 * THRESHOLD);
+    let mut borrowed = create_ix(&mut h, &nobody, std::slice::from_ref(&fee));
+    borrowed.accounts[3].pubkey = pda::operator_stake(&whale.pubkey());
+    h.expect_dao_error(&[borrowed], &[&nobody], GovernanceError::WrongStakingAccount);
+    let mut stray = create_ix(&mut h, &nobody, std::slice::from_ref(&fee));
+    stray.accounts[3].pubkey = Pubkey::new_unique();
+    h.expect_dao_error(&[stray], &[&nobody], GovernanceError::WrongStakingAccount);
     // Topping up to the threshold counts from the next second on, not in this one...
     h.top_up(&short, 1);
     let ix = create_ix(&mut h, &short, std::slice::from_ref(&fee));

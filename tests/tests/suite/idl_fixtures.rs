@@ -294,13 +294,14 @@ fn staking_fixtures() -> Value {
         lapse_history: Box::new(lapse_history),
         total_distributed: 1_000,
         total_claimed: 600,
+        earning_since: 1_790_000_042,
     };
     let pool_json = json!({
         "accumulator": pool.accumulator.to_string(), "distributions": "35", "earning_weight": "400",
         "lapsed_through_epoch": "33",
         "expiring": expiring.iter().map(|b| json!({"end_epoch": b.end_epoch.to_string(), "weight": b.weight.to_string()})).collect::<Vec<_>>(),
         "lapse_history": lapse_history.iter().map(|m| json!({"epoch": m.epoch.to_string(), "accumulator": m.accumulator.to_string()})).collect::<Vec<_>>(),
-        "total_distributed": "1000", "total_claimed": "600"
+        "total_distributed": "1000", "total_claimed": "600", "earning_since": "1790000042"
     });
     let config = StakingConfig {
         authority: key(2),

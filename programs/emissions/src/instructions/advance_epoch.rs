@@ -24,9 +24,12 @@ pub struct AdvanceEpoch<'info> {
 
 /// The permissionless crank. Accounts every epoch that ended since the last call (at most
 /// `MAX_CATCH_UP_EPOCHS`), mints what is owed into the staking reward vault and has staking
-/// raise its accumulator. Emission owed while no weight earns, or above the breaker's
-/// window limit, is held back (not minted) and minted by later cranks: never lost, never
-/// early. The accounts and the work do not depend on how many operators stake.
+/// raise its accumulator. Emission owed above the breaker's window limit is held back and
+/// minted by later cranks: never lost, never early. Emission of epochs that began before
+/// the earning weight appeared (staking's `earning_since`), and everything owed while no
+/// weight earns, nobody earned: it returns to the reserve, which later years emit, so it
+/// is no prize for whoever bonds first, however long nobody cranked. The accounts and the
+/// work do not depend on how many operators stake.
 pub fn handler(ctx: Context<AdvanceEpoch>) -> Result<()> {
     let overflow = || error!(EmissionsError::ArithmeticOverflow);
     let now = Clock::get()?.unix_timestamp;
@@ -42,17 +45,25 @@ pub fn handler(ctx: Context<AdvanceEpoch>) -> Result<()> {
 
     let first_epoch = config.next_epoch;
     let epochs = (ended - first_epoch).min(MAX_CATCH_UP_EPOCHS);
-    let emitted = cursor.advance(epochs, &schedule);
-    config.cursor = cursor.into();
     config.next_epoch = first_epoch.checked_add(epochs).ok_or_else(overflow)?;
-    let owed = config.held_back.checked_add(emitted).ok_or_else(overflow)?;
+
+    // Epochs that began before the earning weight appeared (all of them while none earns)
+    // were earned by nobody: their emission, with any backlog nobody can now receive,
+    // returns to the reserve instead of going to whoever holds weight at this crank.
+    let pool = &ctx.accounts.staking_config.rewards;
+    let earning = pool.earning_weight > 0;
+    let idle_epochs = config.idle_epochs(first_epoch, epochs, pool.earning_since);
+    let account = cursor
+        .account_crank(epochs, idle_epochs, config.held_back, earning, &schedule)
+        .ok_or_else(overflow)?;
+    let (emitted, returned, owed) = (account.emitted, account.returned, account.owed);
+    config.cursor = cursor.into();
 
     // The breaker: no interval of `breaker_window_secs` mints more than the limit.
     let mut breaker: RollingCap = config.breaker.into();
     let room = breaker.room(now, config.params.breaker_window_secs, config.params.breaker_max_mint);
-    let earning = ctx.accounts.staking_config.rewards.earning_weight > 0;
-    let minted = if earning { owed.min(room) } else { 0 };
-    let breaker_limited = earning && room < owed;
+    let minted = owed.min(room);
+    let breaker_limited = room < owed;
 
     let total_minted = config.total_minted.checked_add(minted).ok_or_else(overflow)?;
     require!(total_minted <= config.supply_cap, EmissionsError::SupplyCapExceeded);
@@ -95,6 +106,7 @@ pub fn handler(ctx: Context<AdvanceEpoch>) -> Result<()> {
         year: config.cursor.year,
         emitted,
         minted,
+        returned,
         held_back: config.held_back,
         total_minted: config.total_minted,
         breaker_limited,
