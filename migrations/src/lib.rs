@@ -54,6 +54,12 @@ pub struct GovernanceGenesis {
 #[derive(Clone, Debug, Deserialize)]
 pub struct TreasuryGenesis {
     pub fee_bps: u16,
+    /// The fiat gateway's key (base58), the only key that mints IOSD. Unset: the genesis
+    /// authority holds the role until the handover, which passes it to the DAO (the
+    /// treasury's `accept_authority`), so IOSD is minted only once a DAO proposal names a
+    /// gateway.
+    #[serde(default)]
+    pub gateway: Option<String>,
     /// Whole IOSD per gateway period.
     pub gateway_cap: String,
     pub gateway_period_secs: u32,
@@ -247,9 +253,16 @@ impl Genesis {
         })
     }
 
-    /// The treasury's parameters with `gateway` as the IOSD gateway.
-    pub fn treasury_params(&self, gateway: Pubkey) -> anyhow::Result<TreasuryParams> {
+    /// The IOSD gateway the file names, if any.
+    pub fn gateway(&self) -> anyhow::Result<Option<Pubkey>> {
+        self.treasury.gateway.as_deref().map(|k| Pubkey::from_str(k).with_context(|| format!("gateway key {k}"))).transpose()
+    }
+
+    /// The treasury's parameters: the gateway the file names, or `authority` until the
+    /// handover.
+    pub fn treasury_params(&self, authority: Pubkey) -> anyhow::Result<TreasuryParams> {
         let t = &self.treasury;
+        let gateway = self.gateway()?.unwrap_or(authority);
         ensure!(t.fee_bps <= io_treasury::MAX_FEE_BPS, "fee_bps above {}", io_treasury::MAX_FEE_BPS);
         Ok(TreasuryParams {
             fee_bps: t.fee_bps,
@@ -461,8 +474,8 @@ pub fn run_genesis_with(
     ixs.push(token::mint_to(&mint.pubkey(), &genesis_tokens.pubkey(), &authority.pubkey(), genesis.io(&genesis.token.initial_supply)?));
     chain.send(&ixs, &[authority, &mint, &genesis_tokens]).context("create the $IO mint")?;
 
-    // The treasury: IOSD mint, fee vaults and buyback pool; the genesis authority is the
-    // gateway until the DAO names one.
+    // The treasury: IOSD mint, fee vaults and buyback pool; the gateway the file names, or
+    // the genesis authority, whose role passes to the DAO with the handover.
     let params = genesis.treasury_params(authority.pubkey())?;
     let init = treasury_ix::initialize_treasury(&payer, &payer, &authority.pubkey(), &mint.pubkey(), params, genesis.treasury.demand_period_secs);
     chain.send(&[init], &[]).context("initialize the treasury")?;

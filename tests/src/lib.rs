@@ -27,6 +27,8 @@ pub struct Harness {
     pub net: Localnet,
     pub genesis: Genesis,
     pub authority: Keypair,
+    /// The IOSD gateway the harness's genesis names (a key of its own, not the authority).
+    pub gateway: Keypair,
     pub oracles: Vec<Keypair>,
     pub registry: RegistryClient,
     pub first_tree: Pubkey,
@@ -67,9 +69,13 @@ impl Harness {
         Self::start(genesis, Handover::KeepGenesisAuthority)
     }
 
-    pub fn start(genesis: Genesis, handover: Handover) -> Self {
+    /// Runs `genesis` with fresh keys; the genesis file's IOSD gateway is the harness's
+    /// own `gateway` key.
+    pub fn start(mut genesis: Genesis, handover: Handover) -> Self {
         let mut net = Localnet::start();
         let authority = Keypair::new();
+        let gateway = Keypair::new();
+        genesis.treasury.gateway = Some(gateway.pubkey().to_string());
         let oracles: Vec<Keypair> = (0..3).map(|_| Keypair::new()).collect();
         for key in std::iter::once(&authority).chain(&oracles) {
             net.airdrop(&key.pubkey(), WALLET_LAMPORTS).unwrap();
@@ -80,6 +86,7 @@ impl Harness {
             net,
             genesis,
             authority,
+            gateway,
             oracles,
             registry: deployment.registry,
             first_tree: deployment.first_tree,
@@ -638,12 +645,11 @@ impl Harness {
         id
     }
 
-    /// A new IOSD token account of `owner` holding `amount`, minted by the gateway (the
-    /// genesis authority keeps that role after the handover).
+    /// A new IOSD token account of `owner` holding `amount`, minted by the gateway.
     pub fn iosd_account(&mut self, owner: &Pubkey, amount: u64) -> Pubkey {
         let account = self.token_account(&pda::iosd_mint(), owner, 0);
         if amount > 0 {
-            let gateway = self.authority.insecure_clone();
+            let gateway = self.gateway.insecure_clone();
             self.ok(&[io_sdk::treasury::mint_iosd(&gateway.pubkey(), &account, amount)], &[&gateway]);
         }
         account

@@ -64,18 +64,22 @@ fn delta(after: &TreasuryTotals, before: &TreasuryTotals, field: fn(&TreasuryTot
 }
 
 /// Runs the phase and returns its report, the invariants checked (an error if one fails).
-/// `authority` is the genesis authority: the IOSD gateway (until the DAO names another) and
-/// owner of the genesis allocation `genesis_tokens`; `dao` votes the price feed in.
+/// `authority` is the genesis authority, owner of the genesis allocation `genesis_tokens`;
+/// `dao` votes the price feed and the fiat gateway in (the handover gave the DAO the
+/// gateway role: the genesis key mints no IOSD).
 pub(crate) fn run(net: &mut Localnet, dao: &Dao, authority: &Keypair, io_mint: &Pubkey, genesis_tokens: &Pubkey) -> anyhow::Result<String> {
-    // Only the DAO may name the feed: a proposal every operator votes for, the voting
-    // period, the timelock, then the DAO PDA signs set_treasury_params.
+    // Only the DAO may name the feed and the gateway: a proposal every operator votes for,
+    // the voting period, the timelock, then the DAO PDA signs set_treasury_params.
     let config: TreasuryConfig = fetch(net, &pda::treasury_config())?;
+    ensure!(config.params.gateway == pda::dao(), "genesis left the IOSD gateway with {}", config.params.gateway);
+    let gateway = Keypair::new();
     let mut params = config.params;
     params.price_feed_id = DEMO_FEED_ID;
+    params.gateway = gateway.pubkey();
     let opened = net.unix_time()?;
     let feed_proposal = dao
-        .enact(net, "name the IO/USD Pyth feed for buybacks", &[tx::set_treasury_params(&pda::dao(), params)])
-        .context("the DAO names the price feed")?;
+        .enact(net, "name the IO/USD Pyth feed for buybacks and the fiat gateway", &[tx::set_treasury_params(&pda::dao(), params)])
+        .context("the DAO names the price feed and the gateway")?;
     let named: TreasuryConfig = fetch(net, &pda::treasury_config())?;
     ensure!(named.params == params, "the DAO's proposal did not set the price feed");
     let price_account = Keypair::new().pubkey();
@@ -89,7 +93,7 @@ pub(crate) fn run(net: &mut Localnet, dao: &Dao, authority: &Keypair, io_mint: &
     for (i, amount) in IOSD_PAYMENTS.iter().map(|a| a * UNIT).enumerate() {
         let enterprise = Keypair::new();
         let iosd = new_token_account(net, &iosd_mint, &enterprise.pubkey())?;
-        net.send(&[tx::mint_iosd(&authority.pubkey(), &iosd, amount)], &[authority]).context("mint IOSD")?;
+        net.send(&[tx::mint_iosd(&gateway.pubkey(), &iosd, amount)], &[&gateway]).context("mint IOSD")?;
         let reference = payment_reference(Some(&format!("cluster-iosd-{i}")));
         net.send(&[tx::pay_with_iosd(&enterprise.pubkey(), &iosd, amount, reference)], &[&enterprise]).context("pay in IOSD")?;
     }
@@ -137,7 +141,7 @@ pub(crate) fn run(net: &mut Localnet, dao: &Dao, authority: &Keypair, io_mint: &
     writeln!(out, "\ntreasury: {} IOSD payments, {} IO payments, {} keeper fills at {} USD/IO (fee {} bps)", IOSD_PAYMENTS.len(), IO_PAYMENTS.len(), fills.len(), PRICE as f64 * 10f64.powi(EXPONENT), params.fee_bps)?;
     writeln!(
         out,
-        "price feed        named by DAO proposal #{}: yes {} IO from {} operators, {} from proposal to execution",
+        "price feed        and the IOSD gateway named by DAO proposal #{} (genesis handed the gateway role to the DAO): yes {} IO from {} operators, {} from proposal to execution",
         feed_proposal.id,
         group_io(feed_proposal.yes),
         feed_proposal.voters,

@@ -11,6 +11,8 @@ pub struct AuthorityProposed {
 pub struct AuthorityAccepted {
     pub previous: Pubkey,
     pub authority: Pubkey,
+    /// The IOSD gateway after the handover (the new authority if the old one held it).
+    pub gateway: Pubkey,
 }
 
 #[event]

@@ -62,6 +62,7 @@ fn genesis_leaves_every_config_to_the_dao() {
     assert_eq!((emissions.authority, emissions.pending_authority), (dao, None));
     let treasury = h.treasury_config();
     assert_eq!((treasury.authority, treasury.pending_authority), (dao, None));
+    assert_eq!(treasury.params.gateway, h.gateway.pubkey(), "the gateway genesis names keeps its role");
     let governance: io_governance::GovernanceConfig = fetch(&mut h.net, &pda::governance_config()).unwrap();
     assert_eq!(governance.authority, dao);
     assert_eq!(governance.params, h.genesis.governance_params().unwrap(), "the DAO opens with genesis.toml's parameters");
@@ -77,6 +78,32 @@ fn genesis_leaves_every_config_to_the_dao() {
     assert_eq!(io.mint_authority, Some(pda::emissions_config()).into());
     let iosd = io_sdk::token::unpack_mint(&h.net.account_data(&pda::iosd_mint()).unwrap().unwrap()).unwrap();
     assert_eq!(iosd.mint_authority, Some(pda::treasury_config()).into());
+}
+
+/// A genesis that names no IOSD gateway leaves the role with the genesis key only until
+/// the handover: the treasury passes it to the DAO with its authority, so the human key
+/// mints no IOSD after the DAO takes over (before, it stayed the gateway for good).
+#[test]
+fn genesis_hands_the_iosd_gateway_to_the_dao_with_the_treasury() {
+    let mut net = io_localnet::Localnet::start();
+    let authority = Keypair::new();
+    net.airdrop(&authority.pubkey(), 10_000_000_000).unwrap();
+    let oracles: Vec<Pubkey> = (0..3).map(|_| Pubkey::new_unique()).collect();
+    let genesis = io_migrations::Genesis::reference();
+    assert_eq!(genesis.treasury.gateway, None, "the reference genesis names no gateway");
+    io_migrations::run_genesis(&mut net, &genesis, &authority, &oracles).unwrap();
+    let treasury: io_treasury::TreasuryConfig = fetch(&mut net, &pda::treasury_config()).unwrap();
+    assert_eq!((treasury.authority, treasury.params.gateway), (pda::dao(), pda::dao()));
+
+    let holder = Keypair::new();
+    let account = Keypair::new();
+    let rent = net.rent_exempt_balance(io_sdk::token::account_len()).unwrap();
+    let payer = net.payer();
+    net.send(&io_sdk::token::create_account(&payer, &account.pubkey(), &pda::iosd_mint(), &holder.pubkey(), rent), &[&account]).unwrap();
+    let err = net.send(&[io_sdk::treasury::mint_iosd(&authority.pubkey(), &account.pubkey(), 1)], &[&authority]).unwrap_err();
+    assert_eq!(io_sdk::client::Refusal::of(&err), Some(TreasuryError::NotGateway.into()));
+    let iosd = io_sdk::token::unpack_mint(&net.account_data(&pda::iosd_mint()).unwrap().unwrap()).unwrap();
+    assert_eq!(iosd.supply, 0, "nothing was minted");
 }
 
 #[test]

@@ -20,7 +20,7 @@ const REF: [u8; 32] = [0xAB; 32];
 fn iosd_account(h: &mut Harness, owner: &Pubkey, amount: u64) -> Pubkey {
     let account = h.token_account(&pda::iosd_mint(), owner, 0);
     if amount > 0 {
-        let gateway = h.authority.insecure_clone();
+        let gateway = h.gateway.insecure_clone();
         h.ok(&[tx::mint_iosd(&gateway.pubkey(), &account, amount)], &[&gateway]);
     }
     account
@@ -49,7 +49,7 @@ fn only_the_gateway_mints_iosd_and_only_up_to_its_cap() {
     let enterprise = h.operator();
     let account = iosd_account(&mut h, &enterprise.pubkey(), 0);
     h.expect_error(&[tx::mint_iosd(&enterprise.pubkey(), &account, UNIT)], &[&enterprise], TreasuryError::NotGateway);
-    let gateway = h.authority.insecure_clone();
+    let gateway = h.gateway.insecure_clone();
     let cap = h.treasury_config().params.gateway_cap;
     h.ok(&[tx::mint_iosd(&gateway.pubkey(), &account, cap - UNIT)], &[&gateway]);
     h.ok(&[tx::mint_iosd(&gateway.pubkey(), &account, UNIT)], &[&gateway]);
@@ -287,7 +287,7 @@ fn a_fill_cannot_be_paid_into_the_pool_or_the_fee_vault() {
 #[test]
 fn the_gateway_cap_holds_over_every_day_not_only_calendar_ones() {
     let mut h = Harness::new();
-    let gateway = h.authority.insecure_clone();
+    let gateway = h.gateway.insecure_clone();
     let customer = h.operator();
     let account = iosd_account(&mut h, &customer.pubkey(), 0);
     let params = h.treasury_config().params;

@@ -49,6 +49,7 @@ fn op() -> impl Strategy<Value = Op> {
 fn treasury_invariants_hold_over_random_sequences() {
     let mut h = Harness::new();
     let authority = h.authority.insecure_clone();
+    let gateway = h.gateway.insecure_clone();
     let params = TreasuryParams { price_feed_id: FEED, ..h.treasury_config().params };
     h.ok(&[tx::set_treasury_params(&authority.pubkey(), params)], &[&authority]);
     let enterprise = h.operator();
@@ -70,7 +71,7 @@ fn treasury_invariants_hold_over_random_sequences() {
             let h = &mut *harness.borrow_mut();
             for op in ops {
                 let result = match op {
-                    Op::Mint(n) => h.net.send(&[tx::mint_iosd(&authority.pubkey(), &iosd, n)], &[&authority]),
+                    Op::Mint(n) => h.net.send(&[tx::mint_iosd(&gateway.pubkey(), &iosd, n)], &[&gateway]),
                     Op::PayIosd(n) => h.net.send(&[tx::pay_with_iosd(&enterprise.pubkey(), &iosd, n, [1; 32])], &[&enterprise]),
                     Op::PayIo(n) => h.net.send(&[tx::pay_with_io(&enterprise.pubkey(), &mint, &io, n, [2; 32])], &[&enterprise]),
                     Op::Redeem(n) => h.net.send(&[tx::redeem_iosd(&enterprise.pubkey(), &iosd, n, [3; 32])], &[&enterprise]),

@@ -18,6 +18,12 @@ pub fn handler(ctx: Context<AcceptAuthority>) -> Result<()> {
     let previous = config.authority;
     config.authority = pending;
     config.pending_authority = None;
-    emit!(AuthorityAccepted { previous, authority: pending });
+    // The gateway is a role the authority grants. One the outgoing authority kept for
+    // itself (the genesis key, until a gateway is named) goes with the authority, so the
+    // handover to the DAO leaves no human key able to mint IOSD.
+    if config.params.gateway == previous {
+        config.params.gateway = pending;
+    }
+    emit!(AuthorityAccepted { previous, authority: pending, gateway: config.params.gateway });
     Ok(())
 }
