@@ -77,6 +77,12 @@ pub enum SlashCommand {
         #[arg(long)]
         id: u64,
     },
+    /// Close an executed or vetoed slash proposal; its rent goes back to whoever paid it
+    /// (anyone may send it).
+    Close {
+        #[arg(long)]
+        id: u64,
+    },
     /// Every slash proposal.
     List,
 }
@@ -221,6 +227,11 @@ pub fn run_slash(chain: &mut impl Chain, command: SlashCommand) -> anyhow::Resul
             chain.send(&[sx::execute_slash(&proposal.operator, id, &config.io_mint, &config.treasury)], &[])?;
             out += &describe_proposal(chain, id)?;
         }
+        SlashCommand::Close { id } => {
+            let proposal: SlashProposal = fetch(chain, &pda::slash_proposal(id)).with_context(|| format!("slash #{id} (already closed?)"))?;
+            chain.send(&[sx::close_slash_proposal(id, &proposal.rent_payer)], &[])?;
+            writeln!(out, "closed slash #{id}: rent returned to {}", proposal.rent_payer)?;
+        }
         SlashCommand::List => {
             for id in 0..config.next_slash_id {
                 out += &describe_proposal(chain, id)?;
@@ -231,7 +242,9 @@ pub fn run_slash(chain: &mut impl Chain, command: SlashCommand) -> anyhow::Resul
 }
 
 pub fn describe_proposal(chain: &mut impl Chain, id: u64) -> anyhow::Result<String> {
-    let p: SlashProposal = fetch(chain, &pda::slash_proposal(id))?;
+    let Some(p) = fetch_opt::<SlashProposal>(chain, &pda::slash_proposal(id))? else {
+        return Ok(format!("#{id} closed   (settled; its rent went back to its payer)\n"));
+    };
     let status = match p.status {
         SlashStatus::Pending => "pending",
         SlashStatus::Vetoed => "vetoed",

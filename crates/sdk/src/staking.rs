@@ -188,3 +188,12 @@ pub fn execute_slash(operator: &Pubkey, id: u64, io_mint: &Pubkey, treasury: &Pu
         instruction::ExecuteSlash {},
     )
 }
+
+/// Closes slash proposal `id` once executed or vetoed; its rent goes to `rent_payer`
+/// (the payer recorded at `propose_slash`).
+pub fn close_slash_proposal(id: u64, rent_payer: &Pubkey) -> Instruction {
+    build(
+        accounts::CloseSlashProposal { proposal: pda::slash_proposal(id), rent_payer: *rent_payer },
+        instruction::CloseSlashProposal {},
+    )
+}

@@ -70,4 +70,8 @@ pub enum StakingError {
     ArithmeticOverflow,
     #[msg("Only the program's upgrade authority may initialise it")]
     NotUpgradeAuthority,
+    #[msg("A pending slash proposal cannot be closed")]
+    SlashStillPending,
+    #[msg("Account is not the one that paid the rent")]
+    NotRentPayer,
 }

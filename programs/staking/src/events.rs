@@ -1,4 +1,4 @@
-use crate::state::{SlashDestination, SlashReason, StakingParams};
+use crate::state::{SlashDestination, SlashReason, SlashStatus, StakingParams};
 use anchor_lang::prelude::*;
 
 #[event]
@@ -96,4 +96,12 @@ pub struct RewardsClaimed {
     pub operator: Pubkey,
     pub amount: u64,
     pub claimed_total: u64,
+}
+
+/// A settled slash proposal closed; its rent went back to `rent_payer`.
+#[event]
+pub struct SlashProposalClosed {
+    pub id: u64,
+    pub status: SlashStatus,
+    pub rent_payer: Pubkey,
 }

@@ -106,4 +106,9 @@ pub mod staking {
     pub fn execute_slash(ctx: Context<ExecuteSlash>) -> Result<()> {
         instructions::execute_slash::handler(ctx)
     }
+
+    /// Closes an executed or vetoed slash proposal; the rent goes back to its payer.
+    pub fn close_slash_proposal(ctx: Context<CloseSlashProposal>) -> Result<()> {
+        instructions::close_slash_proposal::handler(ctx)
+    }
 }

@@ -390,6 +390,8 @@ pub struct SlashProposal {
     pub status: SlashStatus,
     #[max_len(MAX_SLASH_PROPOSERS)]
     pub oracles: Vec<Pubkey>,
+    /// Who paid the rent: `close_slash_proposal` returns it there once the slash is settled.
+    pub rent_payer: Pubkey,
     pub bump: u8,
 }
 

@@ -164,6 +164,13 @@ fn an_operator_stakes_and_the_oracles_slash_through_the_cli() {
     assert!(out.contains("#1 executed 200 IO"), "{out}");
     let listed = run_slash(&mut h.net, SlashCommand::List).unwrap();
     assert_eq!(listed.lines().count(), 2, "{listed}");
+    // Settled proposals close and return their rent to the payer (the CLI's wallet).
+    let out = run_slash(&mut h.net, SlashCommand::Close { id: 0 }).unwrap();
+    assert!(out.contains(&format!("closed slash #0: rent returned to {}", io_sdk::client::Chain::payer(&h.net))), "{out}");
+    let listed = run_slash(&mut h.net, SlashCommand::List).unwrap();
+    assert!(listed.starts_with("#0 closed") && listed.contains("#1 executed"), "{listed}");
+    let err = run_slash(&mut h.net, SlashCommand::Close { id: 0 }).unwrap_err();
+    assert!(format!("{err:#}").contains("already closed"), "{err:#}");
     let out = run_stake(&mut h.net, StakeCommand::Withdraw { operator: op_file, tokens }).unwrap();
     assert!(out.contains("withdrew entry 0: 1000.5 IO"), "{out}");
     let status = run_stake(&mut h.net, StakeCommand::Status { operator: Some(operator.pubkey()) }).unwrap();

@@ -278,6 +278,7 @@ fn staking_fixtures() -> Value {
         ),
         ("veto_slash", sx::veto_slash(&key(2), &key(5), 9), json!({})),
         ("execute_slash", sx::execute_slash(&key(5), 9, &key(3), &key(4)), json!({})),
+        ("close_slash_proposal", sx::close_slash_proposal(9, &key(6)), json!({})),
     ];
     let mut expiring = [io_staking::WeightLapse::default(); io_staking::WEIGHT_LEASE_RING];
     expiring[4] = io_staking::WeightLapse { end_epoch: 36, weight: 150 };

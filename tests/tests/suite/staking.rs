@@ -3,6 +3,7 @@
 
 use anchor_lang::error::ErrorCode as AnchorError;
 use io_sdk::client::Refusal;
+use io_sdk::pda;
 use io_math::{reward_weight, VerifiedHardware};
 use io_registry::{NodeStatus, Verdict};
 use io_sdk::staking as sx;
@@ -157,6 +158,55 @@ fn the_slash_lifecycle_with_veto_window_and_burn() {
     assert_eq!(stake.weight, expected_weight(&mut h, &op.pubkey()), "the weight follows the smaller bond");
     assert_eq!(h.staking_config().total_slashed, 40_000 * IO);
     h.expect_error(&[sx::execute_slash(&op.pubkey(), id, &mint, &treasury)], &[], StakingError::SlashNotPending);
+}
+
+/// A settled slash proposal (vetoed or executed) closes and its rent goes back to
+/// whoever paid it; a pending one, which still reserves stake, stays. (Before, every slash
+/// proposal kept its rent for good.)
+#[test]
+fn settled_slash_proposals_close_and_return_their_rent_to_the_payer() {
+    let mut h = Harness::new();
+    let (op, tokens, _) = verified_operator(&mut h, 100_000, 8);
+    let (mint, treasury) = (h.io_mint, h.treasury);
+    h.ok(&[sx::deposit(&op.pubkey(), &mint, &tokens, 100_000 * IO)], &[&op]);
+    let (a, b) = (h.oracles[0].insecure_clone(), h.oracles[1].insecure_clone());
+    let authority = h.authority.insecure_clone();
+    let sponsor = Keypair::new();
+    const FUNDS: u64 = 1_000_000_000;
+    h.net.airdrop(&sponsor.pubkey(), FUNDS).unwrap();
+    let lamports = |h: &mut Harness, key: &Pubkey| h.net.account(key).unwrap().map_or(0, |a| a.lamports);
+    let oracles = [a.pubkey(), b.pubkey()];
+    let propose_paid_by_sponsor = |h: &mut Harness| {
+        let id = h.staking_config().next_slash_id;
+        let ix = sx::propose_slash(&sponsor.pubkey(), &op.pubkey(), id, 10_000 * IO, SlashReason::FailedAudit, [3; 32], &oracles);
+        h.ok(&[ix], &[&sponsor, &a, &b]);
+        id
+    };
+    let vetoed = propose_paid_by_sponsor(&mut h);
+    let executed = propose_paid_by_sponsor(&mut h);
+    let rent = lamports(&mut h, &pda::slash_proposal(vetoed));
+    assert!(rent > 0);
+    assert_eq!(lamports(&mut h, &sponsor.pubkey()), FUNDS - 2 * rent, "the sponsor paid both rents");
+
+    // Pending: it still reserves stake, so it stays.
+    h.expect_error(&[sx::close_slash_proposal(vetoed, &sponsor.pubkey())], &[], StakingError::SlashStillPending);
+    h.ok(&[sx::veto_slash(&authority.pubkey(), &op.pubkey(), vetoed)], &[&authority]);
+    // Settled, but the rent goes only to its payer.
+    h.expect_error(&[sx::close_slash_proposal(vetoed, &op.pubkey())], &[], StakingError::NotRentPayer);
+    h.ok(&[sx::close_slash_proposal(vetoed, &sponsor.pubkey())], &[]);
+    assert_eq!(lamports(&mut h, &sponsor.pubkey()), FUNDS - rent);
+    assert!(h.net.account(&pda::slash_proposal(vetoed)).unwrap().is_none());
+
+    h.net.warp_seconds(i64::from(h.genesis.staking.challenge_secs));
+    h.reattest_all();
+    h.ok(&[sx::execute_slash(&op.pubkey(), executed, &mint, &treasury)], &[]);
+    h.ok(&[sx::close_slash_proposal(executed, &sponsor.pubkey())], &[]);
+    assert_eq!(lamports(&mut h, &sponsor.pubkey()), FUNDS, "both rents came back");
+    // A closed proposal is gone for good: it cannot be executed again.
+    let err = h.net.send(&[sx::execute_slash(&op.pubkey(), executed, &mint, &treasury)], &[]).unwrap_err();
+    assert_eq!(Refusal::of(&err), Some(Refusal::new(io_staking::ID, AnchorError::AccountNotInitialized as u32)));
+    assert_eq!(h.stake(&op.pubkey()).bonded, 90_000 * IO, "one slash of 10,000 IO, once");
+    h.check_staking_invariants();
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 pub mod accept_authority;
 pub mod claim_rewards;
+pub mod close_slash_proposal;
 pub mod deposit;
 pub mod distribute_rewards;
 pub mod execute_slash;
@@ -18,6 +19,7 @@ pub mod withdraw;
 
 pub use accept_authority::*;
 pub use claim_rewards::*;
+pub use close_slash_proposal::*;
 pub use deposit::*;
 pub use distribute_rewards::*;
 pub use execute_slash::*;

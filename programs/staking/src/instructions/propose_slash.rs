@@ -78,6 +78,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, '_, 'info, ProposeSlash<'info>>, args
     proposal.executable_at = executable_at;
     proposal.status = SlashStatus::Pending;
     proposal.oracles = oracles.clone();
+    proposal.rent_payer = ctx.accounts.payer.key();
     proposal.bump = ctx.bumps.proposal;
     emit!(SlashProposed {
         id,
