@@ -94,7 +94,6 @@ enum Command {
         #[command(subcommand)]
         command: poc_cmd::WorkerCommand,
     },
-    /// One Proof-of-Compute audit of a registered node through its worker agent (stages 1-4).
     /// The Proof-of-Compute oracle daemon (one member of the oracle set).
     Oracle {
         #[command(flatten)]
@@ -102,6 +101,7 @@ enum Command {
         #[command(subcommand)]
         command: OracleCommand,
     },
+    /// One Proof-of-Compute audit of a registered node through its worker agent (stages 1-4).
     Audit {
         #[command(flatten)]
         cluster: ClusterArgs,
