@@ -3,7 +3,7 @@
 //! driver facts; the oracle checks the signature, that the challenge is its own, fresh and
 //! used once, and that the UUIDs hash to the `gpu_uuids_hash` of the node's record.
 
-use io_sdk::gpu_uuids_hash;
+use io_gpu_id::gpu_uuids_hash;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signature, Signer};
 use std::collections::HashMap;

@@ -32,30 +32,11 @@ pub const COMPRESSION_PROGRAM_ID: Pubkey = spl_account_compression::ID;
 /// Program id of the SPL noop program.
 pub const NOOP_PROGRAM_ID: Pubkey = Pubkey::new_from_array(spl_noop::ID.to_bytes());
 
-/// A GPU's identity as the registry knows it: the head of keccak of `GPU_ID_DOMAIN` and
-/// its UUID, lower-cased and trimmed (so the worker's and the operator's spellings agree).
-pub fn gpu_id(uuid: &str) -> [u8; io_registry::GPU_ID_LEN] {
-    let uuid = uuid.trim().to_ascii_lowercase();
-    let hash = anchor_lang::solana_program::keccak::hashv(&[io_registry::GPU_ID_DOMAIN, uuid.as_bytes()]).to_bytes();
-    let mut id = [0; io_registry::GPU_ID_LEN];
-    id.copy_from_slice(&hash[..io_registry::GPU_ID_LEN]);
-    id
-}
-
-/// The identities of a node's GPUs, ascending, each once: what a verifying quorum names.
-pub fn gpu_ids<S: AsRef<str>>(uuids: &[S]) -> Vec<[u8; io_registry::GPU_ID_LEN]> {
-    let mut ids: Vec<_> = uuids.iter().map(|u| gpu_id(u.as_ref())).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids
-}
-
-/// A node's `gpu_uuids_hash` from its GPUs' UUIDs: the set hash of their identities
-/// (`io_registry::gpu_set_hash`). The worker reports the UUIDs, the oracle recomputes this,
-/// and the program checks a verification's identities against it.
-pub fn gpu_uuids_hash<S: AsRef<str>>(uuids: &[S]) -> [u8; 32] {
-    io_registry::gpu_set_hash(&gpu_ids(uuids))
-}
+/// How the registry names GPUs (`io-gpu-id`, a crate of its own so the worker needs no
+/// SDK): a GPU's identity, a node's identities in order, and a node's `gpu_uuids_hash`.
+/// The worker reports the UUIDs, the oracle recomputes the hash, and the program checks a
+/// verification's identities against it.
+pub use io_gpu_id::{gpu_id, gpu_ids, gpu_uuids_hash};
 
 #[cfg(test)]
 mod tests {
@@ -65,6 +46,16 @@ mod tests {
         let b = super::gpu_uuids_hash(&["gpu-bbb", "gpu-aaa"]);
         assert_eq!(a, b);
         assert_ne!(a, super::gpu_uuids_hash(&["gpu-aaa"]));
+    }
+
+    #[test]
+    fn the_gpu_identity_crate_agrees_with_the_registry_program() {
+        assert_eq!(io_gpu_id::GPU_ID_LEN, io_registry::GPU_ID_LEN);
+        assert_eq!(io_gpu_id::GPU_ID_DOMAIN, io_registry::GPU_ID_DOMAIN);
+        assert_eq!(io_gpu_id::GPU_SET_DOMAIN, io_registry::GPU_SET_DOMAIN);
+        let uuids: Vec<String> = (0..32).map(|i| format!("GPU-{i:08x}-0000-0000-0000-{i:012x}")).collect();
+        let ids = super::gpu_ids(&uuids);
+        assert_eq!(io_registry::gpu_set_hash(&ids), super::gpu_uuids_hash(&uuids), "the program's keccak and the crate's agree");
     }
 
     #[test]
