@@ -3,21 +3,21 @@
 //! deployment all run these same steps through the [`Chain`] interface.
 
 use anyhow::{bail, ensure, Context};
+use io_emissions::{EmissionParams, InitializeEmissionsArgs};
+use io_governance::GovernanceParams;
+use io_math::EmissionSchedule;
 use io_registry::{CudaVersion, GpuModelArgs, InitializeArgs, Tier};
 use io_sdk::client::Chain;
+use io_sdk::emissions as emissions_ix;
+use io_sdk::governance as governance_ix;
 use io_sdk::network::RegistryClient;
 use io_sdk::registry as ix;
-use io_emissions::{EmissionParams, InitializeEmissionsArgs};
-use io_math::EmissionSchedule;
-use io_sdk::emissions as emissions_ix;
 use io_sdk::staking as staking_ix;
-use io_sdk::treasury as treasury_ix;
-use io_treasury::TreasuryParams;
-use io_governance::GovernanceParams;
-use io_sdk::governance as governance_ix;
 use io_sdk::token;
-use io_staking::{SlashDestination, StakingParams};
+use io_sdk::treasury as treasury_ix;
 use io_sdk::tree::TreeShape;
+use io_staking::{SlashDestination, StakingParams};
+use io_treasury::TreasuryParams;
 use serde::Deserialize;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
@@ -222,9 +222,7 @@ impl Genesis {
     /// Whole IO -> base units.
     pub fn io(&self, whole: &str) -> anyhow::Result<u64> {
         let whole: u64 = whole.parse().with_context(|| format!("{whole:?} is not a whole number of IO"))?;
-        whole
-            .checked_mul(10u64.pow(u32::from(self.token.decimals)))
-            .ok_or_else(|| anyhow::anyhow!("{whole} IO overflows u64 base units"))
+        whole.checked_mul(10u64.pow(u32::from(self.token.decimals))).ok_or_else(|| anyhow::anyhow!("{whole} IO overflows u64 base units"))
     }
 
     pub fn staking_params(&self) -> anyhow::Result<StakingParams> {
@@ -311,11 +309,7 @@ impl Genesis {
 
     /// The oracle keys written in the file.
     pub fn oracle_keys(&self) -> anyhow::Result<Vec<Pubkey>> {
-        self.registry
-            .oracles
-            .iter()
-            .map(|k| Pubkey::from_str(k).with_context(|| format!("oracle key {k}")))
-            .collect()
+        self.registry.oracles.iter().map(|k| Pubkey::from_str(k).with_context(|| format!("oracle key {k}"))).collect()
     }
 }
 
@@ -324,8 +318,7 @@ impl GpuModelEntry {
         Ok(GpuModelArgs {
             name: self.name.clone(),
             tier: parse_tier(&self.tier)?,
-            expected_centi_tflops: parse_centi(&self.expected_tflops)
-                .with_context(|| format!("expected_tflops of {}", self.name))?,
+            expected_centi_tflops: parse_centi(&self.expected_tflops).with_context(|| format!("expected_tflops of {}", self.name))?,
             min_cuda: parse_cuda(&self.min_cuda).with_context(|| format!("min_cuda of {}", self.name))?,
         })
     }
@@ -346,10 +339,7 @@ pub fn parse_centi(text: &str) -> anyhow::Result<u32> {
     ensure!(frac.len() <= 2, "{text:?} has more than two decimals");
     let whole: u32 = whole.parse().with_context(|| format!("{text:?}"))?;
     let frac: u32 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse()? };
-    whole
-        .checked_mul(100)
-        .and_then(|w| w.checked_add(frac))
-        .ok_or_else(|| anyhow::anyhow!("{text:?} is too large"))
+    whole.checked_mul(100).and_then(|w| w.checked_add(frac)).ok_or_else(|| anyhow::anyhow!("{text:?} is too large"))
 }
 
 /// "0.01" -> 10,000,000 lamports: exact decimal SOL, at most nine decimals.
@@ -358,10 +348,7 @@ pub fn parse_sol(text: &str) -> anyhow::Result<u64> {
     ensure!(frac.len() <= 9 && frac.chars().all(|c| c.is_ascii_digit()), "{text:?} is not SOL with at most nine decimals");
     let whole: u64 = whole.parse().with_context(|| format!("{text:?}"))?;
     let frac: u64 = if frac.is_empty() { 0 } else { format!("{frac:0<9}").parse()? };
-    whole
-        .checked_mul(1_000_000_000)
-        .and_then(|w| w.checked_add(frac))
-        .ok_or_else(|| anyhow::anyhow!("{text:?} is too large"))
+    whole.checked_mul(1_000_000_000).and_then(|w| w.checked_add(frac)).ok_or_else(|| anyhow::anyhow!("{text:?} is too large"))
 }
 
 /// 64 hex digits -> 32 bytes (a Pyth feed id).
@@ -477,7 +464,8 @@ pub fn run_genesis_with(
     // The treasury: IOSD mint, fee vaults and buyback pool; the gateway the file names, or
     // the genesis authority, whose role passes to the DAO with the handover.
     let params = genesis.treasury_params(authority.pubkey())?;
-    let init = treasury_ix::initialize_treasury(&payer, &payer, &authority.pubkey(), &mint.pubkey(), params, genesis.treasury.demand_period_secs);
+    let init =
+        treasury_ix::initialize_treasury(&payer, &payer, &authority.pubkey(), &mint.pubkey(), params, genesis.treasury.demand_period_secs);
     chain.send(&[init], &[]).context("initialize the treasury")?;
     let treasury = io_sdk::pda::treasury_io_vault();
 

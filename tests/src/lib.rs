@@ -2,17 +2,17 @@
 //! that build and send each instruction, and the invariant checks every test calls.
 
 use anchor_lang::AccountDeserialize;
+use io_emissions::EmissionsConfig;
 use io_localnet::Localnet;
 use io_math::h3::h3_cell_from_parts;
 use io_migrations::{run_genesis_with, Genesis, Handover};
 use io_registry::*;
 use io_sdk::client::{fetch, Chain, Refusal};
+use io_sdk::emissions as emissions_ix;
 use io_sdk::network::RegistryClient;
 use io_sdk::pda;
 use io_sdk::token;
 use io_sdk::tree::onchain_root;
-use io_emissions::EmissionsConfig;
-use io_sdk::emissions as emissions_ix;
 use io_staking::{OperatorStake, StakingConfig};
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
@@ -198,7 +198,14 @@ impl Harness {
 
     /// Has the first `quorum` oracles vote about `node`'s newest leaf, then attests it;
     /// a verification names the record's GPUs. Returns the attestation's outcome.
-    pub fn attest(&mut self, quorum: usize, node: &Pubkey, verdict: Verdict, metrics: NodeMetrics, after: &[solana_sdk::instruction::Instruction]) -> io_sdk::client::TxOutcome {
+    pub fn attest(
+        &mut self,
+        quorum: usize,
+        node: &Pubkey,
+        verdict: Verdict,
+        metrics: NodeMetrics,
+        after: &[solana_sdk::instruction::Instruction],
+    ) -> io_sdk::client::TxOutcome {
         let epoch = self.current_epoch();
         let leaf = self.registry.proven_leaf(node).unwrap();
         let gpus = if verdict == Verdict::Verified { self.gpu_ids(&leaf.record) } else { vec![] };
@@ -218,7 +225,8 @@ impl Harness {
     ) -> io_sdk::client::TxOutcome {
         let oracles: Vec<Keypair> = self.oracles.iter().take(quorum).map(|k| k.insecure_clone()).collect();
         let votes: Vec<(&Keypair, NodeMetrics)> = oracles.iter().map(|k| (k, metrics)).collect();
-        let outcome = io_sdk::network::attest_by_quorum(&mut self.net, leaf, &votes, subject, after).unwrap_or_else(|e| panic!("{e:?}")).attestation;
+        let outcome =
+            io_sdk::network::attest_by_quorum(&mut self.net, leaf, &votes, subject, after).unwrap_or_else(|e| panic!("{e:?}")).attestation;
         self.registry.ingest(&outcome).unwrap();
         self.check_invariants();
         outcome
@@ -260,7 +268,6 @@ impl Harness {
             packet_loss_bps: 5,
         }
     }
-
 
     /// Attests `node` verified by the first `threshold` oracles in the current epoch.
     pub fn verify(&mut self, node: &Pubkey) -> NodeRecord {
@@ -423,11 +430,7 @@ impl Harness {
             u128::from(emissions.supply_cap),
             "minted + held back + still scheduled != cap"
         );
-        assert_eq!(
-            emissions.total_minted - emissions.genesis_supply,
-            pool.total_distributed,
-            "emissions minted != rewards distributed"
-        );
+        assert_eq!(emissions.total_minted - emissions.genesis_supply, pool.total_distributed, "emissions minted != rewards distributed");
         assert!(self.io_supply() <= emissions.total_minted, "supply above cumulative minted");
         assert!(pool.total_claimed <= pool.total_distributed, "claimed more than emitted");
         let reward_vault = self.token_balance(&pda::staking_reward_vault());
@@ -681,9 +684,7 @@ impl Harness {
         }
         let slashes = self.staking_config().next_slash_id;
         keys.extend((0..=slashes).map(pda::slash_proposal));
-        keys.into_iter()
-            .map(|k| (k, self.net.account(&k).unwrap().map(|a| (a.lamports, a.owner, a.data))))
-            .collect()
+        keys.into_iter().map(|k| (k, self.net.account(&k).unwrap().map(|a| (a.lamports, a.owner, a.data)))).collect()
     }
 
     /// Sends instructions that must be refused with `expected` (any program's error enum, or
@@ -741,4 +742,3 @@ impl Harness {
         }
     }
 }
-

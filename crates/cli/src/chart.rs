@@ -94,7 +94,13 @@ pub fn schedule_svg(years: &[YearProjection], genesis_supply: u64, cap: u64) -> 
             group_io(y.emission)
         );
         if i % label_every == 0 || i + 1 == years.len() {
-            let _ = writeln!(svg, r#"<text class="year" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#, x_mid(i), TOP + plot_h + 18.0, y.year);
+            let _ = writeln!(
+                svg,
+                r#"<text class="year" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+                x_mid(i),
+                TOP + plot_h + 18.0,
+                y.year
+            );
         }
     }
 
@@ -121,13 +127,14 @@ pub fn schedule_svg(years: &[YearProjection], genesis_supply: u64, cap: u64) -> 
     );
 
     // Axes, axis titles and the legend.
+    let _ =
+        writeln!(svg, r#"<path class="axes" d="M{LEFT},{TOP} V{:.1} H{:.1}" fill="none" stroke="black"/>"#, TOP + plot_h, LEFT + plot_w);
     let _ = writeln!(
         svg,
-        r#"<path class="axes" d="M{LEFT},{TOP} V{:.1} H{:.1}" fill="none" stroke="black"/>"#,
-        TOP + plot_h,
-        LEFT + plot_w
+        r#"<text class="axis-title" x="{:.1}" y="{:.1}" text-anchor="middle">year</text>"#,
+        LEFT + plot_w / 2.0,
+        HEIGHT - 20.0
     );
-    let _ = writeln!(svg, r#"<text class="axis-title" x="{:.1}" y="{:.1}" text-anchor="middle">year</text>"#, LEFT + plot_w / 2.0, HEIGHT - 20.0);
     let _ = writeln!(
         svg,
         r#"<text class="axis-title" x="24" y="{:.1}" text-anchor="middle" transform="rotate(-90 24 {:.1})">IO</text>"#,
@@ -199,7 +206,16 @@ mod tests {
         assert!(heights.windows(2).all(|w| w[0] > w[1]));
         let cap_y = attr(&svg, "cap", "y1")[0];
         let points = svg.lines().find(|l| l.contains("class=\"supply\"")).unwrap();
-        let ys: Vec<f64> = points.split("points=\"").nth(1).unwrap().split('"').next().unwrap().split(' ').map(|p| p.split(',').nth(1).unwrap().parse().unwrap()).collect();
+        let ys: Vec<f64> = points
+            .split("points=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .split(' ')
+            .map(|p| p.split(',').nth(1).unwrap().parse().unwrap())
+            .collect();
         assert_eq!(ys.len(), 11, "genesis plus one point per year");
         assert!(ys.windows(2).all(|w| w[1] < w[0]), "the supply only grows: {ys:?}");
         assert!(ys.iter().all(|y| *y >= cap_y), "the supply never crosses the cap");

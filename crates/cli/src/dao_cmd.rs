@@ -229,10 +229,9 @@ pub fn proposal_actions(chain: &mut impl Chain, args: &ProposeArgs) -> anyhow::R
         for account in &args.to {
             recipients.push((*account, token_mint(chain, account)?));
         }
-        for (amount, asset, mint, name) in [
-            (&args.grant_iosd, Asset::Iosd, pda::iosd_mint(), "IOSD"),
-            (&args.grant_io, Asset::Io, io_mint, "$IO"),
-        ] {
+        for (amount, asset, mint, name) in
+            [(&args.grant_iosd, Asset::Iosd, pda::iosd_mint(), "IOSD"), (&args.grant_io, Asset::Io, io_mint, "$IO")]
+        {
             let Some(amount) = amount else { continue };
             let (to, _) = recipients
                 .iter()
@@ -289,7 +288,11 @@ pub fn run_dao(chain: &mut impl Chain, command: DaoCommand) -> anyhow::Result<St
             for slash_id in &args.veto_slash {
                 let slash: SlashProposal = fetch(chain, &pda::slash_proposal(*slash_id))?;
                 if !veto_in_time(&config, &slash, now) {
-                    writeln!(out, "warning: slash #{slash_id}'s challenge window closes {}, before voting and the timelock can end", relative(slash.executable_at, now))?;
+                    writeln!(
+                        out,
+                        "warning: slash #{slash_id}'s challenge window closes {}, before voting and the timelock can end",
+                        relative(slash.executable_at, now)
+                    )?;
                 }
             }
             out += &describe(chain, id)?;
@@ -307,12 +310,9 @@ pub fn run_dao(chain: &mut impl Chain, command: DaoCommand) -> anyhow::Result<St
             let p = fetch_proposal(chain, id)?;
             let now = chain.unix_time()?;
             match p.status {
-                io_governance::ProposalStatus::Queued => writeln!(
-                    out,
-                    "queued #{id}: executable {}, until {}",
-                    relative(p.executable_at, now),
-                    relative(p.expires_at, now)
-                )?,
+                io_governance::ProposalStatus::Queued => {
+                    writeln!(out, "queued #{id}: executable {}, until {}", relative(p.executable_at, now), relative(p.expires_at, now))?
+                }
                 _ => writeln!(out, "#{id} is defeated ({})", outcome_name(&p))?,
             }
             out += &describe(chain, id)?;
@@ -394,12 +394,33 @@ mod tests {
         }
         let key = Pubkey::new_unique().to_string();
         let parsed = Io::try_parse_from([
-            "io", "propose", "--proposer", "p.json", "--description", "fee and veto", "--set-fee-bps", "150", "--veto-slash", "3",
-            "--veto-slash", "4", "--grant-iosd", "12.5", "--to", &key, "--set-oracles", &format!("{key},{key}"), "--threshold", "2",
+            "io",
+            "propose",
+            "--proposer",
+            "p.json",
+            "--description",
+            "fee and veto",
+            "--set-fee-bps",
+            "150",
+            "--veto-slash",
+            "3",
+            "--veto-slash",
+            "4",
+            "--grant-iosd",
+            "12.5",
+            "--to",
+            &key,
+            "--set-oracles",
+            &format!("{key},{key}"),
+            "--threshold",
+            "2",
         ])
         .unwrap();
         let DaoCommand::Propose(args) = parsed.dao else { panic!("not a proposal") };
-        assert_eq!((args.set_fee_bps, args.veto_slash.clone(), args.set_oracles.len(), args.threshold), (Some(150), vec![3, 4], 2, Some(2)));
+        assert_eq!(
+            (args.set_fee_bps, args.veto_slash.clone(), args.set_oracles.len(), args.threshold),
+            (Some(150), vec![3, 4], 2, Some(2))
+        );
         // A model needs its tier, TFLOPS and CUDA; a grant needs its recipient.
         assert!(Io::try_parse_from(["io", "propose", "--proposer", "p", "--description", "d", "--add-gpu-model", "B200"]).is_err());
         assert!(Io::try_parse_from(["io", "propose", "--proposer", "p", "--description", "d", "--grant-io", "5"]).is_err());

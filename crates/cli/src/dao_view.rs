@@ -2,11 +2,11 @@
 //! times relative to the chain's clock, the tally against quorum and approval, and each
 //! proposal instruction decoded into what it changes.
 
+use crate::dao_cmd::fetch_proposal;
 use crate::emissions_cmd::{group_io, percent};
 use crate::registry_cmd::tier_name;
 use anchor_lang::{AnchorDeserialize, Discriminator};
 use io_governance::{Proposal, ProposalInstruction, VoteChoice};
-use crate::dao_cmd::fetch_proposal;
 use io_sdk::client::{fetch, Chain};
 use io_sdk::governance::{self as gx, Stage};
 use io_sdk::pda;

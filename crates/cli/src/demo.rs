@@ -7,24 +7,24 @@
 //! treasury (`demo_treasury`), real worker agents audited by the three oracle daemons on
 //! loopback (`demo_poc`), and a summary.
 
-use crate::demo_rewards::{self, Earner};
 use crate::demo_dao::{self, Dao};
 use crate::demo_poc;
+use crate::demo_rewards::{self, Earner};
 use crate::demo_treasury;
 use crate::registry_cmd::{status_name, tier_name};
+use crate::stake_cmd::format_io;
 use anyhow::{ensure, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use io_localnet::Localnet;
+use io_math::bond_required;
 use io_math::h3::h3_cell_from_parts;
 use io_migrations::{run_genesis, Genesis};
 use io_registry::*;
 use io_sdk::client::{fetch, Chain};
 use io_sdk::network::RegistryClient;
+use io_sdk::pda;
 use io_sdk::rent::{compare_rent, sol};
 use io_sdk::tree::onchain_root;
-use crate::stake_cmd::format_io;
-use io_math::bond_required;
-use io_sdk::pda;
 use io_sdk::{staking as sx, token};
 use io_staking::{OperatorStake, SlashReason, StakingConfig};
 use solana_sdk::pubkey::Pubkey;
@@ -120,7 +120,17 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
     let progress = bar(options.nodes, "register");
     for i in 0..options.nodes {
         let mut pick = (dice.next() % u64::from(total_share)) as u32;
-        let &(model, gpus, _) = FLEET.iter().find(|f| if pick < f.2 { true } else { pick -= f.2; false }).expect("share");
+        let &(model, gpus, _) = FLEET
+            .iter()
+            .find(|f| {
+                if pick < f.2 {
+                    true
+                } else {
+                    pick -= f.2;
+                    false
+                }
+            })
+            .expect("share");
         let apple = model.starts_with("Apple");
         let digits: Vec<u8> = (0..7).map(|_| (dice.next() % 7) as u8).collect();
         let uuids: Vec<String> = (0..gpus).map(|g| format!("GPU-{i:06}-{g}-{:08x}", dice.next() as u32)).collect();
@@ -190,9 +200,7 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
     for (i, op) in operators.iter().enumerate() {
         // An operator all of whose nodes failed registration has no aggregate account.
         let stats: Option<OperatorStats> = io_sdk::client::fetch_opt(&mut net, &pda::operator_stats(&op.pubkey()))?;
-        let hardware = stats
-            .map(|s| io_sdk::rewards::counted_hardware(&s, now))
-            .unwrap_or_default();
+        let hardware = stats.map(|s| io_sdk::rewards::counted_hardware(&s, now)).unwrap_or_default();
         let required = bond_required(&hardware, &params.tiers()).context("bond overflow")?;
         let amount = if i + 1 == operators.len() { required / 2 } else { required + required / 10 }.max(1);
         let tokens = fund(&mut net, (&deployment_mint, &deployment_tokens, &authority), op, amount)?;
@@ -302,7 +310,12 @@ struct DemoSlash {
 
 /// A new $IO account for `owner` with `amount` moved in from the genesis allocation
 /// (`from`, owned by `authority`).
-pub(crate) fn fund(net: &mut Localnet, (mint, from, authority): (&Pubkey, &Pubkey, &Keypair), owner: &Keypair, amount: u64) -> anyhow::Result<Pubkey> {
+pub(crate) fn fund(
+    net: &mut Localnet,
+    (mint, from, authority): (&Pubkey, &Pubkey, &Keypair),
+    owner: &Keypair,
+    amount: u64,
+) -> anyhow::Result<Pubkey> {
     let account = Keypair::new();
     let rent = net.rent_exempt_balance(token::account_len())?;
     let payer = net.payer();
@@ -318,7 +331,20 @@ fn token_supply(net: &mut Localnet, mint: &Pubkey) -> anyhow::Result<u64> {
 
 fn summary(net: &mut Localnet, options: &DemoOptions, run: DemoRun) -> anyhow::Result<String> {
     use std::fmt::Write as _;
-    let DemoRun { registry, tree, retired: (previous, retired), largest_tx, started, root, operators, slash, emissions_report, dao_report, treasury_report, poc_report } = run;
+    let DemoRun {
+        registry,
+        tree,
+        retired: (previous, retired),
+        largest_tx,
+        started,
+        root,
+        operators,
+        slash,
+        emissions_report,
+        dao_report,
+        treasury_report,
+        poc_report,
+    } = run;
     let tree = &tree;
     let mut out = String::new();
     let tree_config: TreeConfig = fetch(net, &pda::tree_config(tree))?;
@@ -333,7 +359,11 @@ fn summary(net: &mut Localnet, options: &DemoOptions, run: DemoRun) -> anyhow::R
         }
     }
     writeln!(out, "\n$IO network demo: {} nodes, {} operators, 2-of-3 oracle quorum\n", options.nodes, options.operators)?;
-    writeln!(out, "{:<12} {:>8} {:>9} {:>10} {:>8} {:>14} {:>10}", "tier", "pending", "verified", "suspended", "retired", "verified GPUs", "avg score")?;
+    writeln!(
+        out,
+        "{:<12} {:>8} {:>9} {:>10} {:>8} {:>14} {:>10}",
+        "tier", "pending", "verified", "suspended", "retired", "verified GPUs", "avg score"
+    )?;
     for tier in Tier::ALL {
         let row = table[tier.index()];
         let verified = row[NodeStatus::Verified.index()];
@@ -350,13 +380,7 @@ fn summary(net: &mut Localnet, options: &DemoOptions, run: DemoRun) -> anyhow::R
             avg as f64 / 100.0
         )?;
     }
-    writeln!(
-        out,
-        "\nretired: node {} ({} -> {})",
-        retired.node_id,
-        status_name(previous),
-        status_name(retired.status)
-    )?;
+    writeln!(out, "\nretired: node {} ({} -> {})", retired.node_id, status_name(previous), status_name(retired.status))?;
     writeln!(
         out,
         "tree: {} of {} leaves used ({:.4}%), depth {}, buffer {}, canopy {}",
@@ -371,7 +395,13 @@ fn summary(net: &mut Localnet, options: &DemoOptions, run: DemoRun) -> anyhow::R
     writeln!(out, "largest attestation transaction: {largest_tx} of 1232 bytes")?;
 
     let config: StakingConfig = fetch(net, &pda::staking_config())?;
-    writeln!(out, "\nstaking: {} IO bonded by {} operators, total weight {}", format_io(config.total_bonded), operators.len(), config.total_weight)?;
+    writeln!(
+        out,
+        "\nstaking: {} IO bonded by {} operators, total weight {}",
+        format_io(config.total_bonded),
+        operators.len(),
+        config.total_weight
+    )?;
     writeln!(out, "{:<12} {:>16} {:>16} {:>16} {:>8}", "operator", "bond needed", "bonded", "weight", "share")?;
     for (operator, needed) in &operators {
         let stake: OperatorStake = fetch(net, &pda::operator_stake(operator))?;

@@ -239,7 +239,9 @@ pub(crate) fn run(net: &mut Localnet, dao: &Dao, oracles: &[&Keypair], slashed: 
     ensure!(failure_code(&err) == Some(u32::from(StakingError::SlashNotPending)), "execute_slash refused otherwise: {err:?}");
     let after: OperatorStake = fetch(net, &pda::operator_stake(&accused))?;
     ensure!(
-        after.bonded == before.bonded && after.pending_slash == before.pending_slash && pending.pending_slash == before.pending_slash + slash_amount,
+        after.bonded == before.bonded
+            && after.pending_slash == before.pending_slash
+            && pending.pending_slash == before.pending_slash + slash_amount,
         "the accused operator's stake changed: bonded {} -> {}, pending slashes {} -> {}",
         before.bonded,
         after.bonded,

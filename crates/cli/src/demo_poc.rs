@@ -59,7 +59,8 @@ pub(crate) fn run(net: &mut Localnet, oracles: &[Keypair], funds: (&Pubkey, &Pub
     net.send(&[io_sdk::staking::deposit(&operator.pubkey(), funds.0, &tokens, bond)], &[&operator])?;
 
     let catalogue: GpuCatalogue = fetch(net, &pda::gpu_catalogue())?;
-    let model = |name: &str| catalogue.models.iter().find(|m| m.name == name).map(|m| m.id).with_context(|| format!("{name} in the catalogue"));
+    let model =
+        |name: &str| catalogue.models.iter().find(|m| m.name == name).map(|m| m.id).with_context(|| format!("{name} in the catalogue"));
     let (loopback, h100) = (model(LOOPBACK_CPU_MODEL)?, model("H100")?);
     let loopback_rating = catalogue.models.iter().find(|m| m.id == loopback).map_or(0, |m| m.expected_centi_tflops);
     let config: RegistryConfig = fetch(net, &pda::registry_config())?;
@@ -138,7 +139,10 @@ pub(crate) fn run(net: &mut Localnet, oracles: &[Keypair], funds: (&Pubkey, &Pub
     writeln!(out, "{:<12} {:<26} {:<10} {:>7} {:>8} {:>7} {:>5}  slash", "node", "worker", "verdict", "TFLOPS", "RTT us", "Mbps", "loss")?;
     for (i, node) in nodes.iter().enumerate() {
         let r = registry.record(node).context("node vanished")?;
-        let slash = slashes.iter().find(|(n, _, _)| n == node).map_or("-".to_string(), |(_, reason, amount)| format!("{} IO ({reason:?})", format_io(*amount)));
+        let slash = slashes
+            .iter()
+            .find(|(n, _, _)| n == node)
+            .map_or("-".to_string(), |(_, reason, amount)| format!("{} IO ({reason:?})", format_io(*amount)));
         writeln!(
             out,
             "{:<12} {:<26} {:<10} {:>7.2} {:>8} {:>7} {:>5}  {slash}",

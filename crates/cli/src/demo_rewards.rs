@@ -11,8 +11,8 @@ use io_emissions::{EmissionsConfig, EpochAdvanced};
 use io_localnet::Localnet;
 use io_math::epoch_emission;
 use io_registry::{NodeRecord, NodeStatus, OperatorStats, RegistryConfig, Tier, Verdict};
-use io_sdk::network::RegistryClient;
 use io_sdk::client::{fetch, Chain};
+use io_sdk::network::RegistryClient;
 use io_sdk::rewards::pending_rewards;
 use io_sdk::{emissions as ex, pda, staking as sx, token};
 use io_staking::{OperatorStake, StakingConfig};
@@ -259,8 +259,12 @@ impl EmissionsYear {
             "{:<12} {:>9} {:>6} {:>16} {:>20} {:>18} {:>14} {:>12}",
             "tier", "operators", "GPUs", "weight", "year 1 (IO)", "year 2 (IO)", "IO per weight", "IO per IO"
         )?;
-        let groups: [(&str, Option<Tier>); 4] =
-            [("enterprise", Some(Tier::Enterprise)), ("mid-market", Some(Tier::MidMarket)), ("consumer", Some(Tier::Consumer)), ("mixed/none", None)];
+        let groups: [(&str, Option<Tier>); 4] = [
+            ("enterprise", Some(Tier::Enterprise)),
+            ("mid-market", Some(Tier::MidMarket)),
+            ("consumer", Some(Tier::Consumer)),
+            ("mixed/none", None),
+        ];
         for (name, tier) in groups {
             let rows: Vec<&Earned> = self.earned.iter().filter(|e| e.tier == tier).collect();
             if rows.is_empty() {
@@ -285,7 +289,8 @@ impl EmissionsYear {
         writeln!(out, "(rewards follow weight: the same IO per weight in every tier; the tier multipliers show per IO bonded)")?;
 
         let staking: StakingConfig = fetch(net, &pda::staking_config())?;
-        let vault = token::balance(&net.account_data(&pda::staking_reward_vault())?.context("reward vault")?).context("not a token account")?;
+        let vault =
+            token::balance(&net.account_data(&pda::staking_reward_vault())?.context("reward vault")?).context("not a token account")?;
         let supply = token::supply(&net.account_data(mint)?.context("mint")?).context("not a mint")?;
         let pool = &staking.rewards;
         let cursor = config.cursor;
@@ -294,7 +299,11 @@ impl EmissionsYear {
         writeln!(out, "accounted         {} IO this year", group_io(year_so_far))?;
         let returned: u64 = self.cranks.iter().map(|c| c.returned).sum();
         if returned > 0 {
-            writeln!(out, "returned          {} IO to the reserve: epochs that began before any weight earned (later years emit it)", group_io(returned))?;
+            writeln!(
+                out,
+                "returned          {} IO to the reserve: epochs that began before any weight earned (later years emit it)",
+                group_io(returned)
+            )?;
         }
         writeln!(out, "held back         {} IO (the breaker's backlog)", group_io(config.held_back))?;
         writeln!(

@@ -138,7 +138,15 @@ pub(crate) fn run(net: &mut Localnet, dao: &Dao, authority: &Keypair, io_mint: &
     let bought = delta(a, b, |t| t.io_bought_and_burned);
 
     let mut out = String::new();
-    writeln!(out, "\ntreasury: {} IOSD payments, {} IO payments, {} keeper fills at {} USD/IO (fee {} bps)", IOSD_PAYMENTS.len(), IO_PAYMENTS.len(), fills.len(), PRICE as f64 * 10f64.powi(EXPONENT), params.fee_bps)?;
+    writeln!(
+        out,
+        "\ntreasury: {} IOSD payments, {} IO payments, {} keeper fills at {} USD/IO (fee {} bps)",
+        IOSD_PAYMENTS.len(),
+        IO_PAYMENTS.len(),
+        fills.len(),
+        PRICE as f64 * 10f64.powi(EXPONENT),
+        params.fee_bps
+    )?;
     writeln!(
         out,
         "price feed        and the IOSD gateway named by DAO proposal #{} (genesis handed the gateway role to the DAO): yes {} IO from {} operators, {} from proposal to execution",
@@ -147,11 +155,39 @@ pub(crate) fn run(net: &mut Localnet, dao: &Dao, authority: &Keypair, io_mint: &
         feed_proposal.voters,
         span(feed_proposal.executed_at - opened)
     )?;
-    writeln!(out, "IOSD paid         {} IOSD: fee {} ({:.2}%), buyback pool {} ({:.2}%)", group_io(iosd_paid), group_io(iosd_fee), percent(iosd_fee, iosd_paid), group_io(iosd_pool), percent(iosd_pool, iosd_paid))?;
-    writeln!(out, "IO paid           {} IO: fee {} ({:.2}%), burned {} ({:.2}%)", group_io(io_paid), group_io(io_fee), percent(io_fee, io_paid), group_io(io_burned_paid), percent(io_burned_paid, io_paid))?;
+    writeln!(
+        out,
+        "IOSD paid         {} IOSD: fee {} ({:.2}%), buyback pool {} ({:.2}%)",
+        group_io(iosd_paid),
+        group_io(iosd_fee),
+        percent(iosd_fee, iosd_paid),
+        group_io(iosd_pool),
+        percent(iosd_pool, iosd_paid)
+    )?;
+    writeln!(
+        out,
+        "IO paid           {} IO: fee {} ({:.2}%), burned {} ({:.2}%)",
+        group_io(io_paid),
+        group_io(io_fee),
+        percent(io_fee, io_paid),
+        group_io(io_burned_paid),
+        percent(io_burned_paid, io_paid)
+    )?;
     let fill_sizes: Vec<String> = fills.iter().map(|(iosd, _)| group_io(*iosd)).collect();
-    writeln!(out, "buybacks          {} IOSD spent in fills of [{}] (max {}); {} IO bought and burned", group_io(spent), fill_sizes.join(", "), group_io(params.max_fill), group_io(bought))?;
-    writeln!(out, "buyback pool      {} IOSD after payments, {} IOSD after the keeper", group_io(pool_after_payments), group_io(pool_after))?;
+    writeln!(
+        out,
+        "buybacks          {} IOSD spent in fills of [{}] (max {}); {} IO bought and burned",
+        group_io(spent),
+        fill_sizes.join(", "),
+        group_io(params.max_fill),
+        group_io(bought)
+    )?;
+    writeln!(
+        out,
+        "buyback pool      {} IOSD after payments, {} IOSD after the keeper",
+        group_io(pool_after_payments),
+        group_io(pool_after)
+    )?;
     writeln!(
         out,
         "IO supply         {} -> {} IO (-{} IO); minted ever {} of {} IO cap ({:.4}%)",
@@ -176,6 +212,9 @@ pub(crate) fn run(net: &mut Localnet, dao: &Dao, authority: &Keypair, io_mint: &
         supply_before - supply_after
     );
     ensure!(supply_after <= emissions.total_minted && emissions.total_minted <= emissions.supply_cap, "supply <= minted <= cap broken");
-    writeln!(out, "invariants        fee + pool == paid (both assets), pool == to_pool - spent, fills <= max_fill, supply drop == IO burned: ok")?;
+    writeln!(
+        out,
+        "invariants        fee + pool == paid (both assets), pool == to_pool - spent, fills <= max_fill, supply drop == IO burned: ok"
+    )?;
     Ok(out)
 }

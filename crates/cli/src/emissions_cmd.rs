@@ -103,7 +103,8 @@ pub fn epoch_advanced_from_diff(before: &EmissionsConfig, after: &EmissionsConfi
     let epochs = after.next_epoch - before.next_epoch;
     let idle_epochs = before.idle_epochs(before.next_epoch, epochs, pool.earning_since);
     let mut cursor: ScheduleCursor = before.cursor.into();
-    let account = cursor.account_crank(epochs, idle_epochs, before.held_back, pool.earning_weight > 0, &before.schedule()).unwrap_or_default();
+    let account =
+        cursor.account_crank(epochs, idle_epochs, before.held_back, pool.earning_weight > 0, &before.schedule()).unwrap_or_default();
     EpochAdvanced {
         first_epoch: before.next_epoch,
         epochs,

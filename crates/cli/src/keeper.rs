@@ -40,7 +40,11 @@ impl KeeperMetrics {
     pub fn registry(self: &Arc<Self>) -> Registry {
         let mut registry = Registry::with_prefix("io_keeper");
         registry.register("iterations", "Keeper iterations run", self.iterations.clone());
-        registry.register("errors", "Iterations that failed (RPC or transaction errors); the keeper backs off and goes on", self.errors.clone());
+        registry.register(
+            "errors",
+            "Iterations that failed (RPC or transaction errors); the keeper backs off and goes on",
+            self.errors.clone(),
+        );
         registry.register("cranks", "advance_epoch transactions that landed", self.cranks.clone());
         registry.register("epochs_advanced", "Emission epochs advanced by this keeper's cranks", self.epochs_advanced.clone());
         registry.register("fills", "buyback_and_burn fills that landed", self.fills.clone());
@@ -80,7 +84,12 @@ impl Backoff {
 }
 
 /// One iteration: the crank when epochs are due, then one buyback. Lines to log.
-pub fn keeper_iteration(chain: &mut impl Chain, keeper: &Pubkey, accounts: &KeeperAccounts, metrics: &KeeperMetrics) -> anyhow::Result<Vec<String>> {
+pub fn keeper_iteration(
+    chain: &mut impl Chain,
+    keeper: &Pubkey,
+    accounts: &KeeperAccounts,
+    metrics: &KeeperMetrics,
+) -> anyhow::Result<Vec<String>> {
     metrics.iterations.inc();
     let mut lines = vec![];
     let config: EmissionsConfig = fetch(chain, &pda::emissions_config()).context("emissions config")?;
@@ -89,7 +98,12 @@ pub fn keeper_iteration(chain: &mut impl Chain, keeper: &Pubkey, accounts: &Keep
         let event = crank(chain).context("advance_epoch")?;
         metrics.cranks.inc();
         metrics.epochs_advanced.inc_by(event.epochs);
-        lines.push(format!("crank: epochs {}..{} advanced, {} base units minted", event.first_epoch, event.first_epoch + event.epochs, event.minted));
+        lines.push(format!(
+            "crank: epochs {}..{} advanced, {} base units minted",
+            event.first_epoch,
+            event.first_epoch + event.epochs,
+            event.minted
+        ));
     }
     let outcome = keeper_step(chain, keeper, &[], accounts).context("buyback")?;
     match &outcome {

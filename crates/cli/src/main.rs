@@ -223,7 +223,9 @@ fn main() -> anyhow::Result<()> {
         Command::Emissions { cluster, command } => print!("{}", emissions_cmd::run_emissions(&mut cluster.chain()?, command)?),
         Command::Rewards { cluster, command } => print!("{}", rewards_cmd::run_rewards(&mut cluster.chain()?, command)?),
         Command::Pay { cluster, args } => print!("{}", treasury_cmd::run_pay(&mut cluster.chain()?, args)?),
-        Command::Treasury { cluster, command: TreasuryCommand::Status(args) } => print!("{}", treasury_cmd::run_status(&mut cluster.chain()?, &args)?),
+        Command::Treasury { cluster, command: TreasuryCommand::Status(args) } => {
+            print!("{}", treasury_cmd::run_status(&mut cluster.chain()?, &args)?)
+        }
         Command::Keeper { cluster, command: KeeperCommand::Run(args) } => treasury_cmd::run_keeper(&mut cluster.chain()?, args)?,
         Command::Worker { command: poc_cmd::WorkerCommand::Run(args) } => poc_cmd::run_worker(args)?,
         Command::Worker { command: poc_cmd::WorkerCommand::Inventory } => print!("{}", poc_cmd::inventory_report()),
@@ -249,8 +251,10 @@ fn main() -> anyhow::Result<()> {
 /// Points the embedded bank at the SBF artifacts in `dir` (every program of the suite and
 /// the two SPL programs), or says which is missing and how to build them.
 fn use_sbf_artifacts(dir: &std::path::Path) -> anyhow::Result<()> {
-    const ARTIFACTS: [&str; 7] = ["io_registry", "io_staking", "io_emissions", "io_treasury", "io_governance", "spl_account_compression", "spl_noop"];
-    let dir = dir.canonicalize().map_err(|e| anyhow::anyhow!("{}: {e} (build the SBF artifacts with scripts/sbf/build.sh)", dir.display()))?;
+    const ARTIFACTS: [&str; 7] =
+        ["io_registry", "io_staking", "io_emissions", "io_treasury", "io_governance", "spl_account_compression", "spl_noop"];
+    let dir =
+        dir.canonicalize().map_err(|e| anyhow::anyhow!("{}: {e} (build the SBF artifacts with scripts/sbf/build.sh)", dir.display()))?;
     for name in ARTIFACTS {
         let path = dir.join(format!("{name}.so"));
         anyhow::ensure!(path.is_file(), "{} is missing: build the SBF artifacts with scripts/sbf/build.sh", path.display());

@@ -4,9 +4,9 @@
 //! metrics. The chain client lives on the main thread; the daemon reaches it through a
 //! `ChainPort`.
 
+use crate::poc_cmd::AuditTuning;
 use anyhow::{bail, Context};
 use clap::Args;
-use crate::poc_cmd::AuditTuning;
 use io_oracle::{chain_port, AuditHistory, OracleDaemon, OracleSettings, Peer};
 use io_sdk::client::Chain;
 use solana_sdk::pubkey::Pubkey;
@@ -81,7 +81,8 @@ pub fn run_oracle<C: Chain + 'static>(mut chain: C, key: Keypair, args: OracleRu
             let daemon = OracleDaemon::new(key, port, history, args.peers, settings)?;
             // Peer requests are checked against the on-chain oracle set from the start.
             daemon.refresh_oracle_set().await.context("reading the oracle set")?;
-            let metrics = tokio::net::TcpListener::bind(args.metrics_listen).await.with_context(|| format!("metrics on {}", args.metrics_listen))?;
+            let metrics =
+                tokio::net::TcpListener::bind(args.metrics_listen).await.with_context(|| format!("metrics on {}", args.metrics_listen))?;
             tokio::spawn(io_oracle::serve_metrics(metrics, daemon.metrics()));
             let server = daemon.server();
             let listen = args.listen;

@@ -150,13 +150,12 @@ pub fn run_worker(args: WorkerRunArgs) -> anyhow::Result<()> {
     println!("node {node}: gRPC on {}, probes on tcp {tcp} / udp {udp}", args.listen);
     tokio::runtime::Runtime::new()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
-        let server = tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(WorkerServer::new(agent))
-                .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), async {
-                    let _ = tokio::signal::ctrl_c().await;
-                }),
-        );
+        let server = tokio::spawn(tonic::transport::Server::builder().add_service(WorkerServer::new(agent)).serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            async {
+                let _ = tokio::signal::ctrl_c().await;
+            },
+        ));
         // Serving before enrolling: an oracle may start auditing at once.
         for oracle in &args.oracles {
             match io_worker::enroll::enroll(&enroll_key, &advertised, oracle).await {
@@ -176,10 +175,16 @@ pub fn run_audit(chain: &mut impl Chain, args: AuditArgs) -> anyhow::Result<Stri
     let record = *registry.record(&args.node).with_context(|| format!("node {} is not in the registry", args.node))?;
     let catalogue: GpuCatalogue = fetch(chain, &pda::gpu_catalogue())?;
     let model = catalogue.models.iter().find(|m| m.id == record.gpu_model).context("the node's model is not in the catalogue")?;
-    let node = NodeUnderAudit { node: args.node, gpu_uuids_hash: record.gpu_uuids_hash, gpu_count: record.gpu_count, expected_centi_tflops: model.expected_centi_tflops };
+    let node = NodeUnderAudit {
+        node: args.node,
+        gpu_uuids_hash: record.gpu_uuids_hash,
+        gpu_count: record.gpu_count,
+        expected_centi_tflops: model.expected_centi_tflops,
+    };
     let settings = args.tuning.settings()?;
     let oracle = chain.payer();
-    let outcome = tokio::runtime::Runtime::new()?.block_on(audit_node(&oracle, &args.endpoint, &node, &mut ChallengeLedger::default(), &settings));
+    let outcome =
+        tokio::runtime::Runtime::new()?.block_on(audit_node(&oracle, &args.endpoint, &node, &mut ChallengeLedger::default(), &settings));
     Ok(describe_audit(&node, &model.name, &outcome))
 }
 

@@ -250,7 +250,11 @@ pub fn run(chain: &mut impl Chain, command: RegistryCommand) -> anyhow::Result<S
                     r.tree_canopy_depth
                 )?;
             }
-            writeln!(out, "forfeited        {} SOL of deposits awaiting the authority's sweep", lamports_as_sol(config.forfeited_lamports))?;
+            writeln!(
+                out,
+                "forfeited        {} SOL of deposits awaiting the authority's sweep",
+                lamports_as_sol(config.forfeited_lamports)
+            )?;
             if config.active_tree != Pubkey::default() {
                 let tree: TreeConfig = fetch(chain, &pda::tree_config(&config.active_tree))?;
                 writeln!(

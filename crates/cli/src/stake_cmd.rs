@@ -93,10 +93,7 @@ pub fn parse_io(text: &str) -> anyhow::Result<u64> {
     ensure!(frac.len() <= IO_DECIMALS as usize, "{text:?} has more than {IO_DECIMALS} decimals");
     let whole: u64 = whole.parse().with_context(|| format!("{text:?} is not an amount"))?;
     let frac: u64 = if frac.is_empty() { 0 } else { format!("{frac:0<6}").parse()? };
-    whole
-        .checked_mul(10u64.pow(IO_DECIMALS))
-        .and_then(|w| w.checked_add(frac))
-        .ok_or_else(|| anyhow!("{text:?} is too large"))
+    whole.checked_mul(10u64.pow(IO_DECIMALS)).and_then(|w| w.checked_add(frac)).ok_or_else(|| anyhow!("{text:?} is too large"))
 }
 
 /// Base units -> "12.5" IO (no trailing zeros).
@@ -228,7 +225,8 @@ pub fn run_slash(chain: &mut impl Chain, command: SlashCommand) -> anyhow::Resul
             out += &describe_proposal(chain, id)?;
         }
         SlashCommand::Close { id } => {
-            let proposal: SlashProposal = fetch(chain, &pda::slash_proposal(id)).with_context(|| format!("slash #{id} (already closed?)"))?;
+            let proposal: SlashProposal =
+                fetch(chain, &pda::slash_proposal(id)).with_context(|| format!("slash #{id} (already closed?)"))?;
             chain.send(&[sx::close_slash_proposal(id, &proposal.rent_payer)], &[])?;
             writeln!(out, "closed slash #{id}: rent returned to {}", proposal.rent_payer)?;
         }

@@ -110,16 +110,37 @@ pub fn run_pay(chain: &mut impl Chain, args: PayArgs) -> anyhow::Result<String> 
             let (fee, pool) = fee_split(amount, fee_bps).context("fee above 100%")?;
             chain.send(&[tx::pay_with_iosd(&payer, &args.from, amount, reference)], &[]).context("pay_with_iosd")?;
             let after: TreasuryConfig = fetch(chain, &pda::treasury_config())?;
-            ensure!(after.totals.iosd_fee - before.iosd_fee == fee && after.totals.iosd_to_pool - before.iosd_to_pool == pool, "the program split differently");
-            writeln!(out, "paid {} IOSD: fee {} IOSD to the treasury ({} bps), {} IOSD to the buyback pool", format_io(amount), format_io(fee), fee_bps, format_io(pool))?;
+            ensure!(
+                after.totals.iosd_fee - before.iosd_fee == fee && after.totals.iosd_to_pool - before.iosd_to_pool == pool,
+                "the program split differently"
+            );
+            writeln!(
+                out,
+                "paid {} IOSD: fee {} IOSD to the treasury ({} bps), {} IOSD to the buyback pool",
+                format_io(amount),
+                format_io(fee),
+                fee_bps,
+                format_io(pool)
+            )?;
         }
         (None, Some(amount)) => {
             let amount = parse_io(amount)?;
             let (fee, burned) = fee_split(amount, fee_bps).context("fee above 100%")?;
             chain.send(&[tx::pay_with_io(&payer, &config.io_mint, &args.from, amount, reference)], &[]).context("pay_with_io")?;
             let after: TreasuryConfig = fetch(chain, &pda::treasury_config())?;
-            ensure!(after.totals.io_fee - before.io_fee == fee && after.totals.io_burned_from_payments - before.io_burned_from_payments == burned, "the program split differently");
-            writeln!(out, "paid {} IO: fee {} IO to the treasury ({} bps), {} IO burned", format_io(amount), format_io(fee), fee_bps, format_io(burned))?;
+            ensure!(
+                after.totals.io_fee - before.io_fee == fee
+                    && after.totals.io_burned_from_payments - before.io_burned_from_payments == burned,
+                "the program split differently"
+            );
+            writeln!(
+                out,
+                "paid {} IO: fee {} IO to the treasury ({} bps), {} IO burned",
+                format_io(amount),
+                format_io(fee),
+                fee_bps,
+                format_io(burned)
+            )?;
         }
         _ => bail!("pass exactly one of --iosd and --io"),
     }
@@ -200,7 +221,14 @@ pub fn run_status(chain: &mut impl Chain, args: &StatusArgs) -> anyhow::Result<S
     writeln!(out, "\ndemand per {}-day period", config.demand_period_secs / 86_400)?;
     writeln!(out, "{:>8} {:>20} {:>20} {:>20}", "period", "IOSD paid", "IO paid", "IO burned")?;
     for period in &periods {
-        writeln!(out, "{:>8} {:>20} {:>20} {:>20}", period.index, group_io(period.iosd_paid), group_io(period.io_paid), group_io(period.io_burned))?;
+        writeln!(
+            out,
+            "{:>8} {:>20} {:>20} {:>20}",
+            period.index,
+            group_io(period.iosd_paid),
+            group_io(period.io_paid),
+            group_io(period.io_burned)
+        )?;
     }
     if periods.is_empty() {
         writeln!(out, "  (no payments yet)")?;
@@ -252,7 +280,12 @@ pub struct KeeperAccounts {
 /// What one keeper iteration did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeeperOutcome {
-    Filled { iosd: u64, io: u64, price: i64, exponent: i32 },
+    Filled {
+        iosd: u64,
+        io: u64,
+        price: i64,
+        exponent: i32,
+    },
     /// Nothing sent, and why.
     Skipped(String),
 }
@@ -304,7 +337,12 @@ pub fn checked_price(data: &[u8], params: &io_treasury::TreasuryParams, now: i64
 /// the program will demand for it at the oracle's price less the allowed slippage (the
 /// keeper hands in exactly that), the same price checks as the program, then the fill.
 /// `keeper` owns `market_io`; `signers` holds its keypair unless it is the chain's payer.
-pub fn keeper_step(chain: &mut impl Chain, keeper: &Pubkey, signers: &[&Keypair], accounts: &KeeperAccounts) -> anyhow::Result<KeeperOutcome> {
+pub fn keeper_step(
+    chain: &mut impl Chain,
+    keeper: &Pubkey,
+    signers: &[&Keypair],
+    accounts: &KeeperAccounts,
+) -> anyhow::Result<KeeperOutcome> {
     let config: TreasuryConfig = fetch(chain, &pda::treasury_config())?;
     let params = config.params;
     let pool = balance(chain, &config.pool_vault)?;
@@ -326,7 +364,12 @@ pub fn keeper_step(chain: &mut impl Chain, keeper: &Pubkey, signers: &[&Keypair]
     }
     let held = balance(chain, &accounts.market_io)?;
     if held < io {
-        return Ok(KeeperOutcome::Skipped(format!("a {} IOSD fill needs {} IO, the keeper holds {}", format_io(iosd), format_io(io), format_io(held))));
+        return Ok(KeeperOutcome::Skipped(format!(
+            "a {} IOSD fill needs {} IO, the keeper holds {}",
+            format_io(iosd),
+            format_io(io),
+            format_io(held)
+        )));
     }
     let ix = tx::buyback_and_burn(keeper, &config.io_mint, &accounts.market_io, &accounts.iosd_to, &accounts.price_account, iosd, io);
     match chain.send(&[ix], signers) {
@@ -352,7 +395,8 @@ pub fn run_keeper(chain: &mut impl Chain, args: KeeperArgs) -> anyhow::Result<()
         serve_metrics(listener, metrics.registry());
         println!("keeper metrics on http://{addr}/metrics");
     }
-    let backoff = Backoff::new(std::time::Duration::from_secs(args.interval_secs.max(1)), std::time::Duration::from_secs(args.max_backoff_secs));
+    let backoff =
+        Backoff::new(std::time::Duration::from_secs(args.interval_secs.max(1)), std::time::Duration::from_secs(args.max_backoff_secs));
     run_loop(chain, &accounts, &metrics, backoff, args.once.then_some(1), std::thread::sleep);
     Ok(())
 }

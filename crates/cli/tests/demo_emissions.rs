@@ -2,7 +2,8 @@
 
 #[test]
 fn the_demo_crosses_the_first_halving_and_checks_the_reward_invariants() {
-    let report = io_cli::demo::run(io_cli::demo::DemoOptions { nodes: 30, operators: 3, genesis: io_migrations::Genesis::reference() }).unwrap();
+    let report =
+        io_cli::demo::run(io_cli::demo::DemoOptions { nodes: 30, operators: 3, genesis: io_migrations::Genesis::reference() }).unwrap();
     for expected in [
         // Year 1 emits half the 700M reserve. Its first two epochs began before the
         // operators bonded: floor(350M IO * 2 / 8,760) = 79,908.675799 IO returns to the
@@ -19,7 +20,10 @@ fn the_demo_crosses_the_first_halving_and_checks_the_reward_invariants() {
         assert!(report.contains(expected), "missing {expected:?} in\n{report}");
     }
     // One operator per tier; each earns the same per unit of weight.
-    let rows: Vec<&str> = report.lines().filter(|l| ["enterprise ", "mid-market ", "consumer "].iter().any(|t| l.starts_with(t)) && l.ends_with('x')).collect();
+    let rows: Vec<&str> = report
+        .lines()
+        .filter(|l| ["enterprise ", "mid-market ", "consumer "].iter().any(|t| l.starts_with(t)) && l.ends_with('x'))
+        .collect();
     assert_eq!(rows.len(), 3, "{report}");
     let per_weight: Vec<&str> = rows.iter().map(|l| l.split_whitespace().rev().nth(1).unwrap()).collect();
     assert!(per_weight.windows(2).all(|w| w[0] == w[1]), "{per_weight:?}");

@@ -81,8 +81,11 @@ fn network() -> Network {
     net.warp_seconds(i64::from(genesis.registry.epoch_length_secs));
     let config: RegistryConfig = fetch(&mut net, &pda::registry_config()).unwrap();
     let epoch = config.current_epoch(net.unix_time().unwrap()).unwrap();
-    let metrics = NodeMetrics { verified_centi_tflops: h100.expected_centi_tflops, rtt_us: 9_000, bandwidth_mbps: 10_000, packet_loss_bps: 1 };
-    registry.attest(&mut net, &[&oracles[0], &oracles[1]], &node.pubkey(), epoch, Verdict::Verified, metrics, io_sdk::gpu_ids(&gpu_uuids())).unwrap();
+    let metrics =
+        NodeMetrics { verified_centi_tflops: h100.expected_centi_tflops, rtt_us: 9_000, bandwidth_mbps: 10_000, packet_loss_bps: 1 };
+    registry
+        .attest(&mut net, &[&oracles[0], &oracles[1]], &node.pubkey(), epoch, Verdict::Verified, metrics, io_sdk::gpu_ids(&gpu_uuids()))
+        .unwrap();
 
     // Bond 80,000 IO from the genesis allocation (8 Enterprise GPUs x 10,000 IO).
     let tokens = Keypair::new();
@@ -102,7 +105,9 @@ fn the_crank_status_and_rewards_commands_follow_the_chain() {
     let Network { mut net, operator, tokens, epoch_secs, mut quorum } = network();
 
     let status = run_emissions(&mut net, EmissionsCommand::Status).unwrap();
-    for expected in ["year       1 of the schedule", "this epoch 39,954.33", "100,000,000 of 800,000,000 IO cap", "held back  0 IO", "0 IO distributed"] {
+    for expected in
+        ["year       1 of the schedule", "this epoch 39,954.33", "100,000,000 of 800,000,000 IO cap", "held back  0 IO", "0 IO distributed"]
+    {
         assert!(status.contains(expected), "missing {expected:?} in\n{status}");
     }
 

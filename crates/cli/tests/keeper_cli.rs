@@ -74,7 +74,9 @@ fn scrape(addr: std::net::SocketAddr) -> String {
 }
 
 fn series(text: &str, name: &str) -> u64 {
-    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok()).unwrap_or_else(|| panic!("no {name} in\n{text}"))
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
 }
 
 #[test]
@@ -106,7 +108,9 @@ fn the_keeper_cranks_and_fills_and_rides_out_an_rpc_outage() {
     // twice as long, then the keeper catches up; the wait is the interval again.
     let mut chain = FlakyChain { inner: &mut net, down: 3 };
     let mut waits = vec![];
-    run_loop(&mut chain, &accounts, &metrics, Backoff::new(Duration::from_secs(30), Duration::from_secs(90)), Some(5), |d| waits.push(d.as_secs()));
+    run_loop(&mut chain, &accounts, &metrics, Backoff::new(Duration::from_secs(30), Duration::from_secs(90)), Some(5), |d| {
+        waits.push(d.as_secs())
+    });
     assert_eq!(waits, [60, 90, 90, 30], "backoff after each failure, the interval after the success");
 
     let after: EmissionsConfig = fetch(&mut net, &pda::emissions_config()).unwrap();

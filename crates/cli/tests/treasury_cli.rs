@@ -32,7 +32,8 @@ fn pay_status_and_a_keeper_fill_burn_exactly_what_they_print() {
     net.send(&[token::transfer(&deployment.genesis_tokens, &my_io, &authority.pubkey(), 10_000_000_000)], &[&authority]).unwrap();
     let supply_before = supply(&mut net, &deployment.io_mint);
 
-    let paid = run_pay(&mut net, PayArgs { iosd: Some("1000".into()), io: None, from: my_iosd, reference: Some("invoice 1".into()) }).unwrap();
+    let paid =
+        run_pay(&mut net, PayArgs { iosd: Some("1000".into()), io: None, from: my_iosd, reference: Some("invoice 1".into()) }).unwrap();
     assert!(paid.contains("paid 1000 IOSD: fee 20 IOSD to the treasury (200 bps), 980 IOSD to the buyback pool"), "{paid}");
     let paid = run_pay(&mut net, PayArgs { iosd: None, io: Some("100".into()), from: my_io, reference: None }).unwrap();
     assert!(paid.contains("paid 100 IO: fee 2 IO to the treasury (200 bps), 98 IO burned"), "{paid}");

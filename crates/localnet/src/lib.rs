@@ -9,17 +9,17 @@ mod event_capture;
 
 pub use compute_log::top_level_compute_units;
 
-use solana_loader_v3_interface::state::UpgradeableLoaderState;
-use solana_sdk_ids::bpf_loader_upgradeable;
 use anchor_lang::solana_program::{account_info::AccountInfo, entrypoint::ProgramResult};
 use anyhow::Context;
 use io_sdk::client::{Chain, TxFailure, TxOutcome};
+use solana_loader_v3_interface::state::UpgradeableLoaderState;
 use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
 use solana_sdk::clock::Clock;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signature, Signer};
 use solana_sdk::transaction::Transaction;
+use solana_sdk_ids::bpf_loader_upgradeable;
 use std::collections::{HashMap, HashSet};
 
 // Anchor's entry points tie the account slice to the 'info lifetime; solana-program-test
@@ -288,10 +288,7 @@ impl Chain for Localnet {
     }
 
     fn account_data(&mut self, address: &Pubkey) -> anyhow::Result<Option<Vec<u8>>> {
-        let account = self
-            .runtime
-            .block_on(self.context.banks_client.get_account(*address))
-            .context("get_account")?;
+        let account = self.runtime.block_on(self.context.banks_client.get_account(*address)).context("get_account")?;
         Ok(account.map(|a| a.data))
     }
 

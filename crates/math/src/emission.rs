@@ -258,7 +258,8 @@ mod tests {
     }
 
     fn schedule() -> impl Strategy<Value = EmissionSchedule> {
-        (1u16..=10_000, 1u32..=100_000).prop_map(|(yearly_share_bps, epochs_per_year)| EmissionSchedule { yearly_share_bps, epochs_per_year })
+        (1u16..=10_000, 1u32..=100_000)
+            .prop_map(|(yearly_share_bps, epochs_per_year)| EmissionSchedule { yearly_share_bps, epochs_per_year })
     }
 
     proptest! {

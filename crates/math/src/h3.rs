@@ -46,11 +46,7 @@ pub fn h3_cell_from_parts(resolution: u8, base_cell: u8, digits: &[u8]) -> Optio
     }
     let mut index = (MODE_CELL << 59) | (u64::from(resolution) << 52) | (u64::from(base_cell) << 45);
     for r in 1..=MAX_RESOLUTION {
-        let digit = if r <= u64::from(resolution) {
-            u64::from(digits[(r - 1) as usize])
-        } else {
-            UNUSED_DIGIT
-        };
+        let digit = if r <= u64::from(resolution) { u64::from(digits[(r - 1) as usize]) } else { UNUSED_DIGIT };
         index |= digit << ((MAX_RESOLUTION - r) * 3);
     }
     is_valid_h3_cell(index).then_some(index)

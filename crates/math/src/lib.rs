@@ -15,12 +15,12 @@ pub mod score;
 pub mod stake;
 pub mod treasury;
 
-pub use h3::is_valid_h3_cell;
-pub use governance::{proposal_outcome, Outcome, Votes};
 pub use emission::{epoch_emission, year_emission, CrankAccount, EmissionSchedule, ScheduleCursor};
+pub use governance::{proposal_outcome, Outcome, Votes};
+pub use h3::is_valid_h3_cell;
+pub use median::median;
+pub use rate::{RollingCap, RATE_SLOTS};
 pub use rewards::{accumulator_increment, earned, REWARD_SCALE};
 pub use score::{node_score, BPS_SCALE};
 pub use stake::{bond_required, reward_weight, TierStakeParams, VerifiedHardware};
 pub use treasury::{fee_split, min_io_for_fill, UsdPrice};
-pub use rate::{RollingCap, RATE_SLOTS};
-pub use median::median;

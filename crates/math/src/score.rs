@@ -57,12 +57,7 @@ pub fn reliability_bps(packet_loss_bps: u16) -> u64 {
 }
 
 /// The blended node score in bps (0 ..= 10_000).
-pub fn node_score(
-    measured_centi_tflops: u32,
-    expected_centi_tflops: u32,
-    rtt_us: u32,
-    packet_loss_bps: u16,
-) -> u16 {
+pub fn node_score(measured_centi_tflops: u32, expected_centi_tflops: u32, rtt_us: u32, packet_loss_bps: u16) -> u16 {
     let weighted = WEIGHT_PERFORMANCE * performance_bps(measured_centi_tflops, expected_centi_tflops)
         + WEIGHT_LATENCY * latency_bps(rtt_us)
         + WEIGHT_RELIABILITY * reliability_bps(packet_loss_bps);

@@ -73,10 +73,8 @@ mod tests {
     use proptest::prelude::*;
 
     const IO: u64 = 1_000_000;
-    const PARAMS: TierStakeParams = TierStakeParams {
-        min_stake_per_gpu: [10_000 * IO, 2_000 * IO, 200 * IO],
-        multiplier_bps: [15_000, 12_000, 10_000],
-    };
+    const PARAMS: TierStakeParams =
+        TierStakeParams { min_stake_per_gpu: [10_000 * IO, 2_000 * IO, 200 * IO], multiplier_bps: [15_000, 12_000, 10_000] };
 
     fn hw(gpus: [u32; 3], score: u64) -> VerifiedHardware {
         VerifiedHardware { gpus, score_gpus: [0, 1, 2].map(|t| u64::from(gpus[t]) * score) }

@@ -29,8 +29,7 @@ pub struct UsdPrice {
 impl UsdPrice {
     /// True when the confidence interval is at most `max_conf_bps` of the price.
     pub fn confidence_within(&self, max_conf_bps: u16) -> bool {
-        self.price > 0
-            && u128::from(self.conf) * u128::from(BPS_SCALE) <= (self.price as u128) * u128::from(max_conf_bps)
+        self.price > 0 && u128::from(self.conf) * u128::from(BPS_SCALE) <= (self.price as u128) * u128::from(max_conf_bps)
     }
 
     /// IO base units that `usd_units` (IOSD base units) buy at this price, rounded down;

@@ -18,7 +18,7 @@ use crate::window::WindowTicket;
 use io_poc::handshake::{ChallengeLedger, HandshakeChallenge, HandshakeError, HandshakeReply};
 use io_poc::netaudit::{self, NetAuditError};
 use io_poc::stress::{pick_blocks, scaling, Layout, Opening, StressFailure, StressSpec, Verifier};
-use io_poc::{check_prepared, commitment, CheckFailure, Challenge, Prepared};
+use io_poc::{check_prepared, commitment, Challenge, CheckFailure, Prepared};
 use io_proto::v1::worker_client::WorkerClient;
 use io_proto::v1::{self as pb, stress_chunk::Part};
 use io_registry::NodeMetrics;
@@ -227,12 +227,22 @@ async fn run_stages(
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let challenge = HandshakeChallenge { nonce, oracle: *oracle, node: node.node, issued_at: unix_now() };
     ledger.lock().await.issue(challenge);
-    let request = pb::HandshakeRequest { nonce: nonce.to_vec(), oracle: oracle.to_string(), node: node.node.to_string(), issued_at: challenge.issued_at };
+    let request = pb::HandshakeRequest {
+        nonce: nonce.to_vec(),
+        oracle: oracle.to_string(),
+        node: node.node.to_string(),
+        issued_at: challenge.issued_at,
+    };
     let reply = worker.handshake(request).await.map_err(|e| unreachable(&e))?.into_inner();
-    let signature = Signature::try_from(reply.signature.as_slice()).map_err(|_| Finding::MalformedHandshake("signature is not 64 bytes".into()))?;
+    let signature =
+        Signature::try_from(reply.signature.as_slice()).map_err(|_| Finding::MalformedHandshake("signature is not 64 bytes".into()))?;
     let cuda = (u8::try_from(reply.cuda_major).unwrap_or(u8::MAX), u8::try_from(reply.cuda_minor).unwrap_or(u8::MAX));
     let reply = HandshakeReply { gpu_uuids: reply.gpu_uuids, driver_version: reply.driver_version, cuda, signature };
-    ledger.lock().await.verify(&nonce, &reply, &node.gpu_uuids_hash, unix_now(), settings.handshake_ttl_secs).map_err(Finding::Handshake)?;
+    ledger
+        .lock()
+        .await
+        .verify(&nonce, &reply, &node.gpu_uuids_hash, unix_now(), settings.handshake_ttl_secs)
+        .map_err(Finding::Handshake)?;
 
     if reply.gpu_uuids.len() != usize::from(node.gpu_count) {
         return Err(Finding::GpuCountMismatch { claimed: node.gpu_count, reported: reply.gpu_uuids.len() });
@@ -341,7 +351,11 @@ async fn stress(
         ticket.open().await;
     }
     let started = Instant::now();
-    let mut stream = worker.run_stress(pb::RunStressRequest { session: session.clone(), secret: secret.to_vec() }).await.map_err(|e| unreachable(&e))?.into_inner();
+    let mut stream = worker
+        .run_stress(pb::RunStressRequest { session: session.clone(), secret: secret.to_vec() })
+        .await
+        .map_err(|e| unreachable(&e))?
+        .into_inner();
     let mut roots: Vec<Option<([u8; 32], Duration)>> = vec![None; spec.gpus as usize];
     let mut committed = 0;
     while committed < roots.len() {
@@ -383,7 +397,12 @@ async fn stress(
         let request = pb::OpenStressRequest { session: session.clone(), gpu, blocks: distinct };
         let reply = worker.open_stress(request).await.map_err(|e| unreachable(&e))?.into_inner();
         outcome.stress_bytes += reply.openings.iter().map(|o| 8 + o.entries.len() + o.proof.len()).sum::<usize>();
-        let openings = reply.openings.into_iter().map(decode_opening).collect::<Result<Vec<_>, _>>().map_err(|e| Finding::WrongBlock { gpu, failure: e })?;
+        let openings = reply
+            .openings
+            .into_iter()
+            .map(decode_opening)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Finding::WrongBlock { gpu, failure: e })?;
         tokio::task::spawn_blocking(move || verifier.check(&root, &asked, &openings))
             .await
             .map_err(|e| unreachable(&e))?
@@ -434,7 +453,10 @@ async fn second_look(worker: &mut WorkerClient<tonic::transport::Channel>, setti
     if commitment(&result).as_slice() != committed.as_slice() {
         return Err(Finding::CommitmentMismatch);
     }
-    tokio::task::spawn_blocking(move || check_prepared(&prepared, &result)).await.map_err(|e| unreachable(&e))?.map_err(Finding::WrongProduct)?;
+    tokio::task::spawn_blocking(move || check_prepared(&prepared, &result))
+        .await
+        .map_err(|e| unreachable(&e))?
+        .map_err(Finding::WrongProduct)?;
     Ok(())
 }
 
@@ -494,7 +516,7 @@ mod tests {
         }
         // Rated low enough, the throttled GPU passes: 7.4 of 8 worked concurrently.
         assert_eq!(judge_speed(FLOPS, &elapsed, 1, 5_000).unwrap(), 5); // 8 x FLOPS / 2.5 s / 8
-        // No speed claim (a model of 0 TFLOPS): nothing is too slow, at least 1 credited.
+                                                                        // No speed claim (a model of 0 TFLOPS): nothing is too slow, at least 1 credited.
         assert_eq!(judge_speed(1.0, &[MS(1_000)], 0, 5_000).unwrap(), 1);
     }
 }

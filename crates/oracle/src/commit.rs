@@ -49,7 +49,9 @@ impl OracleDaemon {
         for (peer, metrics) in peers {
             if !voted.contains(&peer.key) {
                 let vote = io_sdk::registry::submit_verdict(&payer, &peer.key, leaf, subject.clone(), *metrics);
-                self.co_signed_send(vec![vote], std::slice::from_ref(peer), &[], node, epoch, kind).await.with_context(|| format!("{}'s vote", peer.key))?;
+                self.co_signed_send(vec![vote], std::slice::from_ref(peer), &[], node, epoch, kind)
+                    .await
+                    .with_context(|| format!("{}'s vote", peer.key))?;
             }
         }
         if !voted.contains(&self.key()) {
@@ -96,19 +98,29 @@ impl OracleDaemon {
         let mut tx = Transaction::new_unsigned(message);
         let signers = usize::from(tx.message.header.num_required_signatures);
         let mut place = |key: &Pubkey, signature: Signature| -> anyhow::Result<()> {
-            let index = tx.message.account_keys[..signers].iter().position(|k| k == key).ok_or_else(|| anyhow!("{key} is not a signer of the message"))?;
+            let index = tx.message.account_keys[..signers]
+                .iter()
+                .position(|k| k == key)
+                .ok_or_else(|| anyhow!("{key} is not a signer of the message"))?;
             tx.signatures[index] = signature;
             Ok(())
         };
         for peer in peers {
-            let mut request =
-                pb::CoSignRequest { node: node.to_string(), epoch, kind: kind.to_proto(), message: bytes.clone(), measurements: measurements.to_vec(), auth: None };
+            let mut request = pb::CoSignRequest {
+                node: node.to_string(),
+                epoch,
+                kind: kind.to_proto(),
+                message: bytes.clone(),
+                measurements: measurements.to_vec(),
+                auth: None,
+            };
             peer_auth::sign(&mut request, &self.shared.key, unix_now(), peer_auth::LIFETIME_SECS);
             let reply = self.peer_client(peer).await?.co_sign(request).await?.into_inner();
             if !reply.agreed {
                 bail!("{} refused to co-sign: {}", peer.key, reply.reason);
             }
-            let signature = Signature::try_from(reply.signature.as_slice()).map_err(|_| anyhow!("{} sent a malformed signature", peer.key))?;
+            let signature =
+                Signature::try_from(reply.signature.as_slice()).map_err(|_| anyhow!("{} sent a malformed signature", peer.key))?;
             if !signature.verify(peer.key.as_ref(), &bytes) {
                 bail!("{} sent a signature that does not verify", peer.key);
             }

@@ -16,20 +16,20 @@
 //! 5. the lead adds its own, the chain's payer signs last, and the transaction goes out.
 
 use crate::audit::{audit_node_shared, AuditSettings, NodeUnderAudit};
-use crate::window::WindowTicket;
 use crate::history::{AuditHistory, AuditRecord};
 use crate::liveness::Follow;
 use crate::metrics::OracleMetrics;
+use crate::outbox::PendingSlash;
 use crate::peer_auth::{self, PeerGate};
 use crate::policy::{open_measurement, sign_measurement, slash_reason, Expectation, Tolerance};
 use crate::port::ChainPort;
+use crate::suspensions::attestable_now;
 use crate::view::ChainView;
+use crate::window::WindowTicket;
 use anyhow::{anyhow, bail, Context};
 use io_poc::handshake::ChallengeLedger;
 use io_proto::v1::{self as pb, oracle_client::OracleClient};
 use io_registry::{NodeMetrics, NodeRecord, NodeStatus, Verdict, MAX_PACKET_LOSS_BPS};
-use crate::outbox::PendingSlash;
-use crate::suspensions::attestable_now;
 use io_staking::SlashReason;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
@@ -119,7 +119,6 @@ impl ReviewKind {
         }
     }
 }
-
 
 /// What one cycle did (for the demo, the tests and the log).
 #[derive(Debug, Default)]
@@ -326,9 +325,15 @@ impl OracleDaemon {
             return Ok(done);
         }
         let model = view.model(record).ok_or_else(|| anyhow!("model {} is not in the catalogue", record.gpu_model))?;
-        let subject = NodeUnderAudit { node, gpu_uuids_hash: record.gpu_uuids_hash, gpu_count: record.gpu_count, expected_centi_tflops: model.expected_centi_tflops };
+        let subject = NodeUnderAudit {
+            node,
+            gpu_uuids_hash: record.gpu_uuids_hash,
+            gpu_count: record.gpu_count,
+            expected_centi_tflops: model.expected_centi_tflops,
+        };
         let started = Instant::now();
-        let mut outcome = audit_node_shared(&self.key(), endpoint, &subject, &self.shared.ledger, &self.shared.settings.audit, window).await;
+        let mut outcome =
+            audit_node_shared(&self.key(), endpoint, &subject, &self.shared.ledger, &self.shared.settings.audit, window).await;
         // Counted once: a GPU that already counts on another node's live verification is
         // refused here, whatever the worker computed.
         let gpu_ids = io_sdk::gpu_ids(&outcome.gpu_uuids);
@@ -427,10 +432,15 @@ impl OracleDaemon {
 
     /// Asks peers of the on-chain oracle set, in rank order, until threshold - 1 agree;
     /// each agreeing peer's own signed measurement comes with it.
-    pub(crate) async fn gather_quorum(&self, view: &ChainView, review: pb::ReviewRequest) -> anyhow::Result<Vec<(Peer, Option<pb::Measurement>)>> {
+    pub(crate) async fn gather_quorum(
+        &self,
+        view: &ChainView,
+        review: pb::ReviewRequest,
+    ) -> anyhow::Result<Vec<(Peer, Option<pb::Measurement>)>> {
         let needed = usize::from(view.config.threshold).saturating_sub(1);
         let node: Pubkey = review.node.parse()?;
-        let mut candidates: Vec<&Peer> = self.shared.peers.iter().filter(|p| view.config.oracles.contains(&p.key) && p.key != self.key()).collect();
+        let mut candidates: Vec<&Peer> =
+            self.shared.peers.iter().filter(|p| view.config.oracles.contains(&p.key) && p.key != self.key()).collect();
         let operator = view.record(&node).map_or(node, |r| r.operator);
         candidates.sort_by_key(|p| view.lead_rank(&p.key, &operator));
         let mut agreed = vec![];

@@ -20,10 +20,10 @@ pub mod metrics;
 pub mod outbox;
 pub mod peer_auth;
 pub mod policy;
-mod slashing;
-mod suspensions;
 pub mod port;
 mod service;
+mod slashing;
+mod suspensions;
 pub mod view;
 pub mod window;
 
@@ -31,5 +31,5 @@ pub use audit::{audit_node, judge_speed, AuditOutcome, AuditSettings, Finding, N
 pub use daemon::{CycleReport, OracleDaemon, OracleSettings, Peer, ReviewKind};
 pub use history::{AuditHistory, AuditRecord, HistoryError};
 pub use metrics::{serve_metrics, OracleMetrics};
-pub use port::{chain_port, ChainDesk, ChainPort, DeskChain};
 pub use policy::Tolerance;
+pub use port::{chain_port, ChainDesk, ChainPort, DeskChain};

@@ -3,11 +3,11 @@
 
 use crate::audit::AuditSettings;
 use crate::daemon::{CycleReport, OracleDaemon, OracleSettings, Peer};
-use io_poc::netaudit::AuditConfig;
 use crate::history::AuditHistory;
 use crate::policy::Tolerance;
 use crate::port::ChainPort;
 use crate::view::ChainView;
+use io_poc::netaudit::AuditConfig;
 use solana_sdk::signature::{Keypair, Signer};
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -50,7 +50,13 @@ pub fn loopback_settings() -> OracleSettings {
             // busy process. One CPU posing as eight GPUs delivers together at most what one
             // does, less than half of the 8 x 30% its claim needs.
             min_speed_share_bps: 3_000,
-            network: AuditConfig { rtt_probes: 20, loss_probes: 200, loss_interval: Duration::ZERO, bulk_bytes: 2 << 20, ..AuditConfig::default() },
+            network: AuditConfig {
+                rtt_probes: 20,
+                loss_probes: 200,
+                loss_interval: Duration::ZERO,
+                bulk_bytes: 2 << 20,
+                ..AuditConfig::default()
+            },
             ..AuditSettings::default()
         },
         // Two oracles timing the same CPU worker on a shared 2-core machine differ far
@@ -77,7 +83,12 @@ pub struct LocalOracleSet {
 
 impl LocalOracleSet {
     /// One daemon per key, each with its history, all peers of each other.
-    pub async fn start(keys: &[Keypair], port: &ChainPort, histories: Vec<AuditHistory>, settings: &OracleSettings) -> anyhow::Result<Self> {
+    pub async fn start(
+        keys: &[Keypair],
+        port: &ChainPort,
+        histories: Vec<AuditHistory>,
+        settings: &OracleSettings,
+    ) -> anyhow::Result<Self> {
         anyhow::ensure!(keys.len() == histories.len(), "one history per oracle");
         let mut listeners = vec![];
         let mut endpoints = vec![];

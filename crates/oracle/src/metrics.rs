@@ -72,7 +72,12 @@ impl OracleMetrics {
                 ("{verdict=\"duplicate_suspended\"}", get(&self.duplicate_suspensions)),
             ],
         );
-        family("io_oracle_slash_proposals_total", "counter", "Slash proposals this oracle led that landed.", &[("", get(&self.slash_proposals))]);
+        family(
+            "io_oracle_slash_proposals_total",
+            "counter",
+            "Slash proposals this oracle led that landed.",
+            &[("", get(&self.slash_proposals))],
+        );
         family(
             "io_oracle_reviews_total",
             "counter",

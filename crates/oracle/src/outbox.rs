@@ -58,7 +58,15 @@ impl PendingSlash {
     pub(crate) fn decode(bytes: &[u8]) -> Option<Self> {
         let s = StoredSlash::try_from_slice(bytes).ok()?;
         let measurements = s.measurements.iter().map(|m| pb::Measurement::decode(m.as_slice()).ok()).collect::<Option<Vec<_>>>()?;
-        Some(PendingSlash { operator: s.operator, reason: s.reason, amount: s.amount, evidence: s.evidence, peers: s.peers, measurements, id: s.id })
+        Some(PendingSlash {
+            operator: s.operator,
+            reason: s.reason,
+            amount: s.amount,
+            evidence: s.evidence,
+            peers: s.peers,
+            measurements,
+            id: s.id,
+        })
     }
 }
 

@@ -95,7 +95,12 @@ pub fn sign<R: Authenticated>(request: &mut R, key: &Keypair, now: i64, lifetime
     let expires_at = now + lifetime_secs;
     let caller = key.pubkey();
     let signature = key.sign_message(&signing_bytes(R::METHOD, &caller, &nonce, expires_at, &request.body()));
-    request.set_auth(Some(pb::PeerAuth { caller: caller.to_string(), nonce: nonce.to_vec(), expires_at, signature: signature.as_ref().to_vec() }));
+    request.set_auth(Some(pb::PeerAuth {
+        caller: caller.to_string(),
+        nonce: nonce.to_vec(),
+        expires_at,
+        signature: signature.as_ref().to_vec(),
+    }));
 }
 
 /// What a peer remembers to check requests: the oracle set it last read and the nonces

@@ -2,12 +2,12 @@
 //! a failed audit's findings call for, and which transaction messages it will sign.
 
 use crate::audit::Finding;
+use crate::daemon::{from_proto, to_proto, ReviewKind};
 use anchor_lang::{AnchorDeserialize, Discriminator};
 use io_poc::handshake::HandshakeError;
+use io_proto::v1 as pb;
 use io_registry::{NodeMetrics, Verdict};
 use io_staking::SlashReason;
-use crate::daemon::{from_proto, to_proto, ReviewKind};
-use io_proto::v1 as pb;
 use solana_sdk::message::Message;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signature, Signer};
@@ -71,17 +71,16 @@ pub fn slash_reason(findings: &[Finding]) -> Option<SlashReason> {
         Finding::Handshake(HandshakeError::UuidMismatch)
         | Finding::GpuCountMismatch { .. }
         | Finding::CountNotProven { .. }
-        | Finding::GpuCountedElsewhere { .. } => {
-            Some(SlashReason::SpoofedHardware)
-        }
+        | Finding::GpuCountedElsewhere { .. } => Some(SlashReason::SpoofedHardware),
         Finding::TooSlow { measured_centi_tflops, expected_centi_tflops, .. }
             if u64::from(*measured_centi_tflops) * 10_000 < u64::from(*expected_centi_tflops) * SPOOF_SPEED_SHARE_BPS =>
         {
             Some(SlashReason::SpoofedHardware)
         }
-        Finding::WrongBlock { .. } | Finding::WrongProduct(_) | Finding::CommitmentMismatch | Finding::Handshake(HandshakeError::Replayed) => {
-            Some(SlashReason::FailedAudit)
-        }
+        Finding::WrongBlock { .. }
+        | Finding::WrongProduct(_)
+        | Finding::CommitmentMismatch
+        | Finding::Handshake(HandshakeError::Replayed) => Some(SlashReason::FailedAudit),
         _ => None,
     })
 }
@@ -178,7 +177,10 @@ pub fn check_message(message: &Message, expect: &Expectation) -> Result<(), Stri
             }
             if let Some((tree, index)) = expect.leaf {
                 if args.leaf_index != index || account(3) != Some(tree) {
-                    return Err(format!("the vote is about leaf {} of another tree or index, I agreed to leaf {index} of {tree}", args.leaf_index));
+                    return Err(format!(
+                        "the vote is about leaf {} of another tree or index, I agreed to leaf {index} of {tree}",
+                        args.leaf_index
+                    ));
                 }
             }
             if subject.forfeit_deposit != expect.slash.is_some() {
@@ -270,7 +272,14 @@ mod tests {
         Message::new(instructions, Some(&Pubkey::new_unique()))
     }
 
-    fn expectation(me: Pubkey, node: Pubkey, operator: Pubkey, verdict: Verdict, metrics: NodeMetrics, slash: Option<(SlashReason, u64)>) -> Expectation {
+    fn expectation(
+        me: Pubkey,
+        node: Pubkey,
+        operator: Pubkey,
+        verdict: Verdict,
+        metrics: NodeMetrics,
+        slash: Option<(SlashReason, u64)>,
+    ) -> Expectation {
         let gpu_ids = if verdict == Verdict::Verified { io_sdk::gpu_ids(&["gpu-1", "gpu-2"]) } else { vec![] };
         let record_hash = leaf(node, operator).record.leaf_hash();
         Expectation { me, node, operator, epoch: 7, verdict, metrics, slash, measurement: None, leaf: None, record_hash, gpu_ids }
@@ -284,7 +293,8 @@ mod tests {
         let at = leaf(node, operator);
         let subject = |epoch, verdict, forfeit, gpus: Vec<[u8; 16]>| io_sdk::registry::verdict_subject(&at, epoch, verdict, forfeit, gpus);
         let agreed = subject(7, Verdict::Verified, false, expect.gpu_ids.clone());
-        let vote = |oracle: &Pubkey, subject: VerdictSubject, metrics| io_sdk::registry::submit_verdict(&other, oracle, &at, subject, metrics);
+        let vote =
+            |oracle: &Pubkey, subject: VerdictSubject, metrics| io_sdk::registry::submit_verdict(&other, oracle, &at, subject, metrics);
 
         assert_eq!(check_message(&message(&[vote(&me, agreed.clone(), mine)]), &expect), Ok(()));
         // Another oracle's vote, other metrics, another epoch, verdict or GPU set.
@@ -297,12 +307,22 @@ mod tests {
         // Another record than the one reviewed (the same node key, other hardware).
         let mut changed = at.clone();
         changed.record.gpu_count = 8;
-        let elsewhere = io_sdk::registry::submit_verdict(&other, &me, &changed, io_sdk::registry::verdict_subject(&changed, 7, Verdict::Verified, false, expect.gpu_ids.clone()), mine);
+        let elsewhere = io_sdk::registry::submit_verdict(
+            &other,
+            &me,
+            &changed,
+            io_sdk::registry::verdict_subject(&changed, 7, Verdict::Verified, false, expect.gpu_ids.clone()),
+            mine,
+        );
         assert!(check_message(&message(&[elsewhere]), &expect).unwrap_err().contains("another record"));
         // Something smuggled in beside it, or two votes.
         let transfer = solana_sdk::system_instruction::transfer(&me, &other, 1);
-        assert!(check_message(&message(&[vote(&me, agreed.clone(), mine), transfer]), &expect).unwrap_err().contains("not one an oracle co-signs"));
-        assert!(check_message(&message(&[vote(&me, agreed.clone(), mine), vote(&me, agreed.clone(), mine)]), &expect).unwrap_err().contains("exactly one"));
+        assert!(check_message(&message(&[vote(&me, agreed.clone(), mine), transfer]), &expect)
+            .unwrap_err()
+            .contains("not one an oracle co-signs"));
+        assert!(check_message(&message(&[vote(&me, agreed.clone(), mine), vote(&me, agreed.clone(), mine)]), &expect)
+            .unwrap_err()
+            .contains("exactly one"));
         // Another leaf of the same node key (a shadowed registration) is refused.
         let pinned = Expectation { leaf: Some((at.merkle_tree, at.record.leaf_index + 1)), ..expect.clone() };
         assert!(check_message(&message(&[vote(&me, agreed.clone(), mine)]), &pinned).unwrap_err().contains("another tree or index"));
@@ -312,18 +332,22 @@ mod tests {
         let slash = io_sdk::staking::propose_slash(&other, &operator, 0, 5, SlashReason::FailedAudit, [0; 32], &[me, other]);
         assert!(check_message(&message(&[slash]), &expect).unwrap_err().contains("no slash"));
         let forfeiting = Expectation { verdict: Verdict::Suspended, gpu_ids: vec![], ..expect.clone() };
-        assert!(check_message(&message(&[vote(&me, subject(7, Verdict::Suspended, true, vec![]), mine)]), &forfeiting).unwrap_err().contains("forfeits the deposit"));
+        assert!(check_message(&message(&[vote(&me, subject(7, Verdict::Suspended, true, vec![]), mine)]), &forfeiting)
+            .unwrap_err()
+            .contains("forfeits the deposit"));
     }
 
     #[test]
     fn a_peer_signs_a_slash_no_larger_than_its_own_policy() {
         let (me, other, node, operator) = (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
-        let expect = expectation(me, node, operator, Verdict::Suspended, NodeMetrics::default(), Some((SlashReason::SpoofedHardware, 1_000)));
+        let expect =
+            expectation(me, node, operator, Verdict::Suspended, NodeMetrics::default(), Some((SlashReason::SpoofedHardware, 1_000)));
         let slash = |amount, reason| io_sdk::staking::propose_slash(&other, &operator, 4, amount, reason, [9; 32], &[other, me]);
         assert_eq!(check_message(&message(&[slash(1_000, SlashReason::SpoofedHardware)]), &expect), Ok(()));
         assert!(check_message(&message(&[slash(1_001, SlashReason::SpoofedHardware)]), &expect).is_err());
         assert!(check_message(&message(&[slash(10, SlashReason::Downtime)]), &expect).is_err());
-        let elsewhere = io_sdk::staking::propose_slash(&other, &Pubkey::new_unique(), 4, 10, SlashReason::SpoofedHardware, [9; 32], &[other, me]);
+        let elsewhere =
+            io_sdk::staking::propose_slash(&other, &Pubkey::new_unique(), 4, 10, SlashReason::SpoofedHardware, [9; 32], &[other, me]);
         assert!(check_message(&message(&[elsewhere]), &expect).is_err());
         // The suspension that goes with the slash forfeits the deposit; one that keeps it
         // is refused.
@@ -373,7 +397,10 @@ mod tests {
         );
         // A third of the expected speed: suspended, not slashed.
         assert_eq!(slash_reason(&[Finding::TooSlow { gpu: 0, measured_centi_tflops: 2_230, expected_centi_tflops: 6_690 }]), None);
-        assert_eq!(slash_reason(&[Finding::TooSlow { gpu: 3, measured_centi_tflops: 668, expected_centi_tflops: 6_690 }]), Some(SlashReason::SpoofedHardware));
+        assert_eq!(
+            slash_reason(&[Finding::TooSlow { gpu: 3, measured_centi_tflops: 668, expected_centi_tflops: 6_690 }]),
+            Some(SlashReason::SpoofedHardware)
+        );
         assert_eq!(slash_reason(&[Finding::CommitmentMismatch]), Some(SlashReason::FailedAudit));
         assert_eq!(slash_reason(&[Finding::Unreachable("down".into())]), None);
         assert_eq!(slash_reason(&[Finding::Handshake(HandshakeError::Expired { age_secs: 60, ttl_secs: 30 })]), None);

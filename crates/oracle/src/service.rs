@@ -37,7 +37,8 @@ impl OracleDaemon {
     async fn review(&self, request: pb::ReviewRequest) -> Result<pb::ReviewReply, Status> {
         let node: Pubkey = request.node.parse().map_err(|_| Status::invalid_argument("node is not a base58 key"))?;
         let kind = ReviewKind::from_proto(request.kind).ok_or_else(|| Status::invalid_argument("unknown review kind"))?;
-        let lead_metrics = request.metrics.as_ref().and_then(from_proto).ok_or_else(|| Status::invalid_argument("missing or malformed metrics"))?;
+        let lead_metrics =
+            request.metrics.as_ref().and_then(from_proto).ok_or_else(|| Status::invalid_argument("missing or malformed metrics"))?;
         let view = ChainView::read(&self.shared.port).await.map_err(|e| Status::unavailable(format!("chain: {e:#}")))?;
         let Some(record) = view.record(&node).copied() else { return Ok(refuse("the node is not in the registry")) };
         if request.epoch != view.epoch {
@@ -63,7 +64,9 @@ impl OracleDaemon {
                     let mine = if own.verified { "verified".to_string() } else { format!("failed: {}", own.findings.replace('\n', "; ")) };
                     Some(format!("my audit disagrees ({mine})"))
                 } else if own.verified {
-                    metrics_agree(&lead_metrics, &own.metrics, &self.shared.settings.tolerance).err().map(|why| format!("metrics out of tolerance: {why}"))
+                    metrics_agree(&lead_metrics, &own.metrics, &self.shared.settings.tolerance)
+                        .err()
+                        .map(|why| format!("metrics out of tolerance: {why}"))
                 } else {
                     None
                 };
@@ -73,7 +76,9 @@ impl OracleDaemon {
                     return Ok(refuse(why));
                 }
                 let slash = match own.slash {
-                    Some(reason) => Some((reason, self.slash_amount(record.operator).await.map_err(|e| Status::unavailable(format!("{e:#}")))?)),
+                    Some(reason) => {
+                        Some((reason, self.slash_amount(record.operator).await.map_err(|e| Status::unavailable(format!("{e:#}")))?))
+                    }
                     None => None,
                 };
                 let verdict = if own.verified { Verdict::Verified } else { Verdict::Suspended };
@@ -128,7 +133,9 @@ impl OracleDaemon {
                 if shadowed.node_id != node || newest == Some((tree, request.leaf_index)) {
                     return Ok(refuse("that leaf is the node key's newest, or another key's"));
                 }
-                if matches!(shadowed.status, NodeStatus::Retired | NodeStatus::Suspended) || !crate::suspensions::attestable_now(&shadowed, request.epoch) {
+                if matches!(shadowed.status, NodeStatus::Retired | NodeStatus::Suspended)
+                    || !crate::suspensions::attestable_now(&shadowed, request.epoch)
+                {
                     return Ok(refuse("that leaf is not live, or cannot be attested in this epoch"));
                 }
                 if lead_metrics != shadowed.metrics {
@@ -214,7 +221,8 @@ impl OracleDaemon {
                 return Err(format!("{oracle} measured another verdict"));
             }
             if verified {
-                metrics_agree(&metrics, &expect.metrics, &self.shared.settings.tolerance).map_err(|why| format!("{oracle}'s metrics are out of tolerance: {why}"))?;
+                metrics_agree(&metrics, &expect.metrics, &self.shared.settings.tolerance)
+                    .map_err(|why| format!("{oracle}'s metrics are out of tolerance: {why}"))?;
             }
             seen.push(oracle);
         }
@@ -227,7 +235,8 @@ impl OracleDaemon {
     /// The node of a well-signed, fresh enrollment: checked before any chain read.
     fn admit_enrollment(&self, request: &pb::EnrollRequest) -> Result<Pubkey, Status> {
         let node: Pubkey = request.node.parse().map_err(|_| Status::invalid_argument("node is not a base58 key"))?;
-        let signature = Signature::try_from(request.signature.as_slice()).map_err(|_| Status::invalid_argument("signature is not 64 bytes"))?;
+        let signature =
+            Signature::try_from(request.signature.as_slice()).map_err(|_| Status::invalid_argument("signature is not 64 bytes"))?;
         if !signature.verify(node.as_ref(), &enrollment_bytes(&node, &request.endpoint, request.signed_at)) {
             return Err(Status::unauthenticated("the enrollment is not signed by the node key"));
         }
@@ -235,7 +244,8 @@ impl OracleDaemon {
         if age.abs() > self.shared.settings.enroll_max_age_secs {
             return Err(Status::failed_precondition(format!("the enrollment was signed {age} s from now")));
         }
-        tonic::transport::Endpoint::from_shared(request.endpoint.clone()).map_err(|_| Status::invalid_argument("the endpoint is not a URI"))?;
+        tonic::transport::Endpoint::from_shared(request.endpoint.clone())
+            .map_err(|_| Status::invalid_argument("the endpoint is not a URI"))?;
         // One enrollment per node per interval: a signed enrollment replayed in a loop
         // cannot make this oracle read the registry in a loop.
         let mut last = self.shared.last_enrollment.lock().expect("enrollment lock");

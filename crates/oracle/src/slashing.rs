@@ -32,7 +32,9 @@ impl OracleDaemon {
     /// clears it once the proposal is on-chain. A proposal sent before a crash is found by
     /// its id and evidence and not sent again.
     pub(crate) async fn propose_pending(&self, node: Pubkey, epoch: u64) -> anyhow::Result<Option<(SlashReason, u64)>> {
-        let Some(mut pending) = self.shared.history.pending_slashes()?.into_iter().find(|(n, e, _)| *n == node && *e == epoch).map(|(_, _, p)| p) else {
+        let Some(mut pending) =
+            self.shared.history.pending_slashes()?.into_iter().find(|(n, e, _)| *n == node && *e == epoch).map(|(_, _, p)| p)
+        else {
             return Ok(None);
         };
         let amount = pending.amount.min(self.slash_amount(pending.operator).await?);
@@ -48,7 +50,9 @@ impl OracleDaemon {
             .call(move |chain| {
                 let mut chain = chain;
                 let landed = match sent {
-                    Some(id) => fetch_opt::<SlashProposal>(&mut chain, &pda::slash_proposal(id))?.is_some_and(|p| p.evidence_hash == evidence),
+                    Some(id) => {
+                        fetch_opt::<SlashProposal>(&mut chain, &pda::slash_proposal(id))?.is_some_and(|p| p.evidence_hash == evidence)
+                    }
                     None => false,
                 };
                 Ok((chain.payer(), landed, fetch::<StakingConfig>(&mut chain, &pda::staking_config())?.next_slash_id))
@@ -64,7 +68,14 @@ impl OracleDaemon {
         let quorum: Vec<Peer> = pending
             .peers
             .iter()
-            .map(|key| self.shared.peers.iter().find(|p| p.key == *key).cloned().ok_or_else(|| anyhow!("peer {key} of the slash's quorum is not configured")))
+            .map(|key| {
+                self.shared
+                    .peers
+                    .iter()
+                    .find(|p| p.key == *key)
+                    .cloned()
+                    .ok_or_else(|| anyhow!("peer {key} of the slash's quorum is not configured"))
+            })
             .collect::<anyhow::Result<_>>()?;
         let signers: Vec<Pubkey> = std::iter::once(self.key()).chain(pending.peers.iter().copied()).collect();
         let ix = io_sdk::staking::propose_slash(&payer, &pending.operator, next_id, amount, pending.reason, pending.evidence, &signers);
@@ -87,7 +98,9 @@ impl OracleDaemon {
             // land by then is given up, and said so.
             if epoch.saturating_add(1) < view.epoch {
                 let _ = self.shared.history.clear_pending_slash(&node, epoch);
-                report.failed.push((node, format!("the slash agreed in epoch {epoch} did not land before the peers' agreements lapsed; given up")));
+                report
+                    .failed
+                    .push((node, format!("the slash agreed in epoch {epoch} did not land before the peers' agreements lapsed; given up")));
                 continue;
             }
             let attested = view.record(&node).is_some_and(|r| r.last_attested_epoch >= epoch);
@@ -104,5 +117,4 @@ impl OracleDaemon {
             }
         }
     }
-
 }

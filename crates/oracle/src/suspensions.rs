@@ -57,7 +57,6 @@ impl OracleDaemon {
         OracleMetrics::inc(&self.shared.metrics.duplicate_suspensions);
         Ok(())
     }
-
 }
 
 /// Whether the registry takes an attestation of `record` in `epoch`: a later epoch than
@@ -65,4 +64,3 @@ impl OracleDaemon {
 pub(crate) fn attestable_now(record: &NodeRecord, epoch: u64) -> bool {
     record.last_attested_epoch < epoch || (record.last_attested_epoch == epoch && record.status == NodeStatus::Verified)
 }
-

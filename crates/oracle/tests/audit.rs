@@ -25,14 +25,22 @@ async fn worker(conduct: Conduct) -> (String, Pubkey) {
     let agent = WorkerAgent::with_conduct(key, inventory, Arc::new(CpuBackend), probe, conduct);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(tonic::transport::Server::builder().add_service(WorkerServer::new(agent)).serve_with_incoming(TcpListenerStream::new(listener)));
+    tokio::spawn(
+        tonic::transport::Server::builder().add_service(WorkerServer::new(agent)).serve_with_incoming(TcpListenerStream::new(listener)),
+    );
     (format!("http://{addr}"), node)
 }
 
 fn settings() -> AuditSettings {
     AuditSettings {
         stress_n: Some(256),
-        network: AuditConfig { rtt_probes: 10, loss_probes: 50, loss_interval: Duration::ZERO, bulk_bytes: 1 << 20, ..AuditConfig::default() },
+        network: AuditConfig {
+            rtt_probes: 10,
+            loss_probes: 50,
+            loss_interval: Duration::ZERO,
+            bulk_bytes: 1 << 20,
+            ..AuditConfig::default()
+        },
         ..AuditSettings::default()
     }
 }
@@ -74,14 +82,22 @@ async fn a_wrong_product_is_caught() {
     let outcome = audit_node(&Pubkey::new_unique(), &endpoint, &record(node, 0), &mut ChallengeLedger::default(), &settings()).await;
     // Every tenth row is off: one of the 192 opened blocks lands on one (but with
     // probability 0.9^192 < 2e-9), and its Freivalds check fails.
-    assert!(matches!(outcome.findings[..], [Finding::WrongBlock { failure: StressFailure::WrongBlock { .. }, .. }]), "{:?}", outcome.findings);
+    assert!(
+        matches!(outcome.findings[..], [Finding::WrongBlock { failure: StressFailure::WrongBlock { .. }, .. }]),
+        "{:?}",
+        outcome.findings
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_product_for_another_seed_is_caught() {
     let (endpoint, node) = worker(Conduct::OtherSeed).await;
     let outcome = audit_node(&Pubkey::new_unique(), &endpoint, &record(node, 0), &mut ChallengeLedger::default(), &settings()).await;
-    assert!(matches!(outcome.findings[..], [Finding::WrongBlock { gpu: 0, failure: StressFailure::WrongBlock { .. } }]), "{:?}", outcome.findings);
+    assert!(
+        matches!(outcome.findings[..], [Finding::WrongBlock { gpu: 0, failure: StressFailure::WrongBlock { .. } }]),
+        "{:?}",
+        outcome.findings
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,11 +133,13 @@ async fn a_node_claiming_a_far_faster_gpu_is_caught() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_of_another_node_and_a_dead_endpoint_are_findings() {
     let (endpoint, _) = worker(Conduct::Honest).await;
-    let outcome = audit_node(&Pubkey::new_unique(), &endpoint, &record(Pubkey::new_unique(), 0), &mut ChallengeLedger::default(), &settings()).await;
+    let outcome =
+        audit_node(&Pubkey::new_unique(), &endpoint, &record(Pubkey::new_unique(), 0), &mut ChallengeLedger::default(), &settings()).await;
     assert!(matches!(outcome.findings[..], [Finding::Unreachable(_)]), "{:?}", outcome.findings);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let outcome = audit_node(&Pubkey::new_unique(), &dead, &record(Pubkey::new_unique(), 0), &mut ChallengeLedger::default(), &settings()).await;
+    let outcome =
+        audit_node(&Pubkey::new_unique(), &dead, &record(Pubkey::new_unique(), 0), &mut ChallengeLedger::default(), &settings()).await;
     assert!(matches!(outcome.findings[..], [Finding::Unreachable(_)]), "{:?}", outcome.findings);
 }

@@ -14,11 +14,8 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn main() {
-    let sizes: Vec<u32> = std::env::var("IO_POC_STRESS_N")
-        .unwrap_or_else(|_| "2048,8192".into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
+    let sizes: Vec<u32> =
+        std::env::var("IO_POC_STRESS_N").unwrap_or_else(|_| "2048,8192".into()).split(',').filter_map(|s| s.trim().parse().ok()).collect();
     let threads = std::thread::available_parallelism().map(|p| p.get()).unwrap_or(1);
     println!("stress test v2 on {threads} threads, {} (figures: best of the runs)", CpuBackend.name());
     for n in sizes {

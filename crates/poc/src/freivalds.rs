@@ -232,7 +232,10 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(3);
         let mut half = c.clone();
         half[10] += 0.5;
-        assert_eq!(check_product(&challenge, &half, 40, &mut rng), Err(CheckFailure::NotAnExactProduct { row: 0, col: 10, value: half[10] }));
+        assert_eq!(
+            check_product(&challenge, &half, 40, &mut rng),
+            Err(CheckFailure::NotAnExactProduct { row: 0, col: 10, value: half[10] })
+        );
         let mut huge = c.clone();
         huge[33] = 1e9;
         assert!(matches!(check_product(&challenge, &huge, 40, &mut rng), Err(CheckFailure::NotAnExactProduct { row: 1, col: 1, .. })));
@@ -252,9 +255,8 @@ mod tests {
         c[24 * 3 + 9] -= 2.0;
         let mut rng = StdRng::seed_from_u64(4);
         let trials = 2_000;
-        let mut caught_in = |rounds| {
-            (0..trials).filter(|_| check_prepared(&Prepared::with_rounds(challenge, 1, rounds, &mut rng), &c).is_err()).count()
-        };
+        let mut caught_in =
+            |rounds| (0..trials).filter(|_| check_prepared(&Prepared::with_rounds(challenge, 1, rounds, &mut rng), &c).is_err()).count();
         let caught = caught_in(1);
         assert!((900..=1_100).contains(&caught), "caught {caught} of {trials}");
         // Two one-bit rounds together: about three in four.

@@ -74,7 +74,13 @@ pub fn enrollment_bytes(node: &Pubkey, endpoint: &str, signed_at: i64) -> Vec<u8
 }
 
 /// The worker's answer, signed with its node key.
-pub fn answer(challenge: &HandshakeChallenge, node_key: &Keypair, gpu_uuids: Vec<String>, driver_version: String, cuda: (u8, u8)) -> HandshakeReply {
+pub fn answer(
+    challenge: &HandshakeChallenge,
+    node_key: &Keypair,
+    gpu_uuids: Vec<String>,
+    driver_version: String,
+    cuda: (u8, u8),
+) -> HandshakeReply {
     let signature = node_key.sign_message(&signing_bytes(challenge, &gpu_uuids, &driver_version, cuda));
     HandshakeReply { gpu_uuids, driver_version, cuda, signature }
 }

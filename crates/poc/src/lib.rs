@@ -12,16 +12,14 @@
 pub mod backend;
 pub mod challenge;
 pub mod freivalds;
-pub mod netaudit;
 pub mod handshake;
+pub mod netaudit;
 pub mod speed;
 pub mod stress;
 
 pub use backend::{cpu_multiply, panel_rows, run_to_vec, Backend, CpuBackend, CpuLoaded, Loaded};
 pub use challenge::{Challenge, ChallengeError, Operand, ENTRY_BOUND, MAX_N};
 pub use freivalds::{check_prepared, check_product, commitment, CheckFailure, CheckReport, Prepared};
-pub use netaudit::{
-    measure, AuditConfig, LossStats, NetAuditError, NetworkReport, ProbeServer, ProbeServerStats, RttStats, Transfer,
-};
 pub use handshake::{answer, ChallengeLedger, HandshakeChallenge, HandshakeError, HandshakeReply};
+pub use netaudit::{measure, AuditConfig, LossStats, NetAuditError, NetworkReport, ProbeServer, ProbeServerStats, RttStats, Transfer};
 pub use speed::{challenge_size, measured_centi_tflops, speed_verdict, SpeedVerdict};

@@ -8,8 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use io_poc::netaudit::{
-    loss_bps, measure, AuditConfig, Frame, Impairment, ImpairmentError, ImpairmentProxy, Kind, NetAuditError,
-    ProbeServer, FRAME_LEN,
+    loss_bps, measure, AuditConfig, Frame, Impairment, ImpairmentError, ImpairmentProxy, Kind, NetAuditError, ProbeServer, FRAME_LEN,
 };
 
 fn loopback() -> SocketAddr {
@@ -26,8 +25,6 @@ fn quick_config() -> AuditConfig {
         ..AuditConfig::default()
     }
 }
-
-
 
 /// One-way delay the proxy adds in each direction: the RTT through it is twice this.
 const PROXY_DELAY_MS: u32 = 20;

@@ -7,9 +7,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::thread;
 use std::time::Duration;
 
-use io_poc::netaudit::{
-    measure, AuditConfig, Frame, Kind, NetAuditError, ProbeServer, Refusal, Stage, FRAME_LEN, REPLY, VERSION,
-};
+use io_poc::netaudit::{measure, AuditConfig, Frame, Kind, NetAuditError, ProbeServer, Refusal, Stage, FRAME_LEN, REPLY, VERSION};
 
 fn loopback() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()

@@ -140,13 +140,7 @@ fn setup_link(cleanup: &mut Cleanup, server_ns: &str, client_ns: &str, tag: &str
     }
     let delay = format!("{NETEM_DELAY_MS}ms");
     let loss = format!("{NETEM_LOSS_PERCENT}%");
-    run(
-        "ip",
-        &[
-            "netns", "exec", client_ns, "tc", "qdisc", "add", "dev", &client_if, "root", "netem", "delay", &delay,
-            "loss", &loss,
-        ],
-    )?;
+    run("ip", &["netns", "exec", client_ns, "tc", "qdisc", "add", "dev", &client_if, "root", "netem", "delay", &delay, "loss", &loss])?;
     Ok(())
 }
 
@@ -171,8 +165,7 @@ fn netem_delay_and_loss_are_measured_within_tolerance() {
     let mut cleanup = Cleanup::default();
     if let Err(why) = setup_link(&mut cleanup, &server_ns, &client_ns, &tag) {
         // Straight to stderr (not eprintln!, which the test harness captures): a skip must show.
-        let _ =
-            writeln!(std::io::stderr(), "SKIPPED: netem network audit: the machine forbids the impaired link: {why}");
+        let _ = writeln!(std::io::stderr(), "SKIPPED: netem network audit: the machine forbids the impaired link: {why}");
         return;
     }
 
@@ -199,10 +192,7 @@ fn netem_delay_and_loss_are_measured_within_tolerance() {
     });
     assert!(ready_rx.recv_timeout(Duration::from_secs(60)).is_ok(), "the probe server did not start in {server_ns}");
 
-    let client = helper(&client_ns, "client", &server_addr)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the audit in its namespace");
+    let client = helper(&client_ns, "client", &server_addr).stdout(Stdio::piped()).spawn().expect("start the audit in its namespace");
     let mut client = Helper(client);
     let deadline = Instant::now() + Duration::from_secs(120);
     while client.0.try_wait().unwrap().is_none() {
@@ -214,8 +204,7 @@ fn netem_delay_and_loss_are_measured_within_tolerance() {
     assert!(client.0.wait().unwrap().success(), "the audit failed:\n{out}");
     let line = out.lines().find_map(|l| l.find(REPORT).map(|at| &l[at + REPORT.len()..])).expect("a report line");
     let f: Vec<u32> = line.split_whitespace().map(|x| x.parse().unwrap()).collect();
-    let (min_us, median_us, p90_us, loss_bps, sent, answered, udp_median_us, mbps) =
-        (f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]);
+    let (min_us, median_us, p90_us, loss_bps, sent, answered, udp_median_us, mbps) = (f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]);
     let _ = writeln!(
         std::io::stderr(),
         "netem delay {NETEM_DELAY_MS} ms loss {NETEM_LOSS_PERCENT}%: rtt min/median/p90 {min_us}/{median_us}/{p90_us} us, \

@@ -35,7 +35,10 @@ fn main() {
     let rent = Rent::default();
     println!("rent per node (mainnet rent: {} lamports/byte-year, 2-year exemption)", rent.lamports_per_byte_year);
     println!("one account per node holds 8 + {} bytes", record_size());
-    println!("{:>9}  {:>13}  {:>24}  {:>16}  {:>16}  {:>7}", "nodes", "tree shape", "tree + config (SOL)", "compressed/node", "account/node", "ratio");
+    println!(
+        "{:>9}  {:>13}  {:>24}  {:>16}  {:>16}  {:>7}",
+        "nodes", "tree shape", "tree + config (SOL)", "compressed/node", "account/node", "ratio"
+    );
     for nodes in [10_000u64, 1_000_000] {
         let c = compare_rent(nodes, &rent).expect("a supported shape");
         println!(

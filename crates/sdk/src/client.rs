@@ -4,9 +4,9 @@
 use crate::events::{decode_noop_data, NoopPayload};
 use anchor_lang::AccountDeserialize;
 use io_registry::NodeEvent;
+use solana_sdk::hash::Hash;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
-use solana_sdk::hash::Hash;
 use solana_sdk::signature::{Keypair, Signature};
 use solana_sdk::transaction::{Transaction, TransactionError};
 
@@ -115,9 +115,7 @@ impl<C: Chain + ?Sized> Chain for &mut C {
 
 /// Reads and decodes an Anchor account.
 pub fn fetch<T: AccountDeserialize>(chain: &mut impl Chain, address: &Pubkey) -> anyhow::Result<T> {
-    let data = chain
-        .account_data(address)?
-        .ok_or_else(|| anyhow::anyhow!("account {address} does not exist"))?;
+    let data = chain.account_data(address)?.ok_or_else(|| anyhow::anyhow!("account {address} does not exist"))?;
     Ok(T::try_deserialize(&mut data.as_slice())?)
 }
 

@@ -54,10 +54,7 @@ pub fn advance_epoch(io_mint: &Pubkey) -> Instruction {
 }
 
 pub fn set_emission_params(authority: &Pubkey, params: EmissionParams) -> Instruction {
-    build(
-        accounts::SetEmissionParams { authority: *authority, config: pda::emissions_config() },
-        instruction::SetEmissionParams { params },
-    )
+    build(accounts::SetEmissionParams { authority: *authority, config: pda::emissions_config() }, instruction::SetEmissionParams { params })
 }
 
 pub fn propose_authority(authority: &Pubkey, new_authority: &Pubkey) -> Instruction {
@@ -68,10 +65,7 @@ pub fn propose_authority(authority: &Pubkey, new_authority: &Pubkey) -> Instruct
 }
 
 pub fn accept_authority(new_authority: &Pubkey) -> Instruction {
-    build(
-        accounts::AcceptAuthority { new_authority: *new_authority, config: pda::emissions_config() },
-        instruction::AcceptAuthority {},
-    )
+    build(accounts::AcceptAuthority { new_authority: *new_authority, config: pda::emissions_config() }, instruction::AcceptAuthority {})
 }
 
 /// One year of the projected schedule.

@@ -4,8 +4,7 @@
 use crate::pda;
 use anchor_lang::{InstructionData, ToAccountMetas};
 use io_governance::{
-    accounts, instruction, CreateProposalArgs, GovernanceParams, Proposal, ProposalAccount, ProposalInstruction,
-    ProposalStatus, VoteChoice,
+    accounts, instruction, CreateProposalArgs, GovernanceParams, Proposal, ProposalAccount, ProposalInstruction, ProposalStatus, VoteChoice,
 };
 use io_math::{proposal_outcome, Outcome, Votes};
 use io_registry::GpuModelArgs;

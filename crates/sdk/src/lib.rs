@@ -11,17 +11,15 @@ pub mod network;
 pub mod pda;
 pub mod placement;
 pub mod registry;
-pub mod rewards;
 pub mod rent;
+pub mod rewards;
 pub mod staking;
 pub mod token;
-pub mod tree;
 pub mod treasury;
+pub mod tree;
 
 pub use io_registry;
-pub use io_registry::{
-    GpuModel, HardwareSpec, NodeEvent, NodeMetrics, NodeRecord, NodeStatus, Tier, Verdict,
-};
+pub use io_registry::{GpuModel, HardwareSpec, NodeEvent, NodeMetrics, NodeRecord, NodeStatus, Tier, Verdict};
 
 use solana_sdk::pubkey::Pubkey;
 

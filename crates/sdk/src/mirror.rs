@@ -103,9 +103,7 @@ impl TreeMirror {
         match i.cmp(&self.records.len()) {
             std::cmp::Ordering::Less => self.records[i] = record,
             std::cmp::Ordering::Equal => self.records.push(record),
-            std::cmp::Ordering::Greater => {
-                return Err(MirrorError::Gap { index, expected: self.records.len() as u32 })
-            }
+            std::cmp::Ordering::Greater => return Err(MirrorError::Gap { index, expected: self.records.len() as u32 }),
         }
         self.set_leaf(i, record.leaf_hash());
         Ok(())

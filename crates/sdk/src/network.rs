@@ -4,9 +4,9 @@
 use crate::client::{fetch, Chain, TxOutcome};
 use crate::events::{decode_noop_data, NoopPayload};
 use crate::mirror::TreeMirror;
+use crate::pda;
 use crate::registry::{self as ix, ProvenLeaf};
 use crate::tree::TreeShape;
-use crate::pda;
 use anyhow::{anyhow, bail, Context};
 use io_registry::{Ballot, HardwareSpec, NodeMetrics, NodeRecord, RegistryConfig, TreeConfig, Verdict, VerdictSubject, GPU_ID_LEN};
 use solana_sdk::instruction::Instruction;
@@ -79,10 +79,7 @@ impl RegistryClient {
     }
 
     fn apply(&mut self, event: &io_registry::NodeEvent) -> anyhow::Result<()> {
-        let tracked = self
-            .trees
-            .get_mut(&event.tree)
-            .ok_or_else(|| anyhow!("event for untracked tree {}", event.tree))?;
+        let tracked = self.trees.get_mut(&event.tree).ok_or_else(|| anyhow!("event for untracked tree {}", event.tree))?;
         tracked.mirror.apply(event)?;
         self.nodes.insert(event.record.node_id, (event.tree, event.record.leaf_index));
         self.note_gpus(event);
@@ -233,7 +230,13 @@ impl RegistryClient {
         self.record(&node.pubkey()).copied().ok_or_else(|| anyhow!("registration logged no event"))
     }
 
-    pub fn update(&mut self, chain: &mut impl Chain, operator: &Keypair, node_id: &Pubkey, spec: HardwareSpec) -> anyhow::Result<NodeRecord> {
+    pub fn update(
+        &mut self,
+        chain: &mut impl Chain,
+        operator: &Keypair,
+        node_id: &Pubkey,
+        spec: HardwareSpec,
+    ) -> anyhow::Result<NodeRecord> {
         let leaf = self.proven_leaf(node_id)?;
         let outcome = chain.send(&[ix::update_node(&leaf, spec)], &[operator])?;
         self.finish(&outcome, node_id)
@@ -358,7 +361,16 @@ mod tests {
     fn a_gpu_counts_for_the_first_live_leaf_that_proved_it() {
         let tree = Pubkey::new_unique();
         let mut client = RegistryClient::new();
-        let config = TreeConfig { merkle_tree: tree, ordinal: 0, max_depth: 5, max_buffer_size: 8, canopy_depth: 0, capacity: 32, num_nodes: 2, bump: 0 };
+        let config = TreeConfig {
+            merkle_tree: tree,
+            ordinal: 0,
+            max_depth: 5,
+            max_buffer_size: 8,
+            canopy_depth: 0,
+            capacity: 32,
+            num_nodes: 2,
+            bump: 0,
+        };
         client.trees.insert(tree, TrackedTree { config, mirror: TreeMirror::new(tree, 5) });
         let (a, b) = (Pubkey::new_unique(), Pubkey::new_unique());
         let gpu = crate::gpu_id("GPU-shared");

@@ -96,11 +96,7 @@ pub fn resolve_model<'c>(catalogue: &'c GpuCatalogue, name: &str) -> Result<&'c 
 
 /// The model a request names: it must be in the catalogue and active.
 pub fn requested_model<'c>(catalogue: &'c GpuCatalogue, request: &PlacementRequest) -> Result<&'c GpuModel, PlacementError> {
-    let model = catalogue
-        .models
-        .iter()
-        .find(|m| m.id == request.model)
-        .ok_or(PlacementError::UnknownModelId(request.model))?;
+    let model = catalogue.models.iter().find(|m| m.id == request.model).ok_or(PlacementError::UnknownModelId(request.model))?;
     if !model.active {
         return Err(PlacementError::RetiredModel(model.name.clone()));
     }
@@ -303,7 +299,10 @@ mod tests {
         let trees = [key(240), key(241)];
         for (t, tree) in trees.iter().enumerate() {
             let records: Vec<NodeRecord> = (0..3u8)
-                .map(|i| NodeRecord { leaf_index: u32::from(i), ..node(10 * t as u8 + i + 1, 1_000 * u32::from(10 * t as u8 + i + 1), 10_000) })
+                .map(|i| NodeRecord {
+                    leaf_index: u32::from(i),
+                    ..node(10 * t as u8 + i + 1, 1_000 * u32::from(10 * t as u8 + i + 1), 10_000)
+                })
                 .collect();
             let config = TreeConfig {
                 merkle_tree: *tree,

@@ -8,8 +8,8 @@ use crate::tree::TreeShape;
 use crate::{COMPRESSION_PROGRAM_ID, NOOP_PROGRAM_ID};
 use anchor_lang::{InstructionData, ToAccountMetas};
 use io_registry::{
-    accounts, instruction, AttestNodeArgs, GpuModelArgs, HardwareSpec, InitializeArgs, NodeMetrics, NodeRecord, RegistrationParams, SubmitVerdictArgs, Verdict,
-    VerdictSubject, GPU_ID_LEN,
+    accounts, instruction, AttestNodeArgs, GpuModelArgs, HardwareSpec, InitializeArgs, NodeMetrics, NodeRecord, RegistrationParams,
+    SubmitVerdictArgs, Verdict, VerdictSubject, GPU_ID_LEN,
 };
 use solana_sdk::instruction::{AccountMeta, Instruction};
 use solana_sdk::pubkey::Pubkey;
@@ -46,25 +46,15 @@ pub fn propose_authority(authority: &Pubkey, new_authority: &Pubkey) -> Instruct
 }
 
 pub fn accept_authority(new_authority: &Pubkey) -> Instruction {
-    build(
-        accounts::AcceptAuthority { new_authority: *new_authority, config: pda::registry_config() },
-        instruction::AcceptAuthority {},
-    )
+    build(accounts::AcceptAuthority { new_authority: *new_authority, config: pda::registry_config() }, instruction::AcceptAuthority {})
 }
 
 pub fn set_oracles(authority: &Pubkey, oracles: Vec<Pubkey>, threshold: u8) -> Instruction {
-    build(
-        accounts::SetOracles { authority: *authority, config: pda::registry_config() },
-        instruction::SetOracles { oracles, threshold },
-    )
+    build(accounts::SetOracles { authority: *authority, config: pda::registry_config() }, instruction::SetOracles { oracles, threshold })
 }
 
 fn catalogue_accounts(authority: &Pubkey) -> accounts::ChangeCatalogue {
-    accounts::ChangeCatalogue {
-        authority: *authority,
-        config: pda::registry_config(),
-        catalogue: pda::gpu_catalogue(),
-    }
+    accounts::ChangeCatalogue { authority: *authority, config: pda::registry_config(), catalogue: pda::gpu_catalogue() }
 }
 
 pub fn add_gpu_model(authority: &Pubkey, args: GpuModelArgs) -> Instruction {
@@ -82,20 +72,8 @@ pub fn retire_gpu_model(authority: &Pubkey, model_id: u16) -> Instruction {
 /// Allocates the tree account (owned by the compression program) and opens it as a
 /// registry tree. `merkle_tree` must sign the transaction; `lamports` is the rent
 /// exemption of `shape.account_size()`.
-pub fn create_tree(
-    payer: &Pubkey,
-    authority: &Pubkey,
-    merkle_tree: &Pubkey,
-    shape: TreeShape,
-    lamports: u64,
-) -> [Instruction; 2] {
-    let allocate = system_instruction::create_account(
-        payer,
-        merkle_tree,
-        lamports,
-        shape.account_size() as u64,
-        &COMPRESSION_PROGRAM_ID,
-    );
+pub fn create_tree(payer: &Pubkey, authority: &Pubkey, merkle_tree: &Pubkey, shape: TreeShape, lamports: u64) -> [Instruction; 2] {
+    let allocate = system_instruction::create_account(payer, merkle_tree, lamports, shape.account_size() as u64, &COMPRESSION_PROGRAM_ID);
     let open = build(
         accounts::CreateTree {
             payer: *payer,
@@ -134,11 +112,17 @@ pub fn open_tree(payer: &Pubkey, active_tree: &Pubkey, merkle_tree: &Pubkey, sha
 }
 
 pub fn set_registration_params(authority: &Pubkey, params: RegistrationParams) -> Instruction {
-    build(accounts::SetRegistrationParams { authority: *authority, config: pda::registry_config() }, instruction::SetRegistrationParams { params })
+    build(
+        accounts::SetRegistrationParams { authority: *authority, config: pda::registry_config() },
+        instruction::SetRegistrationParams { params },
+    )
 }
 
 pub fn set_verification_lease(authority: &Pubkey, lease_epochs: u64) -> Instruction {
-    build(accounts::SetVerificationLease { authority: *authority, config: pda::registry_config() }, instruction::SetVerificationLease { lease_epochs })
+    build(
+        accounts::SetVerificationLease { authority: *authority, config: pda::registry_config() },
+        instruction::SetVerificationLease { lease_epochs },
+    )
 }
 
 pub fn sweep_forfeited_deposits(authority: &Pubkey, destination: &Pubkey) -> Instruction {
@@ -199,17 +183,21 @@ pub fn update_node(leaf: &ProvenLeaf, spec: HardwareSpec) -> Instruction {
 }
 
 pub fn retire_node(leaf: &ProvenLeaf) -> Instruction {
-    let mut ix = build(
-        modify_accounts(&leaf.record.operator, &leaf.merkle_tree),
-        instruction::RetireNode { root: leaf.root, current: leaf.record },
-    );
+    let mut ix =
+        build(modify_accounts(&leaf.record.operator, &leaf.merkle_tree), instruction::RetireNode { root: leaf.root, current: leaf.record });
     ix.accounts.extend(proof_metas(&leaf.proof));
     ix
 }
 
 /// The subject of an audit of `leaf` in `epoch`: what every voting oracle must agree on.
 /// `gpu_ids` are the proven GPUs' identities (`crate::gpu_ids`), empty for a suspension.
-pub fn verdict_subject(leaf: &ProvenLeaf, epoch: u64, verdict: Verdict, forfeit_deposit: bool, gpu_ids: Vec<[u8; GPU_ID_LEN]>) -> VerdictSubject {
+pub fn verdict_subject(
+    leaf: &ProvenLeaf,
+    epoch: u64,
+    verdict: Verdict,
+    forfeit_deposit: bool,
+    gpu_ids: Vec<[u8; GPU_ID_LEN]>,
+) -> VerdictSubject {
     VerdictSubject { epoch, record_hash: leaf.record.leaf_hash(), verdict, forfeit_deposit, gpu_ids }
 }
 

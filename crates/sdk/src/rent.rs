@@ -39,11 +39,7 @@ pub fn tree_shape_for(nodes: u64) -> Option<TreeShape> {
         .iter()
         .filter(|(depth, _)| (1u64 << depth) >= nodes)
         .min_by_key(|(depth, buffer)| (*depth, (*buffer as i64 - 64).abs()))
-        .map(|&(max_depth, max_buffer_size)| TreeShape {
-            max_depth,
-            max_buffer_size,
-            canopy_depth: max_depth.saturating_sub(PROOF_BUDGET),
-        })
+        .map(|&(max_depth, max_buffer_size)| TreeShape { max_depth, max_buffer_size, canopy_depth: max_depth.saturating_sub(PROOF_BUDGET) })
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -7,10 +7,7 @@ use io_staking::{OperatorStake, StakingConfig};
 /// An operator's verified hardware as it counts at unix time `now`, exactly as staking
 /// reads it: nodes whose verification lease has ended are left out.
 pub fn counted_hardware(stats: &OperatorStats, now: i64) -> VerifiedHardware {
-    let capacity = stats
-        .current_epoch(now)
-        .and_then(|epoch| stats.verified_at(epoch))
-        .unwrap_or_default();
+    let capacity = stats.current_epoch(now).and_then(|epoch| stats.verified_at(epoch)).unwrap_or_default();
     VerifiedHardware { gpus: capacity.gpus_by_tier, score_gpus: capacity.score_gpus_by_tier }
 }
 

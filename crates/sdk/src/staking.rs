@@ -48,10 +48,7 @@ pub fn propose_authority(authority: &Pubkey, new_authority: &Pubkey) -> Instruct
 }
 
 pub fn accept_authority(new_authority: &Pubkey) -> Instruction {
-    build(
-        accounts::AcceptAuthority { new_authority: *new_authority, config: pda::staking_config() },
-        instruction::AcceptAuthority {},
-    )
+    build(accounts::AcceptAuthority { new_authority: *new_authority, config: pda::staking_config() }, instruction::AcceptAuthority {})
 }
 
 pub fn set_params(authority: &Pubkey, treasury: &Pubkey, params: StakingParams) -> Instruction {
@@ -192,8 +189,5 @@ pub fn execute_slash(operator: &Pubkey, id: u64, io_mint: &Pubkey, treasury: &Pu
 /// Closes slash proposal `id` once executed or vetoed; its rent goes to `rent_payer`
 /// (the payer recorded at `propose_slash`).
 pub fn close_slash_proposal(id: u64, rent_payer: &Pubkey) -> Instruction {
-    build(
-        accounts::CloseSlashProposal { proposal: pda::slash_proposal(id), rent_payer: *rent_payer },
-        instruction::CloseSlashProposal {},
-    )
+    build(accounts::CloseSlashProposal { proposal: pda::slash_proposal(id), rent_payer: *rent_payer }, instruction::CloseSlashProposal {})
 }

@@ -48,17 +48,11 @@ pub fn propose_authority(authority: &Pubkey, new_authority: &Pubkey) -> Instruct
 }
 
 pub fn accept_authority(new_authority: &Pubkey) -> Instruction {
-    build(
-        accounts::AcceptAuthority { new_authority: *new_authority, config: pda::treasury_config() },
-        instruction::AcceptAuthority {},
-    )
+    build(accounts::AcceptAuthority { new_authority: *new_authority, config: pda::treasury_config() }, instruction::AcceptAuthority {})
 }
 
 pub fn set_treasury_params(authority: &Pubkey, params: TreasuryParams) -> Instruction {
-    build(
-        accounts::SetTreasuryParams { authority: *authority, config: pda::treasury_config() },
-        instruction::SetTreasuryParams { params },
-    )
+    build(accounts::SetTreasuryParams { authority: *authority, config: pda::treasury_config() }, instruction::SetTreasuryParams { params })
 }
 
 /// The gateway mints `amount` IOSD into `to` (an IOSD token account).

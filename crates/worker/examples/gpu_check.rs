@@ -249,7 +249,12 @@ fn run_stress(device: &dyn Backend, n: u32, expected: Option<&(String, f64)>) ->
         if round == 0 {
             println!("  warm-up window {}", ms(window));
         } else {
-            println!("  #{round} window {}; oracle's check of {DEFAULT_OPENINGS} blocks {}: {:?}", ms(window), ms(check), verdict.as_ref().map(|_| "PASS"));
+            println!(
+                "  #{round} window {}; oracle's check of {DEFAULT_OPENINGS} blocks {}: {:?}",
+                ms(window),
+                ms(check),
+                verdict.as_ref().map(|_| "PASS")
+            );
             windows.push(window);
         }
         if let Err(failure) = verdict {

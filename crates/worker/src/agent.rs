@@ -84,7 +84,16 @@ impl WorkerAgent {
         };
         let backend = devices.first().expect("at least one device").clone();
         let stress = StressSessions::new(devices, mangle);
-        Self { node_key, inventory, backend, probe, conduct, first_handshake: std::sync::Mutex::new(None), stress, advertised_probe_port: None }
+        Self {
+            node_key,
+            inventory,
+            backend,
+            probe,
+            conduct,
+            first_handshake: std::sync::Mutex::new(None),
+            stress,
+            advertised_probe_port: None,
+        }
     }
 
     /// Tells oracles to reach the probe server on `tcp_port` of the agent's host (the UDP
@@ -238,9 +247,7 @@ impl Worker for WorkerAgent {
             let mut ticker = tokio::time::interval(interval);
             for sequence in 0u64.. {
                 ticker.tick().await;
-                let sent_at_ms = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_millis() as i64);
+                let sent_at_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
                 if tx.send(Ok(pb::Beat { sequence, sent_at_ms })).await.is_err() {
                     break;
                 }

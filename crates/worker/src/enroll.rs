@@ -29,7 +29,8 @@ pub async fn enroll(node_key: &Keypair, endpoint: &str, oracle: &str) -> Result<
     let node = node_key.pubkey();
     let signed_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     let signature = node_key.sign_message(&enrollment_bytes(&node, endpoint, signed_at));
-    let request = EnrollRequest { node: node.to_string(), endpoint: endpoint.to_string(), signed_at, signature: signature.as_ref().to_vec() };
+    let request =
+        EnrollRequest { node: node.to_string(), endpoint: endpoint.to_string(), signed_at, signature: signature.as_ref().to_vec() };
     let reply = OracleClient::new(channel)
         .enroll(request)
         .await

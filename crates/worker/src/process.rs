@@ -20,7 +20,10 @@ impl AgentProcess {
         let listener = runtime.block_on(tokio::net::TcpListener::bind(listen))?;
         let endpoint = format!("http://{}", listener.local_addr()?);
         runtime.spawn(async move {
-            let _ = tonic::transport::Server::builder().add_service(WorkerServer::new(agent)).serve_with_incoming(TcpListenerStream::new(listener)).await;
+            let _ = tonic::transport::Server::builder()
+                .add_service(WorkerServer::new(agent))
+                .serve_with_incoming(TcpListenerStream::new(listener))
+                .await;
         });
         Ok(AgentProcess { endpoint, runtime: Some(runtime) })
     }

@@ -132,7 +132,11 @@ impl StressSessions {
 
     /// Runs every GPU's product, each device its own GPUs in turn, all devices at once;
     /// each root goes to `tx` the moment its product and tree are done.
-    pub fn run(&self, request: pb::RunStressRequest, tx: tokio::sync::mpsc::Sender<Result<pb::GpuCommitment, Status>>) -> Result<(), Status> {
+    pub fn run(
+        &self,
+        request: pb::RunStressRequest,
+        tx: tokio::sync::mpsc::Sender<Result<pb::GpuCommitment, Status>>,
+    ) -> Result<(), Status> {
         let id = session_id(&request.session)?;
         let secret: [u8; 32] = request.secret.as_slice().try_into().map_err(|_| Status::invalid_argument("secret must be 32 bytes"))?;
         let (spec, loaded, products, slot) = {

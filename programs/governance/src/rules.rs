@@ -10,10 +10,7 @@ use anchor_lang::Discriminator;
 /// The size limits, and the DAO PDA as the only signer: nobody can smuggle another
 /// signer's consent into a proposal, and the executor's own signature is never lent.
 pub fn check_instructions(instructions: &[ProposalInstruction], dao: &Pubkey) -> Result<()> {
-    require!(
-        (1..=MAX_PROPOSAL_INSTRUCTIONS).contains(&instructions.len()),
-        GovernanceError::InvalidInstructionCount
-    );
+    require!((1..=MAX_PROPOSAL_INSTRUCTIONS).contains(&instructions.len()), GovernanceError::InvalidInstructionCount);
     for ix in instructions {
         require!(
             ix.accounts.len() <= MAX_INSTRUCTION_ACCOUNTS && ix.data.len() <= MAX_INSTRUCTION_DATA,
@@ -29,10 +26,7 @@ pub fn check_instructions(instructions: &[ProposalInstruction], dao: &Pubkey) ->
 /// act on proposals outside their own lifecycle.
 pub fn check_governance_calls(instructions: &[ProposalInstruction]) -> Result<()> {
     for ix in instructions.iter().filter(|ix| ix.program_id == crate::ID) {
-        require!(
-            ix.data.starts_with(crate::instruction::SetGovernanceParams::DISCRIMINATOR),
-            GovernanceError::ForbiddenGovernanceCall
-        );
+        require!(ix.data.starts_with(crate::instruction::SetGovernanceParams::DISCRIMINATOR), GovernanceError::ForbiddenGovernanceCall);
     }
     Ok(())
 }

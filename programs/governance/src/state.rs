@@ -119,9 +119,20 @@ impl Proposal {
     /// Account size (discriminator included) for a proposal with this link and these
     /// instructions.
     pub fn space(link: &str, instructions: &[ProposalInstruction]) -> usize {
-        8 + 8 + 32 + 32 + (4 + link.len()) + 1 + 8 + 8 + 8 + GovernanceParams::INIT_SPACE
-            + 8 * 4 + 8 * 3 + 1
-            + 4 + instructions.iter().map(ProposalInstruction::size).sum::<usize>()
+        8 + 8
+            + 32
+            + 32
+            + (4 + link.len())
+            + 1
+            + 8
+            + 8
+            + 8
+            + GovernanceParams::INIT_SPACE
+            + 8 * 4
+            + 8 * 3
+            + 1
+            + 4
+            + instructions.iter().map(ProposalInstruction::size).sum::<usize>()
     }
 }
 

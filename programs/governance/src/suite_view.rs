@@ -31,14 +31,8 @@ pub fn total_bonded_before(account: &AccountInfo, now: i64) -> Result<u64> {
 
 pub fn registry_authority(account: &AccountInfo) -> Result<Pubkey> {
     let wrong = || error!(GovernanceError::WrongRegistryAccount);
-    let config = read_program_pda(
-        account,
-        &io_registry::ID,
-        &[io_registry::CONFIG_SEED],
-        |c: &io_registry::RegistryConfig| c.bump,
-        wrong,
-    )?
-    .ok_or_else(wrong)?;
+    let config = read_program_pda(account, &io_registry::ID, &[io_registry::CONFIG_SEED], |c: &io_registry::RegistryConfig| c.bump, wrong)?
+        .ok_or_else(wrong)?;
     Ok(config.authority)
 }
 

@@ -13,9 +13,7 @@ use anchor_lang::InstructionData;
 use spl_account_compression::canopy::fill_in_proof_from_canopy;
 use spl_account_compression::concurrent_tree_wrapper::{merkle_tree_prove_leaf, ProveLeafArgs};
 use spl_account_compression::program::SplAccountCompression;
-use spl_account_compression::state::{
-    merkle_tree_get_size, ConcurrentMerkleTreeHeader, CONCURRENT_MERKLE_TREE_HEADER_SIZE_V1,
-};
+use spl_account_compression::state::{merkle_tree_get_size, ConcurrentMerkleTreeHeader, CONCURRENT_MERKLE_TREE_HEADER_SIZE_V1};
 use spl_account_compression::{wrap_application_data_v1, Noop};
 
 /// The accounts every leaf change needs.
@@ -28,11 +26,7 @@ pub struct TreeCpi<'a, 'info> {
 
 impl<'a, 'info> TreeCpi<'a, 'info> {
     fn signer_seeds(&self) -> [&[u8]; 3] {
-        [
-            TREE_SEED,
-            self.tree_config.merkle_tree.as_ref(),
-            std::slice::from_ref(&self.tree_config.bump),
-        ]
+        [TREE_SEED, self.tree_config.merkle_tree.as_ref(), std::slice::from_ref(&self.tree_config.bump)]
     }
 
     fn modify_accounts(&self) -> spl_account_compression::cpi::accounts::Modify<'info> {
@@ -123,11 +117,7 @@ pub fn init_empty_tree<'info>(
     };
     let tree_key = merkle_tree.key();
     let seeds: &[&[u8]] = &[TREE_SEED, tree_key.as_ref(), &[tree_config_bump]];
-    invoke_signed(
-        &ix,
-        &[merkle_tree.clone(), tree_config.clone(), noop_program.clone(), compression_program.clone()],
-        &[seeds],
-    )?;
+    invoke_signed(&ix, &[merkle_tree.clone(), tree_config.clone(), noop_program.clone(), compression_program.clone()], &[seeds])?;
     Ok(())
 }
 
@@ -157,13 +147,7 @@ pub fn canopy_depth(merkle_tree: &AccountInfo, header: &ConcurrentMerkleTreeHead
 /// Proves that `leaf` sits at `index` of the tree, for a root still in the tree's
 /// change-log buffer, with the proof nodes passed as accounts (canopy filled in).
 /// Done before the CPI so that a bad proof fails with a registry error.
-pub fn verify_leaf(
-    merkle_tree: &AccountInfo,
-    root: [u8; 32],
-    leaf: [u8; 32],
-    index: u32,
-    proof: &[AccountInfo],
-) -> Result<()> {
+pub fn verify_leaf(merkle_tree: &AccountInfo, root: [u8; 32], leaf: [u8; 32], index: u32, proof: &[AccountInfo]) -> Result<()> {
     let header = read_header(merkle_tree)?;
     header.assert_valid_leaf_index(index).map_err(|_| error!(RegistryError::InvalidProof))?;
     let data = merkle_tree.try_borrow_data()?;
@@ -178,7 +162,6 @@ pub fn verify_leaf(
         .map_err(|_| error!(RegistryError::InvalidProof))?;
     require!(proof_vec.len() == max_depth, RegistryError::InvalidProof);
     let args = ProveLeafArgs { current_root: root, leaf, proof_vec, index };
-    merkle_tree_prove_leaf(&header, merkle_tree.key(), tree_bytes, &args)
-        .map_err(|_| error!(RegistryError::InvalidProof))?;
+    merkle_tree_prove_leaf(&header, merkle_tree.key(), tree_bytes, &args).map_err(|_| error!(RegistryError::InvalidProof))?;
     Ok(())
 }

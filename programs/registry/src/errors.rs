@@ -86,7 +86,9 @@ pub enum RegistryError {
     SweepToConfig,
     #[msg("Only the program's upgrade authority may initialise it")]
     NotUpgradeAuthority,
-    #[msg("GPU identities must be distinct and ascending, at most MAX_GPUS_PER_NODE, present for a verification and absent for a suspension")]
+    #[msg(
+        "GPU identities must be distinct and ascending, at most MAX_GPUS_PER_NODE, present for a verification and absent for a suspension"
+    )]
     InvalidGpuIds,
     #[msg("This verdict disagrees with the ballot's subject for the same epoch")]
     BallotMismatch,

@@ -15,12 +15,25 @@ enum Step {
     /// A quorum attests node `node`: verified with `score` and a lease of `lease` epochs
     /// from the current epoch minus `late` (a transaction landing an epoch late), or
     /// suspended.
-    Attest { node: usize, verified: bool, lease: u64, late: u64, score: u16 },
+    Attest {
+        node: usize,
+        verified: bool,
+        lease: u64,
+        late: u64,
+        score: u16,
+    },
     /// The operator changes the node's hardware (back to pending) or only its region.
-    Update { node: usize, hardware: bool },
-    Retire { node: usize },
+    Update {
+        node: usize,
+        hardware: bool,
+    },
+    Retire {
+        node: usize,
+    },
     /// Time passes.
-    Advance { epochs: u64 },
+    Advance {
+        epochs: u64,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -82,11 +95,7 @@ fn model_capacity(records: &[NodeRecord], epoch: u64) -> VerifiedCapacity {
 }
 
 fn model_next_lapse(records: &[NodeRecord], epoch: u64) -> Option<u64> {
-    records
-        .iter()
-        .filter(|r| r.status == NodeStatus::Verified && r.lease_end_epoch > epoch)
-        .map(|r| r.lease_end_epoch)
-        .min()
+    records.iter().filter(|r| r.status == NodeStatus::Verified && r.lease_end_epoch > epoch).map(|r| r.lease_end_epoch).min()
 }
 
 thread_local! {
@@ -181,9 +190,7 @@ fn run(steps: &[Step]) -> std::result::Result<(), TestCaseError> {
 #[test]
 fn the_capacity_that_counts_is_the_sum_over_unexpired_verified_records() {
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: 512, ..ProptestConfig::default() });
-    runner
-        .run(&proptest::collection::vec(step(), 1..60), |steps| run(&steps))
-        .unwrap();
+    runner.run(&proptest::collection::vec(step(), 1..60), |steps| run(&steps)).unwrap();
     // The sequences really exercised lapses and renewals of running leases.
     let (lapses, renewals) = (LAPSES_SEEN.with(Cell::get), RENEWALS_SEEN.with(Cell::get));
     println!("steps where a lease lapsed: {lapses}; renewals of a running lease: {renewals}");

@@ -11,11 +11,11 @@ pub mod constants;
 pub mod errors;
 pub mod events;
 pub mod instructions;
+#[cfg(test)]
+mod lease_tests;
 pub mod operator_stats;
 pub mod quorum;
 pub mod state;
-#[cfg(test)]
-mod lease_tests;
 
 pub use ballot::*;
 pub use constants::*;
@@ -108,11 +108,7 @@ pub mod registry {
     }
 
     /// An operator retires a node for good.
-    pub fn retire_node<'info>(
-        ctx: Context<'_, '_, '_, 'info, ModifyNode<'info>>,
-        root: [u8; 32],
-        current: NodeRecord,
-    ) -> Result<()> {
+    pub fn retire_node<'info>(ctx: Context<'_, '_, '_, 'info, ModifyNode<'info>>, root: [u8; 32], current: NodeRecord) -> Result<()> {
         instructions::retire_node::handler(ctx, root, current)
     }
 
@@ -123,10 +119,7 @@ pub mod registry {
 
     /// Applies a ballot that a threshold of the oracle set voted (anyone may send it):
     /// verified with the median of their metrics, or suspended; the ballot closes.
-    pub fn attest_node<'info>(
-        ctx: Context<'_, '_, '_, 'info, AttestNode<'info>>,
-        args: AttestNodeArgs,
-    ) -> Result<()> {
+    pub fn attest_node<'info>(ctx: Context<'_, '_, '_, 'info, AttestNode<'info>>, args: AttestNodeArgs) -> Result<()> {
         instructions::attest_node::handler(ctx, args)
     }
 

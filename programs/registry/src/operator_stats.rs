@@ -15,10 +15,7 @@ use anchor_lang::prelude::*;
 pub fn boxed_array<R: std::io::Read, T: AnchorDeserialize + Default + Copy, const N: usize>(
     reader: &mut R,
 ) -> std::io::Result<Box<[T; N]>> {
-    let mut out: Box<[T; N]> = vec![T::default(); N]
-        .into_boxed_slice()
-        .try_into()
-        .map_err(|_| std::io::Error::other("array length"))?;
+    let mut out: Box<[T; N]> = vec![T::default(); N].into_boxed_slice().try_into().map_err(|_| std::io::Error::other("array length"))?;
     for slot in out.iter_mut() {
         *slot = T::deserialize_reader(reader)?;
     }
@@ -67,18 +64,12 @@ impl VerifiedCapacity {
         one
     }
 
-    fn combine(
-        &mut self,
-        other: &Self,
-        wide: fn(u64, u64) -> Option<u64>,
-        narrow: fn(u32, u32) -> Option<u32>,
-    ) -> Result<()> {
+    fn combine(&mut self, other: &Self, wide: fn(u64, u64) -> Option<u64>, narrow: fn(u32, u32) -> Option<u32>) -> Result<()> {
         let overflow = || error!(RegistryError::ArithmeticOverflow);
         for t in 0..3 {
             self.nodes_by_tier[t] = narrow(self.nodes_by_tier[t], other.nodes_by_tier[t]).ok_or_else(overflow)?;
             self.gpus_by_tier[t] = narrow(self.gpus_by_tier[t], other.gpus_by_tier[t]).ok_or_else(overflow)?;
-            self.score_gpus_by_tier[t] =
-                wide(self.score_gpus_by_tier[t], other.score_gpus_by_tier[t]).ok_or_else(overflow)?;
+            self.score_gpus_by_tier[t] = wide(self.score_gpus_by_tier[t], other.score_gpus_by_tier[t]).ok_or_else(overflow)?;
         }
         Ok(())
     }
@@ -134,17 +125,8 @@ pub struct OperatorStats {
 impl Space for OperatorStats {
     // Written out because the derive does not know `Box`; a test checks it against the
     // encoding of a value.
-    const INIT_SPACE: usize = 32
-        + 4 * NodeStatus::COUNT
-        + VerifiedCapacity::INIT_SPACE
-        + 8
-        + LEASE_RING * LeaseLapse::INIT_SPACE
-        + 8
-        + 8
-        + 8
-        + 8
-        + 4
-        + 1;
+    const INIT_SPACE: usize =
+        32 + 4 * NodeStatus::COUNT + VerifiedCapacity::INIT_SPACE + 8 + LEASE_RING * LeaseLapse::INIT_SPACE + 8 + 8 + 8 + 8 + 4 + 1;
 }
 
 impl OperatorStats {
@@ -249,8 +231,7 @@ impl OperatorStats {
     }
 
     fn bump_version(&mut self) -> Result<()> {
-        self.verified_version =
-            self.verified_version.checked_add(1).ok_or_else(|| error!(RegistryError::ArithmeticOverflow))?;
+        self.verified_version = self.verified_version.checked_add(1).ok_or_else(|| error!(RegistryError::ArithmeticOverflow))?;
         Ok(())
     }
 }

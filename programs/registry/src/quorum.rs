@@ -43,14 +43,8 @@ pub fn count_quorum(config: &RegistryConfig, signers: &[AccountInfo]) -> core::r
 /// 1..=min(len, MAX_QUORUM).
 pub fn validate_oracle_set(oracles: &[Pubkey], threshold: u8) -> Result<()> {
     use crate::constants::{MAX_ORACLES, MAX_QUORUM};
-    require!(
-        !oracles.is_empty() && oracles.len() <= MAX_ORACLES,
-        RegistryError::InvalidOracleSet
-    );
-    require!(
-        threshold >= 1 && usize::from(threshold) <= oracles.len() && threshold <= MAX_QUORUM,
-        RegistryError::InvalidOracleSet
-    );
+    require!(!oracles.is_empty() && oracles.len() <= MAX_ORACLES, RegistryError::InvalidOracleSet);
+    require!(threshold >= 1 && usize::from(threshold) <= oracles.len() && threshold <= MAX_QUORUM, RegistryError::InvalidOracleSet);
     for (i, oracle) in oracles.iter().enumerate() {
         require!(*oracle != Pubkey::default(), RegistryError::InvalidOracleSet);
         require!(!oracles[..i].contains(oracle), RegistryError::InvalidOracleSet);

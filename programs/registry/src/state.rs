@@ -221,10 +221,7 @@ impl RegistryConfig {
 /// at the origin, so 0 means "never".
 pub fn epoch_at(origin: i64, length_secs: u32, now: i64) -> Result<u64> {
     let elapsed = now.saturating_sub(origin).max(0) as u64;
-    elapsed
-        .checked_div(u64::from(length_secs))
-        .and_then(|e| e.checked_add(1))
-        .ok_or_else(|| error!(RegistryError::ArithmeticOverflow))
+    elapsed.checked_div(u64::from(length_secs)).and_then(|e| e.checked_add(1)).ok_or_else(|| error!(RegistryError::ArithmeticOverflow))
 }
 
 /// One catalogue entry.
@@ -253,15 +250,11 @@ pub struct GpuCatalogue {
 
 impl GpuCatalogue {
     pub fn model(&self, id: u16) -> Result<&GpuModel> {
-        self.models
-            .get(usize::from(id))
-            .ok_or_else(|| error!(RegistryError::UnknownGpuModel))
+        self.models.get(usize::from(id)).ok_or_else(|| error!(RegistryError::UnknownGpuModel))
     }
 
     pub fn model_mut(&mut self, id: u16) -> Result<&mut GpuModel> {
-        self.models
-            .get_mut(usize::from(id))
-            .ok_or_else(|| error!(RegistryError::UnknownGpuModel))
+        self.models.get_mut(usize::from(id)).ok_or_else(|| error!(RegistryError::UnknownGpuModel))
     }
 
     /// Checks a declared spec against the catalogue and returns the model's tier.
@@ -269,10 +262,7 @@ impl GpuCatalogue {
     pub fn check_spec(&self, spec: &HardwareSpec, allow_retired: bool) -> Result<Tier> {
         let model = self.model(spec.gpu_model)?;
         require!(model.active || allow_retired, RegistryError::GpuModelRetired);
-        require!(
-            (1..=MAX_GPUS_PER_NODE).contains(&spec.gpu_count),
-            RegistryError::InvalidGpuCount
-        );
+        require!((1..=MAX_GPUS_PER_NODE).contains(&spec.gpu_count), RegistryError::InvalidGpuCount);
         require!(spec.cuda >= model.min_cuda, RegistryError::CudaTooOld);
         require!(io_math::is_valid_h3_cell(spec.region), RegistryError::InvalidRegion);
         require!(spec.gpu_uuids_hash != [0u8; 32], RegistryError::InvalidGpuUuidHash);

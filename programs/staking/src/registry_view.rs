@@ -44,6 +44,5 @@ pub fn operator_hardware(account: &AccountInfo, operator: &Pubkey) -> Result<Ope
 /// The registry's config (oracle set and threshold; its epoch clock).
 pub fn registry_config(account: &AccountInfo) -> Result<RegistryConfig> {
     let wrong = || error!(StakingError::WrongRegistryAccount);
-    read_program_pda(account, &io_registry::ID, &[io_registry::CONFIG_SEED], |c: &RegistryConfig| c.bump, wrong)?
-        .ok_or_else(wrong)
+    read_program_pda(account, &io_registry::ID, &[io_registry::CONFIG_SEED], |c: &RegistryConfig| c.bump, wrong)?.ok_or_else(wrong)
 }

@@ -44,18 +44,12 @@ pub struct StakingParams {
 impl StakingParams {
     pub fn validate(&self) -> Result<()> {
         require!(self.min_stake_per_gpu.iter().all(|m| *m > 0), StakingError::InvalidParams);
-        require!(
-            self.multiplier_bps.iter().all(|m| (1..=MAX_MULTIPLIER_BPS).contains(m)),
-            StakingError::InvalidParams
-        );
+        require!(self.multiplier_bps.iter().all(|m| (1..=MAX_MULTIPLIER_BPS).contains(m)), StakingError::InvalidParams);
         require!((1..=10_000).contains(&self.max_slash_bps), StakingError::InvalidParams);
         require!(self.challenge_secs <= MAX_CHALLENGE_SECS, StakingError::InvalidParams);
         // Unbonding must outlast the challenge window, so stake cannot leave between a
         // misdeed and the end of the window that would slash it.
-        require!(
-            self.unbonding_secs <= MAX_UNBONDING_SECS && self.unbonding_secs >= self.challenge_secs,
-            StakingError::InvalidParams
-        );
+        require!(self.unbonding_secs <= MAX_UNBONDING_SECS && self.unbonding_secs >= self.challenge_secs, StakingError::InvalidParams);
         Ok(())
     }
 
@@ -362,16 +356,12 @@ impl OperatorStake {
     }
 
     pub fn unbonding_total(&self) -> Result<u64> {
-        self.unbonding.iter().try_fold(0u64, |sum, e| {
-            sum.checked_add(e.amount).ok_or_else(|| error!(StakingError::ArithmeticOverflow))
-        })
+        self.unbonding.iter().try_fold(0u64, |sum, e| sum.checked_add(e.amount).ok_or_else(|| error!(StakingError::ArithmeticOverflow)))
     }
 
     /// Everything a slash can reach: bonded plus unbonding.
     pub fn slashable(&self) -> Result<u64> {
-        self.bonded
-            .checked_add(self.unbonding_total()?)
-            .ok_or_else(|| error!(StakingError::ArithmeticOverflow))
+        self.bonded.checked_add(self.unbonding_total()?).ok_or_else(|| error!(StakingError::ArithmeticOverflow))
     }
 }
 

@@ -37,11 +37,7 @@ pub fn apply_weight(config: &mut StakingConfig, stake: &mut OperatorStake, readi
 
     let new_weight = reward_weight(stake.bonded, &reading.hardware, &config.params.tiers()).ok_or_else(overflow)?;
     let old_weight = stake.weight;
-    config.total_weight = config
-        .total_weight
-        .checked_sub(old_weight)
-        .and_then(|t| t.checked_add(new_weight))
-        .ok_or_else(overflow)?;
+    config.total_weight = config.total_weight.checked_sub(old_weight).and_then(|t| t.checked_add(new_weight)).ok_or_else(overflow)?;
     stake.weight = new_weight;
     stake.registry_version = reading.version;
 
@@ -57,12 +53,7 @@ pub fn apply_weight(config: &mut StakingConfig, stake: &mut OperatorStake, readi
     }
 
     if new_weight != old_weight {
-        emit!(WeightChanged {
-            operator: stake.operator,
-            old_weight,
-            new_weight,
-            total_weight: config.total_weight,
-        });
+        emit!(WeightChanged { operator: stake.operator, old_weight, new_weight, total_weight: config.total_weight });
     }
     Ok(())
 }

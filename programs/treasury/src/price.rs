@@ -25,8 +25,7 @@ pub fn checked_price(account: &AccountInfo, params: &TreasuryParams, now: i64) -
     require_keys_eq!(*account.owner, PYTH_RECEIVER_ID, TreasuryError::WrongPriceOwner);
     let data = account.try_borrow_data()?;
     require!(data.len() > 8 && data[..8] == PRICE_UPDATE_V2_DISCRIMINATOR, TreasuryError::InvalidPriceAccount);
-    let update =
-        PriceUpdateV2::deserialize(&mut &data[8..]).map_err(|_| error!(TreasuryError::InvalidPriceAccount))?;
+    let update = PriceUpdateV2::deserialize(&mut &data[8..]).map_err(|_| error!(TreasuryError::InvalidPriceAccount))?;
     let message = update.price_message;
     require!(message.feed_id == params.price_feed_id, TreasuryError::WrongPriceFeed);
     require!(update.verification_level == VerificationLevel::Full, TreasuryError::LowVerificationLevel);

@@ -104,12 +104,8 @@ fn an_operator_and_the_oracles_drive_a_node_through_the_cli() {
 
 #[test]
 fn the_demo_runs_end_to_end() {
-    let report = io_cli::demo::run(io_cli::demo::DemoOptions {
-        nodes: 40,
-        operators: 4,
-        genesis: io_migrations::Genesis::reference(),
-    })
-    .unwrap();
+    let report =
+        io_cli::demo::run(io_cli::demo::DemoOptions { nodes: 40, operators: 4, genesis: io_migrations::Genesis::reference() }).unwrap();
     for expected in ["enterprise", "mid-market", "consumer", "matches the tree account", "1000000", "staking:", "burned"] {
         assert!(report.contains(expected), "missing {expected:?} in\n{report}");
     }
@@ -281,7 +277,13 @@ fn stakers_govern_through_the_dao_cli() {
     assert_eq!(io_sdk::client::Refusal::of(&err), code(GovernanceError::AlreadyVoted), "{err:?}");
     assert!(format!("{err:#}").contains("AlreadyVoted"), "{err:#}");
     let show = run_dao(&mut h.net, DaoCommand::Show { id: 1 }).unwrap();
-    for expected in ["proposal #1: voting", "voting ends   in 3d 0h", "turnout 90.0% of 10.0% quorum", "yes 66.7% of 60.0% needed", "timelock      1d 0h after queueing"] {
+    for expected in [
+        "proposal #1: voting",
+        "voting ends   in 3d 0h",
+        "turnout 90.0% of 10.0% quorum",
+        "yes 66.7% of 60.0% needed",
+        "timelock      1d 0h after queueing",
+    ] {
         assert!(show.contains(expected), "missing {expected:?} in\n{show}");
     }
     let err = run_dao(&mut h.net, DaoCommand::Queue { id: 1 }).unwrap_err();

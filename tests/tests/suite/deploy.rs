@@ -28,7 +28,8 @@ fn assert_refused(net: &mut Localnet, ix: Instruction, signers: &[&Keypair], pro
 /// `mint` and `token_account` for the accounts that must be real: the program, its error
 /// and the config it would have opened.
 fn stranger_attempts(genesis: &Genesis, s: Pubkey, mint: Pubkey, token_account: Pubkey) -> [(Instruction, Pubkey, u32, Pubkey); 5] {
-    let registry_args = InitializeArgs { authority: s, oracles: vec![s], threshold: 1, epoch_length_secs: genesis.registry.epoch_length_secs };
+    let registry_args =
+        InitializeArgs { authority: s, oracles: vec![s], threshold: 1, epoch_length_secs: genesis.registry.epoch_length_secs };
     let emissions_args = InitializeEmissionsArgs {
         authority: s,
         params: genesis.emission_params().unwrap(),
@@ -107,8 +108,10 @@ fn a_stranger_is_refused_by_every_initialize_before_and_after_genesis() {
     assert_eq!(deployment.dao, Some(pda::dao()));
 
     // After genesis the deployer check still comes first, with the real mint and treasury.
-    let configs: Vec<(Pubkey, Option<Vec<u8>>)> =
-        stranger_attempts(&genesis, s, deployment.io_mint, deployment.treasury).iter().map(|a| (a.3, net.account_data(&a.3).unwrap())).collect();
+    let configs: Vec<(Pubkey, Option<Vec<u8>>)> = stranger_attempts(&genesis, s, deployment.io_mint, deployment.treasury)
+        .iter()
+        .map(|a| (a.3, net.account_data(&a.3).unwrap()))
+        .collect();
     for (ix, program, code, _) in stranger_attempts(&genesis, s, deployment.io_mint, deployment.treasury) {
         assert_refused(&mut net, ix, &[&stranger], program, code);
     }

@@ -233,7 +233,7 @@ fn emission_nobody_earned_returns_to_the_reserve_and_is_no_prize_for_the_first_b
     let since = h.staking_config().rewards.earning_since;
     assert!((before_bond..=h.net.unix_time().unwrap()).contains(&since), "the pool's weight rose from zero at the deposit");
     let first_paid = (since - start.start_ts + 3_599).div_euclid(3_600) as u64; // the first epoch to start at or after it
-    // The epoch in which the bond arrived began without it: the first crank returns it too.
+                                                                                // The epoch in which the bond arrived began without it: the first crank returns it too.
     h.pay_epoch();
     assert_eq!(h.emissions_config().total_minted, start.total_minted, "no epoch the bond was there for has ended");
     h.pay_epoch();
@@ -387,7 +387,10 @@ fn weights_one_to_three_earn_one_to_three_and_a_mid_way_change_is_exact() {
     assert!(got_b.abs_diff(phase_one * 6 / 7 + phase_two * 3 / 4) <= 8, "{got_b}");
     assert!(got_a + got_b <= phase_one + phase_two, "never more than emitted");
     // Each settlement (one per refresh, deposit and claim) rounds down by under one unit.
-    assert!(phase_one + phase_two - got_a - got_b <= 24, "only rounding dust stays in the vault: {phase_one} + {phase_two} - {got_a} - {got_b}");
+    assert!(
+        phase_one + phase_two - got_a - got_b <= 24,
+        "only rounding dust stays in the vault: {phase_one} + {phase_two} - {got_a} - {got_b}"
+    );
 }
 
 #[test]

@@ -86,11 +86,17 @@ fn emission_and_reward_invariants_hold_over_a_thousand_random_sequences() {
                     }
                     Op::Slash(o, bps) => {
                         let operator = operators[o].key.pubkey();
-                        let Ok(stake) = io_sdk::client::fetch::<io_staking::OperatorStake>(&mut h.net, &io_sdk::pda::operator_stake(&operator)) else { continue };
-                        let amount = (u128::from(stake.slashable().unwrap().saturating_sub(stake.pending_slash)) * u128::from(bps) / 10_000) as u64;
+                        let Ok(stake) =
+                            io_sdk::client::fetch::<io_staking::OperatorStake>(&mut h.net, &io_sdk::pda::operator_stake(&operator))
+                        else {
+                            continue;
+                        };
+                        let amount =
+                            (u128::from(stake.slashable().unwrap().saturating_sub(stake.pending_slash)) * u128::from(bps) / 10_000) as u64;
                         let id = h.staking_config().next_slash_id;
                         let payer = h.net.payer();
-                        let propose = sx::propose_slash(&payer, &operator, id, amount, SlashReason::FailedAudit, [4; 32], &[a.pubkey(), b.pubkey()]);
+                        let propose =
+                            sx::propose_slash(&payer, &operator, id, amount, SlashReason::FailedAudit, [4; 32], &[a.pubkey(), b.pubkey()]);
                         match h.net.send(&[propose], &[&a, &b]) {
                             Ok(_) => {
                                 h.net.warp_seconds(3 * 24 * 3600);
@@ -129,9 +135,12 @@ fn emission_and_reward_invariants_hold_over_a_thousand_random_sequences() {
                     Op::Claim(o) => {
                         let op = &operators[o];
                         let config = h.staking_config();
-                        let predicted = io_sdk::client::fetch_opt::<io_staking::OperatorStake>(&mut h.net, &io_sdk::pda::operator_stake(&op.key.pubkey()))
-                            .unwrap()
-                            .map(|s| pending_rewards(&config, &s));
+                        let predicted = io_sdk::client::fetch_opt::<io_staking::OperatorStake>(
+                            &mut h.net,
+                            &io_sdk::pda::operator_stake(&op.key.pubkey()),
+                        )
+                        .unwrap()
+                        .map(|s| pending_rewards(&config, &s));
                         let before = h.token_balance(&op.tokens);
                         let result = h.net.send(&[sx::claim_rewards(&op.key.pubkey(), &mint, &op.tokens)], &[&op.key]).map(|_| ());
                         if result.is_ok() {

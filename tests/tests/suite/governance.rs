@@ -263,11 +263,7 @@ fn the_dao_vetoes_a_pending_slash_inside_the_challenge_window() {
     // Once the window is over, the slash cannot be carried out.
     advance_to(&mut h, vetoed.executable_at);
     let (mint, treasury) = (h.io_mint, h.treasury);
-    h.expect_dao_error(
-        &[io_sdk::staking::execute_slash(&accused.pubkey(), slash, &mint, &treasury)],
-        &[],
-        StakingError::SlashNotPending,
-    );
+    h.expect_dao_error(&[io_sdk::staking::execute_slash(&accused.pubkey(), slash, &mint, &treasury)], &[], StakingError::SlashNotPending);
     assert_eq!(h.stake(&accused.pubkey()).bonded, 20_000 * IO);
     assert_eq!(h.staking_config().total_slashed, 0);
 }
@@ -548,8 +544,8 @@ fn abstentions_count_for_quorum_but_not_for_approval() {
     let yes = h.staker_with_bond(600 * IO);
     let no = h.staker_with_bond(400 * IO);
     h.staker_with_bond(50_000 * IO); // silent
-    // 61,000 IO at opening: quorum 6,100. Yes + no alone (1,000) would miss it; with the
-    // abstention it is met, and approval is 600 of 1,000 = 60%, the abstention diluting nothing.
+                                     // 61,000 IO at opening: quorum 6,100. Yes + no alone (1,000) would miss it; with the
+                                     // abstention it is met, and approval is 600 of 1,000 = 60%, the abstention diluting nothing.
     let id = h.propose(&abstainer, &[actions::set_fee_bps(&fees, 150)]);
     h.vote(&abstainer, id, VoteChoice::Abstain);
     h.vote(&yes, id, VoteChoice::Yes);

@@ -253,7 +253,10 @@ fn tallies_always_equal_the_snapshot_weights_of_the_voters() {
                     Op::Deposit(o, amount) => {
                         let expected = if amount > model.positions[o].tokens {
                             // Raised by the token program, inside staking's CPI.
-                            refused(Refusal::new(anchor_spl::token::ID, anchor_spl::token::spl_token::error::TokenError::InsufficientFunds as u32))
+                            refused(Refusal::new(
+                                anchor_spl::token::ID,
+                                anchor_spl::token::spl_token::error::TokenError::InsufficientFunds as u32,
+                            ))
                         } else {
                             Ok(())
                         };

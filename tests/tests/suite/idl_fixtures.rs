@@ -112,7 +112,8 @@ fn fixtures() -> Value {
         expected_centi_tflops: 6_690,
         min_cuda: CudaVersion { major: 11, minor: 8 },
     };
-    let model_json = json!({"name": "H100", "tier": variant("Enterprise"), "expected_centi_tflops": 6690, "min_cuda": cuda(model.min_cuda)});
+    let model_json =
+        json!({"name": "H100", "tier": variant("Enterprise"), "expected_centi_tflops": 6690, "min_cuda": cuda(model.min_cuda)});
     let init = InitializeArgs { authority: key(1), oracles: vec![key(2), key(3)], threshold: 2, epoch_length_secs: 3600 };
     let measured = NodeMetrics { verified_centi_tflops: 6_400, rtt_us: 12_000, bandwidth_mbps: 20_000, packet_loss_bps: 0 };
     let shape = io_sdk::tree::TreeShape::MAINNET;
@@ -134,11 +135,7 @@ fn fixtures() -> Value {
         ("add_gpu_model", ix::add_gpu_model(&key(1), model.clone()), json!({"args": model_json})),
         ("update_gpu_model", ix::update_gpu_model(&key(1), 3, model), json!({"model_id": 3, "args": model_json})),
         ("retire_gpu_model", ix::retire_gpu_model(&key(1), 3), json!({"model_id": 3})),
-        (
-            "create_tree",
-            ix::create_tree(&key(1), &key(1), &key(9), shape, 1)[1].clone(),
-            json!({"max_depth": 20, "max_buffer_size": 64}),
-        ),
+        ("create_tree", ix::create_tree(&key(1), &key(1), &key(9), shape, 1)[1].clone(), json!({"max_depth": 20, "max_buffer_size": 64})),
         ("register_node", ix::register_node(&key(8), &key(7), &key(9), spec), json!({"spec": spec_json(&spec)})),
         (
             "update_node",
@@ -164,7 +161,11 @@ fn fixtures() -> Value {
         ("close_ballot", ix::close_ballot(&key(4), &key(8)), json!({})),
         ("attest_node", ix::attest_node(&leaf, &key(8)), json!({"args": {"root": vec![5u8; 32], "current": record_json(&record)}})),
         ("open_tree", ix::open_tree(&key(1), &key(9), &key(6), shape, 1)[1].clone(), json!({})),
-        ("set_registration_params", ix::set_registration_params(&key(1), registration), json!({"params": registration_json(&registration)})),
+        (
+            "set_registration_params",
+            ix::set_registration_params(&key(1), registration),
+            json!({"params": registration_json(&registration)}),
+        ),
         ("sweep_forfeited_deposits", ix::sweep_forfeited_deposits(&key(1), &key(5)), json!({})),
         ("set_verification_lease", ix::set_verification_lease(&key(1), 24), json!({"lease_epochs": "24"})),
     ];
@@ -192,15 +193,12 @@ fn fixtures() -> Value {
         end_epoch: 63,
         capacity: VerifiedCapacity { nodes_by_tier: [5, 5, 7], gpus_by_tier: [40, 10, 7], score_gpus_by_tier: [390_000, 90_538, 70_000] },
     };
-    let lapses_json: Vec<Value> = lapses.iter().map(|l| json!({"end_epoch": l.end_epoch.to_string(), "capacity": capacity_json(&l.capacity)})).collect();
+    let lapses_json: Vec<Value> =
+        lapses.iter().map(|l| json!({"end_epoch": l.end_epoch.to_string(), "capacity": capacity_json(&l.capacity)})).collect();
     let stats = OperatorStats {
         operator: key(8),
         nodes_by_status: [1, 2, 3, 4],
-        verified: VerifiedCapacity {
-            nodes_by_tier: [5, 6, 7],
-            gpus_by_tier: [40, 12, 7],
-            score_gpus_by_tier: [390_000, 110_000, 70_000],
-        },
+        verified: VerifiedCapacity { nodes_by_tier: [5, 6, 7], gpus_by_tier: [40, 12, 7], score_gpus_by_tier: [390_000, 110_000, 70_000] },
         settled_epoch: 41,
         lapses: Box::new(lapses),
         nodes_registered: 10,
@@ -250,7 +248,7 @@ fn fixtures() -> Value {
 
 fn staking_fixtures() -> Value {
     use io_sdk::staking as sx;
-    use io_staking::{OperatorStake, RewardPool, SlashReason, StakingConfig, StakingParams, SlashDestination, UnbondingEntry};
+    use io_staking::{OperatorStake, RewardPool, SlashDestination, SlashReason, StakingConfig, StakingParams, UnbondingEntry};
     let params = StakingParams {
         min_stake_per_gpu: [10_000_000_000, 2_000_000_000, 200_000_000],
         multiplier_bps: [15_000, 12_000, 10_000],
@@ -264,7 +262,11 @@ fn staking_fixtures() -> Value {
         "unbonding_secs": 1209600, "max_slash_bps": 5000, "challenge_secs": 259200, "slash_destination": variant("Burn")
     });
     let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value)> = vec![
-        ("initialize_staking", sx::initialize_staking(&key(1), &key(5), &key(2), &key(3), &key(4), params), json!({"authority": pk(&key(2)), "reward_distributor": pk(&io_sdk::pda::emissions_config()), "params": params_json})),
+        (
+            "initialize_staking",
+            sx::initialize_staking(&key(1), &key(5), &key(2), &key(3), &key(4), params),
+            json!({"authority": pk(&key(2)), "reward_distributor": pk(&io_sdk::pda::emissions_config()), "params": params_json}),
+        ),
         ("set_params", sx::set_params(&key(2), &key(4), params), json!({"params": params_json})),
         ("deposit", sx::deposit(&key(5), &key(3), &key(6), 12_345_678), json!({"amount": "12345678"})),
         ("request_unstake", sx::request_unstake(&key(5), 1_000), json!({"amount": "1000"})),
@@ -332,9 +334,25 @@ fn staking_fixtures() -> Value {
     bond_history[7] = io_staking::BondCheckpoint { since: -5, bonded: u64::MAX };
     let mut unbonding = [UnbondingEntry::default(); io_staking::MAX_UNBONDING_ENTRIES];
     unbonding[1] = UnbondingEntry { amount: 500, release_at: 1_800_000_000 };
-    let stake = OperatorStake { operator: key(5), bonded: 100, unbonding, pending_slash: 20, weight: 150, registry_version: 3, reward_checkpoint: (1u128 << 80) + 3, lease_end: 36, accrued_rewards: 44, claimed_rewards: 55, bond_history, bond_checkpoints: 9, bump: 249 };
-    let history_json: Vec<Value> = bond_history.iter().map(|c| json!({"since": c.since.to_string(), "bonded": c.bonded.to_string()})).collect();
-    let unbonding_json: Vec<Value> = unbonding.iter().map(|e| json!({"amount": e.amount.to_string(), "release_at": e.release_at.to_string()})).collect();
+    let stake = OperatorStake {
+        operator: key(5),
+        bonded: 100,
+        unbonding,
+        pending_slash: 20,
+        weight: 150,
+        registry_version: 3,
+        reward_checkpoint: (1u128 << 80) + 3,
+        lease_end: 36,
+        accrued_rewards: 44,
+        claimed_rewards: 55,
+        bond_history,
+        bond_checkpoints: 9,
+        bump: 249,
+    };
+    let history_json: Vec<Value> =
+        bond_history.iter().map(|c| json!({"since": c.since.to_string(), "bonded": c.bonded.to_string()})).collect();
+    let unbonding_json: Vec<Value> =
+        unbonding.iter().map(|e| json!({"amount": e.amount.to_string(), "release_at": e.release_at.to_string()})).collect();
     json!({
         "program": io_staking::ID.to_string(),
         "idl": "idl/staking.json",
@@ -463,7 +481,11 @@ fn treasury_fixtures() -> Value {
     });
     let r = [0xAB; 32];
     let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value)> = vec![
-        ("initialize_treasury", tx::initialize_treasury(&key(1), &key(5), &key(2), &key(3), params, 2_592_000), json!({"authority": pk(&key(2)), "params": params_json, "demand_period_secs": 2592000})),
+        (
+            "initialize_treasury",
+            tx::initialize_treasury(&key(1), &key(5), &key(2), &key(3), params, 2_592_000),
+            json!({"authority": pk(&key(2)), "params": params_json, "demand_period_secs": 2592000}),
+        ),
         ("propose_authority", tx::propose_authority(&key(2), &key(9)), json!({"new_authority": pk(&key(9))})),
         ("accept_authority", tx::accept_authority(&key(9)), json!({})),
         ("set_treasury_params", tx::set_treasury_params(&key(2), params), json!({"params": params_json})),
@@ -471,12 +493,26 @@ fn treasury_fixtures() -> Value {
         ("redeem_iosd", tx::redeem_iosd(&key(8), &key(6), 4_000, r), json!({"amount": "4000", "reference": r.to_vec()})),
         ("pay_with_iosd", tx::pay_with_iosd(&key(8), &key(6), 1_000_000, r), json!({"amount": "1000000", "reference": r.to_vec()})),
         ("pay_with_io", tx::pay_with_io(&key(8), &key(3), &key(6), 2_000_000, r), json!({"amount": "2000000", "reference": r.to_vec()})),
-        ("buyback_and_burn", tx::buyback_and_burn(&key(8), &key(3), &key(5), &key(6), &key(4), 10_000, 19_800), json!({"iosd_amount": "10000", "io_amount": "19800"})),
+        (
+            "buyback_and_burn",
+            tx::buyback_and_burn(&key(8), &key(3), &key(5), &key(6), &key(4), 10_000, 19_800),
+            json!({"iosd_amount": "10000", "io_amount": "19800"}),
+        ),
         ("grant", tx::grant(&key(2), &key(3), Asset::Iosd, &key(6), 77), json!({"asset": variant("Iosd"), "amount": "77"})),
     ];
     let totals = TreasuryTotals {
-        iosd_minted: 1, iosd_redeemed: 2, iosd_paid: 3, iosd_fee: 4, iosd_to_pool: 5, iosd_spent_on_buybacks: 6,
-        io_bought_and_burned: 7, io_paid: 8, io_fee: 9, io_burned_from_payments: 10, iosd_granted: 11, io_granted: 12,
+        iosd_minted: 1,
+        iosd_redeemed: 2,
+        iosd_paid: 3,
+        iosd_fee: 4,
+        iosd_to_pool: 5,
+        iosd_spent_on_buybacks: 6,
+        io_bought_and_burned: 7,
+        io_paid: 8,
+        io_fee: 9,
+        io_burned_from_payments: 10,
+        iosd_granted: 11,
+        io_granted: 12,
     };
     let totals_json = json!({
         "iosd_minted": "1", "iosd_redeemed": "2", "iosd_paid": "3", "iosd_fee": "4", "iosd_to_pool": "5", "iosd_spent_on_buybacks": "6",

@@ -35,9 +35,20 @@ fn governance_fixtures() -> Value {
     let action = gx::to_proposal_instruction(&io_sdk::staking::veto_slash(&io_sdk::pda::dao(), &key(5), 3));
     let bootstrap: Vec<Value> = gx::bootstrap_instructions().iter().map(instruction_json).collect();
     let hash = [0x42; 32];
-    let create = gx::create_proposal(&key(1), &key(2), 7, hash, "https://gov.example/7", &[io_sdk::staking::veto_slash(&io_sdk::pda::dao(), &key(5), 3)]);
+    let create = gx::create_proposal(
+        &key(1),
+        &key(2),
+        7,
+        hash,
+        "https://gov.example/7",
+        &[io_sdk::staking::veto_slash(&io_sdk::pda::dao(), &key(5), 3)],
+    );
     let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value)> = vec![
-        ("initialize_governance", gx::initialize_governance(&key(1), &key(5), &key(2), params), json!({"params": params_json(), "bootstrap": bootstrap})),
+        (
+            "initialize_governance",
+            gx::initialize_governance(&key(1), &key(5), &key(2), params),
+            json!({"params": params_json(), "bootstrap": bootstrap}),
+        ),
         (
             "create_proposal",
             create,

@@ -46,7 +46,10 @@ fn registration_needs_the_node_key_to_sign() {
     let before = h.snapshot();
     let err = io_sdk::client::Chain::send(&mut h.net, &[register], &[&op]).unwrap_err();
     // Anchor's own Signer check: AccountNotSigner.
-    assert_eq!(io_sdk::client::Refusal::of(&err), Some(io_sdk::client::Refusal::new(io_registry::ID, anchor_lang::error::ErrorCode::AccountNotSigner as u32)));
+    assert_eq!(
+        io_sdk::client::Refusal::of(&err),
+        Some(io_sdk::client::Refusal::new(io_registry::ID, anchor_lang::error::ErrorCode::AccountNotSigner as u32))
+    );
     assert!(h.snapshot() == before);
 }
 

@@ -157,7 +157,8 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     // Workers: 0 and 1 honest, 2 reports foreign UUIDs, 3 claims an H100 it is not, 4 is
     // one CPU registered (and declaring UUIDs) as eight loopback GPUs.
-    let conducts = [Conduct::Honest, Conduct::Honest, Conduct::ForeignUuids(vec!["GPU-someone-elses".into()]), Conduct::Honest, Conduct::Honest];
+    let conducts =
+        [Conduct::Honest, Conduct::Honest, Conduct::ForeignUuids(vec!["GPU-someone-elses".into()]), Conduct::Honest, Conduct::Honest];
     // Worker 0 is reached through an impaired link (`LINK`): its measured RTT and loss are
     // the link's.
     let mut workers: Vec<Worker> =
@@ -197,7 +198,12 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
                 }
                 // An enrollment not signed by the node key is refused.
                 let mut forged = oracle_client(&oracle_endpoints[0]).await;
-                let bad = pb::EnrollRequest { node: nodes[0].to_string(), endpoint: "http://127.0.0.1:1".into(), signed_at: 0, signature: vec![7; 64] };
+                let bad = pb::EnrollRequest {
+                    node: nodes[0].to_string(),
+                    endpoint: "http://127.0.0.1:1".into(),
+                    signed_at: 0,
+                    signature: vec![7; 64],
+                };
                 assert_eq!(forged.enroll(bad).await.unwrap_err().code(), tonic::Code::Unauthenticated);
 
                 // 1. The epoch's audits: every node gets a landed verdict.
@@ -207,7 +213,8 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
 
                 // The attested metrics are the median of the lead's and the agreeing peer's
                 // own measurements, each kept in its history.
-                let audits_of_0: Vec<io_oracle::AuditRecord> = set.daemons.iter().filter_map(|d| d.history().get(&nodes[0], epoch).unwrap()).collect();
+                let audits_of_0: Vec<io_oracle::AuditRecord> =
+                    set.daemons.iter().filter_map(|d| d.history().get(&nodes[0], epoch).unwrap()).collect();
                 assert_eq!(audits_of_0.len(), 2, "the lead and one agreeing peer audited node 0");
                 let median = io_oracle::policy::quorum_median(&[audits_of_0[0].metrics, audits_of_0[1].metrics]);
 
@@ -215,7 +222,10 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
                 // by name before any audit, and a replayed request too.
                 let mut peer = oracle_client(&oracle_endpoints[1]).await;
                 let audits_before = scrape(set.daemons[1].metrics()).await;
-                let audits = |text: &str| counter(text, "io_oracle_audits_total{result=\"verified\"}") + counter(text, "io_oracle_audits_total{result=\"failed\"}");
+                let audits = |text: &str| {
+                    counter(text, "io_oracle_audits_total{result=\"verified\"}")
+                        + counter(text, "io_oracle_audits_total{result=\"failed\"}")
+                };
                 let fresh = pb::ReviewRequest {
                     node: nodes[4].to_string(),
                     epoch,
@@ -234,7 +244,8 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
                 io_oracle::peer_auth::sign(&mut foreign, &stranger, unix_now(), 60);
                 let refused = peer.review(foreign).await.unwrap_err();
                 assert!(refused.message().contains(&format!("{} is not in the on-chain oracle set", stranger.pubkey())), "{refused:?}");
-                let mut foreign_cosign = pb::CoSignRequest { node: nodes[4].to_string(), epoch, kind: pb::ReviewKind::Audit as i32, ..Default::default() };
+                let mut foreign_cosign =
+                    pb::CoSignRequest { node: nodes[4].to_string(), epoch, kind: pb::ReviewKind::Audit as i32, ..Default::default() };
                 io_oracle::peer_auth::sign(&mut foreign_cosign, &stranger, unix_now(), 60);
                 assert_eq!(peer.co_sign(foreign_cosign).await.unwrap_err().code(), tonic::Code::Unauthenticated);
                 let audits_after = scrape(set.daemons[1].metrics()).await;
@@ -242,7 +253,13 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
                 assert_eq!(counter(&audits_after, "io_oracle_peer_requests_refused_total"), 3);
 
                 // A peer refuses what it did not agree to, even from an oracle.
-                let mut unasked = pb::CoSignRequest { node: nodes[0].to_string(), epoch: epoch + 7, kind: pb::ReviewKind::Audit as i32, message: vec![1, 2, 3], ..Default::default() };
+                let mut unasked = pb::CoSignRequest {
+                    node: nodes[0].to_string(),
+                    epoch: epoch + 7,
+                    kind: pb::ReviewKind::Audit as i32,
+                    message: vec![1, 2, 3],
+                    ..Default::default()
+                };
                 io_oracle::peer_auth::sign(&mut unasked, &oracle_keys[0], unix_now(), 60);
                 let reply = peer.co_sign(unasked).await.unwrap().into_inner();
                 assert!(!reply.agreed && reply.reason.contains("not agreed"), "{reply:?}");
@@ -255,7 +272,11 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
                 drop((forged, peer));
 
                 // 3. A restarted oracle finds its finished audits and attests nothing again.
-                let lead = set.daemons.iter().position(|d| d.history().get(&nodes[0], epoch).unwrap().is_some_and(|a| a.attestation.is_some())).expect("a lead");
+                let lead = set
+                    .daemons
+                    .iter()
+                    .position(|d| d.history().get(&nodes[0], epoch).unwrap().is_some_and(|a| a.attestation.is_some()))
+                    .expect("a lead");
                 let before = set.daemons[lead].history().get(&nodes[0], epoch).unwrap().unwrap();
                 let metrics_text = scrape(set.daemons[lead].metrics()).await;
                 drop(set.stop(lead));
@@ -302,7 +323,11 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
     let record = |i: usize| *h.registry.record(&nodes[i]).unwrap();
     let honest = record(0);
     assert_eq!((honest.status, honest.last_attested_epoch), (NodeStatus::Verified, epoch));
-    assert!(honest.metrics.verified_centi_tflops >= 1 && honest.metrics.bandwidth_mbps > 0 && honest.metrics.rtt_us > 0, "{:?}", honest.metrics);
+    assert!(
+        honest.metrics.verified_centi_tflops >= 1 && honest.metrics.bandwidth_mbps > 0 && honest.metrics.rtt_us > 0,
+        "{:?}",
+        honest.metrics
+    );
     assert!(honest.score > 0);
     assert_eq!(honest.metrics, median, "the attestation carries the quorum's median");
     // Through the impaired link: the RTT is the link's 20 ms plus at most 10 ms of the
@@ -317,7 +342,11 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
         honest.metrics.packet_loss_bps,
         honest.metrics.bandwidth_mbps
     );
-    assert!(honest.metrics.packet_loss_bps.abs_diff(expected_loss) <= 560, "loss {} bps, the link's {expected_loss}", honest.metrics.packet_loss_bps);
+    assert!(
+        honest.metrics.packet_loss_bps.abs_diff(expected_loss) <= 560,
+        "loss {} bps, the link's {expected_loss}",
+        honest.metrics.packet_loss_bps
+    );
     let other = record(1).metrics;
     assert!(other.rtt_us < 10_000, "a worker on a plain loopback link measures {} us", other.rtt_us);
     let dead = record(1);
@@ -455,7 +484,10 @@ fn a_slash_agreed_before_the_lead_stopped_is_proposed_after_a_restart() {
     let slashed = scenario.join().unwrap();
     assert_eq!(slashed, vec![(node, SlashReason::SpoofedHardware, bond / 10)]);
     let proposal: SlashProposal = io_sdk::client::fetch(&mut h.net, &io_sdk::pda::slash_proposal(0)).unwrap();
-    assert_eq!((proposal.operator, proposal.reason, proposal.amount, proposal.oracles.len()), (operator.pubkey(), SlashReason::SpoofedHardware, bond / 10, 2));
+    assert_eq!(
+        (proposal.operator, proposal.reason, proposal.amount, proposal.oracles.len()),
+        (operator.pubkey(), SlashReason::SpoofedHardware, bond / 10, 2)
+    );
     h.check_staking_invariants();
     for path in paths {
         let _ = std::fs::remove_file(path);
@@ -655,7 +687,13 @@ fn two_nodes_on_one_device(together: bool) -> ([NodeStatus; 2], String) {
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             let inventory = Inventory::declared("shared device", &ids, 1 << 30, "", (0, 0));
             let probe = ProbeServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-            let agent = WorkerAgent::with_conduct(key.insecure_clone(), inventory, Arc::new(OnSharedDevice(device.clone())), probe, Conduct::Honest);
+            let agent = WorkerAgent::with_conduct(
+                key.insecure_clone(),
+                inventory,
+                Arc::new(OnSharedDevice(device.clone())),
+                probe,
+                Conduct::Honest,
+            );
             let process = AgentProcess::start(agent, "127.0.0.1:0".parse().unwrap()).unwrap();
             Worker { key, endpoint: process.endpoint.clone(), process, _proxy: None }
         })

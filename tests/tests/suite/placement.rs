@@ -161,7 +161,10 @@ fn placement_orders_verified_nodes_by_rtt_then_bandwidth_and_filters_exactly() {
     let row = report.lines().find(|l| l.starts_with(&wide.node_id.to_string())).unwrap();
     let score = format!("{:.4}", f64::from(wide.score) / 10_000.0);
     let operator = wide.operator.to_string();
-    assert_eq!(row.split_whitespace().skip(1).collect::<Vec<_>>(), [operator.as_str(), "8", "12.4", "5.000", "40000", "0.05", score.as_str()]);
+    assert_eq!(
+        row.split_whitespace().skip(1).collect::<Vec<_>>(),
+        [operator.as_str(), "8", "12.4", "5.000", "40000", "0.05", score.as_str()]
+    );
     assert!(wide.score > 0);
     let cuda13 = report.lines().find(|l| l.starts_with(&net.node("h100-cuda13").to_string())).unwrap();
     assert_eq!(cuda13.split_whitespace().skip(2).take(5).collect::<Vec<_>>(), ["2", "13.0", "9.000", "10000", "1.50"]);

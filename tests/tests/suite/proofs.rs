@@ -61,10 +61,7 @@ fn proofs_taken_before_other_leaves_changed_still_work() {
         let spec = h.spec("A100", 1, i);
         nodes.push(h.register(&op, spec).0);
     }
-    let leaves: Vec<_> = nodes
-        .iter()
-        .map(|n| h.registry.proven_leaf(&n.pubkey()).unwrap())
-        .collect();
+    let leaves: Vec<_> = nodes.iter().map(|n| h.registry.proven_leaf(&n.pubkey()).unwrap()).collect();
     for leaf in &leaves {
         let spec = HardwareSpec { gpu_count: 2, ..leaf.record.hardware() };
         let outcome = io_sdk::client::Chain::send(&mut h.net, &[ix::update_node(leaf, spec)], &[&op]).unwrap();

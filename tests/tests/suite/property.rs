@@ -72,9 +72,11 @@ fn run(ops: Vec<Op>) -> Result<(usize, usize), TestCaseError> {
                     // A later epoch, or the one suspension of a node verified this epoch,
                     // unless a ballot of this epoch that could not be applied holds
                     // another subject for the leaf (its votes stand until the epoch ends).
-                    let liveness = verdict == Verdict::Suspended && record.status == NodeStatus::Verified && epoch == record.last_attested_epoch;
+                    let liveness =
+                        verdict == Verdict::Suspended && record.status == NodeStatus::Verified && epoch == record.last_attested_epoch;
                     let subject = (epoch, record.leaf_hash(), verdict);
-                    let blocked = stuck.get(&record.leaf_index).is_some_and(|open: &(u64, [u8; 32], Verdict)| open.0 == epoch && *open != subject);
+                    let blocked =
+                        stuck.get(&record.leaf_index).is_some_and(|open: &(u64, [u8; 32], Verdict)| open.0 == epoch && *open != subject);
                     let expected_ok = record.status != NodeStatus::Retired && (epoch > record.last_attested_epoch || liveness) && !blocked;
                     prop_assert_eq!(result.is_ok(), expected_ok, "{:?}", result);
                     if result.is_ok() {

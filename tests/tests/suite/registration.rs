@@ -120,7 +120,11 @@ fn registration_parameters_out_of_range_or_from_a_stranger_are_refused() {
         RegistrationParams { tree_canopy_depth: 20, ..good },
     ];
     for params in refused {
-        h.expect_error(&[ix::set_registration_params(&authority.pubkey(), params)], &[&authority], RegistryError::InvalidRegistrationParams);
+        h.expect_error(
+            &[ix::set_registration_params(&authority.pubkey(), params)],
+            &[&authority],
+            RegistryError::InvalidRegistrationParams,
+        );
     }
     let shallow = RegistrationParams { tree_canopy_depth: 11, ..good };
     h.expect_error(&[ix::set_registration_params(&authority.pubkey(), shallow)], &[&authority], RegistryError::CanopyTooShallow);

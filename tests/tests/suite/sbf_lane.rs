@@ -3,12 +3,12 @@
 //! native processor is not metered at all. Natively this test says so by name and stops.
 
 use io_sdk::client::{Chain, TxFailure};
-use solana_sdk::instruction::InstructionError;
-use solana_sdk::transaction::TransactionError;
 use io_sdk::treasury as tx;
 use io_tests::Harness;
 use solana_sdk::compute_budget::ComputeBudgetInstruction;
+use solana_sdk::instruction::InstructionError;
 use solana_sdk::signature::Signer;
+use solana_sdk::transaction::TransactionError;
 
 #[test]
 fn on_sbf_an_instruction_below_its_compute_need_fails_with_the_budget_error() {

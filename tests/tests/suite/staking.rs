@@ -2,13 +2,13 @@
 //! invariant (through `Harness::ok` / `expect_error`).
 
 use anchor_lang::error::ErrorCode as AnchorError;
-use io_sdk::client::Refusal;
-use io_sdk::pda;
 use io_math::{reward_weight, VerifiedHardware};
 use io_registry::{NodeStatus, Verdict};
+use io_sdk::client::Chain;
+use io_sdk::client::Refusal;
+use io_sdk::pda;
 use io_sdk::staking as sx;
 use io_staking::*;
-use io_sdk::client::Chain;
 use io_tests::Harness;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};

@@ -7,9 +7,9 @@ use io_sdk::staking as sx;
 use io_staking::SlashReason;
 use io_tests::Harness;
 use proptest::prelude::*;
-use std::cell::RefCell;
 use proptest::test_runner::{Config, TestRunner};
 use solana_sdk::signature::{Keypair, Signer};
+use std::cell::RefCell;
 
 const IO: u64 = 1_000_000;
 
@@ -63,12 +63,28 @@ fn vault_invariant_holds_over_a_thousand_random_sequences() {
                     }
                     Op::Propose(bps) => {
                         let config = h.staking_config();
-                        let Ok(stake) = io_sdk::client::fetch::<io_staking::OperatorStake>(&mut h.net, &io_sdk::pda::operator_stake(&operator.pubkey())) else { continue };
+                        let Ok(stake) = io_sdk::client::fetch::<io_staking::OperatorStake>(
+                            &mut h.net,
+                            &io_sdk::pda::operator_stake(&operator.pubkey()),
+                        ) else {
+                            continue;
+                        };
                         let amount = (u128::from(stake.slashable().unwrap()) * u128::from(bps) / 10_000) as u64;
                         let keys = [a.pubkey(), b.pubkey()];
                         let payer = h.net.payer();
                         proposals.push(config.next_slash_id);
-                        (vec![sx::propose_slash(&payer, &operator.pubkey(), config.next_slash_id, amount, SlashReason::Downtime, [1; 32], &keys)], vec![&a, &b])
+                        (
+                            vec![sx::propose_slash(
+                                &payer,
+                                &operator.pubkey(),
+                                config.next_slash_id,
+                                amount,
+                                SlashReason::Downtime,
+                                [1; 32],
+                                &keys,
+                            )],
+                            vec![&a, &b],
+                        )
                     }
                     Op::Veto => match proposals.last() {
                         Some(id) => (vec![sx::veto_slash(&authority.pubkey(), &operator.pubkey(), *id)], vec![&authority]),
@@ -83,7 +99,9 @@ fn vault_invariant_holds_over_a_thousand_random_sequences() {
                 let result = h.net.send(&ixs, &signers);
                 outcomes.borrow_mut()[usize::from(result.is_ok())] += 1;
                 h.check_vault_invariant();
-                let stake = io_sdk::client::fetch_opt::<io_staking::OperatorStake>(&mut h.net, &io_sdk::pda::operator_stake(&operator.pubkey())).unwrap();
+                let stake =
+                    io_sdk::client::fetch_opt::<io_staking::OperatorStake>(&mut h.net, &io_sdk::pda::operator_stake(&operator.pubkey()))
+                        .unwrap();
                 if let Some(stake) = stake {
                     prop_assert!(stake.pending_slash <= stake.slashable().unwrap());
                 }

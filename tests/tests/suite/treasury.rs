@@ -169,12 +169,23 @@ fn the_price_guard_refuses_every_bad_fill_by_name_and_a_good_fill_burns_exactly(
     let owner = PYTH_RECEIVER_ID;
     // $0.50 an IO: 10,000 IOSD buys 20,000 IO; 1% slippage lets 19,800 IO through.
     let good = price_account(&mut h, owner, FEED, 50_000_000, 10_000, 5, true);
-    let fill = |price: &Pubkey, iosd: u64, io: u64| tx::buyback_and_burn(&f.keeper.pubkey(), &mint, &f.keeper_io, &f.keeper_iosd, price, iosd, io);
+    let fill =
+        |price: &Pubkey, iosd: u64, io: u64| tx::buyback_and_burn(&f.keeper.pubkey(), &mint, &f.keeper_io, &f.keeper_iosd, price, iosd, io);
     let iosd = 10_000 * UNIT;
     let cases: Vec<(Pubkey, u64, u64, TreasuryError)> = vec![
-        (price_account(&mut h, owner, FEED, 50_000_000, 10_000, i64::from(params.max_price_age_secs) + 1, true), iosd, 20_000 * UNIT, TreasuryError::StalePrice),
+        (
+            price_account(&mut h, owner, FEED, 50_000_000, 10_000, i64::from(params.max_price_age_secs) + 1, true),
+            iosd,
+            20_000 * UNIT,
+            TreasuryError::StalePrice,
+        ),
         (price_account(&mut h, owner, [0x11; 32], 50_000_000, 10_000, 5, true), iosd, 20_000 * UNIT, TreasuryError::WrongPriceFeed),
-        (price_account(&mut h, Pubkey::new_unique(), FEED, 50_000_000, 10_000, 5, true), iosd, 20_000 * UNIT, TreasuryError::WrongPriceOwner),
+        (
+            price_account(&mut h, Pubkey::new_unique(), FEED, 50_000_000, 10_000, 5, true),
+            iosd,
+            20_000 * UNIT,
+            TreasuryError::WrongPriceOwner,
+        ),
         (price_account(&mut h, owner, FEED, 50_000_000, 10_000, 5, false), iosd, 20_000 * UNIT, TreasuryError::LowVerificationLevel),
         (price_account(&mut h, owner, FEED, 50_000_000, 5_000_000, 5, true), iosd, 20_000 * UNIT, TreasuryError::WideConfidence),
         (price_account(&mut h, owner, FEED, -1, 0, 5, true), iosd, 20_000 * UNIT, TreasuryError::InvalidPrice),
@@ -236,7 +247,12 @@ fn records_add_up_over_many_payments_and_fills() {
         if round % 3 == 2 {
             let price = price_account(&mut h, PYTH_RECEIVER_ID, FEED, 25_000_000, 1_000, 0, true);
             let fill = next(params.max_fill).min(h.token_balance(&pda::buyback_pool()));
-            let need = io_math::min_io_for_fill(fill, &io_math::UsdPrice { price: 25_000_000, conf: 1_000, exponent: -8 }, params.max_slippage_bps).unwrap();
+            let need = io_math::min_io_for_fill(
+                fill,
+                &io_math::UsdPrice { price: 25_000_000, conf: 1_000, exponent: -8 },
+                params.max_slippage_bps,
+            )
+            .unwrap();
             let out = h.ok(&[tx::buyback_and_burn(&keeper.pubkey(), &mint, &keeper_io, &keeper_iosd, &price, fill, need)], &[&keeper]);
             fills.extend(anchor_events::<BuybackFilled>(&out.logs));
             spent += fill;
@@ -251,7 +267,10 @@ fn records_add_up_over_many_payments_and_fills() {
     // The events tell the same story as the records.
     assert_eq!(payments.len(), 60);
     let sum = |asset: Asset, f: fn(&PaymentReceived) -> u64| payments.iter().filter(|p| p.asset == asset).map(f).sum::<u64>();
-    assert_eq!((sum(Asset::Iosd, |p| p.amount), sum(Asset::Iosd, |p| p.fee), sum(Asset::Iosd, |p| p.rest)), (iosd_paid, fees, iosd_paid - fees));
+    assert_eq!(
+        (sum(Asset::Iosd, |p| p.amount), sum(Asset::Iosd, |p| p.fee), sum(Asset::Iosd, |p| p.rest)),
+        (iosd_paid, fees, iosd_paid - fees)
+    );
     assert_eq!((sum(Asset::Io, |p| p.amount), sum(Asset::Io, |p| p.fee), sum(Asset::Io, |p| p.rest)), (io_paid, io_fees, burned));
     assert!(payments.iter().all(|p| p.fee + p.rest == p.amount && p.reference == REF && p.payer == enterprise.pubkey()));
     assert_eq!(fills.len(), 10);
@@ -260,7 +279,11 @@ fn records_add_up_over_many_payments_and_fills() {
     assert!(fills.iter().all(|f| f.io_burned >= f.min_io && f.price == 25_000_000 && f.exponent == -8));
     let config = h.treasury_config();
     let period = config.periods.iter().find(|p| p.iosd_paid > 0).unwrap();
-    assert_eq!((period.iosd_paid, period.io_paid, period.io_burned), (iosd_paid, io_paid, burned + bought), "one demand period holds it all");
+    assert_eq!(
+        (period.iosd_paid, period.io_paid, period.io_burned),
+        (iosd_paid, io_paid, burned + bought),
+        "one demand period holds it all"
+    );
 }
 
 #[test]

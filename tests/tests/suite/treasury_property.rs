@@ -87,7 +87,10 @@ fn treasury_invariants_hold_over_random_sequences() {
                         h.net.set_account(&key, Account { lamports, data, owner: PYTH_RECEIVER_ID, executable: false, rent_epoch: 0 });
                         let quote = io_math::UsdPrice { price, conf: 1, exponent: -8 };
                         let io_in = quote.io_for_usd(n).unwrap_or(1).saturating_mul(10_000 - u64::from(slip)) / 10_000;
-                        h.net.send(&[tx::buyback_and_burn(&keeper.pubkey(), &mint, &keeper_io, &keeper_iosd, &key, n, io_in.max(1))], &[&keeper])
+                        h.net.send(
+                            &[tx::buyback_and_burn(&keeper.pubkey(), &mint, &keeper_io, &keeper_iosd, &key, n, io_in.max(1))],
+                            &[&keeper],
+                        )
                     }
                     Op::Wait(secs) => {
                         // One slot, the clock moved: large slot warps make the test bank
@@ -106,7 +109,11 @@ fn treasury_invariants_hold_over_random_sequences() {
         .unwrap();
     let [refused, accepted] = counts.into_inner();
     let t = harness.borrow_mut().treasury_config().totals;
-    println!("{accepted} accepted, {refused} refused; {} IOSD spent on buybacks, {} IOSD paid", t.iosd_spent_on_buybacks / UNIT, t.iosd_paid / UNIT);
+    println!(
+        "{accepted} accepted, {refused} refused; {} IOSD spent on buybacks, {} IOSD paid",
+        t.iosd_spent_on_buybacks / UNIT,
+        t.iosd_paid / UNIT
+    );
     assert!(accepted >= 500 && refused >= 100, "both paths: {accepted} / {refused}");
     assert!(t.iosd_spent_on_buybacks > 0 && t.io_burned_from_payments > 0 && t.iosd_redeemed > 0);
 }

@@ -10,7 +10,7 @@ use io_migrations::{run_genesis, Deployment, Genesis};
 use io_registry::{CudaVersion, GpuCatalogue, HardwareSpec, NodeMetrics, NodeStatus, OperatorStats, RegistryConfig, Tier, Verdict};
 use io_sdk::client::{fetch, Chain};
 use io_sdk::{pda, staking as staking_ix, token};
-use io_staking::{BondCheckpoint, OperatorStake, BOND_HISTORY, StakingConfig, UnbondingEntry, MAX_UNBONDING_ENTRIES};
+use io_staking::{BondCheckpoint, OperatorStake, StakingConfig, UnbondingEntry, BOND_HISTORY, MAX_UNBONDING_ENTRIES};
 use solana_sdk::account::Account;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
@@ -183,8 +183,7 @@ impl Bank {
                 },
             );
 
-            let (stake_address, stake_bump) =
-                Pubkey::find_program_address(&[io_staking::STAKE_SEED, operator.as_ref()], &io_staking::ID);
+            let (stake_address, stake_bump) = Pubkey::find_program_address(&[io_staking::STAKE_SEED, operator.as_ref()], &io_staking::ID);
             let stake = OperatorStake {
                 operator,
                 bonded,

@@ -9,6 +9,7 @@
 
 mod bank;
 
+use bank::{Bank, IO, REAL_STAKERS};
 use io_localnet::QuietStdout;
 use io_sdk::client::Chain;
 use io_sdk::emissions as emissions_ix;
@@ -16,7 +17,6 @@ use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
 use std::time::{Duration, Instant};
-use bank::{Bank, IO, REAL_STAKERS};
 
 /// The large row; `IO_CRANK_STAKERS` overrides it (a quick check of the bench itself).
 const LARGE: usize = 100_000;
@@ -90,11 +90,8 @@ fn prepare(stakers: usize) -> Run {
 
     // What the crank loads does not depend on N if its account list and those accounts'
     // sizes do not; this is the check that backs the O(1) claim, independent of timing.
-    let loaded_bytes: usize = crank
-        .accounts
-        .iter()
-        .map(|meta| bank.net.account(&meta.pubkey).expect("read").map_or(0, |a| a.data.len()))
-        .sum();
+    let loaded_bytes: usize =
+        crank.accounts.iter().map(|meta| bank.net.account(&meta.pubkey).expect("read").map_or(0, |a| a.data.len())).sum();
     let tx_bytes = bincode::serialize(&bank.net.transaction(std::slice::from_ref(&crank), &[])).expect("serialize").len();
 
     // The naive comparison: one `refresh_weight` per staker, as a loop over every staker
@@ -206,7 +203,14 @@ fn main() {
     println!();
     println!(
         "{:>8} | {:>14} | {:>13} | {:>8} | {:>20} | {:>17} | {:>19} | {:>8}",
-        "stakers", "crank accounts", "ix data bytes", "tx bytes", "account bytes loaded", "mean us per crank", "median us per crank", "min us"
+        "stakers",
+        "crank accounts",
+        "ix data bytes",
+        "tx bytes",
+        "account bytes loaded",
+        "mean us per crank",
+        "median us per crank",
+        "min us"
     );
     for row in &rows {
         println!(
@@ -234,8 +238,7 @@ fn main() {
     for row in &rows {
         // The cranks while every position of the row was earning (the injected leases
         // last two cranks): the same figure, restricted to the heaviest earning weight.
-        let all_live: Vec<f64> =
-            row.crank_us.iter().zip(&row.earning).filter(|(_, w)| **w == row.earning[0]).map(|(us, _)| *us).collect();
+        let all_live: Vec<f64> = row.crank_us.iter().zip(&row.earning).filter(|(_, w)| **w == row.earning[0]).map(|(us, _)| *us).collect();
         println!(
             "{:>8} stakers: earning weight (base units) {} at the first timed crank, {} at the last (the real stakers \
              renew their leases each epoch, the injected do not and lapse after 2 cranks); mean {:.1} us over the {} \

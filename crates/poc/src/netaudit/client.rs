@@ -15,10 +15,8 @@ pub fn measure(target: SocketAddr, config: &AuditConfig) -> Result<NetworkReport
     let mut conn = Conn::connect(target, config)?;
 
     let hello = conn.request(Stage::Hello, Frame::request(Kind::Hello, 0, 0))?;
-    let udp_port = u16::try_from(hello.arg).map_err(|_| NetAuditError::Protocol {
-        stage: Stage::Hello,
-        detail: format!("UDP port {} out of range", hello.arg),
-    })?;
+    let udp_port = u16::try_from(hello.arg)
+        .map_err(|_| NetAuditError::Protocol { stage: Stage::Hello, detail: format!("UDP port {} out of range", hello.arg) })?;
     if udp_port == 0 {
         return Err(NetAuditError::Protocol { stage: Stage::Hello, detail: "UDP port 0".into() });
     }
@@ -52,10 +50,9 @@ struct Conn {
 fn classify(addr: SocketAddr, stage: Stage, after: Duration, source: io::Error) -> NetAuditError {
     match source.kind() {
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => NetAuditError::Timeout { addr, stage, after },
-        io::ErrorKind::UnexpectedEof
-        | io::ErrorKind::ConnectionReset
-        | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::BrokenPipe => NetAuditError::Closed { addr, stage },
+        io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::BrokenPipe => {
+            NetAuditError::Closed { addr, stage }
+        }
         io::ErrorKind::ConnectionRefused
         | io::ErrorKind::HostUnreachable
         | io::ErrorKind::NetworkUnreachable
@@ -147,10 +144,7 @@ impl Conn {
         let start = Instant::now();
         let reply = self.request(stage, Frame::request(Kind::Download, 0, bytes))?;
         if reply.arg != bytes {
-            return Err(NetAuditError::Protocol {
-                stage,
-                detail: format!("asked for {bytes} bytes, the worker announces {}", reply.arg),
-            });
+            return Err(NetAuditError::Protocol { stage, detail: format!("asked for {bytes} bytes, the worker announces {}", reply.arg) });
         }
         let mut buf = vec![0u8; CHUNK];
         let mut left = bytes;
@@ -213,11 +207,7 @@ fn measure_loss(target: SocketAddr, config: &AuditConfig) -> Result<LossStats, N
     let mut buf = [0u8; 64];
 
     // Reads echoes until `deadline` (or until every probe is answered, when `all` is set).
-    let mut drain = |deadline: Instant,
-                     all: bool,
-                     sent_at: &[Option<Instant>],
-                     stats: &mut LossStats|
-     -> Result<(), NetAuditError> {
+    let mut drain = |deadline: Instant, all: bool, sent_at: &[Option<Instant>], stats: &mut LossStats| -> Result<(), NetAuditError> {
         loop {
             if all && stats.answered == stats.sent {
                 return Ok(());

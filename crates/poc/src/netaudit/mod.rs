@@ -202,13 +202,7 @@ impl RttStats {
         let mut us: Vec<u32> = samples.iter().map(|d| d.as_micros().min(u128::from(u32::MAX)) as u32).collect();
         us.sort_unstable();
         let rank = |percent: usize| us[(us.len() * percent).div_ceil(100).max(1) - 1];
-        Some(RttStats {
-            samples: us.len() as u32,
-            min_us: us[0],
-            median_us: rank(50),
-            p90_us: rank(90),
-            max_us: us[us.len() - 1],
-        })
+        Some(RttStats { samples: us.len() as u32, min_us: us[0], median_us: rank(50), p90_us: rank(90), max_us: us[us.len() - 1] })
     }
 }
 

@@ -198,9 +198,7 @@ fn serve_connection(mut stream: TcpStream, udp_port: u16, shared: &Shared) -> io
             return Ok(());
         }
         match Kind::from_code(frame.kind) {
-            Some(Kind::Hello) => {
-                stream.write_all(&Frame::reply(Kind::Hello, frame.seq, u64::from(udp_port)).encode())?
-            }
+            Some(Kind::Hello) => stream.write_all(&Frame::reply(Kind::Hello, frame.seq, u64::from(udp_port)).encode())?,
             Some(Kind::Echo) => stream.write_all(&Frame::reply(Kind::Echo, frame.seq, frame.arg).encode())?,
             Some(Kind::Download) | Some(Kind::Upload) if frame.arg > MAX_BULK_BYTES => {
                 refuse(&mut stream, Refusal::TooLarge);

@@ -5,8 +5,8 @@
 //! its index last: the 4 KiB of entries then fill whole BLAKE3 chunks, which it hashes
 //! side by side with SIMD (twice as fast as behind a prefix).
 
-use super::{le_bytes, Layout};
 use super::check::StressFailure;
+use super::{le_bytes, Layout};
 
 const LEAF_KEY: [u8; 32] = *b"io-poc stress v2 leaf key.......";
 const NODE_KEY: [u8; 32] = *b"io-poc stress v2 node key.......";

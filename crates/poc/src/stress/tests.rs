@@ -70,7 +70,8 @@ fn leaves_hashed_panel_by_panel_build_the_same_tree() {
     let leaves: Vec<[u8; 32]> = c.chunks(rows * 1100).enumerate().flat_map(|(p, panel)| panel_leaves(&layout, p * rows, panel)).collect();
     assert_eq!(BlockTree::from_leaves(layout, leaves).root(), BlockTree::build(&c, 1100).root());
     // And the worker's committed product opens every block the same way.
-    let committed = CommittedProduct::run(CpuBackend.load(&spec.challenge(0)).unwrap(), &scaling(&[9; 32], 0, 1100), 1100, |_, _| {}).unwrap();
+    let committed =
+        CommittedProduct::run(CpuBackend.load(&spec.challenge(0)).unwrap(), &scaling(&[9; 32], 0, 1100), 1100, |_, _| {}).unwrap();
     let tree = BlockTree::build(&c, 1100);
     assert_eq!(committed.root(), tree.root());
     for block in [0, 1, 777, 2199] {

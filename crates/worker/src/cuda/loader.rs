@@ -95,7 +95,8 @@ pub(super) fn probe_driver() -> Result<Driver, CudaUnavailable> {
                 // SAFETY: a valid out-pointer; the name it sets is a static C string.
                 let known = error_name.is_some_and(|f| unsafe { f(status, &mut name) } == 0) && !name.is_null();
                 // SAFETY: non-null and NUL-terminated, from the driver's table of names.
-                let name = if known { format!(" ({})", unsafe { std::ffi::CStr::from_ptr(name) }.to_string_lossy()) } else { String::new() };
+                let name =
+                    if known { format!(" ({})", unsafe { std::ffi::CStr::from_ptr(name) }.to_string_lossy()) } else { String::new() };
                 format!("{call} returned CUDA error {status}{name}")
             };
             // SAFETY: the signatures of cuDriverGetVersion, cuInit and cuDeviceGetCount

@@ -91,10 +91,13 @@ fn assert_the_product_is_exact(gpu: &CudaBackend) {
     let on_cpu = io_poc::run_to_vec(CpuBackend.load(&spec.challenge(0)).unwrap(), &diagonal).unwrap();
     let mut firsts = vec![];
     let mut on_gpu = vec![];
-    gpu.load(&spec.challenge(0)).unwrap().run(&diagonal, &mut |first, panel| {
-        firsts.push(first);
-        on_gpu.extend_from_slice(&panel);
-    }).unwrap();
+    gpu.load(&spec.challenge(0))
+        .unwrap()
+        .run(&diagonal, &mut |first, panel| {
+            firsts.push(first);
+            on_gpu.extend_from_slice(&panel);
+        })
+        .unwrap();
     assert!(on_gpu == on_cpu, "the GPU's A D B differs from the CPU's");
     assert_eq!(firsts, (0..192).step_by(io_poc::panel_rows(192)).collect::<Vec<_>>(), "panels in row order");
     assert!(io_poc::run_to_vec(gpu.load(&spec.challenge(0)).unwrap(), &diagonal[1..]).is_err(), "a short diagonal is refused");

@@ -36,10 +36,7 @@ pub fn handler(ctx: Context<AdvanceEpoch>) -> Result<()> {
     let config = &mut ctx.accounts.config;
     let schedule = config.schedule();
     let mut cursor: ScheduleCursor = config.cursor.into();
-    require!(
-        !(cursor.is_finished(config.epochs_per_year) && config.held_back == 0),
-        EmissionsError::EmissionEnded
-    );
+    require!(!(cursor.is_finished(config.epochs_per_year) && config.held_back == 0), EmissionsError::EmissionEnded);
     let ended = config.epochs_ended(now);
     require!(ended > config.next_epoch, EmissionsError::EpochNotOver);
 
@@ -53,9 +50,7 @@ pub fn handler(ctx: Context<AdvanceEpoch>) -> Result<()> {
     let pool = &ctx.accounts.staking_config.rewards;
     let earning = pool.earning_weight > 0;
     let idle_epochs = config.idle_epochs(first_epoch, epochs, pool.earning_since);
-    let account = cursor
-        .account_crank(epochs, idle_epochs, config.held_back, earning, &schedule)
-        .ok_or_else(overflow)?;
+    let account = cursor.account_crank(epochs, idle_epochs, config.held_back, earning, &schedule).ok_or_else(overflow)?;
     let (emitted, returned, owed) = (account.emitted, account.returned, account.owed);
     config.cursor = cursor.into();
 

@@ -53,9 +53,8 @@ pub fn handler(ctx: Context<InitializeEmissions>, args: InitializeEmissionsArgs)
     args.params.validate()?;
     require!(args.epoch_secs >= MIN_EPOCH_SECS, EmissionsError::InvalidParams);
     require!((1..=MAX_EPOCHS_PER_YEAR).contains(&args.epochs_per_year), EmissionsError::InvalidParams);
-    let supply_cap = SUPPLY_CAP_IO
-        .checked_mul(10u64.pow(u32::from(IO_DECIMALS)))
-        .ok_or_else(|| error!(EmissionsError::ArithmeticOverflow))?;
+    let supply_cap =
+        SUPPLY_CAP_IO.checked_mul(10u64.pow(u32::from(IO_DECIMALS))).ok_or_else(|| error!(EmissionsError::ArithmeticOverflow))?;
     let genesis_supply = ctx.accounts.io_mint.supply;
     let reserve = supply_cap.checked_sub(genesis_supply).ok_or_else(|| error!(EmissionsError::GenesisExceedsCap))?;
 

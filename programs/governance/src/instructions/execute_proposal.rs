@@ -41,18 +41,11 @@ pub fn handler<'info>(ctx: Context<'_, '_, '_, 'info, ExecuteProposal<'info>>) -
         if *key == dao.key() {
             return Ok(dao.clone());
         }
-        ctx.remaining_accounts
-            .iter()
-            .find(|a| a.key == key)
-            .cloned()
-            .ok_or_else(|| error!(GovernanceError::MissingAccount))
+        ctx.remaining_accounts.iter().find(|a| a.key == key).cloned().ok_or_else(|| error!(GovernanceError::MissingAccount))
     };
     for stored in &proposal.instructions {
-        let metas = stored
-            .accounts
-            .iter()
-            .map(|a| AccountMeta { pubkey: a.pubkey, is_signer: a.is_signer, is_writable: a.is_writable })
-            .collect();
+        let metas =
+            stored.accounts.iter().map(|a| AccountMeta { pubkey: a.pubkey, is_signer: a.is_signer, is_writable: a.is_writable }).collect();
         let mut infos = stored.accounts.iter().map(|a| find(&a.pubkey)).collect::<Result<Vec<_>>>()?;
         infos.push(find(&stored.program_id)?);
         let ix = Instruction { program_id: stored.program_id, accounts: metas, data: stored.data.clone() };

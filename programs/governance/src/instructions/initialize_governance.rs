@@ -59,9 +59,7 @@ pub fn handler(ctx: Context<InitializeGovernance>, params: GovernanceParams, boo
     config.bump = ctx.bumps.config;
     config.dao_bump = ctx.bumps.dao;
 
-    let expires_at = now
-        .checked_add(i64::from(params.execution_window_secs))
-        .ok_or_else(|| error!(GovernanceError::ArithmeticOverflow))?;
+    let expires_at = now.checked_add(i64::from(params.execution_window_secs)).ok_or_else(|| error!(GovernanceError::ArithmeticOverflow))?;
     let count = bootstrap.len() as u8;
     ctx.accounts.bootstrap_proposal.set_inner(Proposal {
         id: 0,

@@ -26,10 +26,8 @@ pub fn handler(ctx: Context<QueueProposal>) -> Result<()> {
         let overflow = || error!(GovernanceError::ArithmeticOverflow);
         // The timelock runs from the end of the vote, not from this call: however late
         // someone queues, a passed proposal is executable in the same fixed window.
-        proposal.executable_at =
-            proposal.voting_ends_at.checked_add(i64::from(params.timelock_secs)).ok_or_else(overflow)?;
-        proposal.expires_at =
-            proposal.executable_at.checked_add(i64::from(params.execution_window_secs)).ok_or_else(overflow)?;
+        proposal.executable_at = proposal.voting_ends_at.checked_add(i64::from(params.timelock_secs)).ok_or_else(overflow)?;
+        proposal.expires_at = proposal.executable_at.checked_add(i64::from(params.execution_window_secs)).ok_or_else(overflow)?;
         proposal.status = ProposalStatus::Queued;
     } else {
         proposal.status = ProposalStatus::Defeated;

@@ -27,14 +27,8 @@ pub struct ChangeCatalogue<'info> {
 /// Checks a model description; `except` is the id whose current name may be reused.
 pub(crate) fn check_model_args(catalogue: &GpuCatalogue, args: &GpuModelArgs, except: Option<u16>) -> Result<()> {
     let name = args.name.as_str();
-    require!(
-        !name.trim().is_empty() && name.len() <= MAX_GPU_MODEL_NAME_LEN,
-        RegistryError::InvalidGpuModelName
-    );
-    let taken = catalogue
-        .models
-        .iter()
-        .any(|m| Some(m.id) != except && m.name.eq_ignore_ascii_case(name));
+    require!(!name.trim().is_empty() && name.len() <= MAX_GPU_MODEL_NAME_LEN, RegistryError::InvalidGpuModelName);
+    let taken = catalogue.models.iter().any(|m| Some(m.id) != except && m.name.eq_ignore_ascii_case(name));
     require!(!taken, RegistryError::InvalidGpuModelName);
     require!(args.expected_centi_tflops > 0, RegistryError::InvalidExpectedTflops);
     Ok(())

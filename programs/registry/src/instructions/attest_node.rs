@@ -1,9 +1,9 @@
+use crate::ballot::{Ballot, Verdict};
 use crate::compression::{verify_leaf, TreeCpi};
 use crate::constants::*;
 use crate::errors::RegistryError;
-use crate::events::NodeChange;
-use crate::ballot::{Ballot, Verdict};
 use crate::events::Attestation;
+use crate::events::NodeChange;
 use crate::operator_stats::OperatorStats;
 use crate::state::*;
 use anchor_lang::prelude::*;
@@ -63,9 +63,8 @@ pub fn handler<'info>(ctx: Context<'_, '_, '_, 'info, AttestNode<'info>>, args: 
     // that then stops answering its heartbeats may be suspended within the same epoch,
     // once (it is no longer verified afterwards), so a dead node does not keep earning
     // until the next audit.
-    let heartbeat_suspension = subject.verdict == Verdict::Suspended
-        && current.status == NodeStatus::Verified
-        && subject.epoch == current.last_attested_epoch;
+    let heartbeat_suspension =
+        subject.verdict == Verdict::Suspended && current.status == NodeStatus::Verified && subject.epoch == current.last_attested_epoch;
     require!(subject.epoch > current.last_attested_epoch || heartbeat_suspension, RegistryError::StaleAttestationEpoch);
     let now_epoch = accounts.config.current_epoch(Clock::get()?.unix_timestamp)?;
     // Each vote passed `VerdictSubject::check`; the median of valid metrics is valid.
@@ -85,23 +84,14 @@ pub fn handler<'info>(ctx: Context<'_, '_, '_, 'info, AttestNode<'info>>, args: 
                 subject.gpu_ids.len() == usize::from(current.gpu_count) && gpu_set_hash(&subject.gpu_ids) == current.gpu_uuids_hash,
                 RegistryError::GpuSetMismatch
             );
-            require!(
-                metrics.bandwidth_mbps >= MIN_BANDWIDTH_MBPS[model.tier.index()],
-                RegistryError::BandwidthBelowTierMinimum
-            );
+            require!(metrics.bandwidth_mbps >= MIN_BANDWIDTH_MBPS[model.tier.index()], RegistryError::BandwidthBelowTierMinimum);
             new.status = NodeStatus::Verified;
             // The lease runs from the audited epoch, so a late transaction does not
             // stretch it.
-            new.lease_end_epoch = subject
-                .epoch
-                .checked_add(accounts.config.lease_epochs)
-                .ok_or_else(|| error!(RegistryError::ArithmeticOverflow))?;
-            new.score = io_math::node_score(
-                metrics.verified_centi_tflops,
-                model.expected_centi_tflops,
-                metrics.rtt_us,
-                metrics.packet_loss_bps,
-            );
+            new.lease_end_epoch =
+                subject.epoch.checked_add(accounts.config.lease_epochs).ok_or_else(|| error!(RegistryError::ArithmeticOverflow))?;
+            new.score =
+                io_math::node_score(metrics.verified_centi_tflops, model.expected_centi_tflops, metrics.rtt_us, metrics.packet_loss_bps);
         }
         Verdict::Suspended => {
             new.status = NodeStatus::Suspended;

@@ -61,7 +61,15 @@ pub(crate) fn open<'info>(
     max_depth: u32,
     max_buffer_size: u32,
 ) -> Result<u32> {
-    init_empty_tree(tree_info, &tree_config.to_account_info(), tree_config_bump, compression_program, noop_program, max_depth, max_buffer_size)?;
+    init_empty_tree(
+        tree_info,
+        &tree_config.to_account_info(),
+        tree_config_bump,
+        compression_program,
+        noop_program,
+        max_depth,
+        max_buffer_size,
+    )?;
     let header = read_header(tree_info)?;
     let canopy = canopy_depth(tree_info, &header)?;
     require!(max_depth.saturating_sub(canopy) <= MAX_PROOF_NODES, RegistryError::CanopyTooShallow);
@@ -78,12 +86,6 @@ pub(crate) fn open<'info>(
     tree_config.bump = tree_config_bump;
     config.active_tree = tree_info.key();
     config.trees.push(tree_info.key());
-    emit!(TreeCreated {
-        merkle_tree: tree_info.key(),
-        ordinal: tree_config.ordinal,
-        max_depth,
-        max_buffer_size,
-        canopy_depth: canopy,
-    });
+    emit!(TreeCreated { merkle_tree: tree_info.key(), ordinal: tree_config.ordinal, max_depth, max_buffer_size, canopy_depth: canopy });
     Ok(canopy)
 }

@@ -32,10 +32,7 @@ pub struct Initialize<'info> {
 
 pub fn handler(ctx: Context<Initialize>, args: InitializeArgs) -> Result<()> {
     validate_oracle_set(&args.oracles, args.threshold)?;
-    require!(
-        (MIN_EPOCH_LENGTH_SECS..=MAX_EPOCH_LENGTH_SECS).contains(&args.epoch_length_secs),
-        RegistryError::InvalidEpochLength
-    );
+    require!((MIN_EPOCH_LENGTH_SECS..=MAX_EPOCH_LENGTH_SECS).contains(&args.epoch_length_secs), RegistryError::InvalidEpochLength);
     let config = &mut ctx.accounts.config;
     config.authority = args.authority;
     config.pending_authority = None;

@@ -94,14 +94,9 @@ pub fn handler(ctx: Context<RegisterNode>, spec: HardwareSpec) -> Result<()> {
     }
     let epoch = stats.current_epoch(record.registered_at)?;
     stats.apply(None, &record, epoch)?;
-    stats.deposits_lamports = stats
-        .deposits_lamports
-        .checked_add(record.deposit_lamports)
-        .ok_or_else(|| error!(RegistryError::ArithmeticOverflow))?;
-    tree_config.num_nodes = tree_config
-        .num_nodes
-        .checked_add(1)
-        .ok_or_else(|| error!(RegistryError::ArithmeticOverflow))?;
+    stats.deposits_lamports =
+        stats.deposits_lamports.checked_add(record.deposit_lamports).ok_or_else(|| error!(RegistryError::ArithmeticOverflow))?;
+    tree_config.num_nodes = tree_config.num_nodes.checked_add(1).ok_or_else(|| error!(RegistryError::ArithmeticOverflow))?;
 
     let cpi = TreeCpi {
         merkle_tree: &ctx.accounts.merkle_tree.to_account_info(),

@@ -6,11 +6,7 @@ use anchor_lang::prelude::*;
 
 /// Retirement is final: a retired leaf can no longer be updated or attested. The node's
 /// registration deposit goes back to the operator.
-pub fn handler<'info>(
-    ctx: Context<'_, '_, '_, 'info, ModifyNode<'info>>,
-    root: [u8; 32],
-    current: NodeRecord,
-) -> Result<()> {
+pub fn handler<'info>(ctx: Context<'_, '_, '_, 'info, ModifyNode<'info>>, root: [u8; 32], current: NodeRecord) -> Result<()> {
     let proof = ctx.remaining_accounts;
     let accounts = ctx.accounts;
     let previous_leaf = accounts.check_current(root, &current, proof)?;

@@ -42,10 +42,7 @@ pub struct ProposeSlash<'info> {
 /// Records a slash for the challenge window. Its amount is reserved against the
 /// operator's stake, so open proposals together never exceed what the operator has.
 pub fn handler<'info>(ctx: Context<'_, '_, '_, 'info, ProposeSlash<'info>>, args: ProposeSlashArgs) -> Result<()> {
-    let signers = ctx
-        .remaining_accounts
-        .get(..usize::from(args.oracle_signers))
-        .ok_or_else(|| error!(StakingError::InsufficientQuorum))?;
+    let signers = ctx.remaining_accounts.get(..usize::from(args.oracle_signers)).ok_or_else(|| error!(StakingError::InsufficientQuorum))?;
     let oracle_set = registry_config(&ctx.accounts.registry_config)?;
     let oracles = count_quorum(&oracle_set, signers).map_err(|fault| match fault {
         QuorumFault::MissingSignature => error!(StakingError::MissingOracleSignature),

@@ -30,11 +30,7 @@ pub fn handler(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
     let remaining = stake.bonded.checked_sub(amount).ok_or_else(|| error!(StakingError::InsufficientBond))?;
     let required = bond_required(&reading.hardware, &config.params.tiers()).ok_or_else(overflow)?;
     require!(remaining >= required, StakingError::BondStillNeeded);
-    let slot = stake
-        .unbonding
-        .iter()
-        .position(|e| e.amount == 0)
-        .ok_or_else(|| error!(StakingError::TooManyUnbondingEntries))?;
+    let slot = stake.unbonding.iter().position(|e| e.amount == 0).ok_or_else(|| error!(StakingError::TooManyUnbondingEntries))?;
     let now = Clock::get()?.unix_timestamp;
     let release_at = now.checked_add(i64::from(config.params.unbonding_secs)).ok_or_else(overflow)?;
 

@@ -20,10 +20,7 @@ pub fn handler(ctx: Context<VetoSlash>) -> Result<()> {
     require!(proposal.status == SlashStatus::Pending, StakingError::SlashNotPending);
     require!(Clock::get()?.unix_timestamp < proposal.executable_at, StakingError::ChallengeWindowClosed);
     let stake = &mut ctx.accounts.stake;
-    stake.pending_slash = stake
-        .pending_slash
-        .checked_sub(proposal.amount)
-        .ok_or_else(|| error!(StakingError::ArithmeticOverflow))?;
+    stake.pending_slash = stake.pending_slash.checked_sub(proposal.amount).ok_or_else(|| error!(StakingError::ArithmeticOverflow))?;
     proposal.status = SlashStatus::Vetoed;
     emit!(SlashVetoed { id: proposal.id, operator: proposal.operator, amount: proposal.amount });
     Ok(())

@@ -32,11 +32,8 @@ pub fn handler(ctx: Context<Withdraw>, entry: u8) -> Result<()> {
     let stake = &mut ctx.accounts.stake;
     let overflow = || error!(StakingError::ArithmeticOverflow);
     let slot = usize::from(entry);
-    let UnbondingEntry { amount, release_at } = *stake
-        .unbonding
-        .get(slot)
-        .filter(|e| e.amount > 0)
-        .ok_or_else(|| error!(StakingError::NoSuchUnbondingEntry))?;
+    let UnbondingEntry { amount, release_at } =
+        *stake.unbonding.get(slot).filter(|e| e.amount > 0).ok_or_else(|| error!(StakingError::NoSuchUnbondingEntry))?;
     require!(Clock::get()?.unix_timestamp >= release_at, StakingError::StillUnbonding);
     let left = stake.slashable()?.checked_sub(amount).ok_or_else(overflow)?;
     require!(left >= stake.pending_slash, StakingError::SlashPending);

@@ -210,8 +210,7 @@ impl ImpairmentProxy {
         let shared = Arc::clone(&self.shared);
         self.deliveries.push(spawn("impair-udp-to-worker", move || deliver_to_worker(to_worker_queue, &shared))?);
         let (shared, socket) = (Arc::clone(&self.shared), Arc::clone(&front));
-        self.deliveries
-            .push(spawn("impair-udp-to-client", move || deliver_to_client(to_client_queue, &socket, &shared))?);
+        self.deliveries.push(spawn("impair-udp-to-client", move || deliver_to_client(to_client_queue, &socket, &shared))?);
         let receiver = UdpFront {
             socket: front,
             worker_udp: self.worker_udp,
@@ -444,7 +443,6 @@ fn wait_until(due: Instant, stop: &AtomicBool) -> bool {
     }
 }
 
-
 type ToWorker = Timed<(Arc<UdpSocket>, Vec<u8>)>;
 type ToClient = Timed<(SocketAddr, Vec<u8>)>;
 
@@ -457,7 +455,6 @@ fn enqueue<T>(queue: &SyncSender<T>, item: T, leg: &Leg) {
 }
 
 /// Receives the clients' datagrams on the proxy's UDP port.
-
 mod tcp;
 mod udp;
 

@@ -59,8 +59,7 @@ fn relay_connection(client: TcpStream, upstream: TcpStream, route: TcpRoute, sha
         return;
     };
     let to_worker = Pipe { src: client_reader, dst: upstream_writer, rewriter: None, leg: &shared.to_worker };
-    let to_client =
-        Pipe { src: upstream, dst: client, rewriter: Some(HelloRewriter::new(route.udp_port)), leg: &shared.to_client };
+    let to_client = Pipe { src: upstream, dst: client, rewriter: Some(HelloRewriter::new(route.udp_port)), leg: &shared.to_client };
     thread::scope(|scope| {
         let spawned = thread::Builder::new()
             .name("impair-tcp-to-worker".into())
@@ -114,12 +113,7 @@ impl Pipe<'_> {
 /// Reads chunks from `src` and queues each with its due time, until the end of the
 /// stream, an error, or the delivery thread's end.
 /// The queue is taken by value so that it closes when the reader is done.
-fn read_stream(
-    mut src: &TcpStream,
-    queue: SyncSender<Timed<Segment>>,
-    delay: Duration,
-    mut rewriter: Option<HelloRewriter>,
-) {
+fn read_stream(mut src: &TcpStream, queue: SyncSender<Timed<Segment>>, delay: Duration, mut rewriter: Option<HelloRewriter>) {
     let mut buf = vec![0u8; READ_CHUNK];
     let last = loop {
         let len = match src.read(&mut buf) {
@@ -275,12 +269,13 @@ impl HelloRewriter {
 /// The proxy's own hello to the worker: the worker's UDP port.
 pub(super) fn learn_udp_port(worker: SocketAddr) -> Result<u16, NetAuditError> {
     let stage = Stage::Hello;
-    let mut stream = TcpStream::connect_timeout(&worker, CONNECT_TIMEOUT)
-        .map_err(|source| NetAuditError::Unreachable { addr: worker, stage, source })?;
+    let mut stream = TcpStream::connect_timeout(&worker, CONNECT_TIMEOUT).map_err(|source| NetAuditError::Unreachable {
+        addr: worker,
+        stage,
+        source,
+    })?;
     let io_err = |source: io::Error| match source.kind() {
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-            NetAuditError::Timeout { addr: worker, stage, after: CONNECT_TIMEOUT }
-        }
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => NetAuditError::Timeout { addr: worker, stage, after: CONNECT_TIMEOUT },
         io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset => NetAuditError::Closed { addr: worker, stage },
         _ => NetAuditError::Io { addr: worker, stage, source },
     };

@@ -100,8 +100,7 @@ fn a_stop_ends_a_waiting_delay_line() {
 #[test]
 fn impossible_probabilities_are_refused_by_name() {
     for (to_worker, to_client) in [(-0.1, 0.0), (0.0, 1.5), (f64::NAN, 0.0)] {
-        let impairment =
-            Impairment { loss_to_worker: to_worker, loss_to_client: to_client, ..Impairment::default() };
+        let impairment = Impairment { loss_to_worker: to_worker, loss_to_client: to_client, ..Impairment::default() };
         let err = impairment.validate().unwrap_err();
         assert!(matches!(err, ImpairmentError::InvalidLoss { .. }), "{err}");
     }
