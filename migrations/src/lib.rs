@@ -440,11 +440,12 @@ pub fn run_genesis_with(
 
     let mut registry = RegistryClient::new();
     let first_tree = registry.create_tree(chain, authority, genesis.tree_shape()).context("open first tree")?;
+    let opened: io_registry::RegistryConfig = io_sdk::client::fetch(chain, &io_sdk::pda::registry_config()).context("registry config")?;
     chain
         .send(
             &[
-                ix::set_registration_params(&authority.pubkey(), genesis.registration_params()?),
-                ix::set_verification_lease(&authority.pubkey(), genesis.registry.lease_epochs),
+                ix::set_registration_params(&authority.pubkey(), &opened.registration, &genesis.registration_params()?),
+                ix::set_verification_lease(&authority.pubkey(), opened.lease_epochs, genesis.registry.lease_epochs),
             ],
             &[authority],
         )

@@ -247,6 +247,19 @@ impl Harness {
         fetch(&mut self.net, &pda::registry_config()).unwrap()
     }
 
+    /// The oracle set and threshold as they stand: what a `set_oracles` is written against.
+    pub fn oracle_set(&mut self) -> (Vec<Pubkey>, u8) {
+        let config = self.config();
+        (config.oracles, config.threshold)
+    }
+
+    /// Catalogue entry `model_id` as `update_gpu_model` expects it.
+    pub fn model_args(&mut self, model_id: u16) -> io_registry::GpuModelArgs {
+        let catalogue: io_registry::GpuCatalogue = fetch(&mut self.net, &pda::gpu_catalogue()).unwrap();
+        let m = catalogue.models.iter().find(|m| m.id == model_id).expect("a catalogue entry").clone();
+        io_registry::GpuModelArgs { name: m.name, tier: m.tier, expected_centi_tflops: m.expected_centi_tflops, min_cuda: m.min_cuda }
+    }
+
     pub fn current_epoch(&mut self) -> u64 {
         let now = self.net.unix_time().unwrap();
         self.config().current_epoch(now).unwrap()
@@ -582,8 +595,13 @@ impl Harness {
         let id = self.governance_config().expect("the DAO is open").proposal_count;
         let payer = self.net.payer();
         let hash = io_sdk::governance::description_hash(&format!("proposal {id}"));
-        let ix = io_sdk::governance::create_proposal(&payer, &proposer.pubkey(), id, hash, "https://gov.io.example/p", actions);
-        self.ok(&[ix], &[proposer]);
+        // One transaction when the proposal fits one; a draft, appends and the opening
+        // otherwise.
+        let steps = io_sdk::governance::propose(&payer, &proposer.pubkey(), id, hash, "https://gov.io.example/p", actions)
+            .expect("every action fits a transaction");
+        for step in steps {
+            self.ok(&[step], &[proposer]);
+        }
         id
     }
 
@@ -738,6 +756,10 @@ impl Harness {
                 ProposalStatus::Executed => assert!(p.executed_at >= p.executable_at && p.executed_at < p.expires_at),
                 ProposalStatus::Cancelled => assert_eq!(p.voters, 0),
                 ProposalStatus::Voting | ProposalStatus::Defeated => assert_eq!(p.executed_at, 0),
+                ProposalStatus::Draft => {
+                    assert_eq!((p.voters, p.opened_at, p.executed_at), (0, 0, 0), "proposal {id}: a draft was voted on");
+                    assert!(p.instructions.len() <= io_governance::MAX_PROPOSAL_INSTRUCTIONS);
+                }
             }
         }
     }

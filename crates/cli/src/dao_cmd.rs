@@ -82,7 +82,8 @@ impl From<Choice> for VoteChoice {
 }
 
 /// A proposal and its actions. Treasury changes (fee, price feed, gateway) travel in one
-/// `set_treasury_params` carrying every other treasury parameter as it stands now.
+/// `set_treasury_params` naming only those fields, each with the value it has now (the
+/// action is refused if one changes before it executes).
 #[derive(Args, Debug, Clone, Default)]
 pub struct ProposeArgs {
     /// The proposer's keypair file (an operator with at least the threshold bonded).
@@ -212,16 +213,17 @@ pub fn proposal_actions(chain: &mut impl Chain, args: &ProposeArgs) -> anyhow::R
         if treasury_change || grants { Some(fetch(chain, &pda::treasury_config()).context("treasury config")?) } else { None };
     if treasury_change {
         let current = treasury.as_ref().expect("fetched").params;
-        let mut params = current;
+        let mut wanted = current;
         if let Some(feed) = &args.set_price_feed {
-            params.price_feed_id = parse_feed_id(feed)?;
+            wanted.price_feed_id = parse_feed_id(feed)?;
         }
         if let Some(gateway) = args.set_gateway {
-            params.gateway = gateway;
+            wanted.gateway = gateway;
         }
-        let fee = args.set_fee_bps.unwrap_or(current.fee_bps);
-        ensure!(fee <= io_treasury::MAX_FEE_BPS, "the fee is at most {} bps", io_treasury::MAX_FEE_BPS);
-        out.push(actions::set_fee_bps(&params, fee));
+        wanted.fee_bps = args.set_fee_bps.unwrap_or(current.fee_bps);
+        ensure!(wanted.fee_bps <= io_treasury::MAX_FEE_BPS, "the fee is at most {} bps", io_treasury::MAX_FEE_BPS);
+        ensure!(wanted != current, "the treasury parameters already hold these values");
+        out.push(actions::set_treasury_params(&current, &wanted));
     }
     if grants {
         let io_mint = treasury.as_ref().expect("fetched").io_mint;
@@ -260,7 +262,13 @@ pub fn proposal_actions(chain: &mut impl Chain, args: &ProposeArgs) -> anyhow::R
             threshold >= 1 && usize::from(threshold) <= args.set_oracles.len(),
             "the threshold must be between 1 and the number of oracles"
         );
-        out.push(actions::set_oracles(args.set_oracles.clone(), threshold));
+        let config: io_registry::RegistryConfig = fetch(chain, &pda::registry_config()).context("registry config")?;
+        let wanted = (args.set_oracles.as_slice(), threshold);
+        ensure!(
+            wanted != (config.oracles.as_slice(), config.threshold),
+            "the oracle set and threshold already are these (order aside, they must differ)"
+        );
+        out.push(actions::set_oracles((&config.oracles, config.threshold), wanted));
     }
     Ok(out)
 }
@@ -281,9 +289,16 @@ pub fn run_dao(chain: &mut impl Chain, command: DaoCommand) -> anyhow::Result<St
             let config = governance_config(chain)?;
             let id = config.proposal_count;
             let payer = chain.payer();
-            let ix = gx::create_proposal(&payer, &proposer.pubkey(), id, gx::description_hash(&args.description), &args.link, &actions);
-            send(chain, &[ix], &[&proposer], "create_proposal")?;
-            writeln!(out, "proposed #{id}")?;
+            let hash = gx::description_hash(&args.description);
+            let steps = gx::propose(&payer, &proposer.pubkey(), id, hash, &args.link, &actions)
+                .context("an action is too large for a transaction of its own")?;
+            for step in &steps {
+                send(chain, std::slice::from_ref(step), &[&proposer], "proposal")?;
+            }
+            match steps.len() {
+                1 => writeln!(out, "proposed #{id}")?,
+                n => writeln!(out, "proposed #{id} (drafted, appended and opened in {n} transactions)")?,
+            }
             let now = chain.unix_time()?;
             for slash_id in &args.veto_slash {
                 let slash: SlashProposal = fetch(chain, &pda::slash_proposal(*slash_id))?;

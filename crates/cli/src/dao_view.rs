@@ -17,6 +17,7 @@ use std::fmt::Write as _;
 
 pub fn stage_name(stage: Stage) -> &'static str {
     match stage {
+        Stage::Draft => "draft",
         Stage::Voting => "voting",
         Stage::Succeeded => "succeeded",
         Stage::Defeated => "defeated",
@@ -68,6 +69,7 @@ pub fn relative(ts: i64, now: i64) -> String {
 /// The next thing that happens to a proposal, for `list`.
 fn deadline(p: &Proposal, now: i64) -> String {
     match gx::stage(p, now) {
+        Stage::Draft => format!("draft of {} instructions, not open for voting", p.instructions.len()),
         Stage::Voting => format!("voting ends {}", relative(p.voting_ends_at, now)),
         Stage::Succeeded => format!("voting ended {}, ready to queue", relative(p.voting_ends_at, now)),
         Stage::Defeated => format!("voting ended {} ({})", relative(p.voting_ends_at, now), outcome_name(p)),
@@ -179,31 +181,32 @@ fn decode<T: AnchorDeserialize>(ix: &ProposalInstruction) -> Option<T> {
 fn instruction_detail(chain: &mut impl Chain, ix: &ProposalInstruction, now: i64) -> Option<String> {
     let is = |d: &[u8]| ix.data.starts_with(d);
     if ix.program_id == io_treasury::ID && is(io_treasury::instruction::SetTreasuryParams::DISCRIMINATOR) {
-        let new = decode::<io_treasury::instruction::SetTreasuryParams>(ix)?.params;
-        let current = fetch::<TreasuryConfig>(chain, &pda::treasury_config()).ok()?.params;
+        let set = decode::<io_treasury::instruction::SetTreasuryParams>(ix)?;
+        let (was, new) = (set.expected, set.change);
         let mut changes = vec![];
-        if new.fee_bps != current.fee_bps {
-            changes.push(format!("fee {} -> {} bps", current.fee_bps, new.fee_bps));
+        if let (Some(was), Some(new)) = (was.fee_bps, new.fee_bps) {
+            changes.push(format!("fee {was} -> {new} bps"));
         }
-        if new.price_feed_id != current.price_feed_id {
-            changes.push(format!("price feed -> {}", hex(&new.price_feed_id)));
+        if let Some(feed) = new.price_feed_id {
+            changes.push(format!("price feed -> {}", hex(&feed)));
         }
-        if new.gateway != current.gateway {
-            changes.push(format!("gateway -> {}", new.gateway));
+        if let Some(gateway) = new.gateway {
+            changes.push(format!("gateway -> {gateway}"));
         }
-        if new.gateway_cap != current.gateway_cap || new.gateway_period_secs != current.gateway_period_secs {
-            changes.push(format!("gateway cap -> {} IOSD per {} s", group_io(new.gateway_cap), new.gateway_period_secs));
+        if new.gateway_cap.is_some() || new.gateway_period_secs.is_some() {
+            let cap = new.gateway_cap.map_or("unchanged".into(), |c| format!("{} IOSD", group_io(c)));
+            let period = new.gateway_period_secs.map_or("unchanged".into(), |p| format!("{p} s"));
+            changes.push(format!("gateway cap -> {cap} per {period}"));
         }
-        if (new.max_price_age_secs, new.max_conf_bps, new.max_slippage_bps, new.max_fill)
-            != (current.max_price_age_secs, current.max_conf_bps, current.max_slippage_bps, current.max_fill)
-        {
+        if new.max_price_age_secs.is_some() || new.max_conf_bps.is_some() || new.max_slippage_bps.is_some() || new.max_fill.is_some() {
             changes.push("price guard changed".into());
         }
-        return Some(if changes.is_empty() {
-            format!("fee {} bps (the parameters as they stand now)", new.fee_bps)
-        } else {
-            changes.join(", ")
-        });
+        // Whether the proposal still applies: every value it expects must be current.
+        let current = fetch::<TreasuryConfig>(chain, &pda::treasury_config()).ok()?.params;
+        if io_treasury::TreasuryParamsChange::apply(&current, &was, &new).is_err() {
+            changes.push("stale: a value it expects has changed since".into());
+        }
+        return Some(changes.join(", "));
     }
     if ix.program_id == io_treasury::ID && is(io_treasury::instruction::Grant::DISCRIMINATOR) {
         let grant = decode::<io_treasury::instruction::Grant>(ix)?;
@@ -239,17 +242,32 @@ fn instruction_detail(chain: &mut impl Chain, ix: &ProposalInstruction, now: i64
     }
     if ix.program_id == io_registry::ID && is(io_registry::instruction::SetOracles::DISCRIMINATOR) {
         let set = decode::<io_registry::instruction::SetOracles>(ix)?;
-        let keys: Vec<String> = set.oracles.iter().map(Pubkey::to_string).collect();
-        return Some(format!("{} of {}: {}", set.threshold, set.oracles.len(), keys.join(", ")));
+        let keys = |keys: &[Pubkey]| keys.iter().map(Pubkey::to_string).collect::<Vec<_>>().join(", ");
+        let mut parts = vec![format!("threshold {} -> {}", set.expected_threshold, set.threshold)];
+        if !set.remove.is_empty() {
+            parts.push(format!("remove {}", keys(&set.remove)));
+        }
+        if !set.add.is_empty() {
+            parts.push(format!("add {}", keys(&set.add)));
+        }
+        // The set it leaves, applied to the set as it stands now.
+        let current = fetch::<io_registry::RegistryConfig>(chain, &pda::registry_config()).ok()?.oracles;
+        let stale = set.remove.iter().any(|k| !current.contains(k)) || set.add.iter().any(|k| current.contains(k));
+        let left = current.iter().filter(|k| !set.remove.contains(k)).count() + set.add.len();
+        parts.push(if stale { "stale: the set has changed since".into() } else { format!("leaves {} of {left}", set.threshold) });
+        return Some(parts.join("; "));
     }
     if ix.program_id == io_staking::ID && is(io_staking::instruction::SetParams::DISCRIMINATOR) {
-        return Some(format!("{:?}", decode::<io_staking::instruction::SetParams>(ix)?.params));
+        let set = decode::<io_staking::instruction::SetParams>(ix)?;
+        return Some(io_staking::StakingParamsChange::describe(&set.expected, &set.change).join(", "));
     }
     if ix.program_id == io_emissions::ID && is(io_emissions::instruction::SetEmissionParams::DISCRIMINATOR) {
-        return Some(format!("{:?}", decode::<io_emissions::instruction::SetEmissionParams>(ix)?.params));
+        let set = decode::<io_emissions::instruction::SetEmissionParams>(ix)?;
+        return Some(io_emissions::EmissionParamsChange::describe(&set.expected, &set.change).join(", "));
     }
     if ix.program_id == io_governance::ID && is(io_governance::instruction::SetGovernanceParams::DISCRIMINATOR) {
-        return Some(format!("{:?}", decode::<io_governance::instruction::SetGovernanceParams>(ix)?.params));
+        let set = decode::<io_governance::instruction::SetGovernanceParams>(ix)?;
+        return Some(io_governance::GovernanceParamsChange::describe(&set.expected, &set.change).join(", "));
     }
     None
 }

@@ -60,8 +60,11 @@ impl<'a> Dao<'a> {
     pub(crate) fn propose(&self, net: &mut Localnet, description: &str, actions: &[Instruction]) -> anyhow::Result<u64> {
         let id = governance_config(net)?.proposal_count;
         let payer = net.payer();
-        let ix = gx::create_proposal(&payer, &self.proposer.pubkey(), id, gx::description_hash(description), LINK, actions);
-        net.send(&[ix], &[self.proposer]).with_context(|| format!("propose {description:?}"))?;
+        let steps = gx::propose(&payer, &self.proposer.pubkey(), id, gx::description_hash(description), LINK, actions)
+            .context("an action too large for a transaction")?;
+        for step in steps {
+            net.send(&[step], &[self.proposer]).with_context(|| format!("propose {description:?}"))?;
+        }
         Ok(id)
     }
 
@@ -203,7 +206,7 @@ pub(crate) fn run(net: &mut Localnet, dao: &Dao, oracles: &[&Keypair], slashed: 
 
     // Two proposals, voted side by side.
     let fee_title = format!("lower the protocol fee to {:.1}%", f64::from(NEW_FEE_BPS) / 100.0);
-    let fee_id = dao.propose(net, &fee_title, &[actions::set_fee_bps(&treasury.params, NEW_FEE_BPS)])?;
+    let fee_id = dao.propose(net, &fee_title, &[actions::set_fee_bps(treasury.params.fee_bps, NEW_FEE_BPS)])?;
     let veto_title = format!("veto slash #{slash_id}: the outage was announced maintenance");
     let veto_id = dao.propose(net, &veto_title, &[actions::veto_slash(&accused, slash_id)])?;
     let opened_at = proposal(net, fee_id)?.opened_at;

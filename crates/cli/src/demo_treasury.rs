@@ -78,7 +78,11 @@ pub(crate) fn run(net: &mut Localnet, dao: &Dao, authority: &Keypair, io_mint: &
     params.gateway = gateway.pubkey();
     let opened = net.unix_time()?;
     let feed_proposal = dao
-        .enact(net, "name the IO/USD Pyth feed for buybacks and the fiat gateway", &[tx::set_treasury_params(&pda::dao(), params)])
+        .enact(
+            net,
+            "name the IO/USD Pyth feed for buybacks and the fiat gateway",
+            &[tx::set_treasury_params(&pda::dao(), &config.params, &params)],
+        )
         .context("the DAO names the price feed and the gateway")?;
     let named: TreasuryConfig = fetch(net, &pda::treasury_config())?;
     ensure!(named.params == params, "the DAO's proposal did not set the price feed");

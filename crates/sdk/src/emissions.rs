@@ -4,7 +4,7 @@
 use crate::pda;
 use anchor_lang::{InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
-use io_emissions::{accounts, instruction, EmissionParams, EmissionsConfig, InitializeEmissionsArgs};
+use io_emissions::{accounts, instruction, EmissionParams, EmissionParamsChange, EmissionsConfig, InitializeEmissionsArgs};
 use io_math::{EmissionSchedule, ScheduleCursor};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
@@ -53,8 +53,14 @@ pub fn advance_epoch(io_mint: &Pubkey) -> Instruction {
     )
 }
 
-pub fn set_emission_params(authority: &Pubkey, params: EmissionParams) -> Instruction {
-    build(accounts::SetEmissionParams { authority: *authority, config: pda::emissions_config() }, instruction::SetEmissionParams { params })
+/// Changes the emission parameters from `current` to `wanted`, naming only the fields
+/// that differ (refused with `StaleParams` if one of them changes before it runs).
+pub fn set_emission_params(authority: &Pubkey, current: &EmissionParams, wanted: &EmissionParams) -> Instruction {
+    let (expected, change) = EmissionParamsChange::between(current, wanted);
+    build(
+        accounts::SetEmissionParams { authority: *authority, config: pda::emissions_config() },
+        instruction::SetEmissionParams { expected, change },
+    )
 }
 
 pub fn propose_authority(authority: &Pubkey, new_authority: &Pubkey) -> Instruction {

@@ -4,11 +4,12 @@
 use crate::pda;
 use anchor_lang::{InstructionData, ToAccountMetas};
 use io_governance::{
-    accounts, instruction, CreateProposalArgs, GovernanceParams, Proposal, ProposalAccount, ProposalInstruction, ProposalStatus, VoteChoice,
+    accounts, instruction, CreateProposalArgs, GovernanceParams, GovernanceParamsChange, Proposal, ProposalAccount, ProposalInstruction,
+    ProposalStatus, VoteChoice,
 };
 use io_math::{proposal_outcome, Outcome, Votes};
 use io_registry::GpuModelArgs;
-use io_treasury::{Asset, TreasuryParams};
+use io_treasury::{Asset, TreasuryParams, TreasuryParamsChange};
 use solana_sdk::instruction::{AccountMeta, Instruction};
 use solana_sdk::pubkey::Pubkey;
 use solana_system_interface::program as system_program;
@@ -63,7 +64,12 @@ pub fn initialize_governance(payer: &Pubkey, deployer: &Pubkey, genesis_authorit
     )
 }
 
-/// Opens proposal `id` (the config's `proposal_count`) carrying `actions`.
+fn proposal_args(description_hash: [u8; 32], link: &str, actions: &[Instruction]) -> CreateProposalArgs {
+    CreateProposalArgs { description_hash, link: link.to_string(), instructions: actions.iter().map(to_proposal_instruction).collect() }
+}
+
+/// Opens proposal `id` (the config's `proposal_count`) carrying `actions`, all in one
+/// transaction (see `propose` for proposals that do not fit one).
 pub fn create_proposal(
     payer: &Pubkey,
     proposer: &Pubkey,
@@ -72,11 +78,7 @@ pub fn create_proposal(
     link: &str,
     actions: &[Instruction],
 ) -> Instruction {
-    let args = CreateProposalArgs {
-        description_hash,
-        link: link.to_string(),
-        instructions: actions.iter().map(to_proposal_instruction).collect(),
-    };
+    let args = proposal_args(description_hash, link, actions);
     build(
         accounts::CreateProposal {
             payer: *payer,
@@ -89,6 +91,98 @@ pub fn create_proposal(
         },
         instruction::CreateProposal { args },
     )
+}
+
+/// Starts proposal `id` as a draft of `proposer`'s carrying the first `actions`.
+pub fn draft_proposal(
+    payer: &Pubkey,
+    proposer: &Pubkey,
+    id: u64,
+    description_hash: [u8; 32],
+    link: &str,
+    actions: &[Instruction],
+) -> Instruction {
+    build(
+        accounts::DraftProposal {
+            payer: *payer,
+            proposer: *proposer,
+            config: pda::governance_config(),
+            proposal: pda::proposal(id),
+            system_program: system_program::ID,
+        },
+        instruction::DraftProposal { args: proposal_args(description_hash, link, actions) },
+    )
+}
+
+/// Appends `actions` to draft `id`.
+pub fn append_to_proposal(payer: &Pubkey, proposer: &Pubkey, id: u64, actions: &[Instruction]) -> Instruction {
+    build(
+        accounts::AppendToProposal {
+            payer: *payer,
+            proposer: *proposer,
+            config: pda::governance_config(),
+            proposal: pda::proposal(id),
+            system_program: system_program::ID,
+        },
+        instruction::AppendToProposal { instructions: actions.iter().map(to_proposal_instruction).collect() },
+    )
+}
+
+/// Opens draft `id` for voting.
+pub fn open_proposal(proposer: &Pubkey, id: u64) -> Instruction {
+    build(
+        accounts::OpenProposal {
+            proposer: *proposer,
+            config: pda::governance_config(),
+            proposer_stake: pda::operator_stake(proposer),
+            staking_config: pda::staking_config(),
+            proposal: pda::proposal(id),
+        },
+        instruction::OpenProposal {},
+    )
+}
+
+/// Bytes of a transaction carrying `ix` alone, paid by `payer` (signatures included).
+pub fn transaction_size(payer: &Pubkey, ix: &Instruction) -> usize {
+    let message = solana_sdk::message::Message::new(std::slice::from_ref(ix), Some(payer));
+    1 + 64 * usize::from(message.header.num_required_signatures) + message.serialize().len()
+}
+
+/// The instructions that open proposal `id` with `actions`, one transaction each, in
+/// order: `create_proposal` alone when it fits a packet; otherwise a draft with the
+/// actions that fit, as many appends as the rest need, and `open_proposal`. Each
+/// transaction is signed by `payer` and `proposer`. Refused (`None`) when one action alone
+/// cannot fit an append.
+pub fn propose(
+    payer: &Pubkey,
+    proposer: &Pubkey,
+    id: u64,
+    description_hash: [u8; 32],
+    link: &str,
+    actions: &[Instruction],
+) -> Option<Vec<Instruction>> {
+    let fits = |ix: &Instruction| transaction_size(payer, ix) <= solana_sdk::packet::PACKET_DATA_SIZE;
+    let whole = create_proposal(payer, proposer, id, description_hash, link, actions);
+    if fits(&whole) {
+        return Some(vec![whole]);
+    }
+    // The longest prefix that fits each transaction, greedily.
+    let longest = |from: usize, make: &dyn Fn(&[Instruction]) -> Instruction| {
+        (from..=actions.len()).rev().find(|&end| fits(&make(&actions[from..end]))).unwrap_or(from)
+    };
+    let mut out = vec![];
+    let mut done = longest(0, &|part| draft_proposal(payer, proposer, id, description_hash, link, part));
+    out.push(draft_proposal(payer, proposer, id, description_hash, link, &actions[..done]));
+    while done < actions.len() {
+        let end = longest(done, &|part| append_to_proposal(payer, proposer, id, part));
+        if end == done {
+            return None;
+        }
+        out.push(append_to_proposal(payer, proposer, id, &actions[done..end]));
+        done = end;
+    }
+    out.push(open_proposal(proposer, id));
+    Some(out)
 }
 
 pub fn cast_vote(voter: &Pubkey, id: u64, choice: VoteChoice) -> Instruction {
@@ -155,11 +249,14 @@ pub fn execute_proposal(id: u64, instructions: &[ProposalInstruction]) -> Instru
     ix
 }
 
-/// `set_governance_params`, signed by the DAO: for a proposal.
-pub fn set_governance_params(params: GovernanceParams) -> Instruction {
+/// `set_governance_params`, signed by the DAO: for a proposal. Names only the fields
+/// `wanted` changes from `current` (refused with `StaleParams` if one of them changes
+/// before it runs).
+pub fn set_governance_params(current: &GovernanceParams, wanted: &GovernanceParams) -> Instruction {
+    let (expected, change) = GovernanceParamsChange::between(current, wanted);
     build(
         accounts::SetGovernanceParams { authority: pda::dao(), config: pda::governance_config() },
-        instruction::SetGovernanceParams { params },
+        instruction::SetGovernanceParams { expected, change },
     )
 }
 
@@ -167,9 +264,17 @@ pub fn set_governance_params(params: GovernanceParams) -> Instruction {
 pub mod actions {
     use super::*;
 
-    /// "Set the protocol fee to `fee_bps`", keeping the treasury's other parameters.
-    pub fn set_fee_bps(current: &TreasuryParams, fee_bps: u16) -> Instruction {
-        crate::treasury::set_treasury_params(&pda::dao(), TreasuryParams { fee_bps, ..*current })
+    /// "Set the protocol fee from its `current` value to `fee_bps`": the action names the
+    /// fee alone, so it leaves every other treasury parameter as it will stand then.
+    pub fn set_fee_bps(current: u16, fee_bps: u16) -> Instruction {
+        let expected = TreasuryParamsChange { fee_bps: Some(current), ..Default::default() };
+        let change = TreasuryParamsChange { fee_bps: Some(fee_bps), ..Default::default() };
+        crate::treasury::set_treasury_params_change(&pda::dao(), expected, change)
+    }
+
+    /// "Change the treasury parameters from `current` to `wanted`" (the differing fields).
+    pub fn set_treasury_params(current: &TreasuryParams, wanted: &TreasuryParams) -> Instruction {
+        crate::treasury::set_treasury_params(&pda::dao(), current, wanted)
     }
 
     /// "Veto slash proposal `id` against `operator`".
@@ -187,24 +292,38 @@ pub mod actions {
         crate::registry::add_gpu_model(&pda::dao(), args)
     }
 
-    /// "Set the oracle set and its threshold".
-    pub fn set_oracles(oracles: Vec<Pubkey>, threshold: u8) -> Instruction {
-        crate::registry::set_oracles(&pda::dao(), oracles, threshold)
+    /// "Change the oracle set and its threshold from `current` to `wanted`".
+    pub fn set_oracles(current: (&[Pubkey], u8), wanted: (&[Pubkey], u8)) -> Instruction {
+        crate::registry::set_oracles(&pda::dao(), current, wanted)
     }
 
-    /// "Set the staking parameters (tier minimums, multipliers, slashing)".
-    pub fn set_staking_params(treasury: &Pubkey, params: io_staking::StakingParams) -> Instruction {
-        crate::staking::set_params(&pda::dao(), treasury, params)
+    /// "Change the staking parameters (tier minimums, multipliers, slashing)".
+    pub fn set_staking_params(
+        treasury: Option<&Pubkey>,
+        current: &io_staking::StakingParams,
+        wanted: &io_staking::StakingParams,
+    ) -> Instruction {
+        crate::staking::set_params(&pda::dao(), treasury, current, wanted)
     }
 
-    /// "Set the emission decay and the mint-rate breaker".
-    pub fn set_emission_params(params: io_emissions::EmissionParams) -> Instruction {
-        crate::emissions::set_emission_params(&pda::dao(), params)
+    /// "Change the emission decay and the mint-rate breaker".
+    pub fn set_emission_params(current: &io_emissions::EmissionParams, wanted: &io_emissions::EmissionParams) -> Instruction {
+        crate::emissions::set_emission_params(&pda::dao(), current, wanted)
     }
 
-    /// "Set the DAO's own parameters".
-    pub fn set_governance_params(params: GovernanceParams) -> Instruction {
-        super::set_governance_params(params)
+    /// "Change the DAO's own parameters".
+    pub fn set_governance_params(current: &GovernanceParams, wanted: &GovernanceParams) -> Instruction {
+        super::set_governance_params(current, wanted)
+    }
+
+    /// "Change the registration deposit, pending cap or open-tree shape".
+    pub fn set_registration_params(current: &io_registry::RegistrationParams, wanted: &io_registry::RegistrationParams) -> Instruction {
+        crate::registry::set_registration_params(&pda::dao(), current, wanted)
+    }
+
+    /// "Change the verification lease".
+    pub fn set_verification_lease(current: u64, lease_epochs: u64) -> Instruction {
+        crate::registry::set_verification_lease(&pda::dao(), current, lease_epochs)
     }
 }
 
@@ -212,6 +331,8 @@ pub mod actions {
 /// vote that has ended but not been queued, a queue that has expired).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
+    /// Being written by its author; not open for voting yet.
+    Draft,
     Voting,
     /// Voting is over and it passed: anyone may queue it.
     Succeeded,
@@ -240,6 +361,7 @@ pub fn stage(p: &Proposal, now: i64) -> Stage {
         ProposalStatus::Queued if now >= p.executable_at => Stage::Executable,
         ProposalStatus::Queued => Stage::Queued,
         ProposalStatus::Executed => Stage::Executed,
+        ProposalStatus::Draft => Stage::Draft,
     }
 }
 

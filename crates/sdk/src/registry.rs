@@ -9,7 +9,7 @@ use crate::{COMPRESSION_PROGRAM_ID, NOOP_PROGRAM_ID};
 use anchor_lang::{InstructionData, ToAccountMetas};
 use io_registry::{
     accounts, instruction, AttestNodeArgs, GpuModelArgs, HardwareSpec, InitializeArgs, NodeMetrics, NodeRecord, RegistrationParams,
-    SubmitVerdictArgs, Verdict, VerdictSubject, GPU_ID_LEN,
+    RegistrationParamsChange, SubmitVerdictArgs, Verdict, VerdictSubject, GPU_ID_LEN,
 };
 use solana_sdk::instruction::{AccountMeta, Instruction};
 use solana_sdk::pubkey::Pubkey;
@@ -49,8 +49,17 @@ pub fn accept_authority(new_authority: &Pubkey) -> Instruction {
     build(accounts::AcceptAuthority { new_authority: *new_authority, config: pda::registry_config() }, instruction::AcceptAuthority {})
 }
 
-pub fn set_oracles(authority: &Pubkey, oracles: Vec<Pubkey>, threshold: u8) -> Instruction {
-    build(accounts::SetOracles { authority: *authority, config: pda::registry_config() }, instruction::SetOracles { oracles, threshold })
+/// Changes the oracle set from `current` (keys and threshold as they stand) to `wanted`:
+/// the instruction removes the keys `wanted` lacks and adds those it brings, so it is
+/// refused (`StaleParams`) if the set changed under it, and composes with a change about
+/// other keys. The order of `wanted` is kept for the keys it adds.
+pub fn set_oracles(authority: &Pubkey, current: (&[Pubkey], u8), wanted: (&[Pubkey], u8)) -> Instruction {
+    let remove = current.0.iter().filter(|k| !wanted.0.contains(k)).copied().collect();
+    let add = wanted.0.iter().filter(|k| !current.0.contains(k)).copied().collect();
+    build(
+        accounts::SetOracles { authority: *authority, config: pda::registry_config() },
+        instruction::SetOracles { remove, add, expected_threshold: current.1, threshold: wanted.1 },
+    )
 }
 
 fn catalogue_accounts(authority: &Pubkey) -> accounts::ChangeCatalogue {
@@ -61,8 +70,9 @@ pub fn add_gpu_model(authority: &Pubkey, args: GpuModelArgs) -> Instruction {
     build(catalogue_accounts(authority), instruction::AddGpuModel { args })
 }
 
-pub fn update_gpu_model(authority: &Pubkey, model_id: u16, args: GpuModelArgs) -> Instruction {
-    build(catalogue_accounts(authority), instruction::UpdateGpuModel { model_id, args })
+/// Rewrites catalogue entry `model_id`, which must still be `expected`.
+pub fn update_gpu_model(authority: &Pubkey, model_id: u16, expected: GpuModelArgs, args: GpuModelArgs) -> Instruction {
+    build(catalogue_accounts(authority), instruction::UpdateGpuModel { model_id, expected, args })
 }
 
 pub fn retire_gpu_model(authority: &Pubkey, model_id: u16) -> Instruction {
@@ -111,17 +121,21 @@ pub fn open_tree(payer: &Pubkey, active_tree: &Pubkey, merkle_tree: &Pubkey, sha
     [allocate, open]
 }
 
-pub fn set_registration_params(authority: &Pubkey, params: RegistrationParams) -> Instruction {
+/// Changes the registration parameters from `current` to `wanted`, naming only the fields
+/// that differ (refused with `StaleParams` if one of them changes before it runs).
+pub fn set_registration_params(authority: &Pubkey, current: &RegistrationParams, wanted: &RegistrationParams) -> Instruction {
+    let (expected, change) = RegistrationParamsChange::between(current, wanted);
     build(
         accounts::SetRegistrationParams { authority: *authority, config: pda::registry_config() },
-        instruction::SetRegistrationParams { params },
+        instruction::SetRegistrationParams { expected, change },
     )
 }
 
-pub fn set_verification_lease(authority: &Pubkey, lease_epochs: u64) -> Instruction {
+/// Changes the verification lease from `expected_lease_epochs` to `lease_epochs`.
+pub fn set_verification_lease(authority: &Pubkey, expected_lease_epochs: u64, lease_epochs: u64) -> Instruction {
     build(
         accounts::SetVerificationLease { authority: *authority, config: pda::registry_config() },
-        instruction::SetVerificationLease { lease_epochs },
+        instruction::SetVerificationLease { expected_lease_epochs, lease_epochs },
     )
 }
 

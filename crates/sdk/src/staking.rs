@@ -3,7 +3,7 @@
 use crate::pda;
 use anchor_lang::{InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
-use io_staking::{accounts, instruction, ProposeSlashArgs, SlashReason, StakingParams};
+use io_staking::{accounts, instruction, ProposeSlashArgs, SlashReason, StakingParams, StakingParamsChange};
 use solana_sdk::instruction::{AccountMeta, Instruction};
 use solana_sdk::pubkey::Pubkey;
 use solana_system_interface::program as system_program;
@@ -51,10 +51,14 @@ pub fn accept_authority(new_authority: &Pubkey) -> Instruction {
     build(accounts::AcceptAuthority { new_authority: *new_authority, config: pda::staking_config() }, instruction::AcceptAuthority {})
 }
 
-pub fn set_params(authority: &Pubkey, treasury: &Pubkey, params: StakingParams) -> Instruction {
+/// Changes the staking parameters from `current` to `wanted`, naming only the fields that
+/// differ (refused with `StaleParams` if one of them changes before it runs), and the
+/// slash treasury when `treasury` is given.
+pub fn set_params(authority: &Pubkey, treasury: Option<&Pubkey>, current: &StakingParams, wanted: &StakingParams) -> Instruction {
+    let (expected, change) = StakingParamsChange::between(current, wanted);
     build(
-        accounts::SetParams { authority: *authority, config: pda::staking_config(), treasury: *treasury },
-        instruction::SetParams { params },
+        accounts::SetParams { authority: *authority, config: pda::staking_config(), treasury: treasury.copied() },
+        instruction::SetParams { expected, change },
     )
 }
 

@@ -5,7 +5,7 @@ use crate::pda;
 use anchor_lang::{InstructionData, ToAccountMetas};
 use anchor_spl::token::spl_token;
 use io_treasury::price::{price_update_account_data, PriceFeedMessage, PriceUpdateV2, VerificationLevel};
-use io_treasury::{accounts, instruction, Asset, TreasuryParams};
+use io_treasury::{accounts, instruction, Asset, TreasuryParams, TreasuryParamsChange};
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
 use solana_system_interface::program as system_program;
@@ -51,8 +51,21 @@ pub fn accept_authority(new_authority: &Pubkey) -> Instruction {
     build(accounts::AcceptAuthority { new_authority: *new_authority, config: pda::treasury_config() }, instruction::AcceptAuthority {})
 }
 
-pub fn set_treasury_params(authority: &Pubkey, params: TreasuryParams) -> Instruction {
-    build(accounts::SetTreasuryParams { authority: *authority, config: pda::treasury_config() }, instruction::SetTreasuryParams { params })
+/// Changes the treasury parameters from `current` (as they stand) to `wanted`: the
+/// instruction names only the fields that differ, each with its current value, so it is
+/// refused (`StaleParams`) if one of them changes before it runs.
+pub fn set_treasury_params(authority: &Pubkey, current: &TreasuryParams, wanted: &TreasuryParams) -> Instruction {
+    let (expected, change) = TreasuryParamsChange::between(current, wanted);
+    set_treasury_params_change(authority, expected, change)
+}
+
+/// `set_treasury_params` as the program takes it: the fields `change` names, each
+/// expected at its value in `expected`.
+pub fn set_treasury_params_change(authority: &Pubkey, expected: TreasuryParamsChange, change: TreasuryParamsChange) -> Instruction {
+    build(
+        accounts::SetTreasuryParams { authority: *authority, config: pda::treasury_config() },
+        instruction::SetTreasuryParams { expected, change },
+    )
 }
 
 /// The gateway mints `amount` IOSD into `to` (an IOSD token account).

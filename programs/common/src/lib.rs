@@ -4,6 +4,8 @@
 
 #![no_std]
 
+mod params_change;
+
 /// Emits `Deployer`, the accounts composite every `initialize_*` takes first: the
 /// `deployer` signer and the program's ProgramData (the upgradeable loader's PDA of the
 /// program id, canonical bump), whose upgrade authority must be the deployer, refused

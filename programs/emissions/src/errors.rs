@@ -32,4 +32,8 @@ pub enum EmissionsError {
     ArithmeticOverflow,
     #[msg("Only the program's upgrade authority may initialise it")]
     NotUpgradeAuthority,
+    #[msg("A value this change was written against has since changed: propose again against the current values")]
+    StaleParams,
+    #[msg("A parameter change names at least one field, each with its expected and its new value")]
+    InvalidParamsChange,
 }

@@ -46,9 +46,14 @@ pub mod emissions {
         instructions::accept_authority::handler(ctx)
     }
 
-    /// Sets the yearly decay and the breaker.
-    pub fn set_emission_params(ctx: Context<SetEmissionParams>, params: EmissionParams) -> Result<()> {
-        instructions::set_emission_params::handler(ctx, params)
+    /// Changes the yearly decay or the breaker: the fields named, each against its
+    /// expected value.
+    pub fn set_emission_params(
+        ctx: Context<SetEmissionParams>,
+        expected: EmissionParamsChange,
+        change: EmissionParamsChange,
+    ) -> Result<()> {
+        instructions::set_emission_params::handler(ctx, expected, change)
     }
 
     /// The permissionless epoch crank.

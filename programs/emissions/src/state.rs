@@ -26,6 +26,17 @@ impl EmissionParams {
     }
 }
 
+io_program_common::params_change_type! {
+    /// What one `set_emission_params` changes: the fields it names, with their new values
+    /// (`change`) and the values it was written against (`expected`).
+    EmissionParamsChange for EmissionParams, refused with EmissionsError::StaleParams, EmissionsError::InvalidParamsChange;
+    {
+        yearly_share_bps: u16,
+        breaker_window_secs: u32,
+        breaker_max_mint: u64,
+    }
+}
+
 /// PDA `[EMISSIONS_SEED]`: the mint authority of $IO and the reward distributor of staking.
 #[account]
 #[derive(InitSpace, Debug)]

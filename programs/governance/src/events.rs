@@ -26,6 +26,21 @@ pub struct ProposalCreated {
     pub stake_at_open: u64,
 }
 
+/// A proposal started as a draft; `ProposalCreated` follows when it opens for voting.
+#[event]
+pub struct ProposalDrafted {
+    pub id: u64,
+    pub proposer: Pubkey,
+    pub instructions: u8,
+}
+
+#[event]
+pub struct ProposalAppended {
+    pub id: u64,
+    /// Instructions the draft carries now.
+    pub instructions: u8,
+}
+
 #[event]
 pub struct VoteCast {
     pub id: u64,

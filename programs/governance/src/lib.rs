@@ -48,6 +48,21 @@ pub mod governance {
         instructions::create_proposal::handler(ctx, args)
     }
 
+    /// Starts a proposal too large for one transaction, as a draft of its author's.
+    pub fn draft_proposal(ctx: Context<DraftProposal>, args: CreateProposalArgs) -> Result<()> {
+        instructions::draft_proposal::handler(ctx, args)
+    }
+
+    /// The author adds instructions to a draft.
+    pub fn append_to_proposal(ctx: Context<AppendToProposal>, instructions: Vec<ProposalInstruction>) -> Result<()> {
+        instructions::append_to_proposal::handler(ctx, instructions)
+    }
+
+    /// The author opens a draft for voting (the threshold applies now).
+    pub fn open_proposal(ctx: Context<OpenProposal>) -> Result<()> {
+        instructions::open_proposal::handler(ctx)
+    }
+
     /// A staker votes with its bond at the proposal's opening; once per proposal.
     pub fn cast_vote(ctx: Context<CastVote>, choice: VoteChoice) -> Result<()> {
         instructions::cast_vote::handler(ctx, choice)
@@ -75,7 +90,11 @@ pub mod governance {
     }
 
     /// The DAO changes its own parameters (only through a proposal).
-    pub fn set_governance_params(ctx: Context<SetGovernanceParams>, params: GovernanceParams) -> Result<()> {
-        instructions::set_governance_params::handler(ctx, params)
+    pub fn set_governance_params(
+        ctx: Context<SetGovernanceParams>,
+        expected: GovernanceParamsChange,
+        change: GovernanceParamsChange,
+    ) -> Result<()> {
+        instructions::set_governance_params::handler(ctx, expected, change)
     }
 }

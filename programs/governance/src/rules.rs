@@ -11,6 +11,11 @@ use anchor_lang::Discriminator;
 /// signer's consent into a proposal, and the executor's own signature is never lent.
 pub fn check_instructions(instructions: &[ProposalInstruction], dao: &Pubkey) -> Result<()> {
     require!((1..=MAX_PROPOSAL_INSTRUCTIONS).contains(&instructions.len()), GovernanceError::InvalidInstructionCount);
+    check_each_instruction(instructions, dao)
+}
+
+/// The per-instruction half of `check_instructions`, for the parts of a draft.
+pub fn check_each_instruction(instructions: &[ProposalInstruction], dao: &Pubkey) -> Result<()> {
     for ix in instructions {
         require!(
             ix.accounts.len() <= MAX_INSTRUCTION_ACCOUNTS && ix.data.len() <= MAX_INSTRUCTION_DATA,

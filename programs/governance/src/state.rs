@@ -33,6 +33,20 @@ impl GovernanceParams {
     }
 }
 
+io_program_common::params_change_type! {
+    /// What one `set_governance_params` changes: the fields it names, with their new
+    /// values (`change`) and the values it was written against (`expected`).
+    GovernanceParamsChange for GovernanceParams, refused with GovernanceError::StaleParams, GovernanceError::InvalidParamsChange;
+    {
+        voting_period_secs: u32,
+        quorum_bps: u16,
+        approval_bps: u16,
+        timelock_secs: u32,
+        execution_window_secs: u32,
+        proposal_threshold: u64,
+    }
+}
+
 /// PDA `[GOVERNANCE_SEED]`.
 #[account]
 #[derive(InitSpace, Debug)]
@@ -56,6 +70,9 @@ pub enum ProposalStatus {
     /// Passed; executable from `executable_at` until `expires_at`.
     Queued,
     Executed,
+    /// Being written by its author, over as many transactions as its instructions need
+    /// (`append_to_proposal`); nobody votes on it until `open_proposal`.
+    Draft,
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
@@ -85,6 +102,11 @@ impl ProposalInstruction {
     /// Borsh size.
     pub fn size(&self) -> usize {
         32 + 4 + self.accounts.len() * (32 + 1 + 1) + 4 + self.data.len()
+    }
+
+    /// Borsh size of several, without the vector's length prefix.
+    pub fn total_size(instructions: &[ProposalInstruction]) -> usize {
+        instructions.iter().map(Self::size).sum()
     }
 }
 
@@ -132,7 +154,7 @@ impl Proposal {
             + 8 * 3
             + 1
             + 4
-            + instructions.iter().map(ProposalInstruction::size).sum::<usize>()
+            + ProposalInstruction::total_size(instructions)
     }
 }
 

@@ -102,4 +102,8 @@ pub enum RegistryError {
     GpuSetMismatch,
     #[msg("The ballot may still be attested: it closes BALLOT_LIFETIME_EPOCHS after its epoch")]
     BallotStillOpen,
+    #[msg("A value this change was written against has since changed: propose again against the current values")]
+    StaleParams,
+    #[msg("A parameter change names at least one field, each with its expected and its new value")]
+    InvalidParamsChange,
 }

@@ -46,9 +46,16 @@ pub mod registry {
         instructions::accept_authority::handler(ctx)
     }
 
-    /// Replaces the oracle set and its quorum threshold.
-    pub fn set_oracles(ctx: Context<SetOracles>, oracles: Vec<Pubkey>, threshold: u8) -> Result<()> {
-        instructions::set_oracles::handler(ctx, oracles, threshold)
+    /// Removes and adds oracles and sets the quorum threshold, against the set and the
+    /// threshold as the change expects them.
+    pub fn set_oracles(
+        ctx: Context<SetOracles>,
+        remove: Vec<Pubkey>,
+        add: Vec<Pubkey>,
+        expected_threshold: u8,
+        threshold: u8,
+    ) -> Result<()> {
+        instructions::set_oracles::handler(ctx, remove, add, expected_threshold, threshold)
     }
 
     /// Adds a GPU model to the catalogue.
@@ -57,8 +64,9 @@ pub mod registry {
     }
 
     /// Changes the tier, expected TFLOPS or minimum CUDA version of a catalogue entry.
-    pub fn update_gpu_model(ctx: Context<ChangeCatalogue>, model_id: u16, args: GpuModelArgs) -> Result<()> {
-        instructions::update_gpu_model::handler(ctx, model_id, args)
+    /// Refused when the entry is no longer what the change expects.
+    pub fn update_gpu_model(ctx: Context<ChangeCatalogue>, model_id: u16, expected: GpuModelArgs, args: GpuModelArgs) -> Result<()> {
+        instructions::update_gpu_model::handler(ctx, model_id, expected, args)
     }
 
     /// Retires a catalogue entry: no new node may register with it.
@@ -77,14 +85,20 @@ pub mod registry {
         instructions::open_tree::handler(ctx)
     }
 
-    /// Sets the registration deposit, the per-operator pending cap and the open-tree shape.
-    pub fn set_registration_params(ctx: Context<SetRegistrationParams>, params: RegistrationParams) -> Result<()> {
-        instructions::set_registration_params::handler(ctx, params)
+    /// Changes the registration deposit, the per-operator pending cap or the open-tree
+    /// shape: the fields named, each against its expected value.
+    pub fn set_registration_params(
+        ctx: Context<SetRegistrationParams>,
+        expected: RegistrationParamsChange,
+        change: RegistrationParamsChange,
+    ) -> Result<()> {
+        instructions::set_registration_params::handler(ctx, expected, change)
     }
 
-    /// Sets how many epochs a verified attestation counts for bonds and reward weight.
-    pub fn set_verification_lease(ctx: Context<SetVerificationLease>, lease_epochs: u64) -> Result<()> {
-        instructions::set_verification_lease::handler(ctx, lease_epochs)
+    /// Changes how many epochs a verified attestation counts for bonds and reward weight,
+    /// from the length it expects.
+    pub fn set_verification_lease(ctx: Context<SetVerificationLease>, expected_lease_epochs: u64, lease_epochs: u64) -> Result<()> {
+        instructions::set_verification_lease::handler(ctx, expected_lease_epochs, lease_epochs)
     }
 
     /// Sends the forfeited registration deposits the config holds to a destination.

@@ -206,6 +206,20 @@ pub struct RegistrationParams {
     pub open_tree_fill_bps: u16,
 }
 
+io_program_common::params_change_type! {
+    /// What one `set_registration_params` changes: the fields it names, with their new
+    /// values (`change`) and the values it was written against (`expected`).
+    RegistrationParamsChange for RegistrationParams, refused with RegistryError::StaleParams, RegistryError::InvalidParamsChange;
+    {
+        deposit_lamports: u64,
+        max_pending_per_operator: u32,
+        tree_max_depth: u32,
+        tree_max_buffer_size: u32,
+        tree_canopy_depth: u32,
+        open_tree_fill_bps: u16,
+    }
+}
+
 impl RegistryConfig {
     /// Current attestation epoch; epoch 1 starts at `epoch_origin`, so 0 means "never".
     pub fn current_epoch(&self, now: i64) -> Result<u64> {

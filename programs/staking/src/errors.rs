@@ -74,4 +74,8 @@ pub enum StakingError {
     SlashStillPending,
     #[msg("Account is not the one that paid the rent")]
     NotRentPayer,
+    #[msg("A value this change was written against has since changed: propose again against the current values")]
+    StaleParams,
+    #[msg("A parameter change names at least one field, each with its expected and its new value")]
+    InvalidParamsChange,
 }

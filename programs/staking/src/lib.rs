@@ -57,9 +57,10 @@ pub mod staking {
         instructions::accept_authority::handler(ctx)
     }
 
-    /// Replaces the staking parameters and the treasury account.
-    pub fn set_params(ctx: Context<SetParams>, params: StakingParams) -> Result<()> {
-        instructions::set_params::handler(ctx, params)
+    /// Changes the staking parameters it names (each against its expected value) and,
+    /// when one is passed, the treasury account.
+    pub fn set_params(ctx: Context<SetParams>, expected: StakingParamsChange, change: StakingParamsChange) -> Result<()> {
+        instructions::set_params::handler(ctx, expected, change)
     }
 
     /// Moves $IO from the operator's token account into the vault as bonded stake.

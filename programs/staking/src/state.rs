@@ -58,6 +58,20 @@ impl StakingParams {
     }
 }
 
+io_program_common::params_change_type! {
+    /// What one `set_params` changes: the fields it names, with their new values (`change`)
+    /// and the values it was written against (`expected`).
+    StakingParamsChange for StakingParams, refused with StakingError::StaleParams, StakingError::InvalidParamsChange;
+    {
+        min_stake_per_gpu: [u64; 3],
+        multiplier_bps: [u16; 3],
+        unbonding_secs: u32,
+        max_slash_bps: u16,
+        challenge_secs: u32,
+        slash_destination: SlashDestination,
+    }
+}
+
 /// PDA `[STAKING_CONFIG_SEED]`; also the vault's token authority.
 #[account]
 #[derive(InitSpace, Debug)]

@@ -50,4 +50,8 @@ pub enum TreasuryError {
     NotUpgradeAuthority,
     #[msg("A fill cannot be paid into one of the treasury's own vaults")]
     VaultAsDestination,
+    #[msg("A value this change was written against has since changed: propose again against the current values")]
+    StaleParams,
+    #[msg("A parameter change names at least one field, each with its expected and its new value")]
+    InvalidParamsChange,
 }

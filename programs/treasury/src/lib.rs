@@ -52,9 +52,14 @@ pub mod treasury {
         instructions::accept_authority::handler(ctx)
     }
 
-    /// Sets the fee, the gateway and its cap, and the buyback price guard.
-    pub fn set_treasury_params(ctx: Context<SetTreasuryParams>, params: TreasuryParams) -> Result<()> {
-        instructions::set_treasury_params::handler(ctx, params)
+    /// Changes the fee, the gateway and its cap, or the buyback price guard: the fields
+    /// named, each checked against the value the change expects.
+    pub fn set_treasury_params(
+        ctx: Context<SetTreasuryParams>,
+        expected: TreasuryParamsChange,
+        change: TreasuryParamsChange,
+    ) -> Result<()> {
+        instructions::set_treasury_params::handler(ctx, expected, change)
     }
 
     /// The gateway mints IOSD within its cap per period.

@@ -37,6 +37,23 @@ impl TreasuryParams {
     }
 }
 
+io_program_common::params_change_type! {
+    /// What one `set_treasury_params` changes: the fields it names, with their new values
+    /// (`change`) and the values it was written against (`expected`).
+    TreasuryParamsChange for TreasuryParams, refused with TreasuryError::StaleParams, TreasuryError::InvalidParamsChange;
+    {
+        fee_bps: u16,
+        gateway: Pubkey,
+        gateway_cap: u64,
+        gateway_period_secs: u32,
+        price_feed_id: [u8; 32],
+        max_price_age_secs: u32,
+        max_conf_bps: u16,
+        max_slippage_bps: u16,
+        max_fill: u64,
+    }
+}
+
 /// Cumulative records since genesis, base units.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
 pub struct TreasuryTotals {

@@ -26,10 +26,11 @@ fn authority_moves_only_in_two_steps() {
     assert_eq!(config.pending_authority, None);
 
     // The old authority has lost every power.
-    let oracles: Vec<Pubkey> = h.oracles.iter().map(|k| k.pubkey()).collect();
-    h.expect_error(&[ix::set_oracles(&authority.pubkey(), oracles.clone(), 1)], &[&authority], RegistryError::Unauthorized);
+    let (oracles, threshold) = h.oracle_set();
+    let current = (oracles.as_slice(), threshold);
+    h.expect_error(&[ix::set_oracles(&authority.pubkey(), current, (&oracles, 1))], &[&authority], RegistryError::Unauthorized);
     h.expect_error(&[ix::retire_gpu_model(&authority.pubkey(), 0)], &[&authority], RegistryError::Unauthorized);
-    h.net.send(&[ix::set_oracles(&successor.pubkey(), oracles, 3)], &[&successor]).unwrap();
+    h.net.send(&[ix::set_oracles(&successor.pubkey(), current, (&oracles, 3))], &[&successor]).unwrap();
     assert_eq!(h.config().threshold, 3);
 }
 
@@ -47,11 +48,17 @@ fn a_bad_oracle_set_is_refused() {
         (vec![keys[0], keys[1], keys[0]], 2),
         (vec![keys[0], Pubkey::default()], 1),
     ];
+    let (current, threshold_now) = h.oracle_set();
     for (oracles, threshold) in cases {
-        h.expect_error(&[ix::set_oracles(&authority.pubkey(), oracles, threshold)], &[&authority], RegistryError::InvalidOracleSet);
+        let ix = ix::set_oracles(&authority.pubkey(), (&current, threshold_now), (&oracles, threshold));
+        h.expect_error(&[ix], &[&authority], RegistryError::InvalidOracleSet);
     }
-    h.net.send(&[ix::set_oracles(&authority.pubkey(), keys[..MAX_ORACLES].to_vec(), MAX_QUORUM)], &[&authority]).unwrap();
-    assert_eq!(h.config().oracles.len(), MAX_ORACLES);
+    // A difference naming a key twice is refused by name too.
+    let twice = io_sdk::registry::set_oracles(&authority.pubkey(), (&[], threshold_now), (&[keys[0], keys[0]], threshold_now));
+    h.expect_error(&[twice], &[&authority], RegistryError::InvalidOracleSet);
+    let ix = ix::set_oracles(&authority.pubkey(), (&current, threshold_now), (&keys[..MAX_ORACLES], MAX_QUORUM));
+    h.net.send(&[ix], &[&authority]).unwrap();
+    assert_eq!(h.config().oracles, keys[..MAX_ORACLES].to_vec());
 }
 
 #[test]
@@ -72,7 +79,11 @@ fn the_catalogue_is_changed_by_the_authority_only_and_attestations_follow_it() {
     h.expect_error(&[ix::add_gpu_model(&authority.pubkey(), too_long)], &[&authority], RegistryError::InvalidGpuModelName);
     let no_speed = GpuModelArgs { expected_centi_tflops: 0, ..args.clone() };
     h.expect_error(&[ix::add_gpu_model(&authority.pubkey(), no_speed)], &[&authority], RegistryError::InvalidExpectedTflops);
-    h.expect_error(&[ix::update_gpu_model(&authority.pubkey(), 500, args.clone())], &[&authority], RegistryError::UnknownGpuModel);
+    h.expect_error(
+        &[ix::update_gpu_model(&authority.pubkey(), 500, args.clone(), args.clone())],
+        &[&authority],
+        RegistryError::UnknownGpuModel,
+    );
 
     h.net.send(&[ix::add_gpu_model(&authority.pubkey(), args.clone())], &[&authority]).unwrap();
     let catalogue: GpuCatalogue = fetch(&mut h.net, &pda::gpu_catalogue()).unwrap();
@@ -90,7 +101,12 @@ fn the_catalogue_is_changed_by_the_authority_only_and_attestations_follow_it() {
         expected_centi_tflops: 3_560,
         min_cuda: CudaVersion { major: 11, minor: 1 },
     };
-    h.net.send(&[ix::update_gpu_model(&authority.pubkey(), spec.gpu_model, demoted)], &[&authority]).unwrap();
+    let before = h.model_args(spec.gpu_model);
+    h.net.send(&[ix::update_gpu_model(&authority.pubkey(), spec.gpu_model, before.clone(), demoted.clone())], &[&authority]).unwrap();
+    // A change written against the entry as it was before is stale now: refused, not
+    // applied over the newer one.
+    let stale = ix::update_gpu_model(&authority.pubkey(), spec.gpu_model, before, GpuModelArgs { expected_centi_tflops: 1, ..demoted });
+    h.expect_error(&[stale], &[&authority], RegistryError::StaleParams);
     h.next_epoch();
     let record = h.verify(&node.pubkey());
     assert_eq!(record.tier, Tier::Consumer);
@@ -135,7 +151,8 @@ fn a_region_only_update_after_a_re_tiering_needs_an_audit() {
         expected_centi_tflops: 3_560,
         min_cuda: CudaVersion { major: 11, minor: 1 },
     };
-    h.net.send(&[ix::update_gpu_model(&authority.pubkey(), spec.gpu_model, promoted)], &[&authority]).unwrap();
+    let before = h.model_args(spec.gpu_model);
+    h.net.send(&[ix::update_gpu_model(&authority.pubkey(), spec.gpu_model, before, promoted)], &[&authority]).unwrap();
 
     // A region-only update takes the new tier, but not as verified: it waits for an audit.
     let leaf = h.registry.proven_leaf(&node.pubkey()).unwrap();

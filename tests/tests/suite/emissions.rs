@@ -71,9 +71,9 @@ fn pending(h: &mut Harness, operator: &Pubkey) -> u64 {
 
 fn lift_breaker(h: &mut Harness) {
     let authority = h.authority.insecure_clone();
-    let mut params = h.emissions_config().params;
-    params.breaker_max_mint = 800_000_000 * IO;
-    h.ok(&[ex::set_emission_params(&authority.pubkey(), params)], &[&authority]);
+    let current = h.emissions_config().params;
+    let params = EmissionParams { breaker_max_mint: 800_000_000 * IO, ..current };
+    h.ok(&[ex::set_emission_params(&authority.pubkey(), &current, &params)], &[&authority]);
 }
 
 fn claim(h: &mut Harness, s: &Staker) -> u64 {
@@ -261,7 +261,8 @@ fn the_breaker_caps_every_window_and_the_rest_follows() {
     let _a = staker(&mut h, "H100", 8, 80_000, 1);
     let authority = h.authority.insecure_clone();
     let params = EmissionParams { yearly_share_bps: 5_000, breaker_window_secs: 86_400, breaker_max_mint: 10_000 * IO };
-    h.ok(&[ex::set_emission_params(&authority.pubkey(), params)], &[&authority]);
+    let current = h.emissions_config().params;
+    h.ok(&[ex::set_emission_params(&authority.pubkey(), &current, &params)], &[&authority]);
     h.pay_epoch(); // the epochs up to the bond's return to the reserve
     let start = h.emissions_config();
     assert_eq!(start.total_minted, start.genesis_supply, "nothing minted yet");
@@ -293,16 +294,22 @@ fn parameters_and_authority_are_guarded() {
     let mut h = Harness::new();
     let authority = h.authority.insecure_clone();
     let stranger = h.operator();
-    let good = h.emissions_config().params;
-    h.expect_error(&[ex::set_emission_params(&stranger.pubkey(), good)], &[&stranger], EmissionsError::Unauthorized);
+    let current = h.emissions_config().params;
+    let good = EmissionParams { breaker_max_mint: current.breaker_max_mint + 1, ..current };
+    h.expect_error(&[ex::set_emission_params(&stranger.pubkey(), &current, &good)], &[&stranger], EmissionsError::Unauthorized);
     for bad in [
         EmissionParams { yearly_share_bps: 0, ..good },
         EmissionParams { yearly_share_bps: 10_001, ..good },
         EmissionParams { breaker_window_secs: 59, ..good },
         EmissionParams { breaker_max_mint: 0, ..good },
     ] {
-        h.expect_error(&[ex::set_emission_params(&authority.pubkey(), bad)], &[&authority], EmissionsError::InvalidParams);
+        h.expect_error(&[ex::set_emission_params(&authority.pubkey(), &current, &bad)], &[&authority], EmissionsError::InvalidParams);
     }
+    // Written against a breaker that is not the current one: stale. Naming nothing: invalid.
+    let elsewhere = EmissionParams { breaker_max_mint: current.breaker_max_mint + 5, ..current };
+    h.expect_error(&[ex::set_emission_params(&authority.pubkey(), &elsewhere, &good)], &[&authority], EmissionsError::StaleParams);
+    h.expect_error(&[ex::set_emission_params(&authority.pubkey(), &current, &current)], &[&authority], EmissionsError::InvalidParamsChange);
+    assert_eq!(h.emissions_config().params, current, "refused changes change nothing");
     h.expect_error(&[ex::accept_authority(&stranger.pubkey())], &[&stranger], EmissionsError::NoPendingAuthority);
     h.expect_error(&[ex::propose_authority(&stranger.pubkey(), &stranger.pubkey())], &[&stranger], EmissionsError::Unauthorized);
     let dao = h.operator();
@@ -310,7 +317,7 @@ fn parameters_and_authority_are_guarded() {
     h.expect_error(&[ex::accept_authority(&stranger.pubkey())], &[&stranger], EmissionsError::NotPendingAuthority);
     h.ok(&[ex::accept_authority(&dao.pubkey())], &[&dao]);
     assert_eq!(h.emissions_config().authority, dao.pubkey());
-    h.expect_error(&[ex::set_emission_params(&authority.pubkey(), good)], &[&authority], EmissionsError::Unauthorized);
+    h.expect_error(&[ex::set_emission_params(&authority.pubkey(), &current, &good)], &[&authority], EmissionsError::Unauthorized);
 
     // Only the emissions PDA may add rewards to staking.
     let forged = solana_sdk::instruction::Instruction {
@@ -334,9 +341,9 @@ fn a_new_decay_applies_from_the_next_year() {
     let _a = staker(&mut h, "H100", 8, 80_000, 1);
     h.pay_epoch(); // year one starts at 50%
     let authority = h.authority.insecure_clone();
-    let mut params = h.emissions_config().params;
-    params.yearly_share_bps = 2_500;
-    h.ok(&[ex::set_emission_params(&authority.pubkey(), params)], &[&authority]);
+    let current = h.emissions_config().params;
+    let params = EmissionParams { yearly_share_bps: 2_500, ..current };
+    h.ok(&[ex::set_emission_params(&authority.pubkey(), &current, &params)], &[&authority]);
     let start = h.emissions_config();
     let ended = start.epochs_ended(h.net.unix_time().unwrap());
     h.end_emission_epochs(24 - ended + 1);

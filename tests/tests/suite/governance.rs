@@ -136,12 +136,13 @@ fn the_former_genesis_authority_can_change_no_config() {
         expected_centi_tflops: 8_000,
         min_cuda: CudaVersion { major: 12, minor: 0 },
     };
-    let oracles: Vec<Pubkey> = h.oracles.iter().map(|k| k.pubkey()).collect();
+    let (oracles, threshold) = h.oracle_set();
+    let first = h.model_args(0);
     for ix in [
-        io_sdk::registry::set_oracles(&me, vec![me], 1),
-        io_sdk::registry::set_oracles(&me, oracles, 1),
+        io_sdk::registry::set_oracles(&me, (&oracles, threshold), (&[me], 1)),
+        io_sdk::registry::set_oracles(&me, (&oracles, threshold), (&oracles, 1)),
         io_sdk::registry::add_gpu_model(&me, model.clone()),
-        io_sdk::registry::update_gpu_model(&me, 0, model),
+        io_sdk::registry::update_gpu_model(&me, 0, first, model),
         io_sdk::registry::retire_gpu_model(&me, 0),
         io_sdk::registry::propose_authority(&me, &me),
     ] {
@@ -159,8 +160,8 @@ fn the_former_genesis_authority_can_change_no_config() {
     let params = h.staking_config().params;
     let lax = StakingParams { max_slash_bps: 10_000, ..params };
     for ix in [
-        io_sdk::staking::set_params(&me, &treasury, lax),
-        io_sdk::staking::set_params(&me, &treasury, params),
+        io_sdk::staking::set_params(&me, Some(&treasury), &params, &lax),
+        io_sdk::staking::set_params(&me, Some(&treasury), &params, &params),
         io_sdk::staking::veto_slash(&me, &accused.pubkey(), slash),
         io_sdk::staking::propose_authority(&me, &me),
     ] {
@@ -172,7 +173,7 @@ fn the_former_genesis_authority_can_change_no_config() {
     // Emissions.
     let emission = h.emissions_config().params;
     for ix in [
-        io_sdk::emissions::set_emission_params(&me, EmissionParams { yearly_share_bps: 10_000, ..emission }),
+        io_sdk::emissions::set_emission_params(&me, &emission, &EmissionParams { yearly_share_bps: 10_000, ..emission }),
         io_sdk::emissions::propose_authority(&me, &me),
     ] {
         h.expect_dao_error(&[ix], &[&human], EmissionsError::Unauthorized);
@@ -181,7 +182,7 @@ fn the_former_genesis_authority_can_change_no_config() {
     // Treasury.
     let fees = h.treasury_config().params;
     for ix in [
-        io_sdk::treasury::set_treasury_params(&me, io_treasury::TreasuryParams { fee_bps: 0, ..fees }),
+        io_sdk::treasury::set_treasury_params(&me, &fees, &io_treasury::TreasuryParams { fee_bps: 0, ..fees }),
         io_sdk::treasury::grant(&me, &mint, Asset::Iosd, &recipient, IO),
         io_sdk::treasury::propose_authority(&me, &me),
     ] {
@@ -189,7 +190,8 @@ fn the_former_genesis_authority_can_change_no_config() {
     }
 
     // Governance: its own parameters answer only to the DAO PDA.
-    let mut set = gx::set_governance_params(GovernanceParams { proposal_threshold: 1, ..h.governance_config().unwrap().params });
+    let own = h.governance_config().unwrap().params;
+    let mut set = gx::set_governance_params(&own, &GovernanceParams { proposal_threshold: 1, ..own });
     set.accounts[0] = AccountMeta::new_readonly(me, true);
     h.expect_dao_error(&[set], &[&human], GovernanceError::Unauthorized);
 
@@ -232,7 +234,7 @@ fn a_proposal_lowers_the_fee_after_vote_and_timelock() {
     let a = h.staker_with_bond(60_000 * IO);
     let b = h.staker_with_bond(40_000 * IO);
     let current = h.treasury_config().params;
-    let id = h.propose(&a, &[actions::set_fee_bps(&current, 150)]);
+    let id = h.propose(&a, &[actions::set_fee_bps(current.fee_bps, 150)]);
     h.vote(&a, id, VoteChoice::Yes);
     h.vote(&b, id, VoteChoice::No);
     let p = h.end_vote_and_queue(id);
@@ -317,7 +319,8 @@ fn the_dao_replaces_the_oracle_set_and_only_the_new_quorum_can_slash() {
     let accused = h.staker_with_bond(THRESHOLD);
     let new: Vec<Keypair> = (0..4).map(|_| Keypair::new()).collect();
     let keys: Vec<Pubkey> = new.iter().map(|k| k.pubkey()).collect();
-    let id = h.passed_proposal(&proposer, &[actions::set_oracles(keys.clone(), 3)]);
+    let (before, threshold) = h.oracle_set();
+    let id = h.passed_proposal(&proposer, &[actions::set_oracles((&before, threshold), (&keys, 3))]);
     h.execute(id);
     let config = h.config();
     assert_eq!((config.oracles, config.threshold), (keys.clone(), 3));
@@ -350,7 +353,7 @@ fn the_dao_sets_the_staking_params() {
     };
     assert_ne!(before, new);
     let treasury = h.treasury;
-    let id = h.passed_proposal(&proposer, &[actions::set_staking_params(&treasury, new)]);
+    let id = h.passed_proposal(&proposer, &[actions::set_staking_params(Some(&treasury), &before, &new)]);
     h.execute(id);
     assert_eq!(h.staking_config().params, new);
     // An unstake requested now releases after the new 21 days.
@@ -379,8 +382,9 @@ fn the_dao_sets_the_emission_params() {
     let mut h = Harness::with_dao();
     let proposer = h.staker_with_bond(THRESHOLD);
     let new = EmissionParams { yearly_share_bps: 4_000, breaker_window_secs: 43_200, breaker_max_mint: 1_500_000 * IO };
-    assert_ne!(h.emissions_config().params, new);
-    let id = h.passed_proposal(&proposer, &[actions::set_emission_params(new)]);
+    let before = h.emissions_config().params;
+    assert_ne!(before, new);
+    let id = h.passed_proposal(&proposer, &[actions::set_emission_params(&before, &new)]);
     h.execute(id);
     assert_eq!(h.emissions_config().params, new);
 }
@@ -390,23 +394,24 @@ fn one_proposal_carries_several_actions_executed_in_order() {
     let mut h = Harness::with_dao();
     let proposer = h.staker_with_bond(30_000 * IO);
     let current = h.treasury_config().params;
-    let emission = EmissionParams { yearly_share_bps: 4_500, ..h.emissions_config().params };
+    let emission_before = h.emissions_config().params;
+    let emission = EmissionParams { yearly_share_bps: 4_500, ..emission_before };
     let model = GpuModelArgs {
         name: "MI300X".into(),
         tier: Tier::Enterprise,
         expected_centi_tflops: 16_300,
         min_cuda: CudaVersion { major: 0, minor: 0 },
     };
-    let oracles: Vec<Pubkey> = h.oracles.iter().map(|k| k.pubkey()).collect();
+    let (oracles, threshold) = h.oracle_set();
     let id = h.passed_proposal(
         &proposer,
         &[
-            actions::set_fee_bps(&current, 120),
+            actions::set_fee_bps(current.fee_bps, 120),
             actions::add_gpu_model(model),
-            actions::set_emission_params(emission),
-            actions::set_oracles(oracles.clone(), 3),
-            // The same parameter twice: the later instruction wins.
-            actions::set_fee_bps(&current, 180),
+            actions::set_emission_params(&emission_before, &emission),
+            actions::set_oracles((&oracles, threshold), (&oracles, 3)),
+            // The same parameter twice: each change is written against the one before.
+            actions::set_fee_bps(120, 180),
         ],
     );
     assert_eq!(h.proposal(id).instructions.len(), 5);
@@ -434,19 +439,19 @@ fn new_governance_params_apply_only_to_proposals_opened_afterwards() {
         execution_window_secs: 3 * DAY as u32,
         proposal_threshold: 20_000 * IO,
     };
-    let change = h.passed_proposal(&big, &[actions::set_governance_params(new)]);
+    let change = h.passed_proposal(&big, &[actions::set_governance_params(&old, &new)]);
     // Opened while the change is queued: keeps the old parameters throughout.
-    let in_flight = h.propose(&big, &[actions::set_fee_bps(&fees, 150)]);
-    let by_mid = h.propose(&mid, &[actions::set_fee_bps(&fees, 160)]);
+    let in_flight = h.propose(&big, &[actions::set_fee_bps(fees.fee_bps, 150)]);
+    let by_mid = h.propose(&mid, &[actions::set_fee_bps(fees.fee_bps, 160)]);
     assert_eq!(h.proposal(by_mid).proposer, mid.pubkey(), "15,000 IO was enough under the old threshold");
     h.execute(change);
     assert_eq!(h.governance_config().unwrap().params, new);
     assert_eq!(h.proposal(in_flight).params, old);
     // The new threshold refuses the mid-sized staker now.
-    let refused = create_ix(&mut h, &mid, &[actions::set_fee_bps(&fees, 170)]);
+    let refused = create_ix(&mut h, &mid, &[actions::set_fee_bps(fees.fee_bps, 170)]);
     h.expect_dao_error(&[refused], &[&mid], GovernanceError::BelowProposalThreshold);
     // A proposal opened now runs on the new parameters.
-    let fresh = h.propose(&big, &[actions::set_fee_bps(&fees, 170)]);
+    let fresh = h.propose(&big, &[actions::set_fee_bps(fees.fee_bps, 170)]);
     let f = h.proposal(fresh);
     assert_eq!((f.params, f.voting_ends_at - f.opened_at), (new, DAY));
     h.vote(&big, fresh, VoteChoice::Yes);
@@ -474,7 +479,7 @@ fn out_of_range_governance_params_fail_at_execution_and_change_nothing() {
     let params = h.governance_config().unwrap().params;
     // A timelock below the compiled-in minimum of an hour.
     let bad = GovernanceParams { timelock_secs: 60, ..params };
-    let id = h.passed_proposal(&proposer, &[actions::set_governance_params(bad)]);
+    let id = h.passed_proposal(&proposer, &[actions::set_governance_params(&params, &bad)]);
     let executable_at = h.proposal(id).executable_at;
     advance_to(&mut h, executable_at);
     let ix = execute_ix(&mut h, id);
@@ -494,12 +499,12 @@ fn quorum_is_ten_percent_of_the_stake_at_opening_inclusive() {
     let proposer = h.staker_with_bond(THRESHOLD);
     let silent = h.staker_with_bond(90_000 * IO);
     // 10,000 of 100,000 IO: exactly the quorum.
-    let met = h.propose(&proposer, &[actions::set_fee_bps(&fees, 150)]);
+    let met = h.propose(&proposer, &[actions::set_fee_bps(fees.fee_bps, 150)]);
     h.vote(&proposer, met, VoteChoice::Yes);
     // One base unit more bonded elsewhere: 10,000 IO is now just short of 10%.
     h.top_up(&silent, 1);
     h.net.advance_clock(1);
-    let short = h.propose(&proposer, &[actions::set_fee_bps(&fees, 150)]);
+    let short = h.propose(&proposer, &[actions::set_fee_bps(fees.fee_bps, 150)]);
     h.vote(&proposer, short, VoteChoice::Yes);
     assert_eq!((h.proposal(met).stake_at_open, h.proposal(short).stake_at_open), (100_000 * IO, 100_000 * IO + 1));
     assert_eq!(h.end_vote_and_queue(met).status, ProposalStatus::Queued);
@@ -517,13 +522,13 @@ fn approval_needs_sixty_percent_of_yes_and_no() {
     let yes = h.staker_with_bond(30_000 * IO);
     let no = h.staker_with_bond(20_000 * IO);
     // 30,000 yes to 20,000 no: exactly 60%.
-    let exact = h.propose(&proposer, &[actions::set_fee_bps(&fees, 150)]);
+    let exact = h.propose(&proposer, &[actions::set_fee_bps(fees.fee_bps, 150)]);
     h.vote(&yes, exact, VoteChoice::Yes);
     h.vote(&no, exact, VoteChoice::No);
     // 30,000 yes to 20,000 IO + 1 base unit no: just below.
     h.top_up(&no, 1);
     h.net.advance_clock(1);
-    let below = h.propose(&proposer, &[actions::set_fee_bps(&fees, 150)]);
+    let below = h.propose(&proposer, &[actions::set_fee_bps(fees.fee_bps, 150)]);
     h.vote(&yes, below, VoteChoice::Yes);
     h.vote(&no, below, VoteChoice::No);
     assert_eq!(h.end_vote_and_queue(exact).status, ProposalStatus::Queued);
@@ -546,11 +551,11 @@ fn abstentions_count_for_quorum_but_not_for_approval() {
     h.staker_with_bond(50_000 * IO); // silent
                                      // 61,000 IO at opening: quorum 6,100. Yes + no alone (1,000) would miss it; with the
                                      // abstention it is met, and approval is 600 of 1,000 = 60%, the abstention diluting nothing.
-    let id = h.propose(&abstainer, &[actions::set_fee_bps(&fees, 150)]);
+    let id = h.propose(&abstainer, &[actions::set_fee_bps(fees.fee_bps, 150)]);
     h.vote(&abstainer, id, VoteChoice::Abstain);
     h.vote(&yes, id, VoteChoice::Yes);
     h.vote(&no, id, VoteChoice::No);
-    let only_abstain = h.propose(&abstainer, &[actions::set_fee_bps(&fees, 150)]);
+    let only_abstain = h.propose(&abstainer, &[actions::set_fee_bps(fees.fee_bps, 150)]);
     h.vote(&abstainer, only_abstain, VoteChoice::Abstain);
     let p = h.end_vote_and_queue(id);
     assert_eq!((p.stake_at_open, p.yes, p.no, p.abstain, p.voters), (61_000 * IO, 600 * IO, 400 * IO, THRESHOLD, 3));
@@ -571,7 +576,7 @@ fn votes_count_once_and_only_during_the_voting_period() {
     let proposer = h.staker_with_bond(20_000 * IO);
     let on_time = h.staker_with_bond(5_000 * IO);
     let late = h.staker_with_bond(5_000 * IO);
-    let id = h.propose(&proposer, &[actions::set_fee_bps(&fees, 150)]);
+    let id = h.propose(&proposer, &[actions::set_fee_bps(fees.fee_bps, 150)]);
     h.vote(&proposer, id, VoteChoice::Yes);
     for choice in [VoteChoice::Yes, VoteChoice::No, VoteChoice::Abstain] {
         h.expect_dao_error(&[gx::cast_vote(&proposer.pubkey(), id, choice)], &[&proposer], GovernanceError::AlreadyVoted);
@@ -599,7 +604,7 @@ fn vote_weight_is_the_bond_before_the_opening_second() {
     let tokens = h.fund_io(&same_second.pubkey(), 40_000 * IO);
     let mint = h.io_mint;
     h.ok(&[io_sdk::staking::deposit(&same_second.pubkey(), &mint, &tokens, 40_000 * IO)], &[&same_second]);
-    let id = h.propose(&proposer, &[actions::set_fee_bps(&fees, 150)]);
+    let id = h.propose(&proposer, &[actions::set_fee_bps(fees.fee_bps, 150)]);
     h.top_up(&topped, 5_000 * IO);
     assert_eq!(h.proposal(id).stake_at_open, 50_000 * IO);
     // Later changes do not count either: more stake, less stake, a new position.
@@ -621,7 +626,7 @@ fn vote_weight_is_the_bond_before_the_opening_second() {
     let stranger = h.operator();
     h.expect_dao_error(&[gx::cast_vote(&stranger.pubkey(), id, VoteChoice::Yes)], &[&stranger], GovernanceError::NoVotingWeight);
     // A proposal opened now sees the new bonds.
-    let next = h.propose(&proposer, &[actions::set_fee_bps(&fees, 150)]);
+    let next = h.propose(&proposer, &[actions::set_fee_bps(fees.fee_bps, 150)]);
     h.vote(&newcomer, next, VoteChoice::Yes);
     h.vote(&topped, next, VoteChoice::Yes);
     let n = h.proposal(next);
@@ -636,7 +641,7 @@ fn a_position_changed_eight_times_since_opening_has_lost_its_snapshot() {
     let steady = h.staker_with_bond(10_000 * IO);
     let busy = h.staker_with_bond(10_000 * IO);
     let early = h.staker_with_bond(10_000 * IO);
-    let id = h.propose(&proposer, &[actions::set_fee_bps(&fees, 150)]);
+    let id = h.propose(&proposer, &[actions::set_fee_bps(fees.fee_bps, 150)]);
     h.vote(&early, id, VoteChoice::No);
     // Seven bond changes in seven later seconds: the ring of eight still holds the bond
     // from before the opening. An eighth overwrites it.
@@ -666,7 +671,7 @@ fn a_proposal_is_queued_only_after_its_vote_ends() {
     let mut h = Harness::with_dao();
     let fees = h.treasury_config().params;
     let proposer = h.staker_with_bond(THRESHOLD);
-    let id = h.propose(&proposer, &[actions::set_fee_bps(&fees, 150)]);
+    let id = h.propose(&proposer, &[actions::set_fee_bps(fees.fee_bps, 150)]);
     h.vote(&proposer, id, VoteChoice::Yes);
     h.expect_dao_error(&[gx::queue_proposal(id)], &[], GovernanceError::VotingNotEnded);
     let ends = h.proposal(id).voting_ends_at;
@@ -684,7 +689,7 @@ fn execution_waits_for_the_timelock_and_happens_once() {
     let mut h = Harness::with_dao();
     let fees = h.treasury_config().params;
     let proposer = h.staker_with_bond(THRESHOLD);
-    let id = h.propose(&proposer, &[actions::set_fee_bps(&fees, 150)]);
+    let id = h.propose(&proposer, &[actions::set_fee_bps(fees.fee_bps, 150)]);
     // Not while voting.
     let ix = execute_ix(&mut h, id);
     h.expect_dao_error(std::slice::from_ref(&ix), &[], GovernanceError::ProposalNotQueued);
@@ -709,7 +714,7 @@ fn a_defeated_proposal_cannot_be_executed() {
     let fees = h.treasury_config().params;
     let proposer = h.staker_with_bond(20_000 * IO);
     let against = h.staker_with_bond(30_000 * IO);
-    let id = h.propose(&proposer, &[actions::set_fee_bps(&fees, 150)]);
+    let id = h.propose(&proposer, &[actions::set_fee_bps(fees.fee_bps, 150)]);
     h.vote(&proposer, id, VoteChoice::Yes);
     h.vote(&against, id, VoteChoice::No);
     let p = h.end_vote_and_queue(id);
@@ -727,7 +732,7 @@ fn a_queued_proposal_expires_after_its_execution_window() {
     let mut h = Harness::with_dao();
     let fees = h.treasury_config().params;
     let proposer = h.staker_with_bond(THRESHOLD);
-    let id = h.passed_proposal(&proposer, &[actions::set_fee_bps(&fees, 150)]);
+    let id = h.passed_proposal(&proposer, &[actions::set_fee_bps(fees.fee_bps, 150)]);
     let p = h.proposal(id);
     assert_eq!(p.expires_at - p.executable_at, 7 * DAY);
     advance_to(&mut h, p.expires_at);
@@ -743,8 +748,8 @@ fn the_execution_window_is_fixed_by_the_end_of_the_vote_not_by_when_it_is_queued
     let mut h = Harness::with_dao();
     let fees = h.treasury_config().params;
     let proposer = h.staker_with_bond(THRESHOLD);
-    let late = h.propose(&proposer, &[actions::set_fee_bps(&fees, 150)]);
-    let stale = h.propose(&proposer, &[actions::set_fee_bps(&fees, 120)]);
+    let late = h.propose(&proposer, &[actions::set_fee_bps(fees.fee_bps, 150)]);
+    let stale = h.propose(&proposer, &[actions::set_fee_bps(fees.fee_bps, 120)]);
     h.vote(&proposer, late, VoteChoice::Yes);
     h.vote(&proposer, stale, VoteChoice::Yes);
     let ends = h.proposal(late).voting_ends_at;
@@ -777,7 +782,7 @@ fn a_failing_action_fails_the_whole_execution_and_leaves_it_queued_until_expiry(
     let to = h.iosd_account(&grantee.pubkey(), 0);
     let mint = h.io_mint;
     // Each proposal lowers the fee, then grants 300 IOSD: more than the vault holds.
-    let plan = |fee| [actions::set_fee_bps(&fees, fee), actions::grant(&mint, Asset::Iosd, &to, 300 * IO)];
+    let plan = |fee| [actions::set_fee_bps(fees.fee_bps, fee), actions::grant(&mint, Asset::Iosd, &to, 300 * IO)];
     let retried = h.propose(&proposer, &plan(150));
     let abandoned = h.propose(&proposer, &plan(120));
     for id in [retried, abandoned] {
@@ -819,7 +824,7 @@ fn only_the_author_cancels_and_only_before_any_vote() {
     let fees = h.treasury_config().params;
     let author = h.staker_with_bond(20_000 * IO);
     let other = h.staker_with_bond(20_000 * IO);
-    let id = h.propose(&author, &[actions::set_fee_bps(&fees, 150)]);
+    let id = h.propose(&author, &[actions::set_fee_bps(fees.fee_bps, 150)]);
     h.expect_dao_error(&[gx::cancel_proposal(&other.pubkey(), id)], &[&other], GovernanceError::NotProposer);
     h.ok(&[gx::cancel_proposal(&author.pubkey(), id)], &[&author]);
     assert_eq!(h.proposal(id).status, ProposalStatus::Cancelled);
@@ -831,7 +836,7 @@ fn only_the_author_cancels_and_only_before_any_vote() {
     let ix = execute_ix(&mut h, id);
     h.expect_dao_error(&[ix], &[], GovernanceError::ProposalNotQueued);
 
-    let voted = h.propose(&author, &[actions::set_fee_bps(&fees, 150)]);
+    let voted = h.propose(&author, &[actions::set_fee_bps(fees.fee_bps, 150)]);
     h.vote(&other, voted, VoteChoice::No);
     h.expect_dao_error(&[gx::cancel_proposal(&author.pubkey(), voted)], &[&author], GovernanceError::VotesAlreadyCast);
     assert_eq!(h.proposal(voted).status, ProposalStatus::Voting);
@@ -845,7 +850,7 @@ fn only_the_author_cancels_and_only_before_any_vote() {
 fn proposing_needs_the_threshold_bonded_before_the_opening_second() {
     let mut h = Harness::with_dao();
     let fees = h.treasury_config().params;
-    let fee = actions::set_fee_bps(&fees, 150);
+    let fee = actions::set_fee_bps(fees.fee_bps, 150);
     let short = h.staker_with_bond(THRESHOLD - 1);
     let ix = create_ix(&mut h, &short, std::slice::from_ref(&fee));
     h.expect_dao_error(&[ix], &[&short], GovernanceError::BelowProposalThreshold);
@@ -887,7 +892,7 @@ fn a_proposal_may_call_the_governance_program_only_to_set_its_params() {
     let proposer = h.staker_with_bond(THRESHOLD);
     let dao = pda::dao();
     let params = h.governance_config().unwrap().params;
-    let open = h.propose(&proposer, &[actions::set_fee_bps(&fees, 150)]);
+    let open = h.propose(&proposer, &[actions::set_fee_bps(fees.fee_bps, 150)]);
     for forbidden in [
         gx::cast_vote(&dao, open, VoteChoice::Yes),
         gx::execute_proposal(open, &h.proposal(open).instructions),
@@ -895,15 +900,20 @@ fn a_proposal_may_call_the_governance_program_only_to_set_its_params() {
         gx::queue_proposal(open),
         gx::cancel_proposal(&dao, open),
         gx::initialize_governance(&dao, &dao, &dao, params),
+        gx::draft_proposal(&dao, &dao, 99, [0; 32], "", &[]),
+        gx::append_to_proposal(&dao, &dao, open, &[]),
+        gx::open_proposal(&dao, open),
     ] {
-        let with_allowed = [actions::set_governance_params(params), forbidden.clone()];
+        let lower = GovernanceParams { proposal_threshold: params.proposal_threshold - 1, ..params };
+        let with_allowed = [actions::set_governance_params(&params, &lower), forbidden.clone()];
         for body in [&[forbidden.clone()][..], &with_allowed[..]] {
             let ix = create_ix(&mut h, &proposer, body);
             h.expect_dao_error(&[ix], &[&proposer], GovernanceError::ForbiddenGovernanceCall);
         }
     }
     // Setting the parameters is allowed.
-    let ix = create_ix(&mut h, &proposer, &[actions::set_governance_params(params)]);
+    let lower = GovernanceParams { proposal_threshold: params.proposal_threshold - 1, ..params };
+    let ix = create_ix(&mut h, &proposer, &[actions::set_governance_params(&params, &lower)]);
     h.ok(&[ix], &[&proposer]);
 }
 
@@ -918,11 +928,11 @@ fn a_proposal_cannot_carry_any_signer_but_the_dao() {
     let victim_tokens = h.fund_io(&proposer.pubkey(), IO);
     for smuggled in [
         // The former authority's signature on a config change...
-        io_sdk::treasury::set_treasury_params(&human.pubkey(), params),
+        io_sdk::treasury::set_treasury_params(&human.pubkey(), &params, &io_treasury::TreasuryParams { fee_bps: 100, ..params }),
         // ...or a staker's on a movement of its tokens.
         io_sdk::staking::deposit(&proposer.pubkey(), &mint, &victim_tokens, IO),
     ] {
-        let ix = create_ix(&mut h, &proposer, &[actions::set_fee_bps(&fees, 150), smuggled]);
+        let ix = create_ix(&mut h, &proposer, &[actions::set_fee_bps(fees.fee_bps, 150), smuggled]);
         h.expect_dao_error(&[ix], &[&proposer], GovernanceError::UnexpectedSigner);
     }
 }
@@ -996,7 +1006,7 @@ fn a_vote_record_returns_its_rent_to_the_voter_once_voting_is_over() {
     let proposer = h.staker_with_bond(THRESHOLD);
     let voter = h.staker_with_bond(THRESHOLD);
     let fees = h.treasury_config().params;
-    let id = h.propose(&proposer, &[actions::set_fee_bps(&fees, 150)]);
+    let id = h.propose(&proposer, &[actions::set_fee_bps(fees.fee_bps, 150)]);
     h.vote(&voter, id, VoteChoice::Yes);
     let record = pda::vote_record(&pda::proposal(id), &voter.pubkey());
     let rent = h.net.account(&record).unwrap().unwrap().lamports;

@@ -235,7 +235,7 @@ fn tallies_always_equal_the_snapshot_weights_of_the_voters() {
                 quorum_bps: params.quorum_bps,
                 approval_bps: params.approval_bps,
             };
-            let fee = gx::actions::set_fee_bps(&h.treasury_config().params, 150);
+            let fee = gx::actions::set_fee_bps(h.treasury_config().params.fee_bps, 150);
             let setup = initial.iter().enumerate().filter(|(_, io)| **io > 0).map(|(o, io)| Op::Deposit(o, io * IO));
             let churned = ops.into_iter().flat_map(|op| match op {
                 Op::Churn(o, n) => (0..n).flat_map(|_| [Op::Wait(1), Op::Deposit(o, IO)]).collect(),

@@ -56,6 +56,17 @@ fn capacity_json(c: &VerifiedCapacity) -> Value {
     })
 }
 
+/// `{expected, change}` as the TypeScript coder decodes a parameter change: every field of
+/// the parameters (`from`, all of them), `null` but for the `named` ones, which hold their
+/// value in `from` (expected) and in `to` (the change).
+pub(crate) fn change_json(from: &Value, to: &Value, named: &[&str]) -> Value {
+    let sparse = |values: &Value| -> Value {
+        let fields = from.as_object().expect("a struct").keys();
+        Value::Object(fields.map(|k| (k.clone(), if named.contains(&k.as_str()) { values[k].clone() } else { Value::Null })).collect())
+    };
+    json!({"expected": sparse(from), "change": sparse(to)})
+}
+
 fn registration_json(p: &RegistrationParams) -> Value {
     json!({
         "deposit_lamports": p.deposit_lamports.to_string(), "max_pending_per_operator": p.max_pending_per_operator,
@@ -79,6 +90,7 @@ fn fixtures() -> Value {
         tree_canopy_depth: 14,
         open_tree_fill_bps: 9_000,
     };
+    let raised = RegistrationParams { deposit_lamports: 20_000_000, open_tree_fill_bps: 9_500, ..registration };
     let spec = HardwareSpec {
         gpu_model: 4,
         gpu_count: 2,
@@ -129,11 +141,15 @@ fn fixtures() -> Value {
         ("accept_authority", ix::accept_authority(&key(4)), json!({})),
         (
             "set_oracles",
-            ix::set_oracles(&key(1), vec![key(2), key(3), key(5)], 2),
-            json!({"oracles": [pk(&key(2)), pk(&key(3)), pk(&key(5))], "threshold": 2}),
+            ix::set_oracles(&key(1), (&[key(2), key(3)], 2), (&[key(2), key(5)], 1)),
+            json!({"remove": [pk(&key(3))], "add": [pk(&key(5))], "expected_threshold": 2, "threshold": 1}),
         ),
         ("add_gpu_model", ix::add_gpu_model(&key(1), model.clone()), json!({"args": model_json})),
-        ("update_gpu_model", ix::update_gpu_model(&key(1), 3, model), json!({"model_id": 3, "args": model_json})),
+        (
+            "update_gpu_model",
+            ix::update_gpu_model(&key(1), 3, model.clone(), model),
+            json!({"model_id": 3, "expected": model_json, "args": model_json}),
+        ),
         ("retire_gpu_model", ix::retire_gpu_model(&key(1), 3), json!({"model_id": 3})),
         ("create_tree", ix::create_tree(&key(1), &key(1), &key(9), shape, 1)[1].clone(), json!({"max_depth": 20, "max_buffer_size": 64})),
         ("register_node", ix::register_node(&key(8), &key(7), &key(9), spec), json!({"spec": spec_json(&spec)})),
@@ -163,11 +179,15 @@ fn fixtures() -> Value {
         ("open_tree", ix::open_tree(&key(1), &key(9), &key(6), shape, 1)[1].clone(), json!({})),
         (
             "set_registration_params",
-            ix::set_registration_params(&key(1), registration),
-            json!({"params": registration_json(&registration)}),
+            ix::set_registration_params(&key(1), &registration, &raised),
+            change_json(&registration_json(&registration), &registration_json(&raised), &["deposit_lamports", "open_tree_fill_bps"]),
         ),
         ("sweep_forfeited_deposits", ix::sweep_forfeited_deposits(&key(1), &key(5)), json!({})),
-        ("set_verification_lease", ix::set_verification_lease(&key(1), 24), json!({"lease_epochs": "24"})),
+        (
+            "set_verification_lease",
+            ix::set_verification_lease(&key(1), 12, 24),
+            json!({"expected_lease_epochs": "12", "lease_epochs": "24"}),
+        ),
     ];
 
     let config = RegistryConfig {
@@ -267,7 +287,11 @@ fn staking_fixtures() -> Value {
             sx::initialize_staking(&key(1), &key(5), &key(2), &key(3), &key(4), params),
             json!({"authority": pk(&key(2)), "reward_distributor": pk(&io_sdk::pda::emissions_config()), "params": params_json}),
         ),
-        ("set_params", sx::set_params(&key(2), &key(4), params), json!({"params": params_json})),
+        (
+            "set_params",
+            sx::set_params(&key(2), Some(&key(4)), &params, &StakingParams { max_slash_bps: 4_000, ..params }),
+            change_json(&params_json, &json!({"max_slash_bps": 4000}), &["max_slash_bps"]),
+        ),
         ("deposit", sx::deposit(&key(5), &key(3), &key(6), 12_345_678), json!({"amount": "12345678"})),
         ("request_unstake", sx::request_unstake(&key(5), 1_000), json!({"amount": "1000"})),
         ("withdraw", sx::withdraw(&key(5), &key(3), &key(6), 7), json!({"entry": 7})),
@@ -414,7 +438,11 @@ fn emissions_fixtures() -> Value {
         ),
         ("propose_authority", ex::propose_authority(&key(2), &key(9)), json!({"new_authority": pk(&key(9))})),
         ("accept_authority", ex::accept_authority(&key(9)), json!({})),
-        ("set_emission_params", ex::set_emission_params(&key(2), params), json!({"params": params_json})),
+        (
+            "set_emission_params",
+            ex::set_emission_params(&key(2), &params, &EmissionParams { breaker_max_mint: 7, ..params }),
+            change_json(&params_json, &json!({"breaker_max_mint": "7"}), &["breaker_max_mint"]),
+        ),
         ("advance_epoch", ex::advance_epoch(&key(3)), json!({})),
     ];
     let config = EmissionsConfig {
@@ -488,7 +516,11 @@ fn treasury_fixtures() -> Value {
         ),
         ("propose_authority", tx::propose_authority(&key(2), &key(9)), json!({"new_authority": pk(&key(9))})),
         ("accept_authority", tx::accept_authority(&key(9)), json!({})),
-        ("set_treasury_params", tx::set_treasury_params(&key(2), params), json!({"params": params_json})),
+        (
+            "set_treasury_params",
+            tx::set_treasury_params(&key(2), &params, &TreasuryParams { fee_bps: 150, gateway: key(8), ..params }),
+            change_json(&params_json, &json!({"fee_bps": 150, "gateway": pk(&key(8))}), &["fee_bps", "gateway"]),
+        ),
         ("mint_iosd", tx::mint_iosd(&key(7), &key(8), 5_000), json!({"amount": "5000"})),
         ("redeem_iosd", tx::redeem_iosd(&key(8), &key(6), 4_000, r), json!({"amount": "4000", "reference": r.to_vec()})),
         ("pay_with_iosd", tx::pay_with_iosd(&key(8), &key(6), 1_000_000, r), json!({"amount": "1000000", "reference": r.to_vec()})),

@@ -2,7 +2,7 @@
 //! bytes from the SDK builders and account types, with the values the TypeScript client
 //! must decode from them through `idl/governance.json`.
 
-use crate::idl_fixtures::{account_bytes, check_fixture, hex, key, pk, variant};
+use crate::idl_fixtures::{account_bytes, change_json, check_fixture, hex, key, pk, variant};
 use anchor_lang::Discriminator;
 use io_governance::*;
 use io_sdk::governance as gx;
@@ -59,7 +59,22 @@ fn governance_fixtures() -> Value {
         ("cancel_proposal", gx::cancel_proposal(&key(2), 7), json!({})),
         ("queue_proposal", gx::queue_proposal(7), json!({})),
         ("execute_proposal", gx::execute_proposal(7, std::slice::from_ref(&action)), json!({})),
-        ("set_governance_params", gx::set_governance_params(params), json!({"params": params_json()})),
+        (
+            "set_governance_params",
+            gx::set_governance_params(&params, &GovernanceParams { proposal_threshold: 5, ..params }),
+            change_json(&params_json(), &json!({"proposal_threshold": "5"}), &["proposal_threshold"]),
+        ),
+        (
+            "draft_proposal",
+            gx::draft_proposal(&key(1), &key(2), 8, hash, "https://gov.example/8", &[]),
+            json!({"args": {"description_hash": hash.to_vec(), "link": "https://gov.example/8", "instructions": []}}),
+        ),
+        (
+            "append_to_proposal",
+            gx::append_to_proposal(&key(1), &key(2), 8, &[io_sdk::staking::veto_slash(&io_sdk::pda::dao(), &key(5), 3)]),
+            json!({"instructions": [instruction_json(&action)]}),
+        ),
+        ("open_proposal", gx::open_proposal(&key(2), 8), json!({})),
     ];
     let config = GovernanceConfig { authority: key(9), params, proposal_count: 8, bump: 254, dao_bump: 253 };
     let proposal = Proposal {

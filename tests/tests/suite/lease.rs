@@ -126,10 +126,13 @@ fn the_lease_is_a_dao_parameter_within_bounds() {
     let mut h = Harness::new();
     let authority = h.authority.insecure_clone();
     let stranger = Keypair::new();
+    let lease = h.config().lease_epochs;
     for bad in [0, MAX_LEASE_EPOCHS + 1] {
-        h.expect_error(&[ix::set_verification_lease(&authority.pubkey(), bad)], &[&authority], RegistryError::InvalidLease);
+        h.expect_error(&[ix::set_verification_lease(&authority.pubkey(), lease, bad)], &[&authority], RegistryError::InvalidLease);
     }
-    h.expect_error(&[ix::set_verification_lease(&stranger.pubkey(), 12)], &[&stranger], RegistryError::Unauthorized);
+    h.expect_error(&[ix::set_verification_lease(&stranger.pubkey(), lease, 12)], &[&stranger], RegistryError::Unauthorized);
+    // Written against another lease than the current one: stale, refused.
+    h.expect_error(&[ix::set_verification_lease(&authority.pubkey(), lease + 1, 12)], &[&authority], RegistryError::StaleParams);
 
     // A node attested under the old lease keeps its end; the next attestation gets the new.
     let op = h.operator();
@@ -137,7 +140,7 @@ fn the_lease_is_a_dao_parameter_within_bounds() {
     let (node, _) = h.register(&op, spec);
     let e = h.next_epoch();
     assert_eq!(h.verify(&node.pubkey()).lease_end_epoch, e + 24);
-    h.ok(&[ix::set_verification_lease(&authority.pubkey(), 12)], &[&authority]);
+    h.ok(&[ix::set_verification_lease(&authority.pubkey(), lease, 12)], &[&authority]);
     assert_eq!(h.config().lease_epochs, 12);
     assert_eq!(h.registry.record(&node.pubkey()).unwrap().lease_end_epoch, e + 24);
     let e = h.next_epoch();

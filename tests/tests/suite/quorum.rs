@@ -129,7 +129,8 @@ fn a_vote_of_an_oracle_removed_from_the_set_no_longer_counts() {
     // The authority replaces oracle 0 before the attestation.
     let authority = h.authority.insecure_clone();
     let set = vec![h.oracles[1].pubkey(), h.oracles[2].pubkey(), Pubkey::new_unique()];
-    h.ok(&[ix::set_oracles(&authority.pubkey(), set, 2)], &[&authority]);
+    let (before, threshold) = h.oracle_set();
+    h.ok(&[ix::set_oracles(&authority.pubkey(), (&before, threshold), (&set, 2))], &[&authority]);
     let payer = h.net.payer();
     h.expect_error(&[ix::attest_node(&leaf, &payer)], &[], RegistryError::InsufficientQuorum);
     // A current member's vote completes it.

@@ -85,9 +85,9 @@ fn a_slashing_attestation_forfeits_the_deposit_and_the_authority_sweeps_it() {
 fn the_pending_cap_refuses_a_registration_beyond_it_until_an_audit_clears_one() {
     let mut h = Harness::new();
     let authority = h.authority.insecure_clone();
-    let mut params = h.config().registration;
-    params.max_pending_per_operator = 2;
-    h.ok(&[ix::set_registration_params(&authority.pubkey(), params)], &[&authority]);
+    let before = h.config().registration;
+    let params = RegistrationParams { max_pending_per_operator: 2, ..before };
+    h.ok(&[ix::set_registration_params(&authority.pubkey(), &before, &params)], &[&authority]);
     let operator = h.operator();
     let mut nodes = vec![];
     for seed in 0..2 {
@@ -121,15 +121,17 @@ fn registration_parameters_out_of_range_or_from_a_stranger_are_refused() {
     ];
     for params in refused {
         h.expect_error(
-            &[ix::set_registration_params(&authority.pubkey(), params)],
+            &[ix::set_registration_params(&authority.pubkey(), &good, &params)],
             &[&authority],
             RegistryError::InvalidRegistrationParams,
         );
     }
     let shallow = RegistrationParams { tree_canopy_depth: 11, ..good };
-    h.expect_error(&[ix::set_registration_params(&authority.pubkey(), shallow)], &[&authority], RegistryError::CanopyTooShallow);
+    h.expect_error(&[ix::set_registration_params(&authority.pubkey(), &good, &shallow)], &[&authority], RegistryError::CanopyTooShallow);
     let stranger = h.operator();
-    h.expect_error(&[ix::set_registration_params(&stranger.pubkey(), good)], &[&stranger], RegistryError::Unauthorized);
+    let lower = RegistrationParams { max_pending_per_operator: 1, ..good };
+    h.expect_error(&[ix::set_registration_params(&stranger.pubkey(), &good, &lower)], &[&stranger], RegistryError::Unauthorized);
+    assert_eq!(h.config().registration, good, "refused changes change nothing");
 }
 
 #[test]

@@ -15,7 +15,8 @@ fn on_sbf_an_instruction_below_its_compute_need_fails_with_the_budget_error() {
     let mut h = Harness::new();
     let authority = h.authority.insecure_clone();
     let params = h.treasury_config().params;
-    let starved = [ComputeBudgetInstruction::set_compute_unit_limit(500), tx::set_treasury_params(&authority.pubkey(), params)];
+    let lower = io_treasury::TreasuryParams { fee_bps: params.fee_bps - 1, ..params };
+    let starved = [ComputeBudgetInstruction::set_compute_unit_limit(500), tx::set_treasury_params(&authority.pubkey(), &params, &lower)];
     if !io_localnet::runs_as_sbf("io_treasury") {
         // Native processors are not metered: the starved transaction lands.
         h.ok(&starved, &[&authority]);
@@ -30,5 +31,5 @@ fn on_sbf_an_instruction_below_its_compute_need_fails_with_the_budget_error() {
     let meter = format!("Program {} failed: exceeded CUs meter at BPF instruction", io_treasury::ID);
     assert!(failure.logs.iter().any(|l| *l == meter), "{:#?}", failure.logs);
     // With the default budget the same instruction lands.
-    h.ok(&[tx::set_treasury_params(&authority.pubkey(), params)], &[&authority]);
+    h.ok(&[tx::set_treasury_params(&authority.pubkey(), &params, &lower)], &[&authority]);
 }

@@ -254,9 +254,10 @@ fn slashes_can_go_to_the_treasury_and_params_are_guarded() {
     let authority = h.authority.insecure_clone();
     let treasury = h.treasury;
     let mint = h.io_mint;
-    let mut params = h.staking_config().params;
+    let before = h.staking_config().params;
+    let params = StakingParams { slash_destination: SlashDestination::Treasury, ..before };
     let stranger = h.operator();
-    h.expect_error(&[sx::set_params(&stranger.pubkey(), &treasury, params)], &[&stranger], StakingError::Unauthorized);
+    h.expect_error(&[sx::set_params(&stranger.pubkey(), Some(&treasury), &before, &params)], &[&stranger], StakingError::Unauthorized);
     for bad in [
         StakingParams { max_slash_bps: 0, ..params },
         StakingParams { max_slash_bps: 10_001, ..params },
@@ -264,10 +265,9 @@ fn slashes_can_go_to_the_treasury_and_params_are_guarded() {
         StakingParams { min_stake_per_gpu: [1, 0, 1], ..params },
         StakingParams { unbonding_secs: params.challenge_secs - 1, ..params },
     ] {
-        h.expect_error(&[sx::set_params(&authority.pubkey(), &treasury, bad)], &[&authority], StakingError::InvalidParams);
+        h.expect_error(&[sx::set_params(&authority.pubkey(), Some(&treasury), &before, &bad)], &[&authority], StakingError::InvalidParams);
     }
-    params.slash_destination = SlashDestination::Treasury;
-    h.ok(&[sx::set_params(&authority.pubkey(), &treasury, params)], &[&authority]);
+    h.ok(&[sx::set_params(&authority.pubkey(), Some(&treasury), &before, &params)], &[&authority]);
 
     let op = h.operator();
     let tokens = h.fund_io(&op.pubkey(), 10_000 * IO);

@@ -38,8 +38,9 @@ fn price_account(h: &mut Harness, owner: Pubkey, feed: [u8; 32], price: i64, con
 
 fn use_feed(h: &mut Harness) -> TreasuryParams {
     let authority = h.authority.insecure_clone();
-    let params = TreasuryParams { price_feed_id: FEED, ..h.treasury_config().params };
-    h.ok(&[tx::set_treasury_params(&authority.pubkey(), params)], &[&authority]);
+    let before = h.treasury_config().params;
+    let params = TreasuryParams { price_feed_id: FEED, ..before };
+    h.ok(&[tx::set_treasury_params(&authority.pubkey(), &before, &params)], &[&authority]);
     params
 }
 
@@ -109,10 +110,11 @@ fn the_fee_is_bounded_and_only_the_authority_sets_it() {
     let authority = h.authority.insecure_clone();
     let params = h.treasury_config().params;
     let stranger = h.operator();
-    h.expect_error(&[tx::set_treasury_params(&stranger.pubkey(), params)], &[&stranger], TreasuryError::Unauthorized);
+    let lower = TreasuryParams { fee_bps: 150, ..params };
+    h.expect_error(&[tx::set_treasury_params(&stranger.pubkey(), &params, &lower)], &[&stranger], TreasuryError::Unauthorized);
     let too_high = TreasuryParams { fee_bps: MAX_FEE_BPS + 1, ..params };
-    h.expect_error(&[tx::set_treasury_params(&authority.pubkey(), too_high)], &[&authority], TreasuryError::FeeAboveMax);
-    h.ok(&[tx::set_treasury_params(&authority.pubkey(), TreasuryParams { fee_bps: 150, ..params })], &[&authority]);
+    h.expect_error(&[tx::set_treasury_params(&authority.pubkey(), &params, &too_high)], &[&authority], TreasuryError::FeeAboveMax);
+    h.ok(&[tx::set_treasury_params(&authority.pubkey(), &params, &lower)], &[&authority]);
     assert_eq!(h.treasury_config().params.fee_bps, 150);
     // The two-step handover.
     let dao = h.operator();
@@ -120,7 +122,7 @@ fn the_fee_is_bounded_and_only_the_authority_sets_it() {
     h.ok(&[tx::propose_authority(&authority.pubkey(), &dao.pubkey())], &[&authority]);
     h.expect_error(&[tx::accept_authority(&stranger.pubkey())], &[&stranger], TreasuryError::NotPendingAuthority);
     h.ok(&[tx::accept_authority(&dao.pubkey())], &[&dao]);
-    h.expect_error(&[tx::set_treasury_params(&authority.pubkey(), params)], &[&authority], TreasuryError::Unauthorized);
+    h.expect_error(&[tx::set_treasury_params(&authority.pubkey(), &lower, &params)], &[&authority], TreasuryError::Unauthorized);
 }
 
 #[test]
@@ -204,7 +206,8 @@ fn the_price_guard_refuses_every_bad_fill_by_name_and_a_good_fill_burns_exactly(
     // More than the pool holds.
     let left = h.token_balance(&pda::buyback_pool());
     let authority = h.authority.insecure_clone();
-    h.ok(&[tx::set_treasury_params(&authority.pubkey(), TreasuryParams { max_fill: left + 1, ..params })], &[&authority]);
+    let current = h.treasury_config().params;
+    h.ok(&[tx::set_treasury_params(&authority.pubkey(), &current, &TreasuryParams { max_fill: left + 1, ..current })], &[&authority]);
     h.expect_error(&[fill(&good, left + 1, 200_000 * UNIT)], &[&f.keeper], TreasuryError::InsufficientPool);
     let t = h.treasury_config().totals;
     assert_eq!((t.iosd_spent_on_buybacks, t.io_bought_and_burned), (iosd, 19_800 * UNIT));

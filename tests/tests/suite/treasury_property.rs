@@ -50,8 +50,9 @@ fn treasury_invariants_hold_over_random_sequences() {
     let mut h = Harness::new();
     let authority = h.authority.insecure_clone();
     let gateway = h.gateway.insecure_clone();
-    let params = TreasuryParams { price_feed_id: FEED, ..h.treasury_config().params };
-    h.ok(&[tx::set_treasury_params(&authority.pubkey(), params)], &[&authority]);
+    let before = h.treasury_config().params;
+    let params = TreasuryParams { price_feed_id: FEED, ..before };
+    h.ok(&[tx::set_treasury_params(&authority.pubkey(), &before, &params)], &[&authority]);
     let enterprise = h.operator();
     let iosd = h.token_account(&pda::iosd_mint(), &enterprise.pubkey(), 0);
     let io = h.fund_io(&enterprise.pubkey(), 40_000_000 * UNIT);
@@ -77,8 +78,9 @@ fn treasury_invariants_hold_over_random_sequences() {
                     Op::Redeem(n) => h.net.send(&[tx::redeem_iosd(&enterprise.pubkey(), &iosd, n, [3; 32])], &[&enterprise]),
                     Op::Grant(n) => h.net.send(&[tx::grant(&authority.pubkey(), &mint, Asset::Iosd, &grantee, n)], &[&authority]),
                     Op::Fee(bps) => {
-                        let params = TreasuryParams { fee_bps: bps, ..h.treasury_config().params };
-                        h.net.send(&[tx::set_treasury_params(&authority.pubkey(), params)], &[&authority])
+                        let current = h.treasury_config().params;
+                        let params = TreasuryParams { fee_bps: bps, ..current };
+                        h.net.send(&[tx::set_treasury_params(&authority.pubkey(), &current, &params)], &[&authority])
                     }
                     Op::Fill(n, price, slip, age) => {
                         let now = h.net.unix_time().unwrap();

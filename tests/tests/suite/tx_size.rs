@@ -20,7 +20,8 @@ fn the_largest_registry_transaction_leaves_200_bytes_of_the_packet() {
     // The largest quorum the program accepts, every member voting.
     let oracles: Vec<Keypair> = (0..MAX_QUORUM).map(|_| Keypair::new()).collect();
     let keys: Vec<Pubkey> = oracles.iter().map(|k| k.pubkey()).collect();
-    h.net.send(&[ix::set_oracles(&authority.pubkey(), keys.clone(), MAX_QUORUM)], &[&authority]).unwrap();
+    let (before, threshold) = h.oracle_set();
+    h.net.send(&[ix::set_oracles(&authority.pubkey(), (&before, threshold), (&keys, MAX_QUORUM))], &[&authority]).unwrap();
 
     // The largest node: MAX_GPUS_PER_NODE GPUs, each named in every vote.
     let op = h.operator();
@@ -131,7 +132,7 @@ fn proposal_creation_votes_and_execution_fit_a_packet() {
         expected_centi_tflops: 10_480,
         min_cuda: CudaVersion { major: 12, minor: 8 },
     };
-    let fee = actions::set_fee_bps(&treasury, 150);
+    let fee = actions::set_fee_bps(treasury.fee_bps, 150);
     let veto = actions::veto_slash(&Pubkey::new_unique(), 3);
     let grant = actions::grant(&h.io_mint, io_treasury::Asset::Iosd, &Pubkey::new_unique(), 10_000_000_000);
     let add_model = actions::add_gpu_model(model);

@@ -20,9 +20,9 @@ pub fn treasury_net() -> (Localnet, Deployment, Keypair) {
     net.airdrop(&authority.pubkey(), 10_000_000_000).unwrap();
     let oracles = [Keypair::new().pubkey(), Keypair::new().pubkey(), Keypair::new().pubkey()];
     let deployment = run_genesis_with(&mut net, &Genesis::reference(), &authority, &oracles, Handover::KeepGenesisAuthority).unwrap();
-    let mut config: TreasuryConfig = fetch(&mut net, &pda::treasury_config()).unwrap();
-    config.params.price_feed_id = FEED;
-    net.send(&[tx::set_treasury_params(&authority.pubkey(), config.params)], &[&authority]).unwrap();
+    let config: TreasuryConfig = fetch(&mut net, &pda::treasury_config()).unwrap();
+    let wanted = io_treasury::TreasuryParams { price_feed_id: FEED, ..config.params };
+    net.send(&[tx::set_treasury_params(&authority.pubkey(), &config.params, &wanted)], &[&authority]).unwrap();
     (net, deployment, authority)
 }
 

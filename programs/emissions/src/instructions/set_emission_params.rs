@@ -1,7 +1,7 @@
 use crate::constants::EMISSIONS_SEED;
 use crate::errors::EmissionsError;
 use crate::events::EmissionParamsSet;
-use crate::state::{EmissionParams, EmissionsConfig};
+use crate::state::{EmissionParamsChange, EmissionsConfig};
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
@@ -13,8 +13,10 @@ pub struct SetEmissionParams<'info> {
 
 /// The decay applies from the next year boundary (the year in progress keeps the total it
 /// started with); breaker limits apply at once. No parameter can raise what the schedule
-/// emits in total: that is always the reserve.
-pub fn handler(ctx: Context<SetEmissionParams>, params: EmissionParams) -> Result<()> {
+/// emits in total: that is always the reserve. Only the fields the change names move, each
+/// still at the value it expects.
+pub fn handler(ctx: Context<SetEmissionParams>, expected: EmissionParamsChange, change: EmissionParamsChange) -> Result<()> {
+    let params = EmissionParamsChange::apply(&ctx.accounts.config.params, &expected, &change)?;
     params.validate()?;
     ctx.accounts.config.params = params;
     emit!(EmissionParamsSet { params });

@@ -16,10 +16,11 @@ pub struct CancelProposal<'info> {
     pub proposal: Account<'info, Proposal>,
 }
 
-/// The author withdraws a proposal nobody has voted on yet.
+/// The author withdraws a draft, or a proposal nobody has voted on yet.
 pub fn handler(ctx: Context<CancelProposal>) -> Result<()> {
     let proposal = &mut ctx.accounts.proposal;
-    require!(proposal.status == ProposalStatus::Voting, GovernanceError::ProposalNotVoting);
+    let open = matches!(proposal.status, ProposalStatus::Voting | ProposalStatus::Draft);
+    require!(open, GovernanceError::ProposalNotVoting);
     require!(proposal.voters == 0, GovernanceError::VotesAlreadyCast);
     proposal.status = ProposalStatus::Cancelled;
     emit!(ProposalCancelled { id: proposal.id });

@@ -39,57 +39,75 @@ pub struct CreateProposal<'info> {
     pub system_program: Program<'info, System>,
 }
 
-/// Opens a proposal for voting now. The proposer's stake counts as votes do: as it stood
-/// at the end of the previous second, so a deposit in the same second cannot reach the
-/// threshold.
+/// Opens a proposal for voting now, all its instructions in this one transaction (a
+/// proposal too large for one starts as a draft: `draft_proposal`).
 pub fn handler(ctx: Context<CreateProposal>, args: CreateProposalArgs) -> Result<()> {
     require!(args.link.len() <= MAX_LINK_LEN, GovernanceError::LinkTooLong);
     let config = &mut ctx.accounts.config;
     check_instructions(&args.instructions, &config.authority)?;
     check_governance_calls(&args.instructions)?;
+    let proposal = Proposal::new_draft(config, ctx.accounts.proposer.key(), args, ctx.bumps.proposal)?;
+    ctx.accounts.proposal.set_inner(proposal);
+    open_voting(&mut ctx.accounts.proposal, config, &ctx.accounts.proposer_stake, &ctx.accounts.staking_config)
+}
 
+impl Proposal {
+    /// A draft with the next id (taken from the config's counter).
+    pub(crate) fn new_draft(config: &mut GovernanceConfig, proposer: Pubkey, args: CreateProposalArgs, bump: u8) -> Result<Proposal> {
+        let id = config.proposal_count;
+        config.proposal_count = id.checked_add(1).ok_or_else(|| error!(GovernanceError::ArithmeticOverflow))?;
+        Ok(Proposal {
+            id,
+            proposer,
+            description_hash: args.description_hash,
+            link: args.link,
+            status: ProposalStatus::Draft,
+            opened_at: 0,
+            voting_ends_at: 0,
+            stake_at_open: 0,
+            params: config.params,
+            yes: 0,
+            no: 0,
+            abstain: 0,
+            voters: 0,
+            executable_at: 0,
+            expires_at: 0,
+            executed_at: 0,
+            bump,
+            instructions: args.instructions,
+        })
+    }
+}
+
+/// Opens a complete draft for voting now, under the DAO's parameters of this moment. The
+/// proposer's stake counts as votes do: as it stood at the end of the previous second, so
+/// a deposit in the same second cannot reach the threshold.
+pub(crate) fn open_voting(
+    proposal: &mut Proposal,
+    config: &GovernanceConfig,
+    proposer_stake: &AccountInfo,
+    staking_config: &AccountInfo,
+) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let proposer = ctx.accounts.proposer.key();
-    let position = operator_stake(&ctx.accounts.proposer_stake, &proposer)?;
+    let position = operator_stake(proposer_stake, &proposal.proposer)?;
     let stake = weight_at_open(position.as_ref(), now)?;
     require!(stake >= config.params.proposal_threshold, GovernanceError::BelowProposalThreshold);
-
-    let overflow = || error!(GovernanceError::ArithmeticOverflow);
     let params = config.params;
-    let voting_ends_at = now.checked_add(i64::from(params.voting_period_secs)).ok_or_else(overflow)?;
-    let id = config.proposal_count;
-    config.proposal_count = id.checked_add(1).ok_or_else(overflow)?;
-    let stake_at_open = total_bonded_before(&ctx.accounts.staking_config, now)?;
-    let instructions = args.instructions.len() as u8;
-    ctx.accounts.proposal.set_inner(Proposal {
-        id,
-        proposer,
-        description_hash: args.description_hash,
-        link: args.link.clone(),
-        status: ProposalStatus::Voting,
-        opened_at: now,
-        voting_ends_at,
-        stake_at_open,
-        params,
-        yes: 0,
-        no: 0,
-        abstain: 0,
-        voters: 0,
-        executable_at: 0,
-        expires_at: 0,
-        executed_at: 0,
-        bump: ctx.bumps.proposal,
-        instructions: args.instructions,
-    });
+    proposal.voting_ends_at =
+        now.checked_add(i64::from(params.voting_period_secs)).ok_or_else(|| error!(GovernanceError::ArithmeticOverflow))?;
+    proposal.opened_at = now;
+    proposal.stake_at_open = total_bonded_before(staking_config, now)?;
+    proposal.params = params;
+    proposal.status = ProposalStatus::Voting;
     emit!(ProposalCreated {
-        id,
-        proposer,
-        description_hash: args.description_hash,
-        link: args.link,
-        instructions,
+        id: proposal.id,
+        proposer: proposal.proposer,
+        description_hash: proposal.description_hash,
+        link: proposal.link.clone(),
+        instructions: proposal.instructions.len() as u8,
         opened_at: now,
-        voting_ends_at,
-        stake_at_open,
+        voting_ends_at: proposal.voting_ends_at,
+        stake_at_open: proposal.stake_at_open,
     });
     Ok(())
 }

@@ -1,7 +1,7 @@
 use crate::constants::GOVERNANCE_SEED;
 use crate::errors::GovernanceError;
 use crate::events::GovernanceParamsSet;
-use crate::state::{GovernanceConfig, GovernanceParams};
+use crate::state::{GovernanceConfig, GovernanceParamsChange};
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
@@ -14,7 +14,9 @@ pub struct SetGovernanceParams<'info> {
 
 /// Applies to proposals opened afterwards: each proposal keeps the parameters it opened
 /// with, so a change cannot shorten the vote or the timelock of one already under way.
-pub fn handler(ctx: Context<SetGovernanceParams>, params: GovernanceParams) -> Result<()> {
+/// Only the fields the change names move, each still at the value it expects.
+pub fn handler(ctx: Context<SetGovernanceParams>, expected: GovernanceParamsChange, change: GovernanceParamsChange) -> Result<()> {
+    let params = GovernanceParamsChange::apply(&ctx.accounts.config.params, &expected, &change)?;
     params.validate()?;
     ctx.accounts.config.params = params;
     emit!(GovernanceParamsSet { params });

@@ -1,7 +1,7 @@
 use crate::constants::*;
 use crate::errors::RegistryError;
 use crate::events::RegistrationParamsSet;
-use crate::state::{RegistrationParams, RegistryConfig};
+use crate::state::{RegistrationParamsChange, RegistryConfig};
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
@@ -12,8 +12,10 @@ pub struct SetRegistrationParams<'info> {
 }
 
 /// Sets the deposit, the pending cap and the shape of trees anyone may open. A new
-/// deposit applies to registrations from now on; each node keeps the one it paid.
-pub fn handler(ctx: Context<SetRegistrationParams>, params: RegistrationParams) -> Result<()> {
+/// deposit applies to registrations from now on; each node keeps the one it paid. Only
+/// the fields the change names move, each still at the value it expects.
+pub fn handler(ctx: Context<SetRegistrationParams>, expected: RegistrationParamsChange, change: RegistrationParamsChange) -> Result<()> {
+    let params = RegistrationParamsChange::apply(&ctx.accounts.config.registration, &expected, &change)?;
     require!(params.deposit_lamports <= MAX_REGISTRATION_DEPOSIT_LAMPORTS, RegistryError::InvalidRegistrationParams);
     require!(params.max_pending_per_operator > 0, RegistryError::InvalidRegistrationParams);
     require!(params.open_tree_fill_bps <= 10_000, RegistryError::InvalidRegistrationParams);

@@ -1,7 +1,7 @@
 use crate::constants::TREASURY_SEED;
 use crate::errors::TreasuryError;
 use crate::events::TreasuryParamsSet;
-use crate::state::{TreasuryConfig, TreasuryParams};
+use crate::state::{TreasuryConfig, TreasuryParamsChange};
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
@@ -11,9 +11,11 @@ pub struct SetTreasuryParams<'info> {
     pub config: Box<Account<'info, TreasuryConfig>>,
 }
 
-/// Fee, gateway and its cap, and the buyback price guard. The fee can never pass
-/// `MAX_FEE_BPS`, whoever the authority is.
-pub fn handler(ctx: Context<SetTreasuryParams>, params: TreasuryParams) -> Result<()> {
+/// Fee, gateway and its cap, and the buyback price guard: only the fields the change
+/// names, each still at the value it expects. The fee can never pass `MAX_FEE_BPS`,
+/// whoever the authority is.
+pub fn handler(ctx: Context<SetTreasuryParams>, expected: TreasuryParamsChange, change: TreasuryParamsChange) -> Result<()> {
+    let params = TreasuryParamsChange::apply(&ctx.accounts.config.params, &expected, &change)?;
     params.validate()?;
     ctx.accounts.config.params = params;
     emit!(TreasuryParamsSet { params });
