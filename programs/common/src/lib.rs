@@ -4,7 +4,9 @@
 
 #![no_std]
 
+pub mod authority;
 mod params_change;
+pub mod token;
 
 /// Emits `Deployer`, the accounts composite every `initialize_*` takes first: the
 /// `deployer` signer and the program's ProgramData (the upgradeable loader's PDA of the

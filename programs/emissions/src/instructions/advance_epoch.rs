@@ -3,8 +3,9 @@ use crate::errors::EmissionsError;
 use crate::events::EpochAdvanced;
 use crate::state::EmissionsConfig;
 use anchor_lang::prelude::*;
-use anchor_spl::token::{mint_to, Mint, MintTo, Token, TokenAccount};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 use io_math::{RollingCap, ScheduleCursor};
+use io_program_common::token::PdaSigner;
 use io_staking::program::Staking;
 use io_staking::StakingConfig;
 
@@ -69,18 +70,13 @@ pub fn handler(ctx: Context<AdvanceEpoch>) -> Result<()> {
 
     let seeds = config.signer_seeds();
     if minted > 0 {
-        mint_to(
-            CpiContext::new_with_signer(
-                ctx.accounts.token_program.to_account_info(),
-                MintTo {
-                    mint: ctx.accounts.io_mint.to_account_info(),
-                    to: ctx.accounts.reward_vault.to_account_info(),
-                    authority: config.to_account_info(),
-                },
-                &[&seeds[..]],
-            ),
-            minted,
-        )?;
+        let signer = PdaSigner {
+            token_program: &ctx.accounts.token_program.to_account_info(),
+            mint: &ctx.accounts.io_mint.to_account_info(),
+            authority: &config.to_account_info(),
+            seeds: &seeds,
+        };
+        signer.mint(&ctx.accounts.reward_vault.to_account_info(), minted)?;
     }
     io_staking::cpi::distribute_rewards(
         CpiContext::new_with_signer(

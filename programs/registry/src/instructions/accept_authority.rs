@@ -12,12 +12,12 @@ pub struct AcceptAuthority<'info> {
 }
 
 pub fn handler(ctx: Context<AcceptAuthority>) -> Result<()> {
-    let config = &mut ctx.accounts.config;
-    let pending = config.pending_authority.ok_or_else(|| error!(RegistryError::NoPendingAuthority))?;
-    require_keys_eq!(pending, ctx.accounts.new_authority.key(), RegistryError::NotPendingAuthority);
-    let previous = config.authority;
-    config.authority = pending;
-    config.pending_authority = None;
-    emit!(AuthorityAccepted { previous, authority: pending });
+    let config: &mut RegistryConfig = &mut ctx.accounts.config;
+    let (no_pending, not_pending) = (RegistryError::NoPendingAuthority, RegistryError::NotPendingAuthority);
+    let signer = ctx.accounts.new_authority.key();
+    let previous =
+        io_program_common::authority::accept(&mut config.authority, &mut config.pending_authority, &signer, no_pending, not_pending)?;
+    let authority = config.authority;
+    emit!(AuthorityAccepted { previous, authority });
     Ok(())
 }

@@ -5,7 +5,8 @@ use crate::registry_view::operator_hardware;
 use crate::state::{OperatorStake, StakingConfig};
 use crate::weight::apply_weight;
 use anchor_lang::prelude::*;
-use anchor_spl::token::{transfer_checked, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
+use io_program_common::token::PdaSigner;
 
 #[derive(Accounts)]
 pub struct ClaimRewards<'info> {
@@ -46,20 +47,14 @@ pub fn handler(ctx: Context<ClaimRewards>) -> Result<()> {
     require!(config.rewards.total_claimed <= config.rewards.total_distributed, StakingError::RewardsNotFunded);
 
     let seeds = config.signer_seeds();
-    transfer_checked(
-        CpiContext::new_with_signer(
-            ctx.accounts.token_program.to_account_info(),
-            TransferChecked {
-                from: ctx.accounts.reward_vault.to_account_info(),
-                mint: ctx.accounts.io_mint.to_account_info(),
-                to: ctx.accounts.operator_tokens.to_account_info(),
-                authority: config.to_account_info(),
-            },
-            &[&seeds[..]],
-        ),
-        amount,
-        ctx.accounts.io_mint.decimals,
-    )?;
+    let signer = PdaSigner {
+        token_program: &ctx.accounts.token_program.to_account_info(),
+        mint: &ctx.accounts.io_mint.to_account_info(),
+        authority: &config.to_account_info(),
+        seeds: &seeds,
+    };
+    let (from, to) = (ctx.accounts.reward_vault.to_account_info(), ctx.accounts.operator_tokens.to_account_info());
+    signer.transfer(&from, &to, amount, ctx.accounts.io_mint.decimals)?;
     emit!(RewardsClaimed { operator: stake.operator, amount, claimed_total: stake.claimed_rewards });
     Ok(())
 }

@@ -5,7 +5,8 @@ use crate::registry_view::operator_hardware;
 use crate::state::{OperatorStake, SlashDestination, SlashProposal, SlashStatus, StakingConfig};
 use crate::weight::apply_weight;
 use anchor_lang::prelude::*;
-use anchor_spl::token::{burn, transfer_checked, Burn, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
+use io_program_common::token::PdaSigner;
 
 #[derive(Accounts)]
 pub struct ExecuteSlash<'info> {
@@ -63,35 +64,18 @@ pub fn handler(ctx: Context<ExecuteSlash>) -> Result<()> {
     config.total_slashed = config.total_slashed.checked_add(amount).ok_or_else(overflow)?;
 
     let seeds = config.signer_seeds();
-    let signer = &[&seeds[..]];
-    let token_program = ctx.accounts.token_program.to_account_info();
+    let signer = PdaSigner {
+        token_program: &ctx.accounts.token_program.to_account_info(),
+        mint: &ctx.accounts.io_mint.to_account_info(),
+        authority: &config.to_account_info(),
+        seeds: &seeds,
+    };
+    let vault = ctx.accounts.vault.to_account_info();
     match config.params.slash_destination {
-        SlashDestination::Burn => burn(
-            CpiContext::new_with_signer(
-                token_program,
-                Burn {
-                    mint: ctx.accounts.io_mint.to_account_info(),
-                    from: ctx.accounts.vault.to_account_info(),
-                    authority: config.to_account_info(),
-                },
-                signer,
-            ),
-            amount,
-        )?,
-        SlashDestination::Treasury => transfer_checked(
-            CpiContext::new_with_signer(
-                token_program,
-                TransferChecked {
-                    from: ctx.accounts.vault.to_account_info(),
-                    mint: ctx.accounts.io_mint.to_account_info(),
-                    to: ctx.accounts.treasury.to_account_info(),
-                    authority: config.to_account_info(),
-                },
-                signer,
-            ),
-            amount,
-            ctx.accounts.io_mint.decimals,
-        )?,
+        SlashDestination::Burn => signer.burn(&vault, amount)?,
+        SlashDestination::Treasury => {
+            signer.transfer(&vault, &ctx.accounts.treasury.to_account_info(), amount, ctx.accounts.io_mint.decimals)?
+        }
     }
 
     let reading = operator_hardware(&ctx.accounts.operator_stats, &stake.operator)?;

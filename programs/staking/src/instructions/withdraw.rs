@@ -3,7 +3,8 @@ use crate::errors::StakingError;
 use crate::events::Withdrawn;
 use crate::state::{OperatorStake, StakingConfig, UnbondingEntry};
 use anchor_lang::prelude::*;
-use anchor_spl::token::{transfer_checked, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
+use io_program_common::token::PdaSigner;
 
 #[derive(Accounts)]
 pub struct Withdraw<'info> {
@@ -41,20 +42,14 @@ pub fn handler(ctx: Context<Withdraw>, entry: u8) -> Result<()> {
     stake.unbonding[slot] = UnbondingEntry::default();
     config.total_unbonding = config.total_unbonding.checked_sub(amount).ok_or_else(overflow)?;
     let seeds = config.signer_seeds();
-    transfer_checked(
-        CpiContext::new_with_signer(
-            ctx.accounts.token_program.to_account_info(),
-            TransferChecked {
-                from: ctx.accounts.vault.to_account_info(),
-                mint: ctx.accounts.io_mint.to_account_info(),
-                to: ctx.accounts.operator_tokens.to_account_info(),
-                authority: config.to_account_info(),
-            },
-            &[&seeds[..]],
-        ),
-        amount,
-        ctx.accounts.io_mint.decimals,
-    )?;
+    let signer = PdaSigner {
+        token_program: &ctx.accounts.token_program.to_account_info(),
+        mint: &ctx.accounts.io_mint.to_account_info(),
+        authority: &config.to_account_info(),
+        seeds: &seeds,
+    };
+    let (from, to) = (ctx.accounts.vault.to_account_info(), ctx.accounts.operator_tokens.to_account_info());
+    signer.transfer(&from, &to, amount, ctx.accounts.io_mint.decimals)?;
     emit!(Withdrawn { operator: stake.operator, amount, entry });
     Ok(())
 }

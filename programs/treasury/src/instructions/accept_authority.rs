@@ -12,18 +12,18 @@ pub struct AcceptAuthority<'info> {
 }
 
 pub fn handler(ctx: Context<AcceptAuthority>) -> Result<()> {
-    let config = &mut ctx.accounts.config;
-    let pending = config.pending_authority.ok_or_else(|| error!(TreasuryError::NoPendingAuthority))?;
-    require_keys_eq!(pending, ctx.accounts.new_authority.key(), TreasuryError::NotPendingAuthority);
-    let previous = config.authority;
-    config.authority = pending;
-    config.pending_authority = None;
+    let config: &mut TreasuryConfig = &mut ctx.accounts.config;
+    let (no_pending, not_pending) = (TreasuryError::NoPendingAuthority, TreasuryError::NotPendingAuthority);
+    let signer = ctx.accounts.new_authority.key();
+    let previous =
+        io_program_common::authority::accept(&mut config.authority, &mut config.pending_authority, &signer, no_pending, not_pending)?;
+    let authority = config.authority;
     // The gateway is a role the authority grants. One the outgoing authority kept for
     // itself (the genesis key, until a gateway is named) goes with the authority, so the
     // handover to the DAO leaves no human key able to mint IOSD.
     if config.params.gateway == previous {
-        config.params.gateway = pending;
+        config.params.gateway = authority;
     }
-    emit!(AuthorityAccepted { previous, authority: pending, gateway: config.params.gateway });
+    emit!(AuthorityAccepted { previous, authority, gateway: config.params.gateway });
     Ok(())
 }

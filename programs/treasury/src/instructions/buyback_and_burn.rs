@@ -4,8 +4,9 @@ use crate::events::BuybackFilled;
 use crate::price::checked_price;
 use crate::state::TreasuryConfig;
 use anchor_lang::prelude::*;
-use anchor_spl::token::{burn, transfer_checked, Burn, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{burn, Burn, Mint, Token, TokenAccount};
 use io_math::min_io_for_fill;
+use io_program_common::token::PdaSigner;
 
 #[derive(Accounts)]
 pub struct BuybackAndBurn<'info> {
@@ -69,17 +70,15 @@ pub fn handler(ctx: Context<BuybackAndBurn>, iosd_amount: u64, io_amount: u64) -
     )?;
     let config = &ctx.accounts.config;
     let seeds = config.signer_seeds();
-    transfer_checked(
-        CpiContext::new_with_signer(
-            program,
-            TransferChecked {
-                from: ctx.accounts.pool_vault.to_account_info(),
-                mint: ctx.accounts.iosd_mint.to_account_info(),
-                to: ctx.accounts.keeper_iosd.to_account_info(),
-                authority: config.to_account_info(),
-            },
-            &[&seeds[..]],
-        ),
+    let signer = PdaSigner {
+        token_program: &program,
+        mint: &ctx.accounts.iosd_mint.to_account_info(),
+        authority: &config.to_account_info(),
+        seeds: &seeds,
+    };
+    signer.transfer(
+        &ctx.accounts.pool_vault.to_account_info(),
+        &ctx.accounts.keeper_iosd.to_account_info(),
         iosd_amount,
         ctx.accounts.iosd_mint.decimals,
     )?;

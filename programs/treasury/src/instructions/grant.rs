@@ -3,7 +3,8 @@ use crate::errors::TreasuryError;
 use crate::events::GrantPaid;
 use crate::state::{Asset, TreasuryConfig};
 use anchor_lang::prelude::*;
-use anchor_spl::token::{transfer_checked, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
+use io_program_common::token::PdaSigner;
 
 #[derive(Accounts)]
 pub struct Grant<'info> {
@@ -33,17 +34,15 @@ pub fn handler(ctx: Context<Grant>, asset: Asset, amount: u64) -> Result<()> {
     require_keys_eq!(ctx.accounts.mint.key(), mint, TreasuryError::WrongMint);
     require_keys_eq!(ctx.accounts.vault.key(), vault, TreasuryError::WrongVault);
     let seeds = config.signer_seeds();
-    transfer_checked(
-        CpiContext::new_with_signer(
-            ctx.accounts.token_program.to_account_info(),
-            TransferChecked {
-                from: ctx.accounts.vault.to_account_info(),
-                mint: ctx.accounts.mint.to_account_info(),
-                to: ctx.accounts.recipient.to_account_info(),
-                authority: config.to_account_info(),
-            },
-            &[&seeds[..]],
-        ),
+    let signer = PdaSigner {
+        token_program: &ctx.accounts.token_program.to_account_info(),
+        mint: &ctx.accounts.mint.to_account_info(),
+        authority: &config.to_account_info(),
+        seeds: &seeds,
+    };
+    signer.transfer(
+        &ctx.accounts.vault.to_account_info(),
+        &ctx.accounts.recipient.to_account_info(),
         amount,
         ctx.accounts.mint.decimals,
     )?;

@@ -3,8 +3,9 @@ use crate::errors::TreasuryError;
 use crate::events::IosdMinted;
 use crate::state::TreasuryConfig;
 use anchor_lang::prelude::*;
-use anchor_spl::token::{mint_to, Mint, MintTo, Token, TokenAccount};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 use io_math::RollingCap;
+use io_program_common::token::PdaSigner;
 
 #[derive(Accounts)]
 pub struct MintIosd<'info> {
@@ -35,18 +36,13 @@ pub fn handler(ctx: Context<MintIosd>, amount: u64) -> Result<()> {
     config.totals.iosd_minted = config.totals.iosd_minted.checked_add(amount).ok_or_else(overflow)?;
 
     let seeds = config.signer_seeds();
-    mint_to(
-        CpiContext::new_with_signer(
-            ctx.accounts.token_program.to_account_info(),
-            MintTo {
-                mint: ctx.accounts.iosd_mint.to_account_info(),
-                to: ctx.accounts.to.to_account_info(),
-                authority: config.to_account_info(),
-            },
-            &[&seeds[..]],
-        ),
-        amount,
-    )?;
+    let signer = PdaSigner {
+        token_program: &ctx.accounts.token_program.to_account_info(),
+        mint: &ctx.accounts.iosd_mint.to_account_info(),
+        authority: &config.to_account_info(),
+        seeds: &seeds,
+    };
+    signer.mint(&ctx.accounts.to.to_account_info(), amount)?;
     emit!(IosdMinted { gateway: ctx.accounts.gateway.key(), to: ctx.accounts.to.key(), amount, minted_in_window: minted });
     Ok(())
 }

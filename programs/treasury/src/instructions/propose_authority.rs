@@ -14,7 +14,7 @@ pub struct ProposeAuthority<'info> {
 /// Naming `Pubkey::default()` cancels a pending handover.
 pub fn handler(ctx: Context<ProposeAuthority>, new_authority: Pubkey) -> Result<()> {
     let config = &mut ctx.accounts.config;
-    config.pending_authority = (new_authority != Pubkey::default()).then_some(new_authority);
+    io_program_common::authority::propose(&mut config.pending_authority, new_authority);
     emit!(AuthorityProposed { current: config.authority, proposed: new_authority });
     Ok(())
 }
