@@ -15,8 +15,11 @@ const IDLS: [&str; 5] = [
 ];
 const BUDGETS: &str = include_str!("../../../docs/compute-budgets.toml");
 
-/// (program, discriminator) -> (program name, instruction name), from the IDLs.
-fn instruction_names() -> anyhow::Result<HashMap<(Pubkey, [u8; 8]), (String, String)>> {
+/// (program, discriminator) -> (program name, instruction name).
+type InstructionNames = HashMap<(Pubkey, [u8; 8]), (String, String)>;
+
+/// Every instruction's name, from the IDLs.
+fn instruction_names() -> anyhow::Result<InstructionNames> {
     let mut names = HashMap::new();
     for text in IDLS {
         let idl: serde_json::Value = serde_json::from_str(text)?;

@@ -32,9 +32,8 @@ impl EmissionSchedule {
 
 /// What the year starting with `remaining` left in the reserve emits.
 pub fn year_emission(remaining: u64, schedule: &EmissionSchedule) -> u64 {
-    let share = u128::from(remaining) * u128::from(schedule.yearly_share_bps) / u128::from(BPS_SCALE);
-    // `share <= remaining`, so it fits in u64.
-    let share = share as u64;
+    // `share <= remaining` (the share is at most 10,000 bps), so it always exists.
+    let share = crate::mul_div(remaining, u64::from(schedule.yearly_share_bps), BPS_SCALE).unwrap_or(remaining);
     if share < u64::from(schedule.epochs_per_year) {
         remaining
     } else {
@@ -48,10 +47,9 @@ pub fn epoch_emission(year_total: u64, epochs: u32, index: u32) -> u64 {
     if epochs == 0 || index >= epochs {
         return 0;
     }
-    let total = u128::from(year_total);
-    let upto = |k: u32| total * u128::from(k) / u128::from(epochs);
-    // Each term is <= year_total, so the difference fits in u64.
-    (upto(index + 1) - upto(index)) as u64
+    // Each term is <= year_total (k <= epochs), and the terms grow with k.
+    let upto = |k: u32| crate::mul_div(year_total, u64::from(k), u64::from(epochs)).unwrap_or(year_total);
+    upto(index.saturating_add(1)).saturating_sub(upto(index))
 }
 
 /// Yearly totals from `reserve` until it is exhausted (at most `max_years` of them).
@@ -62,7 +60,7 @@ pub fn yearly_totals(reserve: u64, schedule: &EmissionSchedule, max_years: usize
             return None;
         }
         let year = year_emission(remaining, schedule);
-        remaining -= year;
+        remaining = remaining.saturating_sub(year);
         Some(year)
     })
     .take(max_years)
@@ -107,20 +105,22 @@ impl ScheduleCursor {
                     self.epoch_in_year = self.epoch_in_year.min(n);
                     break;
                 }
+                // A year emits at most what is unscheduled, so nothing here can underflow
+                // (and the year count is bounded by the reserve's halvings).
                 self.year_total = year_emission(self.unscheduled, schedule);
-                self.unscheduled -= self.year_total;
-                self.year += 1;
+                self.unscheduled = self.unscheduled.saturating_sub(self.year_total);
+                self.year = self.year.saturating_add(1);
                 self.epoch_in_year = 0;
             }
-            let take = epochs.min(u64::from(n - self.epoch_in_year)) as u32;
+            // `take` <= the epochs left in the year, so it fits a u32 and `to` <= n.
+            let take = epochs.min(u64::from(n.saturating_sub(self.epoch_in_year))) as u32;
             let from = self.epoch_in_year;
-            let to = from + take;
-            let t = u128::from(self.year_total);
-            let part = (t * u128::from(to) / u128::from(n) - t * u128::from(from) / u128::from(n)) as u64;
+            let to = from.saturating_add(take);
+            let upto = |k: u32| crate::mul_div(self.year_total, u64::from(k), u64::from(n)).unwrap_or(self.year_total);
             // The parts of a year sum to its total, and years sum to the reserve: no overflow.
-            total += part;
+            total = total.saturating_add(upto(to).saturating_sub(upto(from)));
             self.epoch_in_year = to;
-            epochs -= u64::from(take);
+            epochs = epochs.saturating_sub(u64::from(take));
         }
         total
     }

@@ -29,12 +29,15 @@ impl Votes {
 /// `quorum_bps` and `approval_bps` are basis points (10,000 = 100%); the stake at
 /// opening is the snapshot the weights come from. Exact integer comparisons in u128.
 pub fn proposal_outcome(votes: Votes, stake_at_open: u64, quorum_bps: u16, approval_bps: u16) -> Outcome {
-    let turnout = u128::from(votes.yes) + u128::from(votes.no) + u128::from(votes.abstain);
-    if turnout * 10_000 < u128::from(stake_at_open) * u128::from(quorum_bps) {
+    // Sums of three u64 and products of a u64 with 10,000 stay far below u128::MAX, so
+    // the saturating forms never saturate.
+    let bps = |value: u128, share: u16| value.saturating_mul(u128::from(share));
+    let turnout = u128::from(votes.yes).saturating_add(u128::from(votes.no)).saturating_add(u128::from(votes.abstain));
+    if bps(turnout, 10_000) < bps(u128::from(stake_at_open), quorum_bps) {
         return Outcome::NoQuorum;
     }
-    let decisive = u128::from(votes.yes) + u128::from(votes.no);
-    if votes.yes == 0 || u128::from(votes.yes) * 10_000 < decisive * u128::from(approval_bps) {
+    let decisive = u128::from(votes.yes).saturating_add(u128::from(votes.no));
+    if votes.yes == 0 || bps(u128::from(votes.yes), 10_000) < bps(decisive, approval_bps) {
         return Outcome::Rejected;
     }
     Outcome::Passed

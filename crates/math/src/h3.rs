@@ -29,7 +29,7 @@ pub fn is_valid_h3_cell(index: u64) -> bool {
         return false;
     }
     (1..=MAX_RESOLUTION).all(|r| {
-        let digit = (index >> ((MAX_RESOLUTION - r) * 3)) & 0x7;
+        let digit = digit_at(index, r);
         if r <= resolution {
             digit < UNUSED_DIGIT
         } else {
@@ -46,10 +46,21 @@ pub fn h3_cell_from_parts(resolution: u8, base_cell: u8, digits: &[u8]) -> Optio
     }
     let mut index = (MODE_CELL << 59) | (u64::from(resolution) << 52) | (u64::from(base_cell) << 45);
     for r in 1..=MAX_RESOLUTION {
-        let digit = if r <= u64::from(resolution) { u64::from(digits[(r - 1) as usize]) } else { UNUSED_DIGIT };
-        index |= digit << ((MAX_RESOLUTION - r) * 3);
+        let digit = if r <= u64::from(resolution) { u64::from(*digits.get(r.saturating_sub(1) as usize)?) } else { UNUSED_DIGIT };
+        index |= digit.checked_shl(digit_shift(r))?;
     }
     is_valid_h3_cell(index).then_some(index)
+}
+
+/// Bit offset of the resolution-`r` digit (r in 1..=15: 3 bits each, resolution 1 highest).
+fn digit_shift(r: u64) -> u32 {
+    // At most 14 x 3 = 42.
+    MAX_RESOLUTION.saturating_sub(r).saturating_mul(3) as u32
+}
+
+/// The resolution-`r` digit of `index`.
+fn digit_at(index: u64, r: u64) -> u64 {
+    index.checked_shr(digit_shift(r)).unwrap_or(0) & 0x7
 }
 
 #[cfg(test)]

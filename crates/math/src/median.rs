@@ -10,7 +10,8 @@ pub fn median<T: Ord + Copy>(values: &mut [T], low: bool) -> Option<T> {
     match n {
         0 => None,
         _ if n % 2 == 1 => Some(values[n / 2]),
-        _ => Some(values[if low { n / 2 - 1 } else { n / 2 }]),
+        // n >= 2 here, so n / 2 - 1 exists.
+        _ => Some(values[if low { (n / 2).saturating_sub(1) } else { n / 2 }]),
     }
 }
 

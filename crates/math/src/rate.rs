@@ -26,7 +26,9 @@ pub struct RollingCap {
 
 /// Slot length for a window: at least one second.
 pub fn slot_secs(window_secs: u32) -> u32 {
-    window_secs.div_ceil(RATE_SLOTS as u32 - 1).max(1)
+    // The newest slot is partly elapsed, so a window spans the other 24 whole slots.
+    const WHOLE_SLOTS: u32 = RATE_SLOTS as u32 - 1;
+    window_secs.div_ceil(WHOLE_SLOTS).max(1)
 }
 
 impl RollingCap {
@@ -35,20 +37,21 @@ impl RollingCap {
     /// the newest slot, so it leaves no sooner than a full window of the new length.
     pub fn roll(&mut self, now: i64, window_secs: u32) {
         let length = slot_secs(window_secs);
-        let slot = now.max(0) as u64 / u64::from(length);
+        // `length` >= 1, so the division always exists.
+        let slot = (now.max(0) as u64).checked_div(u64::from(length)).unwrap_or(0);
         if self.slot_secs != length {
             let used = self.used();
             *self = Self { slot_secs: length, newest_slot: slot, amounts: [0; RATE_SLOTS] };
-            self.amounts[(slot % RATE_SLOTS as u64) as usize] = used;
+            self.amounts[crate::ring_slot(slot, RATE_SLOTS)] = used;
             return;
         }
         if slot <= self.newest_slot {
             // The cluster's clock does not go back; an equal slot keeps the ring.
             return;
         }
-        let gone = (slot - self.newest_slot).min(RATE_SLOTS as u64);
+        let gone = slot.saturating_sub(self.newest_slot).min(RATE_SLOTS as u64);
         for step in 1..=gone {
-            self.amounts[((self.newest_slot + step) % RATE_SLOTS as u64) as usize] = 0;
+            self.amounts[crate::ring_slot(self.newest_slot.wrapping_add(step), RATE_SLOTS)] = 0;
         }
         self.newest_slot = slot;
     }
@@ -74,7 +77,7 @@ impl RollingCap {
     /// Records `amount` in the newest slot (after [`Self::room`] at the same `now`);
     /// `None` on overflow.
     pub fn record(&mut self, amount: u64) -> Option<()> {
-        let slot = &mut self.amounts[(self.newest_slot % RATE_SLOTS as u64) as usize];
+        let slot = &mut self.amounts[crate::ring_slot(self.newest_slot, RATE_SLOTS)];
         *slot = slot.checked_add(amount)?;
         Some(())
     }

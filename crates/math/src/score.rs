@@ -33,8 +33,8 @@ pub fn performance_bps(measured_centi_tflops: u32, expected_centi_tflops: u32) -
     if expected_centi_tflops == 0 {
         return 0;
     }
-    // u32 * 10_000 fits in u64 with room to spare.
-    let ratio = u64::from(measured_centi_tflops) * BPS_SCALE / u64::from(expected_centi_tflops);
+    // u32 * 10_000 fits in u64 with room to spare, and the divisor is not zero.
+    let ratio = crate::mul_div(u64::from(measured_centi_tflops), BPS_SCALE, u64::from(expected_centi_tflops)).unwrap_or(0);
     ratio.min(BPS_SCALE)
 }
 
@@ -46,23 +46,26 @@ pub fn latency_bps(rtt_us: u32) -> u64 {
     } else if rtt >= RTT_ZERO_MARKS_US {
         0
     } else {
-        let span = RTT_ZERO_MARKS_US - RTT_FULL_MARKS_US;
-        (RTT_ZERO_MARKS_US - rtt) * BPS_SCALE / span
+        const SPAN: u64 = RTT_ZERO_MARKS_US - RTT_FULL_MARKS_US;
+        // rtt is strictly between the marks here.
+        crate::mul_div(RTT_ZERO_MARKS_US.saturating_sub(rtt), BPS_SCALE, SPAN).unwrap_or(0)
     }
 }
 
 /// Reliability share in bps from packet loss in bps.
 pub fn reliability_bps(packet_loss_bps: u16) -> u64 {
-    BPS_SCALE.saturating_sub(u64::from(packet_loss_bps) * LOSS_PENALTY_PER_BPS)
+    BPS_SCALE.saturating_sub(u64::from(packet_loss_bps).saturating_mul(LOSS_PENALTY_PER_BPS))
 }
 
 /// The blended node score in bps (0 ..= 10_000).
 pub fn node_score(measured_centi_tflops: u32, expected_centi_tflops: u32, rtt_us: u32, packet_loss_bps: u16) -> u16 {
-    let weighted = WEIGHT_PERFORMANCE * performance_bps(measured_centi_tflops, expected_centi_tflops)
-        + WEIGHT_LATENCY * latency_bps(rtt_us)
-        + WEIGHT_RELIABILITY * reliability_bps(packet_loss_bps);
-    // Each share is <= 10_000, so the quotient is <= 10_000 and fits in u16.
-    (weighted / WEIGHT_TOTAL) as u16
+    // Each share is <= 10,000 and the weights are small constants: nothing saturates, and
+    // the quotient is <= 10,000, so it fits a u16.
+    let weighted = WEIGHT_PERFORMANCE
+        .saturating_mul(performance_bps(measured_centi_tflops, expected_centi_tflops))
+        .saturating_add(WEIGHT_LATENCY.saturating_mul(latency_bps(rtt_us)))
+        .saturating_add(WEIGHT_RELIABILITY.saturating_mul(reliability_bps(packet_loss_bps)));
+    weighted.checked_div(WEIGHT_TOTAL).unwrap_or(0) as u16
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ pub fn bond_required(hardware: &VerifiedHardware, params: &TierStakeParams) -> O
 
 /// The weight the hardware would earn with its bond fully covered; `None` on overflow.
 pub fn weight_capacity(hardware: &VerifiedHardware, params: &TierStakeParams) -> Option<u64> {
-    let scale = u128::from(BPS_SCALE) * u128::from(BPS_SCALE);
+    const SCALE: u128 = BPS_SCALE as u128 * BPS_SCALE as u128;
     let mut total: u128 = 0;
     for t in 0..3 {
         // A score never exceeds 10,000 bps, so this never exceeds gpus x min_stake x multiplier.
@@ -53,7 +53,7 @@ pub fn weight_capacity(hardware: &VerifiedHardware, params: &TierStakeParams) ->
             .checked_mul(u128::from(hardware.score_gpus[t]))?;
         total = total.checked_add(term)?;
     }
-    u64::try_from(total / scale).ok()
+    u64::try_from(total.checked_div(SCALE)?).ok()
 }
 
 /// The reward weight of `bonded` stake behind `hardware`; `None` on overflow.
@@ -64,7 +64,7 @@ pub fn reward_weight(bonded: u64, hardware: &VerifiedHardware, params: &TierStak
     }
     let capacity = weight_capacity(hardware, params)?;
     let covered = bonded.min(required);
-    u64::try_from(u128::from(capacity) * u128::from(covered) / u128::from(required)).ok()
+    crate::mul_div(capacity, covered, required)
 }
 
 #[cfg(test)]

@@ -12,9 +12,9 @@ pub fn fee_split(amount: u64, fee_bps: u16) -> Option<(u64, u64)> {
     if u64::from(fee_bps) > BPS_SCALE {
         return None;
     }
-    // At most `amount`, since fee_bps <= 10,000: the cast and the subtraction are exact.
-    let fee = (u128::from(amount) * u128::from(fee_bps)).div_ceil(u128::from(BPS_SCALE)) as u64;
-    Some((fee, amount - fee))
+    // At most `amount`, since fee_bps <= 10,000.
+    let fee = crate::mul_div_ceil(amount, u64::from(fee_bps), BPS_SCALE)?;
+    Some((fee, amount.checked_sub(fee)?))
 }
 
 /// A price as a price feed publishes it: `price * 10^exponent` USD per IO, with a
@@ -29,7 +29,9 @@ pub struct UsdPrice {
 impl UsdPrice {
     /// True when the confidence interval is at most `max_conf_bps` of the price.
     pub fn confidence_within(&self, max_conf_bps: u16) -> bool {
-        self.price > 0 && u128::from(self.conf) * u128::from(BPS_SCALE) <= (self.price as u128) * u128::from(max_conf_bps)
+        // Products of a u64 and at most 10,000 never saturate a u128.
+        self.price > 0
+            && u128::from(self.conf).saturating_mul(u128::from(BPS_SCALE)) <= (self.price as u128).saturating_mul(u128::from(max_conf_bps))
     }
 
     /// IO base units that `usd_units` (IOSD base units) buy at this price, rounded down;
@@ -42,9 +44,9 @@ impl UsdPrice {
         let scale = 10u128.pow(self.exponent.unsigned_abs());
         // io = usd / (price * 10^exponent)
         let io = if self.exponent <= 0 {
-            u128::from(usd_units).checked_mul(scale)? / price
+            u128::from(usd_units).checked_mul(scale)?.checked_div(price)?
         } else {
-            u128::from(usd_units) / price.checked_mul(scale)?
+            u128::from(usd_units).checked_div(price.checked_mul(scale)?)?
         };
         u64::try_from(io).ok()
     }
@@ -56,10 +58,9 @@ pub fn min_io_for_fill(usd_units: u64, price: &UsdPrice, max_slippage_bps: u16) 
     if u64::from(max_slippage_bps) > BPS_SCALE {
         return None;
     }
-    let fair = u128::from(price.io_for_usd(usd_units)?);
-    let keep = BPS_SCALE - u64::from(max_slippage_bps);
-    let bound = (fair * u128::from(keep)).div_ceil(u128::from(BPS_SCALE));
-    u64::try_from(bound).ok()
+    let fair = price.io_for_usd(usd_units)?;
+    let keep = BPS_SCALE.checked_sub(u64::from(max_slippage_bps))?;
+    crate::mul_div_ceil(fair, keep, BPS_SCALE)
 }
 
 #[cfg(test)]

@@ -2,6 +2,9 @@
 //! and the gRPC service (`agent`) that answers the oracle's handshake, stress test, network
 //! probes and heartbeat, built on `io-poc`.
 
+// gRPC handlers answer with tonic's `Status` by value, as tonic's own traits do.
+#![allow(clippy::result_large_err)]
+
 pub mod agent;
 #[cfg(feature = "cuda")]
 pub mod cuda;

@@ -3,6 +3,9 @@
 //! emitted into each program by a macro: one definition, and every IDL whole.
 
 #![no_std]
+// Integer overflow on-chain is a silent wrong balance: every operation says what
+// happens at the edge (checked, saturating with a reason, or a compile-time constant).
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 pub mod authority;
 mod params_change;
@@ -13,6 +16,8 @@ pub mod token;
 /// program id, canonical bump), whose upgrade authority must be the deployer, refused
 /// with the given error otherwise. Invoke it in the module of the initialize instruction
 /// with `anchor_lang::prelude::*` in scope: `io_program_common::deployer_accounts!(MyError::NotUpgradeAuthority);`.
+// `crate::ID` is meant: the program the macro is invoked in, not this crate.
+#[allow(clippy::crate_in_macro_def)]
 #[macro_export]
 macro_rules! deployer_accounts {
     ($($error:tt)+) => {

@@ -111,7 +111,8 @@ impl EmissionsConfig {
     /// Epochs that have fully ended at `now`.
     pub fn epochs_ended(&self, now: i64) -> u64 {
         let elapsed = now.saturating_sub(self.start_ts).max(0) as u64;
-        elapsed / u64::from(self.epoch_secs)
+        // `epoch_secs` is validated nonzero at initialisation and never changes.
+        elapsed.checked_div(u64::from(self.epoch_secs)).unwrap_or(0)
     }
 }
 

@@ -101,12 +101,14 @@ pub struct ProposalInstruction {
 impl ProposalInstruction {
     /// Borsh size.
     pub fn size(&self) -> usize {
-        32 + 4 + self.accounts.len() * (32 + 1 + 1) + 4 + self.data.len()
+        // Bounded by the limits `rules` checks (16 accounts, 512 bytes): nothing saturates.
+        const ACCOUNT: usize = 32 + 1 + 1;
+        (32 + 4 + 4usize).saturating_add(self.accounts.len().saturating_mul(ACCOUNT)).saturating_add(self.data.len())
     }
 
     /// Borsh size of several, without the vector's length prefix.
     pub fn total_size(instructions: &[ProposalInstruction]) -> usize {
-        instructions.iter().map(Self::size).sum()
+        instructions.iter().map(Self::size).fold(0, usize::saturating_add)
     }
 }
 
@@ -141,20 +143,8 @@ impl Proposal {
     /// Account size (discriminator included) for a proposal with this link and these
     /// instructions.
     pub fn space(link: &str, instructions: &[ProposalInstruction]) -> usize {
-        8 + 8
-            + 32
-            + 32
-            + (4 + link.len())
-            + 1
-            + 8
-            + 8
-            + 8
-            + GovernanceParams::INIT_SPACE
-            + 8 * 4
-            + 8 * 3
-            + 1
-            + 4
-            + ProposalInstruction::total_size(instructions)
+        const FIXED: usize = 8 + 8 + 32 + 32 + 4 + 1 + 8 + 8 + 8 + GovernanceParams::INIT_SPACE + 8 * 4 + 8 * 3 + 1 + 4;
+        FIXED.saturating_add(link.len()).saturating_add(ProposalInstruction::total_size(instructions))
     }
 }
 

@@ -136,12 +136,13 @@ pub fn canopy_depth(merkle_tree: &AccountInfo, header: &ConcurrentMerkleTreeHead
     let tree_size = merkle_tree_get_size(header).map_err(|_| error!(RegistryError::InvalidTreeAccount))?;
     let canopy_bytes = merkle_tree
         .data_len()
-        .checked_sub(CONCURRENT_MERKLE_TREE_HEADER_SIZE_V1 + tree_size)
+        .checked_sub(CONCURRENT_MERKLE_TREE_HEADER_SIZE_V1.saturating_add(tree_size))
         .ok_or_else(|| error!(RegistryError::InvalidTreeAccount))?;
     // A canopy of depth d holds 2^(d+1) - 2 nodes of 32 bytes.
-    let nodes = canopy_bytes / 32 + 2;
+    let nodes = (canopy_bytes / 32).saturating_add(2);
     require!(canopy_bytes % 32 == 0 && nodes.is_power_of_two(), RegistryError::InvalidTreeAccount);
-    Ok(nodes.trailing_zeros() - 1)
+    // nodes >= 2 is a power of two, so it has at least one trailing zero.
+    Ok(nodes.trailing_zeros().saturating_sub(1))
 }
 
 /// Proves that `leaf` sits at `index` of the tree, for a root still in the tree's

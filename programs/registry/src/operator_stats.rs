@@ -210,7 +210,8 @@ impl OperatorStats {
         let slot = &mut self.nodes_by_status[new.status.index()];
         *slot = slot.checked_add(1).ok_or_else(overflow)?;
         if new.counts_in(epoch) {
-            require!(new.lease_end_epoch - epoch <= MAX_LEASE_EPOCHS, RegistryError::InvalidLease);
+            let lease_left = new.lease_end_epoch.checked_sub(epoch).ok_or_else(|| error!(RegistryError::InvalidLease))?;
+            require!(lease_left <= MAX_LEASE_EPOCHS, RegistryError::InvalidLease);
             self.verified.add(new)?;
             let lapse = &mut self.lapses[Self::slot(new.lease_end_epoch)];
             // Every live bucket ends within MAX_LEASE_EPOCHS of `epoch`, so a slot holds
@@ -227,7 +228,7 @@ impl OperatorStats {
     }
 
     fn slot(end_epoch: u64) -> usize {
-        (end_epoch % LEASE_RING as u64) as usize
+        io_math::ring_slot(end_epoch, LEASE_RING)
     }
 
     fn bump_version(&mut self) -> Result<()> {

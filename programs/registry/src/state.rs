@@ -118,7 +118,7 @@ pub struct NodeRecord {
 /// The hash of a GPU set (what a record's `gpu_uuids_hash` holds): keccak of
 /// `GPU_SET_DOMAIN` and the identities in ascending order.
 pub fn gpu_set_hash(ids: &[[u8; GPU_ID_LEN]]) -> [u8; 32] {
-    let mut parts: Vec<&[u8]> = Vec::with_capacity(ids.len() + 1);
+    let mut parts: Vec<&[u8]> = Vec::with_capacity(ids.len().saturating_add(1));
     parts.push(GPU_SET_DOMAIN);
     parts.extend(ids.iter().map(|id| &id[..]));
     keccak::hashv(&parts).to_bytes()
@@ -159,7 +159,8 @@ impl NodeRecord {
 
     /// Score x GPUs this record contributes to its operator's aggregates.
     pub fn verified_score_gpus(&self) -> u64 {
-        u64::from(self.verified_gpus()) * u64::from(self.score)
+        // A u32 count times a u16 score fits a u64.
+        u64::from(self.verified_gpus()).saturating_mul(u64::from(self.score))
     }
 }
 

@@ -204,12 +204,12 @@ impl RewardPool {
 
     /// The accumulator when the leases ending at `epoch` lapsed, while it is still kept.
     pub fn accumulator_at_lapse(&self, epoch: u64) -> Option<u128> {
-        let mark = self.lapse_history[(epoch % LAPSE_HISTORY as u64) as usize];
+        let mark = self.lapse_history[io_math::ring_slot(epoch, LAPSE_HISTORY)];
         (mark.epoch == epoch && epoch != 0).then_some(mark.accumulator)
     }
 
     pub fn bucket(end_epoch: u64) -> usize {
-        (end_epoch % WEIGHT_LEASE_RING as u64) as usize
+        io_math::ring_slot(end_epoch, WEIGHT_LEASE_RING)
     }
 
     /// Lapses every lease ending in `epoch` or earlier; returns the weight that stopped
@@ -222,7 +222,7 @@ impl RewardPool {
             if bucket.end_epoch != 0 && bucket.end_epoch <= epoch {
                 self.earning_weight = self.earning_weight.checked_sub(bucket.weight).ok_or_else(overflow)?;
                 lapsed = lapsed.checked_add(bucket.weight).ok_or_else(overflow)?;
-                self.lapse_history[(bucket.end_epoch % LAPSE_HISTORY as u64) as usize] =
+                self.lapse_history[io_math::ring_slot(bucket.end_epoch, LAPSE_HISTORY)] =
                     LapseMark { epoch: bucket.end_epoch, accumulator: self.accumulator };
                 self.expiring[i] = WeightLapse::default();
             }
@@ -340,13 +340,13 @@ impl OperatorStake {
     pub fn record_bond(&mut self, now: i64) -> Result<()> {
         let n = self.bond_checkpoints;
         if let Some(newest) = n.checked_sub(1) {
-            let last = &mut self.bond_history[(newest % BOND_HISTORY as u64) as usize];
+            let last = &mut self.bond_history[io_math::ring_slot(newest, BOND_HISTORY)];
             if last.since == now {
                 last.bonded = self.bonded;
                 return Ok(());
             }
         }
-        self.bond_history[(n % BOND_HISTORY as u64) as usize] = BondCheckpoint { since: now, bonded: self.bonded };
+        self.bond_history[io_math::ring_slot(n, BOND_HISTORY)] = BondCheckpoint { since: now, bonded: self.bonded };
         self.bond_checkpoints = n.checked_add(1).ok_or_else(|| error!(StakingError::ArithmeticOverflow))?;
         Ok(())
     }
@@ -359,7 +359,8 @@ impl OperatorStake {
         let n = self.bond_checkpoints;
         let kept = n.min(BOND_HISTORY as u64);
         for age in 1..=kept {
-            let checkpoint = self.bond_history[((n - age) % BOND_HISTORY as u64) as usize];
+            // age <= kept <= n.
+            let checkpoint = self.bond_history[io_math::ring_slot(n.saturating_sub(age), BOND_HISTORY)];
             if checkpoint.since < ts {
                 return Some(checkpoint.bonded);
             }
@@ -423,9 +424,7 @@ mod tests {
 
     #[test]
     fn the_declared_pool_space_is_the_encoded_size_and_decoding_is_exact() {
-        let mut pool = RewardPool::default();
-        pool.accumulator = u128::MAX - 3;
-        pool.lapsed_through_epoch = 77;
+        let mut pool = RewardPool { accumulator: u128::MAX - 3, lapsed_through_epoch: 77, ..RewardPool::default() };
         pool.expiring[5] = WeightLapse { end_epoch: 101, weight: 9 };
         pool.lapse_history[63] = LapseMark { epoch: 63, accumulator: 1 << 100 };
         pool.total_claimed = 12;

@@ -114,8 +114,9 @@ impl TreasuryConfig {
 
     /// The demand record of the period containing `now`, reset if its slot held an older one.
     pub fn period_mut(&mut self, now: i64) -> &mut DemandPeriod {
-        let index = (now.saturating_sub(self.origin_ts).max(0) as u64) / u64::from(self.demand_period_secs);
-        let slot = &mut self.periods[(index % DEMAND_HISTORY as u64) as usize];
+        // `demand_period_secs` is validated nonzero at initialisation and never changes.
+        let index = (now.saturating_sub(self.origin_ts).max(0) as u64).checked_div(u64::from(self.demand_period_secs)).unwrap_or(0);
+        let slot = &mut self.periods[io_math::ring_slot(index, DEMAND_HISTORY)];
         if slot.index != index {
             *slot = DemandPeriod { index, ..DemandPeriod::default() };
         }

@@ -89,7 +89,7 @@ fn claim_rewards_of_a_long_lapsed_stake_pays_exactly_what_it_earned() {
         h.token_balance(&who.1) - before
     };
 
-    let lease = u64::from(h.config().lease_epochs);
+    let lease = h.config().lease_epochs;
     let (mut keeper_claimed, mut early_claimed) = (0, 0);
     for epoch in 1..=lease + 40 {
         h.end_emission_epochs(1);

@@ -29,7 +29,7 @@ fn on_sbf_an_instruction_below_its_compute_need_fails_with_the_budget_error() {
     // the meter's own log line for the treasury program.
     assert_eq!(failure.error, TransactionError::InstructionError(1, InstructionError::ProgramFailedToComplete), "{err:?}");
     let meter = format!("Program {} failed: exceeded CUs meter at BPF instruction", io_treasury::ID);
-    assert!(failure.logs.iter().any(|l| *l == meter), "{:#?}", failure.logs);
+    assert!(failure.logs.contains(&meter), "{:#?}", failure.logs);
     // With the default budget the same instruction lands.
     h.ok(&[tx::set_treasury_params(&authority.pubkey(), &params, &lower)], &[&authority]);
 }

@@ -55,7 +55,7 @@ pub fn candidates(driver_major: u32) -> Vec<String> {
         out.extend(names.iter().cloned());
         let mut dirs: Vec<PathBuf> = ["CUDA_PATH", "CUDA_HOME", "CUDA_ROOT"]
             .iter()
-            .filter_map(|v| std::env::var_os(v))
+            .filter_map(std::env::var_os)
             .map(|root| PathBuf::from(root).join("lib64"))
             .collect();
         dirs.push("/usr/local/cuda/lib64".into());

@@ -42,7 +42,7 @@ pub fn handler(ctx: Context<AdvanceEpoch>) -> Result<()> {
     require!(ended > config.next_epoch, EmissionsError::EpochNotOver);
 
     let first_epoch = config.next_epoch;
-    let epochs = (ended - first_epoch).min(MAX_CATCH_UP_EPOCHS);
+    let epochs = ended.checked_sub(first_epoch).ok_or_else(overflow)?.min(MAX_CATCH_UP_EPOCHS);
     config.next_epoch = first_epoch.checked_add(epochs).ok_or_else(overflow)?;
 
     // Epochs that began before the earning weight appeared (all of them while none earns)
@@ -66,7 +66,7 @@ pub fn handler(ctx: Context<AdvanceEpoch>) -> Result<()> {
     config.total_minted = total_minted;
     breaker.record(minted).ok_or_else(overflow)?;
     config.breaker = breaker.into();
-    config.held_back = owed - minted;
+    config.held_back = owed.checked_sub(minted).ok_or_else(overflow)?;
 
     let seeds = config.signer_seeds();
     if minted > 0 {

@@ -19,7 +19,7 @@ pub struct AppendToProposal<'info> {
         seeds = [PROPOSAL_SEED, &proposal.id.to_le_bytes()],
         bump = proposal.bump,
         has_one = proposer @ GovernanceError::NotProposer,
-        realloc = Proposal::space(&proposal.link, &proposal.instructions) + ProposalInstruction::total_size(&instructions),
+        realloc = Proposal::space(&proposal.link, &proposal.instructions).saturating_add(ProposalInstruction::total_size(&instructions)),
         realloc::payer = payer,
         realloc::zero = false
     )]

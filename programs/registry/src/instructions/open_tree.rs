@@ -45,8 +45,10 @@ pub fn handler(ctx: Context<OpenTree>) -> Result<()> {
     let params = accounts.config.registration;
     require!(params.tree_max_depth > 0, RegistryError::TreeShapeMismatch);
     let active = &accounts.active_tree_config;
-    let filled = u128::from(active.num_nodes) * 10_000;
-    require!(filled >= u128::from(active.capacity) * u128::from(params.open_tree_fill_bps), RegistryError::ActiveTreeNotFull);
+    // u64 counts times at most 10,000 never saturate a u128.
+    let filled = u128::from(active.num_nodes).saturating_mul(10_000);
+    let needed = u128::from(active.capacity).saturating_mul(u128::from(params.open_tree_fill_bps));
+    require!(filled >= needed, RegistryError::ActiveTreeNotFull);
     let canopy = open(
         &mut accounts.config,
         &mut accounts.tree_config,

@@ -22,7 +22,8 @@ pub fn handler(ctx: Context<SetRegistrationParams>, expected: RegistrationParams
     if params.tree_max_depth > 0 {
         require!(params.tree_max_depth <= 30, RegistryError::InvalidRegistrationParams);
         require!(params.tree_canopy_depth < params.tree_max_depth, RegistryError::InvalidRegistrationParams);
-        require!(params.tree_max_depth - params.tree_canopy_depth <= MAX_PROOF_NODES, RegistryError::CanopyTooShallow);
+        // canopy < depth, checked just above.
+        require!(params.tree_max_depth.saturating_sub(params.tree_canopy_depth) <= MAX_PROOF_NODES, RegistryError::CanopyTooShallow);
     }
     ctx.accounts.config.registration = params;
     emit!(RegistrationParamsSet { params });

@@ -55,8 +55,8 @@ pub fn handler<'info>(ctx: Context<'_, '_, '_, 'info, ProposeSlash<'info>>, args
     let stake = &mut ctx.accounts.stake;
     let overflow = || error!(StakingError::ArithmeticOverflow);
     let slashable = stake.slashable()?;
-    let cap = u128::from(slashable) * u128::from(config.params.max_slash_bps) / 10_000;
-    require!(u128::from(args.amount) <= cap, StakingError::SlashAboveCap);
+    let cap = io_math::mul_div(slashable, u64::from(config.params.max_slash_bps), 10_000).ok_or_else(overflow)?;
+    require!(args.amount <= cap, StakingError::SlashAboveCap);
     let unreserved = slashable.checked_sub(stake.pending_slash).ok_or_else(overflow)?;
     require!(args.amount <= unreserved, StakingError::SlashExceedsStake);
 
