@@ -1,5 +1,6 @@
-//! 1,000 random sequences of stake / unstake / slash / refresh / re-attest / crank / claim over six
-//! operators of every tier, on one bank. After every step: cumulative minted <= the
+//! 1,000 random sequences of stake / unstake / slash (proposed, and executed once its
+//! challenge window is over) / refresh / re-attest / crank / claim over six operators of
+//! every tier, on one bank. After every step: cumulative minted <= the
 //! 800M cap, claimed <= emitted, the reward vault holds exactly distributed - claimed,
 //! live weights add up to the earning weight, and staking's vault invariant holds. Every
 //! claim pays exactly what the SDK predicted.
@@ -68,6 +69,7 @@ fn emission_and_reward_invariants_hold_over_a_thousand_random_sequences() {
     let harness = RefCell::new(h);
     let counts = RefCell::new([0u32; 2]);
     let claims = RefCell::new(0u32);
+    let slashes = RefCell::new(0u32);
     // Cranks that accounted epochs nobody earned (returned to the reserve), and cranks that minted.
     let crank_outcomes = RefCell::new([0u32; 2]);
     let mut runner = TestRunner::new(Config { cases: 1_000, failure_persistence: None, ..Config::default() });
@@ -99,8 +101,12 @@ fn emission_and_reward_invariants_hold_over_a_thousand_random_sequences() {
                             sx::propose_slash(&payer, &operator, id, amount, SlashReason::FailedAudit, [4; 32], &[a.pubkey(), b.pubkey()]);
                         match h.net.send(&[propose], &[&a, &b]) {
                             Ok(_) => {
-                                h.net.warp_seconds(3 * 24 * 3600);
-                                h.net.send(&[sx::execute_slash(&operator, id, &mint, &treasury)], &[]).map(|_| ())
+                                // Past the challenge window (7 days in the reference genesis).
+                                let window = i64::from(h.staking_config().params.challenge_secs);
+                                h.net.warp_seconds(window + 1);
+                                let executed = h.net.send(&[sx::execute_slash(&operator, id, &mint, &treasury)], &[]).map(|_| ());
+                                *slashes.borrow_mut() += u32::from(executed.is_ok());
+                                executed
                             }
                             Err(e) => Err(e),
                         }
@@ -170,6 +176,9 @@ fn emission_and_reward_invariants_hold_over_a_thousand_random_sequences() {
     );
     assert!(accepted >= 1_000 && refused >= 100, "the sequences must exercise both paths: {accepted} / {refused}");
     assert!(*claims.borrow() >= 100 && config.rewards.distributions >= 100);
+    let slashes = slashes.into_inner();
+    println!("{slashes} slashes executed");
+    assert!(slashes >= 50, "slashes must execute (after their challenge window): {slashes}");
     let [returning, minting] = crank_outcomes.into_inner();
     println!("{returning} cranks accounted epochs nobody earned, {minting} minted");
     assert!(returning >= 10 && minting >= 100, "cranks must both return idle emission and mint: {returning} / {minting}");

@@ -1,10 +1,13 @@
-//! 1,000 random deposit / unstake / withdraw / slash sequences, one fresh operator each,
-//! on one bank: after every step the vault holds exactly bonded + unbonding, the totals
-//! equal the operators' sums, and pending slashes never exceed a stake.
+//! 500 random deposit / unstake / withdraw / slash sequences, one fresh operator each
+//! with a verified H100 (so its bond requirement, 10,000 IO, binds an unstake), on one
+//! bank: after every step the vault holds exactly bonded + unbonding, the totals equal the
+//! operators' sums, and pending slashes never exceed a stake. Several slashes are proposed
+//! and executed per sequence; the counts of what each path reached are asserted.
 
 use io_sdk::client::Chain;
+use io_sdk::client::Refusal;
 use io_sdk::staking as sx;
-use io_staking::SlashReason;
+use io_staking::{SlashReason, StakingError};
 use io_tests::Harness;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -21,37 +24,52 @@ enum Op {
     Wait(i64),
     Propose(u16),
     Veto,
-    Execute,
+    /// Executes a proposal: the first whose challenge window is over and that is still
+    /// pending, as a keeper would pick, or else the one at this index (to be refused).
+    Execute(u8),
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => (1u64..15_000).prop_map(|io| Op::Deposit(io * IO)),
+        2 => (1u64..15_000).prop_map(|io| Op::Deposit(io * IO)),
         2 => (1u64..15_000).prop_map(|io| Op::Unstake(io * IO)),
-        2 => (0u8..9).prop_map(Op::Withdraw),
-        2 => (1i64..20).prop_map(|days| Op::Wait(days * 24 * 3600)),
-        2 => (1u16..6_000).prop_map(Op::Propose),
+        1 => (0u8..9).prop_map(Op::Withdraw),
+        // Inside the 7-day challenge window, or past it (and past the 14-day unbonding).
+        3 => prop::sample::select(vec![1i64, 2, 8, 8, 15]).prop_map(|days| Op::Wait(days * 24 * 3600)),
+        4 => (1u16..3_000).prop_map(Op::Propose),
         1 => Just(Op::Veto),
-        2 => Just(Op::Execute),
+        4 => (0u8..8).prop_map(Op::Execute),
     ]
 }
 
 #[test]
-fn vault_invariant_holds_over_a_thousand_random_sequences() {
+fn vault_invariant_holds_over_random_sequences_with_verified_hardware_and_slashes() {
     let harness = RefCell::new(Harness::new());
     let (mint, treasury, a, b, authority) = {
         let h = harness.borrow();
         (h.io_mint, h.treasury, h.oracles[0].insecure_clone(), h.oracles[1].insecure_clone(), h.authority.insecure_clone())
     };
-    let mut runner = TestRunner::new(Config { cases: 1_000, failure_persistence: None, ..Config::default() });
+    let mut runner = TestRunner::new(Config { cases: 500, failure_persistence: None, ..Config::default() });
     let outcomes = RefCell::new([0u32; 2]);
     let cases = RefCell::new(0u32);
+    // Slashes executed, sequences with two or more, and unstakes refused because the
+    // verified hardware still needs the bond.
+    let (executed, multi, bond_binds) = (RefCell::new(0u32), RefCell::new(0u32), RefCell::new(0u32));
     runner
-        .run(&prop::collection::vec(op(), 1..8), |ops| {
+        .run(&prop::collection::vec(op(), 1..14), |ops| {
             let h = &mut *harness.borrow_mut();
             let operator: Keypair = h.operator();
-            let tokens = h.fund_io(&operator.pubkey(), 20_000 * IO);
+            let tokens = h.fund_io(&operator.pubkey(), 32_000 * IO);
+            let seed = u64::from(*cases.borrow());
+            let spec = h.spec("H100", 1, seed);
+            let (node, _) = h.register(&operator, spec);
+            h.next_epoch();
+            h.verify(&node.pubkey());
+            // Bonded from the start (above the H100's 10,000 IO), so a slash can be proposed
+            // at once and an unstake soon meets the requirement.
+            h.ok(&[sx::deposit(&operator.pubkey(), &mint, &tokens, 12_000 * IO)], &[&operator]);
             let mut proposals: Vec<u64> = vec![];
+            let mut executed_here = 0;
             for op in ops {
                 let (ixs, signers): (Vec<_>, Vec<&Keypair>) = match op {
                     Op::Deposit(amount) => (vec![sx::deposit(&operator.pubkey(), &mint, &tokens, amount)], vec![&operator]),
@@ -90,14 +108,27 @@ fn vault_invariant_holds_over_a_thousand_random_sequences() {
                         Some(id) => (vec![sx::veto_slash(&authority.pubkey(), &operator.pubkey(), *id)], vec![&authority]),
                         None => continue,
                     },
-                    Op::Execute => match proposals.first() {
-                        Some(id) => (vec![sx::execute_slash(&operator.pubkey(), *id, &mint, &treasury)], vec![]),
-                        None => continue,
-                    },
+                    Op::Execute(i) if !proposals.is_empty() => {
+                        let now = h.net.unix_time().unwrap();
+                        let ready = proposals.iter().copied().find(|id| {
+                            io_sdk::client::fetch_opt::<io_staking::SlashProposal>(&mut h.net, &io_sdk::pda::slash_proposal(*id))
+                                .unwrap()
+                                .is_some_and(|p| p.status == io_staking::SlashStatus::Pending && p.executable_at <= now)
+                        });
+                        let id = ready.unwrap_or(proposals[usize::from(i) % proposals.len()]);
+                        (vec![sx::execute_slash(&operator.pubkey(), id, &mint, &treasury)], vec![])
+                    }
+                    Op::Execute(_) => continue,
                 };
                 // Refusals are part of the game; the invariants must hold either way.
+                let is_execute = matches!(op, Op::Execute(_));
                 let result = h.net.send(&ixs, &signers);
                 outcomes.borrow_mut()[usize::from(result.is_ok())] += 1;
+                match &result {
+                    Ok(_) if is_execute => executed_here += 1,
+                    Err(e) if Refusal::of(e) == Some(StakingError::BondStillNeeded.into()) => *bond_binds.borrow_mut() += 1,
+                    _ => {}
+                }
                 h.check_vault_invariant();
                 let stake =
                     io_sdk::client::fetch_opt::<io_staking::OperatorStake>(&mut h.net, &io_sdk::pda::operator_stake(&operator.pubkey()))
@@ -106,6 +137,8 @@ fn vault_invariant_holds_over_a_thousand_random_sequences() {
                     prop_assert!(stake.pending_slash <= stake.slashable().unwrap());
                 }
             }
+            *executed.borrow_mut() += executed_here;
+            *multi.borrow_mut() += u32::from(executed_here >= 2);
             *cases.borrow_mut() += 1;
             if cases.borrow().is_multiple_of(100) {
                 h.check_staking_invariants();
@@ -115,6 +148,11 @@ fn vault_invariant_holds_over_a_thousand_random_sequences() {
         .unwrap();
     harness.borrow_mut().check_staking_invariants();
     let outcomes = outcomes.into_inner();
-    println!("{} accepted and {} refused operations over 1,000 sequences", outcomes[1], outcomes[0]);
+    println!("{} accepted and {} refused operations over 500 sequences", outcomes[1], outcomes[0]);
     assert!(outcomes[1] >= 500 && outcomes[0] >= 500, "the sequences must exercise both paths: {outcomes:?}");
+    let (executed, multi, bond_binds) = (executed.into_inner(), multi.into_inner(), bond_binds.into_inner());
+    println!("{executed} slashes executed, {multi} sequences with two or more, {bond_binds} unstakes refused (BondStillNeeded)");
+    // About 75 / 10 / 130 in a run: half of that at least, or the sequences stopped
+    // reaching the slash and bond paths.
+    assert!(executed >= 40 && multi >= 5 && bond_binds >= 60, "{executed} / {multi} / {bond_binds}");
 }
