@@ -3,9 +3,9 @@
 
 use anyhow::Context;
 use clap::Args;
-use io_migrations::parse_cuda;
 use io_registry::GpuCatalogue;
 use io_sdk::client::{fetch, Chain};
+use io_sdk::parse::parse_cuda;
 use io_sdk::pda;
 use io_sdk::placement::{place, resolve_model, PlacementRequest};
 use solana_sdk::signature::Keypair;

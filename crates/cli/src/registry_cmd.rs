@@ -2,10 +2,10 @@
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
-use io_migrations::{parse_centi, parse_cuda, parse_tier};
 use io_registry::*;
 use io_sdk::client::{fetch, Chain};
 use io_sdk::network::RegistryClient;
+use io_sdk::parse::{parse_centi, parse_cuda, parse_tier};
 use io_sdk::pda;
 use io_sdk::tree::TreeShape;
 use solana_sdk::pubkey::Pubkey;

@@ -1,18 +1,16 @@
 //! `io stake ...` (operators) and `io slash ...` (oracles, the DAO, keepers), over any [`Chain`].
 
 use crate::registry_cmd::read_keypair;
-use anyhow::{anyhow, bail, ensure, Context};
+use anyhow::{bail, ensure, Context};
 use clap::Subcommand;
 use io_math::{bond_required, VerifiedHardware};
 use io_sdk::client::{fetch, fetch_opt, Chain};
+pub use io_sdk::parse::{format_io, parse_io, IO_DECIMALS};
 use io_sdk::{pda, staking as sx};
 use io_staking::{OperatorStake, SlashProposal, SlashReason, SlashStatus, StakingConfig};
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
 use std::fmt::Write as _;
-
-/// $IO has 6 decimals.
-pub const IO_DECIMALS: u32 = 6;
 
 #[derive(Subcommand, Debug)]
 pub enum StakeCommand {
@@ -85,24 +83,6 @@ pub enum SlashCommand {
     },
     /// Every slash proposal.
     List,
-}
-
-/// "12.5" IO -> base units.
-pub fn parse_io(text: &str) -> anyhow::Result<u64> {
-    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-    ensure!(frac.len() <= IO_DECIMALS as usize, "{text:?} has more than {IO_DECIMALS} decimals");
-    let whole: u64 = whole.parse().with_context(|| format!("{text:?} is not an amount"))?;
-    let frac: u64 = if frac.is_empty() { 0 } else { format!("{frac:0<6}").parse()? };
-    whole.checked_mul(10u64.pow(IO_DECIMALS)).and_then(|w| w.checked_add(frac)).ok_or_else(|| anyhow!("{text:?} is too large"))
-}
-
-/// Base units -> "12.5" IO (no trailing zeros).
-pub fn format_io(base: u64) -> String {
-    let unit = 10u64.pow(IO_DECIMALS);
-    match base % unit {
-        0 => format!("{}", base / unit),
-        frac => format!("{}.{}", base / unit, format!("{frac:06}").trim_end_matches('0')),
-    }
 }
 
 fn parse_reason(text: &str) -> anyhow::Result<SlashReason> {

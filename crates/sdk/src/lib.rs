@@ -8,6 +8,7 @@ pub mod events;
 pub mod governance;
 pub mod mirror;
 pub mod network;
+pub mod parse;
 pub mod pda;
 pub mod placement;
 pub mod registry;
