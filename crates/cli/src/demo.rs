@@ -10,6 +10,7 @@
 use crate::demo_dao::{self, Dao};
 use crate::demo_poc;
 use crate::demo_rewards::{self, Earner};
+use crate::demo_support::fund;
 use crate::demo_treasury;
 use crate::registry_cmd::{status_name, tier_name};
 use crate::stake_cmd::format_io;
@@ -306,23 +307,6 @@ struct DemoSlash {
     operator: Pubkey,
     amount: u64,
     burned: u64,
-}
-
-/// A new $IO account for `owner` with `amount` moved in from the genesis allocation
-/// (`from`, owned by `authority`).
-pub(crate) fn fund(
-    net: &mut Localnet,
-    (mint, from, authority): (&Pubkey, &Pubkey, &Keypair),
-    owner: &Keypair,
-    amount: u64,
-) -> anyhow::Result<Pubkey> {
-    let account = Keypair::new();
-    let rent = net.rent_exempt_balance(token::account_len())?;
-    let payer = net.payer();
-    let mut ixs = token::create_account(&payer, &account.pubkey(), mint, &owner.pubkey(), rent).to_vec();
-    ixs.push(token::transfer(from, &account.pubkey(), &authority.pubkey(), amount));
-    net.send(&ixs, &[&account, authority])?;
-    Ok(account.pubkey())
 }
 
 fn token_supply(net: &mut Localnet, mint: &Pubkey) -> anyhow::Result<u64> {

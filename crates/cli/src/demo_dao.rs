@@ -7,7 +7,7 @@
 //! [`Dao::enact`] is also how the treasury phase names its price feed.
 
 use crate::dao_view::{span, stage_name};
-use crate::demo::fund;
+use crate::demo_support::fund;
 use crate::emissions_cmd::{group_io, percent};
 use anyhow::{ensure, Context};
 use io_governance::{GovernanceConfig, Proposal, ProposalStatus, VoteChoice, VoteRecord};

@@ -7,7 +7,7 @@
 //! slash proposals, then one honest worker goes dark and is suspended for its missed
 //! heartbeats.
 
-use crate::demo::fund;
+use crate::demo_support::fund;
 use crate::stake_cmd::format_io;
 use anyhow::{ensure, Context};
 use io_localnet::Localnet;

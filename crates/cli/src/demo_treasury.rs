@@ -4,8 +4,8 @@
 //! simulated Pyth price. The summary reconciles every flow with the chain.
 
 use crate::dao_view::span;
-use crate::demo::fund;
 use crate::demo_dao::Dao;
+use crate::demo_support::fund;
 use crate::emissions_cmd::{group_io, percent};
 use crate::treasury_cmd::{keeper_step, payment_reference, KeeperAccounts, KeeperOutcome};
 use anyhow::{bail, ensure, Context};

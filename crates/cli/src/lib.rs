@@ -8,6 +8,7 @@ pub mod demo;
 mod demo_dao;
 pub mod demo_poc;
 mod demo_rewards;
+mod demo_support;
 mod demo_treasury;
 pub mod emissions_cmd;
 pub mod keeper;

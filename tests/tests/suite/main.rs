@@ -9,7 +9,6 @@ mod deploy;
 mod emissions;
 mod emissions_property;
 mod governance;
-mod governance_changes;
 mod governance_property;
 mod idl_fixtures;
 mod idl_fixtures_governance;
