@@ -84,18 +84,6 @@ macro_rules! params_change_type {
                 )+
                 out
             }
-
-            /// The `expected` copy for this change against `params` as they stand: the
-            /// current value of every field the change names.
-            pub fn expected_of(&self, params: &$params) -> Self {
-                let mut expected = Self::default();
-                $(
-                    if self.$field.is_some() {
-                        expected.$field = Some(params.$field.clone());
-                    }
-                )+
-                expected
-            }
         }
     };
 }

@@ -1,7 +1,7 @@
 use crate::constants::*;
 use crate::errors::GovernanceError;
 use crate::events::ProposalCreated;
-use crate::rules::{check_governance_calls, check_instructions};
+use crate::rules::{check_each_instruction, check_governance_calls};
 use crate::state::{GovernanceConfig, Proposal, ProposalInstruction, ProposalStatus};
 use crate::suite_view::{operator_stake, total_bonded_before, weight_at_open};
 use anchor_lang::prelude::*;
@@ -42,18 +42,27 @@ pub struct CreateProposal<'info> {
 /// Opens a proposal for voting now, all its instructions in this one transaction (a
 /// proposal too large for one starts as a draft: `draft_proposal`).
 pub fn handler(ctx: Context<CreateProposal>, args: CreateProposalArgs) -> Result<()> {
-    require!(args.link.len() <= MAX_LINK_LEN, GovernanceError::LinkTooLong);
     let config = &mut ctx.accounts.config;
-    check_instructions(&args.instructions, &config.authority)?;
-    check_governance_calls(&args.instructions)?;
-    let proposal = Proposal::new_draft(config, ctx.accounts.proposer.key(), args, ctx.bumps.proposal)?;
+    let proposal = Proposal::new_draft(config, ctx.accounts.proposer.key(), args, 1, ctx.bumps.proposal)?;
     ctx.accounts.proposal.set_inner(proposal);
     open_voting(&mut ctx.accounts.proposal, config, &ctx.accounts.proposer_stake, &ctx.accounts.staking_config)
 }
 
 impl Proposal {
-    /// A draft with the next id (taken from the config's counter).
-    pub(crate) fn new_draft(config: &mut GovernanceConfig, proposer: Pubkey, args: CreateProposalArgs, bump: u8) -> Result<Proposal> {
+    /// A draft with the next id (taken from the config's counter), once its link and its
+    /// instructions (at least `min_instructions`, at most the maximum) pass the rules.
+    pub(crate) fn new_draft(
+        config: &mut GovernanceConfig,
+        proposer: Pubkey,
+        args: CreateProposalArgs,
+        min_instructions: usize,
+        bump: u8,
+    ) -> Result<Proposal> {
+        require!(args.link.len() <= MAX_LINK_LEN, GovernanceError::LinkTooLong);
+        let count = args.instructions.len();
+        require!((min_instructions..=MAX_PROPOSAL_INSTRUCTIONS).contains(&count), GovernanceError::InvalidInstructionCount);
+        check_each_instruction(&args.instructions, &config.authority)?;
+        check_governance_calls(&args.instructions)?;
         let id = config.proposal_count;
         config.proposal_count = id.checked_add(1).ok_or_else(|| error!(GovernanceError::ArithmeticOverflow))?;
         Ok(Proposal {

@@ -1,8 +1,6 @@
 use super::create_proposal::CreateProposalArgs;
 use crate::constants::*;
-use crate::errors::GovernanceError;
 use crate::events::ProposalDrafted;
-use crate::rules::{check_each_instruction, check_governance_calls};
 use crate::state::{GovernanceConfig, Proposal};
 use anchor_lang::prelude::*;
 
@@ -29,12 +27,8 @@ pub struct DraftProposal<'info> {
 /// Starts a proposal too large for one transaction: its text and the instructions that
 /// fit (none at all is allowed). The threshold is checked when it opens.
 pub fn handler(ctx: Context<DraftProposal>, args: CreateProposalArgs) -> Result<()> {
-    require!(args.link.len() <= MAX_LINK_LEN, GovernanceError::LinkTooLong);
     let config = &mut ctx.accounts.config;
-    require!(args.instructions.len() <= MAX_PROPOSAL_INSTRUCTIONS, GovernanceError::InvalidInstructionCount);
-    check_each_instruction(&args.instructions, &config.authority)?;
-    check_governance_calls(&args.instructions)?;
-    let proposal = Proposal::new_draft(config, ctx.accounts.proposer.key(), args, ctx.bumps.proposal)?;
+    let proposal = Proposal::new_draft(config, ctx.accounts.proposer.key(), args, 0, ctx.bumps.proposal)?;
     emit!(ProposalDrafted { id: proposal.id, proposer: proposal.proposer, instructions: proposal.instructions.len() as u8 });
     ctx.accounts.proposal.set_inner(proposal);
     Ok(())
