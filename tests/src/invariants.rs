@@ -120,9 +120,11 @@ impl Harness {
 
     /// Emission and reward conservation: cumulative minted <= the cap; everything the
     /// emissions program minted went to the reward vault; the vault holds exactly what was
-    /// distributed and not claimed; claimed + owed <= distributed; every claim is counted;
-    /// the earning weight is the sum of the live leases, bucket by bucket; every unit of
-    /// the cap is minted, held back or still scheduled.
+    /// distributed and not claimed, less what was reclaimed and paid out again; what the
+    /// operators are owed fits in what is neither claimed, reclaimed nor forfeited; every
+    /// claim is counted; the earning weight is the sum of the live leases, bucket by
+    /// bucket; every unit of the cap is in circulation (minted, not reclaimed), held back
+    /// or still scheduled.
     pub fn check_reward_invariants(&mut self) {
         let config = self.staking_config();
         let emissions = self.emissions_config();
@@ -136,15 +138,25 @@ impl Harness {
         let accounted_this_year = (u128::from(cursor.year_total) * u128::from(cursor.epoch_in_year).min(n) / n) as u64;
         let ahead = cursor.unscheduled + (cursor.year_total - accounted_this_year);
         assert_eq!(
-            u128::from(emissions.total_minted) + u128::from(emissions.held_back) + u128::from(ahead),
+            u128::from(emissions.total_minted - emissions.reclaimed) + u128::from(emissions.held_back) + u128::from(ahead),
             u128::from(emissions.supply_cap),
-            "minted + held back + still scheduled != cap"
+            "minted - reclaimed + held back + still scheduled != cap"
         );
-        assert_eq!(emissions.total_minted - emissions.genesis_supply, pool.total_distributed, "emissions minted != rewards distributed");
+        // Reclaimed rewards paid out again were distributed twice and minted once.
+        let paid_again = pool.total_reclaimed - emissions.reclaimed;
+        assert_eq!(
+            emissions.total_minted - emissions.genesis_supply + paid_again,
+            pool.total_distributed,
+            "emissions minted + reclaimed paid again != rewards distributed"
+        );
         assert!(self.io_supply() <= emissions.total_minted, "supply above cumulative minted");
         assert!(pool.total_claimed <= pool.total_distributed, "claimed more than emitted");
         let reward_vault = self.token_balance(&pda::staking_reward_vault());
-        assert_eq!(reward_vault, pool.total_distributed - pool.total_claimed, "reward vault != distributed - claimed");
+        assert_eq!(
+            reward_vault,
+            pool.total_distributed - pool.total_claimed - pool.total_reclaimed + emissions.reclaimed,
+            "reward vault != distributed - claimed - reclaimed + reclaimed still unpaid"
+        );
         let (mut claimed, mut owed, mut earning) = (0u64, 0u128, 0u64);
         let mut buckets = std::collections::BTreeMap::<u64, u64>::new();
         for operator in self.operators.clone() {
@@ -158,7 +170,8 @@ impl Harness {
             }
         }
         assert_eq!(claimed, pool.total_claimed, "sum of claims != total_claimed");
-        assert!(owed <= u128::from(pool.total_distributed - pool.total_claimed), "operators are owed more than the vault holds");
+        let claimable = pool.total_distributed - pool.total_claimed - pool.total_reclaimed - pool.forfeited;
+        assert!(owed <= u128::from(claimable), "operators are owed more than is neither claimed, reclaimed nor forfeited");
         assert_eq!(earning, pool.earning_weight, "sum of live weights != earning_weight");
         let held: std::collections::BTreeMap<u64, u64> =
             pool.expiring.iter().filter(|b| b.end_epoch != 0).map(|b| (b.end_epoch, b.weight)).collect();

@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 pub use io_sdk::registry as ix;
 
 mod emissions;
+pub mod figures;
 mod governance;
 mod invariants;
 mod registry;

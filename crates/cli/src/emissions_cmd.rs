@@ -103,15 +103,21 @@ pub fn epoch_advanced_from_diff(before: &EmissionsConfig, after: &EmissionsConfi
     let epochs = after.next_epoch - before.next_epoch;
     let idle_epochs = before.idle_epochs(before.next_epoch, epochs, pool.earning_since);
     let mut cursor: ScheduleCursor = before.cursor.into();
+    // The crank reclaims staking's forfeited rewards into the reserve before accounting.
+    let reclaimed = pool.forfeited;
+    cursor.unscheduled = cursor.unscheduled.saturating_add(reclaimed);
     let account =
         cursor.account_crank(epochs, idle_epochs, before.held_back, pool.earning_weight > 0, &before.schedule()).unwrap_or_default();
+    let from_reclaimed = (before.reclaimed + reclaimed).saturating_sub(after.reclaimed);
     EpochAdvanced {
         first_epoch: before.next_epoch,
         epochs,
         year: after.cursor.year,
         emitted: account.emitted,
         minted,
+        paid: minted + from_reclaimed,
         returned: account.returned,
+        reclaimed,
         held_back: after.held_back,
         total_minted: after.total_minted,
         breaker_limited: after.held_back > 0,
@@ -134,9 +140,16 @@ pub fn describe_crank(event: &EpochAdvanced) -> String {
     let last = (event.first_epoch + event.epochs).saturating_sub(1);
     let mut out = format!("advanced   epochs {}..={} ({} epochs), schedule year {}\n", event.first_epoch, last, event.epochs, event.year);
     out += &format!("emitted    {} IO\n", group_io(event.emitted));
-    out += &format!("minted     {} IO into the reward vault\n", group_io(event.minted));
+    out += &format!("paid       {} IO to the stakers' reward pool\n", group_io(event.paid));
+    out += &format!("minted     {} IO of it into the reward vault (the rest from reclaimed rewards)\n", group_io(event.minted));
     if event.returned > 0 {
         out += &format!("returned   {} IO to the reserve (epochs nobody earned; later years emit it)\n", group_io(event.returned));
+    }
+    if event.reclaimed > 0 {
+        out += &format!(
+            "reclaimed  {} IO of forfeited rewards to the reserve (paid again before anything is minted)\n",
+            group_io(event.reclaimed)
+        );
     }
     let why = if event.breaker_limited { " (the breaker's window is full)" } else { "" };
     out += &format!("held back  {} IO{why}\n", group_io(event.held_back));
@@ -182,6 +195,13 @@ fn status(chain: &mut impl Chain) -> anyhow::Result<String> {
         group_io(config.genesis_supply)
     )?;
     writeln!(out, "held back  {} IO", group_io(config.held_back))?;
+    writeln!(
+        out,
+        "reclaimed  {} IO of forfeited rewards returned to the reserve, {} IO of it in the vault for the next emission, {} IO forfeited since",
+        group_io(staking.rewards.total_reclaimed),
+        group_io(config.reclaimed),
+        group_io(staking.rewards.forfeited)
+    )?;
     let in_window = io_math::RollingCap::from(config.breaker).used_at(now, config.params.breaker_window_secs);
     writeln!(
         out,
@@ -302,7 +322,9 @@ mod tests {
             year: 2,
             emitted: 7,
             minted: 5,
+            paid: 6,
             returned: 0,
+            reclaimed: 3,
             held_back: 2,
             total_minted: 9,
             breaker_limited: true,
@@ -313,6 +335,7 @@ mod tests {
         let decoded = epoch_advanced_from_logs(&logs).unwrap();
         assert_eq!((decoded.first_epoch, decoded.epochs, decoded.year), (8_750, 24, 2));
         assert_eq!((decoded.emitted, decoded.minted, decoded.held_back, decoded.breaker_limited), (7, 5, 2, true));
+        assert_eq!((decoded.paid, decoded.reclaimed), (6, 3));
         assert!(epoch_advanced_from_logs(&logs[..2]).is_none());
     }
 }

@@ -29,8 +29,10 @@ pub struct EmissionParamsSet {
 }
 
 /// One crank: `epochs` epochs from `first_epoch` accounted, `emitted` due for them,
-/// `minted` into the reward vault (with earlier backlog), `returned` to the reserve (no
-/// weight earned it), `held_back` still owed (the breaker's backlog).
+/// `paid` into the reward vault's distribution (with earlier backlog), of it `minted` new
+/// and the rest from reclaimed rewards, `returned` to the reserve (no weight earned it),
+/// `reclaimed` from staking's forfeited rewards back to the reserve, `held_back` still
+/// owed (the breaker's backlog).
 #[event]
 pub struct EpochAdvanced {
     pub first_epoch: u64,
@@ -38,7 +40,9 @@ pub struct EpochAdvanced {
     pub year: u32,
     pub emitted: u64,
     pub minted: u64,
+    pub paid: u64,
     pub returned: u64,
+    pub reclaimed: u64,
     pub held_back: u64,
     pub total_minted: u64,
     /// True when the breaker, not the schedule, limited this mint.

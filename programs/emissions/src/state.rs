@@ -11,8 +11,9 @@ pub struct EmissionParams {
     /// Share of the remaining reserve each year emits, bps: 5,000 halves the emission every
     /// year. A change applies from the next year boundary on.
     pub yearly_share_bps: u16,
-    /// The mint-rate breaker: at most `breaker_max_mint` base units in any interval of
-    /// `breaker_window_secs` (a rolling window, `io_math::RollingCap`).
+    /// The emission-rate breaker: at most `breaker_max_mint` base units emitted (minted,
+    /// or paid from reclaimed rewards) in any interval of `breaker_window_secs` (a rolling
+    /// window, `io_math::RollingCap`).
     pub breaker_window_secs: u32,
     pub breaker_max_mint: u64,
 }
@@ -65,6 +66,10 @@ pub struct EmissionsConfig {
     /// window was full. Minted by the next cranks that can; returned to the reserve
     /// (`cursor.unscheduled`) by a crank that finds no earning weight.
     pub held_back: u64,
+    /// Rewards staking forfeited and this program reclaimed for the reserve, still in the
+    /// reward vault: minted once, emitted again. The next emission is paid from them before
+    /// anything new is minted, so `total_minted` never counts a unit twice.
+    pub reclaimed: u64,
     /// What the breaker counts: minted per slot of its rolling window.
     pub breaker: RollingWindow,
     pub bump: u8,

@@ -78,4 +78,6 @@ pub enum StakingError {
     StaleParams,
     #[msg("A parameter change names at least one field, each with its expected and its new value")]
     InvalidParamsChange,
+    #[msg("The crank reclaims more than the stakes have forfeited")]
+    ReclaimExceedsForfeited,
 }

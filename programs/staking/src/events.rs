@@ -89,6 +89,10 @@ pub struct RewardsDistributed {
     pub lapsed_weight: u64,
     /// The registry epoch leases have lapsed through.
     pub registry_epoch: u64,
+    /// Forfeited rewards handed back to the emissions crank (returned to the reserve).
+    pub reclaimed: u64,
+    /// Forfeited rewards left for the next crank (forfeited by this distribution's lapses).
+    pub forfeited: u64,
 }
 
 #[event]

@@ -11,7 +11,10 @@
 //! changes, and paid by `claim_rewards`. A weight is a lease: it earns in the distribution
 //! of the epoch it was read from the registry in and the next one, then lapses until it is
 //! refreshed (anyone may call `refresh_weight`), so a registry-side loss of verified
-//! hardware stops earning within an epoch without any loop over operators.
+//! hardware stops earning within an epoch without any loop over operators. A lapsed stake
+//! that settles within `LAPSE_HISTORY` epochs is paid to its lapse; what it leaves unsettled
+//! after that, and a bucket's rounding, is forfeited and reclaimed by the next crank for
+//! the emission reserve.
 //!
 //! This file only routes; each instruction lives in `instructions/<name>.rs`.
 
@@ -90,9 +93,10 @@ pub mod staking {
         instructions::refresh_weight::handler(ctx)
     }
 
-    /// The emissions program shares newly minted rewards among the earning weight.
-    pub fn distribute_rewards(ctx: Context<DistributeRewards>, amount: u64) -> Result<()> {
-        instructions::distribute_rewards::handler(ctx, amount)
+    /// The emissions program shares an epoch's rewards among the earning weight and
+    /// reclaims forfeited rewards for the reserve.
+    pub fn distribute_rewards(ctx: Context<DistributeRewards>, amount: u64, reclaimed: u64) -> Result<()> {
+        instructions::distribute_rewards::handler(ctx, amount, reclaimed)
     }
 
     /// Pays an operator's settled rewards from the reward vault.

@@ -13,6 +13,8 @@ use io_math::{earned, reward_weight};
 /// weight out of the earning pool. A live lease earns up to the current accumulator; a
 /// lapsed one up to the accumulator when it lapsed, or nothing more if that has left the
 /// history (the lapse is older than `LAPSE_HISTORY` epochs).
+/// Each settlement is debited from the bucket (or lapse mark) it was earned in, so what a
+/// bucket still holds when nobody can claim it any more is known and reclaimed.
 fn settle_rewards(pool: &mut RewardPool, stake: &mut OperatorStake) -> Result<()> {
     let overflow = || error!(StakingError::ArithmeticOverflow);
     let live = stake.weight > 0 && pool.is_live(stake.lease_end);
@@ -20,9 +22,11 @@ fn settle_rewards(pool: &mut RewardPool, stake: &mut OperatorStake) -> Result<()
     if let Some(acc) = earned_up_to {
         let amount = earned(stake.weight, stake.reward_checkpoint, acc).ok_or_else(overflow)?;
         stake.accrued_rewards = stake.accrued_rewards.checked_add(amount).ok_or_else(overflow)?;
-    }
-    if live {
-        pool.release(stake.weight, stake.lease_end)?;
+        if live {
+            pool.release(stake.weight, stake.lease_end, amount)?;
+        } else {
+            pool.settle_lapsed(stake.lease_end, amount);
+        }
     }
     stake.reward_checkpoint = pool.accumulator;
     Ok(())

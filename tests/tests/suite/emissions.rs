@@ -330,7 +330,7 @@ fn parameters_and_authority_are_guarded() {
             },
             None,
         ),
-        data: anchor_lang::InstructionData::data(&io_staking::instruction::DistributeRewards { amount: 1 }),
+        data: anchor_lang::InstructionData::data(&io_staking::instruction::DistributeRewards { amount: 1, reclaimed: 0 }),
     };
     h.expect_error(&[forged], &[&stranger], StakingError::NotRewardDistributor);
 }
@@ -565,7 +565,14 @@ fn the_crank_loads_and_costs_the_same_for_10_and_10_000_stakers() {
     match (compute_ten, compute_many) {
         // Measured 33,857 and 33,306: what differs is the lease buckets each crank visits and
         // the values in its arithmetic, not the number of positions.
-        (Some(ten), Some(many)) => assert!(many * 100 <= ten * 105, "compute {ten} with 10 stakers, {many} with 10,000"),
+        (Some(ten), Some(many)) => {
+            io_tests::figures::figure(
+                "Measured bounds",
+                "the crank's compute with 10 / 10,000 stakers (SBF)",
+                format!("{ten} / {many} CU"),
+            );
+            assert!(many * 100 <= ten * 105, "compute {ten} with 10 stakers, {many} with 10,000")
+        }
         _ => println!(
             "SKIPPED part of the_crank_loads_and_costs_the_same_for_10_and_10_000_stakers: the emissions program runs natively here \
              (no compute meter); the SBF lane compares the compute too"
@@ -604,4 +611,123 @@ fn a_crank_that_would_pass_the_supply_cap_is_refused() {
     assert_eq!(io_sdk::client::Refusal::of(&err), Some(EmissionsError::SupplyCapExceeded.into()), "{err:?}");
     assert_eq!(h.io_supply(), supply, "nothing minted");
     assert_eq!(h.emissions_config().total_minted, config.supply_cap - 1);
+}
+
+/// The oracles' attestation of `s`'s node, with its operator's `refresh_weight`: what keeps
+/// one operator earning while the others are left to lapse.
+fn keep_alive(h: &mut Harness, s: &Staker) {
+    let metrics = h.registry.record(&s.node.pubkey()).expect("the node's record").metrics;
+    h.attest(2, &s.node.pubkey(), Verdict::Verified, metrics, &[sx::refresh_weight(&s.key.pubkey())]);
+}
+
+#[test]
+fn rewards_a_lapsed_stake_leaves_unsettled_return_to_the_reserve_and_pay_the_next_epochs() {
+    let mut h = Harness::new();
+    lift_breaker(&mut h);
+    let a = staker(&mut h, "H100", 8, 80_000, 1);
+    let c = staker(&mut h, "H100", 8, 80_000, 2);
+    h.pay_epoch();
+    h.pay_epoch();
+    let history = io_staking::LAPSE_HISTORY as u64;
+    let a_end = h.stake(&a.key.pubkey()).lease_end;
+    let accrued_a = h.stake(&a.key.pubkey()).accrued_rewards;
+
+    // Nobody attests A's node again; C is kept earning until its lease ends exactly
+    // LAPSE_HISTORY epochs after A's, whose lapse mark it will replace.
+    let lease = h.config().lease_epochs;
+    loop {
+        h.end_emission_epochs(1);
+        if h.current_epoch() + lease > a_end + history {
+            break;
+        }
+        keep_alive(&mut h, &c);
+        h.crank();
+    }
+    assert_eq!(h.stake(&c.key.pubkey()).lease_end, a_end + history);
+    let config = h.staking_config();
+    assert!(!io_sdk::rewards::lease_is_live(&config, &h.stake(&a.key.pubkey())), "A lapsed at epoch {a_end}");
+    assert!(config.rewards.accumulator_at_lapse(a_end).is_some(), "A's lapse is still in the history");
+    let owed_a = pending(&mut h, &a.key.pubkey());
+    let unsettled = owed_a - accrued_a;
+    assert!(unsettled > 0, "A earned in its last lease and never settled it");
+
+    // C's lapse takes A's place in the history: A can no longer claim that share.
+    while h.current_epoch() < a_end + history {
+        h.end_emission_epochs(1);
+    }
+    h.crank();
+    let pool = h.staking_config().rewards;
+    assert_eq!(pool.accumulator_at_lapse(a_end), None);
+    assert_eq!(pending(&mut h, &a.key.pubkey()), accrued_a, "A keeps what it had settled, no more");
+    let forfeited = pool.forfeited;
+    // A's share as its bucket counted it: rounded down at each distribution, where A's own
+    // is rounded down once, so short of it by under a unit per distribution, never above.
+    assert!(forfeited <= unsettled && unsettled - forfeited <= pool.distributions, "{forfeited} forfeited, A left {unsettled}");
+
+    // The next crank hands it to the emissions program: back in the reserve, still in the vault.
+    let before = h.emissions_config();
+    h.end_emission_epochs(1);
+    h.crank();
+    let after = h.emissions_config();
+    let pool = h.staking_config().rewards;
+    assert_eq!((pool.forfeited, pool.total_reclaimed), (0, forfeited));
+    assert_eq!((after.reclaimed, after.total_minted), (forfeited, before.total_minted), "nothing earns: nothing minted, nothing paid");
+
+    // C earns again: the idle epoch returns to the reserve, and the first epoch C earned is
+    // paid out of the reclaimed rewards: nothing is minted for it.
+    keep_alive(&mut h, &c);
+    h.end_emission_epochs(1);
+    h.crank();
+    let paying = h.emissions_config();
+    assert_eq!(paying.total_minted, before.total_minted);
+    let distributed = h.staking_config().rewards.total_distributed;
+    h.end_emission_epochs(1);
+    h.crank();
+    let paid = h.emissions_config();
+    let epoch_amount = epoch_emission(paying.cursor.year_total, paying.epochs_per_year, paying.cursor.epoch_in_year);
+    assert!(forfeited > epoch_amount, "A's share outweighs one epoch: {forfeited} vs {epoch_amount}");
+    assert_eq!(h.staking_config().rewards.total_distributed - distributed, epoch_amount, "the epoch is paid in full");
+    assert_eq!(paid.total_minted, paying.total_minted, "out of the reclaimed rewards");
+    assert_eq!(paid.reclaimed, forfeited - epoch_amount);
+    assert_eq!(claim(&mut h, &a), accrued_a);
+}
+
+#[test]
+fn a_weight_earns_at_most_one_epoch_after_its_hardware_stops_counting() {
+    // Keepers crank once per emission epoch, at a random moment of it; nobody attests A's
+    // node again. Measured: how long after the registry epoch in which A's node stopped
+    // counting the last emission epoch A was paid for ends.
+    let mut worst = i64::MIN;
+    for trial in 0..4i64 {
+        let mut h = Harness::new();
+        let a = staker(&mut h, "H100", 8, 80_000, 1);
+        let b = staker(&mut h, "H100", 8, 80_000, 2);
+        h.pay_epoch();
+        let a_end = h.stake(&a.key.pubkey()).lease_end;
+        let registry = h.config();
+        let counted_until = registry.epoch_origin + (a_end as i64 - 1) * i64::from(registry.epoch_length_secs);
+        let emissions = h.emissions_config();
+        let mut paid_through = 0i64;
+        while h.current_epoch() <= a_end + 2 {
+            h.end_emission_epochs(1);
+            // A spread of moments within the epoch (a fixed sequence, so a failure replays).
+            let moment = (trial * 1_237 + i64::try_from(h.current_epoch()).unwrap() * 977) % i64::from(emissions.epoch_secs);
+            h.net.warp_seconds(moment);
+            keep_alive(&mut h, &b);
+            let before = pending(&mut h, &a.key.pubkey());
+            h.crank();
+            if pending(&mut h, &a.key.pubkey()) > before {
+                paid_through = emissions.start_ts + h.emissions_config().next_epoch as i64 * i64::from(emissions.epoch_secs);
+            }
+        }
+        let after_loss = paid_through - counted_until;
+        println!("trial {trial}: A's node stopped counting at {counted_until}; A was paid through {paid_through} ({after_loss} s after)");
+        worst = worst.max(after_loss);
+    }
+    io_tests::figures::figure(
+        "Measured bounds",
+        "a weight paid past its node's lease end (worst of 4 runs; an epoch is 3,600 s)",
+        format!("{worst} s"),
+    );
+    assert!(worst <= 3_600, "a weight earned {worst} s past its hardware");
 }

@@ -10,6 +10,7 @@ use io_sdk::emissions as ex;
 use io_sdk::rewards::pending_rewards;
 use io_sdk::staking as sx;
 use io_staking::SlashReason;
+use io_tests::figures::figure;
 use io_tests::Harness;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -168,18 +169,16 @@ fn emission_and_reward_invariants_hold_over_a_thousand_random_sequences() {
     h.check_invariants();
     let [refused, accepted] = counts.into_inner();
     let config = h.staking_config();
-    println!(
-        "{accepted} accepted and {refused} refused steps, {} claims, {} distributions, {} IO distributed",
-        claims.borrow(),
-        config.rewards.distributions,
-        config.rewards.total_distributed / IO
-    );
+    let section = "Property test: emissions and rewards (1,000 random sequences)";
+    figure(section, "steps accepted / refused", format!("{accepted} / {refused}"));
+    figure(section, "claims, distributions", format!("{}, {}", claims.borrow(), config.rewards.distributions));
+    figure(section, "IO distributed", config.rewards.total_distributed / IO);
     assert!(accepted >= 1_000 && refused >= 100, "the sequences must exercise both paths: {accepted} / {refused}");
     assert!(*claims.borrow() >= 100 && config.rewards.distributions >= 100);
     let slashes = slashes.into_inner();
-    println!("{slashes} slashes executed");
+    figure(section, "slashes executed (after the challenge window)", slashes);
     assert!(slashes >= 50, "slashes must execute (after their challenge window): {slashes}");
     let [returning, minting] = crank_outcomes.into_inner();
-    println!("{returning} cranks accounted epochs nobody earned, {minting} minted");
+    figure(section, "cranks that returned idle emission / minted", format!("{returning} / {minting}"));
     assert!(returning >= 10 && minting >= 100, "cranks must both return idle emission and mint: {returning} / {minting}");
 }

@@ -11,6 +11,7 @@ use io_sdk::client::{Chain, Refusal};
 use io_sdk::governance as gx;
 use io_sdk::staking as sx;
 use io_staking::StakingError;
+use io_tests::figures::figure;
 use io_tests::Harness;
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -350,7 +351,9 @@ fn tallies_always_equal_the_snapshot_weights_of_the_voters() {
         })
         .unwrap();
     let stats = stats.into_inner();
-    println!("{stats:#?}");
+    for (outcome, count) in &stats {
+        figure("Property test: governance (outcomes of each step over the sequences)", outcome, count);
+    }
     for kind in ["deposit", "unstake", "propose", "vote", "queue", "queue: ok, Queued", "queue: ok, Defeated"] {
         assert!(stats.keys().any(|k| k.starts_with(kind) && k.contains(": ok")), "no {kind} was accepted: {stats:#?}");
     }

@@ -307,11 +307,11 @@ fn staking_fixtures() -> Value {
         ("close_slash_proposal", sx::close_slash_proposal(9, &key(6)), json!({})),
     ];
     let mut expiring = [io_staking::WeightLapse::default(); io_staking::WEIGHT_LEASE_RING];
-    expiring[4] = io_staking::WeightLapse { end_epoch: 36, weight: 150 };
-    expiring[31] = io_staking::WeightLapse { end_epoch: 63, weight: 250 };
+    expiring[4] = io_staking::WeightLapse { end_epoch: 36, weight: 150, unpaid: 41 };
+    expiring[31] = io_staking::WeightLapse { end_epoch: 63, weight: 250, unpaid: 0 };
     let mut lapse_history = [io_staking::LapseMark::default(); io_staking::LAPSE_HISTORY];
-    lapse_history[3] = io_staking::LapseMark { epoch: 3, accumulator: u128::MAX - 5 };
-    lapse_history[63] = io_staking::LapseMark { epoch: 63, accumulator: 1 << 100 };
+    lapse_history[3] = io_staking::LapseMark { epoch: 3, accumulator: u128::MAX - 5, unpaid: u64::MAX };
+    lapse_history[63] = io_staking::LapseMark { epoch: 63, accumulator: 1 << 100, unpaid: 2 };
     let pool = RewardPool {
         accumulator: (1u128 << 90) + 7,
         distributions: 35,
@@ -322,13 +322,16 @@ fn staking_fixtures() -> Value {
         total_distributed: 1_000,
         total_claimed: 600,
         earning_since: 1_790_000_042,
+        forfeited: 13,
+        total_reclaimed: 21,
     };
     let pool_json = json!({
         "accumulator": pool.accumulator.to_string(), "distributions": "35", "earning_weight": "400",
         "lapsed_through_epoch": "33",
-        "expiring": expiring.iter().map(|b| json!({"end_epoch": b.end_epoch.to_string(), "weight": b.weight.to_string()})).collect::<Vec<_>>(),
-        "lapse_history": lapse_history.iter().map(|m| json!({"epoch": m.epoch.to_string(), "accumulator": m.accumulator.to_string()})).collect::<Vec<_>>(),
-        "total_distributed": "1000", "total_claimed": "600", "earning_since": "1790000042"
+        "expiring": expiring.iter().map(|b| json!({"end_epoch": b.end_epoch.to_string(), "weight": b.weight.to_string(), "unpaid": b.unpaid.to_string()})).collect::<Vec<_>>(),
+        "lapse_history": lapse_history.iter().map(|m| json!({"epoch": m.epoch.to_string(), "accumulator": m.accumulator.to_string(), "unpaid": m.unpaid.to_string()})).collect::<Vec<_>>(),
+        "total_distributed": "1000", "total_claimed": "600", "earning_since": "1790000042",
+        "forfeited": "13", "total_reclaimed": "21"
     });
     let config = StakingConfig {
         authority: key(2),
@@ -461,6 +464,7 @@ fn emissions_fixtures() -> Value {
         next_epoch: 1,
         cursor: Cursor { year: 1, epoch_in_year: 1, year_total: 350_000_000_000_000, unscheduled: 350_000_000_000_000 },
         held_back: 12,
+        reclaimed: 5,
         breaker: io_emissions::RollingWindow { slot_secs: 3_600, newest_slot: 497_222, amounts: rolling_amounts(39_954_337) },
         bump: 253,
     };
@@ -481,7 +485,7 @@ fn emissions_fixtures() -> Value {
                 "start_ts": "1790000000", "supply_cap": "800000000000000", "genesis_supply": "100000000000000",
                 "total_minted": "100000039954337", "next_epoch": "1",
                 "cursor": {"year": 1, "epoch_in_year": 1, "year_total": "350000000000000", "unscheduled": "350000000000000"},
-                "held_back": "12",
+                "held_back": "12", "reclaimed": "5",
                 "breaker": {"slot_secs": 3600, "newest_slot": "497222", "amounts": rolling_amounts_json(39_954_337)}, "bump": 253
             }
         }],

@@ -2,10 +2,13 @@
 //! mirror's and every operator's aggregates equal the sum of its records.
 
 use io_registry::*;
+use io_sdk::client::Refusal;
+use io_tests::figures::figure;
 use io_tests::Harness;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use solana_sdk::signature::{Keypair, Signer};
+use std::collections::BTreeMap;
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -30,8 +33,21 @@ fn op() -> impl Strategy<Value = Op> {
 
 const MODELS: [&str; 4] = ["H100", "RTX 4090", "Apple M1", "L40S"];
 
-/// Runs one sequence; returns how many attestations were applied and how many refused.
-fn run(ops: Vec<Op>) -> Result<(usize, usize), TestCaseError> {
+/// The step succeeded when `expected` is `None`, or was refused by the registry with it.
+fn outcome_is<T: std::fmt::Debug>(result: &anyhow::Result<T>, expected: Option<RegistryError>) -> Result<(), TestCaseError> {
+    match (result, expected) {
+        (Ok(_), None) => Ok(()),
+        (Err(e), Some(error)) => {
+            prop_assert_eq!(Refusal::of(e), Some(Refusal::from(error)), "{:?}", e);
+            Ok(())
+        }
+        (result, expected) => Err(TestCaseError::fail(format!("expected {expected:?}, got {result:?}"))),
+    }
+}
+
+/// Runs one sequence; returns how many attestations ended each way: applied (`None`) or
+/// refused with each error.
+fn run(ops: Vec<Op>) -> Result<BTreeMap<String, usize>, TestCaseError> {
     {
         let mut h = Harness::with_tree(5, 8, 2);
         let operators: Vec<Keypair> = (0..3).map(|_| h.operator()).collect();
@@ -39,7 +55,7 @@ fn run(ops: Vec<Op>) -> Result<(usize, usize), TestCaseError> {
         let mut seed = 0u64;
         // Ballots whose votes landed but whose attestation was refused, by leaf.
         let mut stuck = std::collections::HashMap::new();
-        let (mut applied, mut refused) = (0usize, 0usize);
+        let mut outcomes = BTreeMap::new();
         h.next_epoch();
         for op in ops {
             seed += 1;
@@ -57,8 +73,7 @@ fn run(ops: Vec<Op>) -> Result<(usize, usize), TestCaseError> {
                     let spec = HardwareSpec { gpu_count: gpus, gpu_uuids_hash, ..record.hardware() };
                     let result = h.registry.update(&mut h.net, &operators[*operator], &key.pubkey(), spec);
                     // Always a change: the GPU set is new (a fresh seed).
-                    let expected_ok = record.status != NodeStatus::Retired;
-                    prop_assert_eq!(result.is_ok(), expected_ok, "{:?}", result);
+                    outcome_is(&result, (record.status == NodeStatus::Retired).then_some(RegistryError::NodeRetired))?;
                 }
                 Op::Verify { node } | Op::Suspend { node } if !nodes.is_empty() => {
                     let key = nodes[node % nodes.len()].0.pubkey();
@@ -77,13 +92,21 @@ fn run(ops: Vec<Op>) -> Result<(usize, usize), TestCaseError> {
                     let subject = (epoch, record.leaf_hash(), verdict);
                     let blocked =
                         stuck.get(&record.leaf_index).is_some_and(|open: &(u64, [u8; 32], Verdict)| open.0 == epoch && *open != subject);
-                    let expected_ok = record.status != NodeStatus::Retired && (epoch > record.last_attested_epoch || liveness) && !blocked;
-                    prop_assert_eq!(result.is_ok(), expected_ok, "{:?}", result);
+                    // The votes go first: a ballot holding another subject refuses them;
+                    // then the attestation checks the record.
+                    let expected = if blocked {
+                        Some(RegistryError::BallotMismatch)
+                    } else if record.status == NodeStatus::Retired {
+                        Some(RegistryError::NodeRetired)
+                    } else if !(epoch > record.last_attested_epoch || liveness) {
+                        Some(RegistryError::StaleAttestationEpoch)
+                    } else {
+                        None
+                    };
+                    outcome_is(&result, expected)?;
+                    *outcomes.entry(expected.map_or("applied".to_string(), |e| format!("refused: {e:?}"))).or_default() += 1;
                     if result.is_ok() {
                         stuck.remove(&record.leaf_index);
-                        applied += 1;
-                    } else {
-                        refused += 1;
                     }
                     if result.is_err() && !blocked {
                         // The votes landed; the attestation did not.
@@ -94,7 +117,7 @@ fn run(ops: Vec<Op>) -> Result<(usize, usize), TestCaseError> {
                     let (key, operator) = &nodes[node % nodes.len()];
                     let record = *h.registry.record(&key.pubkey()).unwrap();
                     let result = h.registry.retire(&mut h.net, &operators[*operator], &key.pubkey());
-                    prop_assert_eq!(result.is_ok(), record.status != NodeStatus::Retired);
+                    outcome_is(&result, (record.status == NodeStatus::Retired).then_some(RegistryError::NodeRetired))?;
                 }
                 Op::NextEpoch => {
                     h.next_epoch();
@@ -103,24 +126,28 @@ fn run(ops: Vec<Op>) -> Result<(usize, usize), TestCaseError> {
             }
             h.check_invariants();
         }
-        Ok((applied, refused))
+        Ok(outcomes)
     }
 }
 
 #[test]
 fn aggregates_and_roots_hold_over_random_sequences() {
     let mut runner = TestRunner::new(Config { cases: 48, failure_persistence: None, ..Config::default() });
-    let totals = std::cell::Cell::new((0usize, 0usize));
+    let totals = std::cell::RefCell::new(BTreeMap::<String, usize>::new());
     runner
         .run(&prop::collection::vec(op(), 10..30), |ops| {
-            let (applied, refused) = run(ops)?;
-            let (a, r) = totals.get();
-            totals.set((a + applied, r + refused));
+            for (outcome, n) in run(ops)? {
+                *totals.borrow_mut().entry(outcome).or_default() += n;
+            }
             Ok(())
         })
         .unwrap();
-    // The attestation path was taken both ways, many times over.
-    let (applied, refused) = totals.get();
-    println!("attestations applied: {applied}, refused: {refused}");
-    assert!(applied >= 48 && refused >= 10, "applied {applied}, refused {refused}");
+    let totals = totals.into_inner();
+    for (outcome, n) in &totals {
+        figure("Property test: registry attestations (48 sequences)", outcome, n);
+    }
+    // The attestation path was taken both ways, many times over, and refused by name.
+    let count = |key: &str| totals.get(key).copied().unwrap_or(0);
+    let (applied, stale) = (count("applied"), count("refused: StaleAttestationEpoch"));
+    assert!(applied >= 48 && stale >= 10, "applied {applied}, refused as stale {stale}: {totals:?}");
 }

@@ -8,6 +8,7 @@ use io_sdk::client::Chain;
 use io_sdk::client::Refusal;
 use io_sdk::staking as sx;
 use io_staking::{SlashReason, StakingError};
+use io_tests::figures::figure;
 use io_tests::Harness;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -148,10 +149,13 @@ fn vault_invariant_holds_over_random_sequences_with_verified_hardware_and_slashe
         .unwrap();
     harness.borrow_mut().check_staking_invariants();
     let outcomes = outcomes.into_inner();
-    println!("{} accepted and {} refused operations over 500 sequences", outcomes[1], outcomes[0]);
+    let section = "Property test: staking (500 sequences with verified hardware)";
+    figure(section, "operations accepted / refused", format!("{} / {}", outcomes[1], outcomes[0]));
     assert!(outcomes[1] >= 500 && outcomes[0] >= 500, "the sequences must exercise both paths: {outcomes:?}");
     let (executed, multi, bond_binds) = (executed.into_inner(), multi.into_inner(), bond_binds.into_inner());
-    println!("{executed} slashes executed, {multi} sequences with two or more, {bond_binds} unstakes refused (BondStillNeeded)");
+    figure(section, "slashes executed", executed);
+    figure(section, "sequences with two or more slashes", multi);
+    figure(section, "unstakes refused with BondStillNeeded", bond_binds);
     // About 75 / 10 / 130 in a run: half of that at least, or the sequences stopped
     // reaching the slash and bond paths.
     assert!(executed >= 40 && multi >= 5 && bond_binds >= 60, "{executed} / {multi} / {bond_binds}");

@@ -7,6 +7,7 @@
 use io_sdk::client::Chain;
 use io_sdk::pda;
 use io_sdk::treasury as tx;
+use io_tests::figures::figure;
 use io_tests::Harness;
 use io_treasury::{Asset, TreasuryParams, PYTH_RECEIVER_ID};
 use proptest::prelude::*;
@@ -111,11 +112,9 @@ fn treasury_invariants_hold_over_random_sequences() {
         .unwrap();
     let [refused, accepted] = counts.into_inner();
     let t = harness.borrow_mut().treasury_config().totals;
-    println!(
-        "{accepted} accepted, {refused} refused; {} IOSD spent on buybacks, {} IOSD paid",
-        t.iosd_spent_on_buybacks / UNIT,
-        t.iosd_paid / UNIT
-    );
+    let section = "Property test: treasury";
+    figure(section, "steps accepted / refused", format!("{accepted} / {refused}"));
+    figure(section, "IOSD spent on buybacks / paid", format!("{} / {}", t.iosd_spent_on_buybacks / UNIT, t.iosd_paid / UNIT));
     assert!(accepted >= 500 && refused >= 100, "both paths: {accepted} / {refused}");
     assert!(t.iosd_spent_on_buybacks > 0 && t.io_burned_from_payments > 0 && t.iosd_redeemed > 0);
 }

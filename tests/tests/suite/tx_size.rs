@@ -3,6 +3,7 @@
 
 use io_registry::*;
 use io_sdk::client::Chain;
+use io_tests::figures::figure;
 use io_tests::{ix, Harness};
 use solana_sdk::packet::PACKET_DATA_SIZE;
 use solana_sdk::pubkey::Pubkey;
@@ -62,7 +63,6 @@ fn the_largest_registry_transaction_leaves_200_bytes_of_the_packet() {
     h.registry.ingest(&retire).unwrap();
     h.check_invariants();
 
-    println!("registry transaction sizes at depth 20 / canopy 12 (limit {REGISTRY_TX_LIMIT} of {PACKET_DATA_SIZE} bytes):");
     for (name, size) in [
         ("register_node", register.size),
         ("update_node", update.size),
@@ -70,7 +70,9 @@ fn the_largest_registry_transaction_leaves_200_bytes_of_the_packet() {
         ("submit_verdict (MAX_GPUS_PER_NODE GPUs named)", vote),
         ("attest_node + refresh_weight (any quorum)", attested.attestation.size),
     ] {
-        println!("  {name:<52} {size:>5} bytes");
+        let section =
+            format!("Registry transaction sizes, tree depth 20 / canopy 12 (limit {REGISTRY_TX_LIMIT} of {PACKET_DATA_SIZE} bytes)");
+        figure(&section, name, format!("{size} bytes"));
         assert!(size <= REGISTRY_TX_LIMIT, "{name} is {size} bytes");
     }
 }
@@ -96,9 +98,12 @@ fn the_crank_claim_payment_and_buyback_transactions_fit_a_packet() {
             sized(&[tx::buyback_and_burn(&keeper.pubkey(), &mint, &tokens, &pda::buyback_pool(), &Pubkey::new_unique(), 1, 1)], &[&keeper]),
         ),
     ];
-    println!("transaction sizes (limit {PACKET_DATA_SIZE} bytes):");
     for (name, size) in rows {
-        println!("  {name:<28} {size:>5} bytes");
+        figure(
+            &format!("Emissions, reward and treasury transaction sizes (limit {PACKET_DATA_SIZE} bytes)"),
+            name,
+            format!("{size} bytes"),
+        );
         assert!(size <= PACKET_DATA_SIZE / 2, "{name} is {size} bytes");
     }
 }
@@ -144,19 +149,19 @@ fn proposal_creation_votes_and_execution_fit_a_packet() {
         ("add GPU model", vec![add_model.clone()]),
         ("fee + veto + grant", vec![fee, veto, grant]),
     ];
-    println!("DAO transaction sizes (limit {PACKET_DATA_SIZE} bytes):");
     for (name, acts) in &proposals {
         let create = gx::create_proposal(&proposer.pubkey(), &proposer.pubkey(), 42, [9; 32], link, acts);
         let stored: Vec<_> = acts.iter().map(gx::to_proposal_instruction).collect();
         let execute = gx::execute_proposal(42, &stored);
         for (step, size) in [("create", sized(&[create], &[&proposer])), ("execute", sized(&[execute], &[]))] {
-            println!("  {step:<8} {name:<22} {size:>5} bytes");
+            figure(&format!("DAO transaction sizes (limit {PACKET_DATA_SIZE} bytes)"), &format!("{step} {name}"), format!("{size} bytes"));
             assert!(size <= PACKET_DATA_SIZE, "{step} {name} is {size} bytes");
         }
     }
     let vote = sized(&[gx::cast_vote(&proposer.pubkey(), 42, io_governance::VoteChoice::Yes)], &[&proposer]);
     let queue = sized(&[gx::queue_proposal(42)], &[]);
-    println!("  cast_vote {vote:>5} bytes, queue_proposal {queue:>5} bytes");
+    figure(&format!("DAO transaction sizes (limit {PACKET_DATA_SIZE} bytes)"), "cast_vote", format!("{vote} bytes"));
+    figure(&format!("DAO transaction sizes (limit {PACKET_DATA_SIZE} bytes)"), "queue_proposal", format!("{queue} bytes"));
     assert!(vote <= PACKET_DATA_SIZE / 2 && queue <= PACKET_DATA_SIZE / 2);
     assert_eq!(pda::proposal(42), gx::queue_proposal(42).accounts[0].pubkey);
 }

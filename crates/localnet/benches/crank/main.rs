@@ -152,7 +152,9 @@ impl Run {
         self.row.minted = emissions.total_minted - self.row.minted;
         self.bank.check_vault();
         let pool = self.bank.staking_config().rewards;
-        assert_eq!(pool.total_distributed, emissions.total_minted - emissions.genesis_supply, "minted != distributed");
+        // Forfeited rewards reclaimed and paid again are distributed twice, minted once.
+        let paid_again = pool.total_reclaimed - emissions.reclaimed;
+        assert_eq!(pool.total_distributed, emissions.total_minted - emissions.genesis_supply + paid_again, "minted != distributed");
         self.row
     }
 }

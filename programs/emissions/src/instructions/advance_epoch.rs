@@ -24,20 +24,24 @@ pub struct AdvanceEpoch<'info> {
 }
 
 /// The permissionless crank. Accounts every epoch that ended since the last call (at most
-/// `MAX_CATCH_UP_EPOCHS`), mints what is owed into the staking reward vault and has staking
+/// `MAX_CATCH_UP_EPOCHS`), pays what is owed into the staking reward vault and has staking
 /// raise its accumulator. Emission owed above the breaker's window limit is held back and
-/// minted by later cranks: never lost, never early. Emission of epochs that began before
+/// paid by later cranks: never lost, never early. Emission of epochs that began before
 /// the earning weight appeared (staking's `earning_since`), and everything owed while no
 /// weight earns, nobody earned: it returns to the reserve, which later years emit, so it
-/// is no prize for whoever bonds first, however long nobody cranked. The accounts and the
-/// work do not depend on how many operators stake.
+/// is no prize for whoever bonds first, however long nobody cranked. Rewards staking has
+/// forfeited (unclaimable) return to the reserve too: they stay in the vault, and what is
+/// owed is paid from them before anything is minted. The accounts and the work do not
+/// depend on how many operators stake.
 pub fn handler(ctx: Context<AdvanceEpoch>) -> Result<()> {
     let overflow = || error!(EmissionsError::ArithmeticOverflow);
     let now = Clock::get()?.unix_timestamp;
     let config = &mut ctx.accounts.config;
     let schedule = config.schedule();
     let mut cursor: ScheduleCursor = config.cursor.into();
-    require!(!(cursor.is_finished(config.epochs_per_year) && config.held_back == 0), EmissionsError::EmissionEnded);
+    let pool = &ctx.accounts.staking_config.rewards;
+    let reclaimed = pool.forfeited;
+    require!(!(cursor.is_finished(config.epochs_per_year) && config.held_back == 0 && reclaimed == 0), EmissionsError::EmissionEnded);
     let ended = config.epochs_ended(now);
     require!(ended > config.next_epoch, EmissionsError::EpochNotOver);
 
@@ -45,28 +49,35 @@ pub fn handler(ctx: Context<AdvanceEpoch>) -> Result<()> {
     let epochs = ended.checked_sub(first_epoch).ok_or_else(overflow)?.min(MAX_CATCH_UP_EPOCHS);
     config.next_epoch = first_epoch.checked_add(epochs).ok_or_else(overflow)?;
 
+    // Forfeited rewards are unscheduled again before this crank's epochs are accounted,
+    // so a year that starts within it already emits its share of them.
+    cursor.unscheduled = cursor.unscheduled.checked_add(reclaimed).ok_or_else(overflow)?;
+    config.reclaimed = config.reclaimed.checked_add(reclaimed).ok_or_else(overflow)?;
+
     // Epochs that began before the earning weight appeared (all of them while none earns)
     // were earned by nobody: their emission, with any backlog nobody can now receive,
     // returns to the reserve instead of going to whoever holds weight at this crank.
-    let pool = &ctx.accounts.staking_config.rewards;
     let earning = pool.earning_weight > 0;
     let idle_epochs = config.idle_epochs(first_epoch, epochs, pool.earning_since);
     let account = cursor.account_crank(epochs, idle_epochs, config.held_back, earning, &schedule).ok_or_else(overflow)?;
     let (emitted, returned, owed) = (account.emitted, account.returned, account.owed);
     config.cursor = cursor.into();
 
-    // The breaker: no interval of `breaker_window_secs` mints more than the limit.
+    // The breaker: no interval of `breaker_window_secs` emits more than the limit.
     let mut breaker: RollingCap = config.breaker.into();
     let room = breaker.room(now, config.params.breaker_window_secs, config.params.breaker_max_mint);
-    let minted = owed.min(room);
+    let paid = owed.min(room);
     let breaker_limited = room < owed;
+    let from_reclaimed = paid.min(config.reclaimed);
+    config.reclaimed = config.reclaimed.checked_sub(from_reclaimed).ok_or_else(overflow)?;
+    let minted = paid.checked_sub(from_reclaimed).ok_or_else(overflow)?;
 
     let total_minted = config.total_minted.checked_add(minted).ok_or_else(overflow)?;
     require!(total_minted <= config.supply_cap, EmissionsError::SupplyCapExceeded);
     config.total_minted = total_minted;
-    breaker.record(minted).ok_or_else(overflow)?;
+    breaker.record(paid).ok_or_else(overflow)?;
     config.breaker = breaker.into();
-    config.held_back = owed.checked_sub(minted).ok_or_else(overflow)?;
+    config.held_back = owed.checked_sub(paid).ok_or_else(overflow)?;
 
     let seeds = config.signer_seeds();
     if minted > 0 {
@@ -88,7 +99,8 @@ pub fn handler(ctx: Context<AdvanceEpoch>) -> Result<()> {
             },
             &[&seeds[..]],
         ),
-        minted,
+        paid,
+        reclaimed,
     )?;
 
     emit!(EpochAdvanced {
@@ -97,7 +109,9 @@ pub fn handler(ctx: Context<AdvanceEpoch>) -> Result<()> {
         year: config.cursor.year,
         emitted,
         minted,
+        paid,
         returned,
+        reclaimed,
         held_back: config.held_back,
         total_minted: config.total_minted,
         breaker_limited,

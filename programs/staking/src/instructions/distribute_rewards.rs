@@ -4,7 +4,6 @@ use crate::events::RewardsDistributed;
 use crate::state::StakingConfig;
 use anchor_lang::prelude::*;
 use anchor_spl::token::TokenAccount;
-use io_math::accumulator_increment;
 
 #[derive(Accounts)]
 pub struct DistributeRewards<'info> {
@@ -17,22 +16,21 @@ pub struct DistributeRewards<'info> {
     pub reward_vault: Box<Account<'info, TokenAccount>>,
 }
 
-/// Raises the accumulator by `amount` (already minted into the reward vault) over the
-/// earning weight, then lapses the leases that ended by the current registry epoch. O(1):
-/// the accounts and the work are the same for ten operators or a million.
-pub fn handler(ctx: Context<DistributeRewards>, amount: u64) -> Result<()> {
+/// Raises the accumulator by `amount` (already in the reward vault: minted, or paid from
+/// reclaimed rewards) over the earning weight, hands `reclaimed` of the forfeited rewards
+/// back to the emissions crank, then lapses the leases that ended by the current registry
+/// epoch. O(1): the accounts and the work are the same for ten operators or a million.
+pub fn handler(ctx: Context<DistributeRewards>, amount: u64, reclaimed: u64) -> Result<()> {
     let overflow = || error!(StakingError::ArithmeticOverflow);
     let registry_epoch = ctx.accounts.config.registry_epoch(Clock::get()?.unix_timestamp)?;
     let pool = &mut ctx.accounts.config.rewards;
     let earning_weight = pool.earning_weight;
     if amount > 0 {
-        let increment = accumulator_increment(amount, earning_weight).ok_or_else(|| error!(StakingError::NoEarningWeight))?;
-        pool.accumulator = pool.accumulator.checked_add(increment).ok_or_else(overflow)?;
-        pool.total_distributed = pool.total_distributed.checked_add(amount).ok_or_else(overflow)?;
+        pool.distribute(amount)?;
     }
-    // The vault must back every unclaimed unit (donations may make it hold more).
-    let unclaimed = pool.total_distributed.checked_sub(pool.total_claimed).ok_or_else(overflow)?;
-    require!(ctx.accounts.reward_vault.amount >= unclaimed, StakingError::RewardsNotFunded);
+    pool.reclaim(reclaimed)?;
+    // The vault must back every unit the stakes can claim (donations may make it hold more).
+    require!(ctx.accounts.reward_vault.amount >= pool.backed()?, StakingError::RewardsNotFunded);
 
     pool.distributions = pool.distributions.checked_add(1).ok_or_else(overflow)?;
     let lapsed_weight = pool.lapse_through(registry_epoch)?;
@@ -43,6 +41,8 @@ pub fn handler(ctx: Context<DistributeRewards>, amount: u64) -> Result<()> {
         accumulator: pool.accumulator,
         lapsed_weight,
         registry_epoch,
+        reclaimed,
+        forfeited: pool.forfeited,
     });
     Ok(())
 }
