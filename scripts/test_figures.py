@@ -7,6 +7,7 @@ docs/test-figures.md from that log.
     python3 scripts/test_figures.py LOG           # write docs/test-figures.md
     python3 scripts/test_figures.py --check LOG   # print the report; exit 1 if a figure the
                                                   # committed report names was not recorded
+                                                  # (for property tests: its section)
 """
 import json
 import sys
@@ -73,8 +74,11 @@ def main(argv):
         return 0
     print(text)
     recorded = {(s, n) for s, names in sections.items() for n in names}
-    # Figures only the SBF lane measures are recorded there; a native run may lack them.
-    missing = sorted(committed_names() - recorded)
+    # Every committed figure must still be recorded, except the outcome counts of property
+    # tests: which refusals a random run meets varies, so there only the section must be.
+    missing = sorted(
+        (s, n) for (s, n) in committed_names() - recorded if not (s.startswith("Property test") and s in sections)
+    )
     for section, name in missing:
         print(f"MISSING FIGURE: {section}: {name} (the committed report names it; no test recorded it)")
     return 1 if missing else 0
