@@ -11,7 +11,9 @@ impl Harness {
 
     /// A valid spec for `count` GPUs of `model`, at a CUDA version every model accepts.
     pub fn spec(&mut self, model: &str, count: u16, seed: u64) -> HardwareSpec {
-        let digits: Vec<u8> = (0..7).map(|i| ((seed >> (i * 3)) % 7) as u8).collect();
+        // The first digit is 2..=6: valid under every base cell (a pentagon has no child in
+        // direction 1).
+        let digits: Vec<u8> = (0..7).map(|i| if i == 0 { 2 + (seed % 5) as u8 } else { ((seed >> (i * 3)) % 7) as u8 }).collect();
         let gpu_uuids_hash = self.gpu_set(&Self::gpu_uuids(seed, count));
         HardwareSpec {
             gpu_model: self.model_id(model),

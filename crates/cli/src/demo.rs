@@ -133,7 +133,9 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
             })
             .expect("share");
         let apple = model.starts_with("Apple");
-        let digits: Vec<u8> = (0..7).map(|_| (dice.next() % 7) as u8).collect();
+        // The first digit is 2..=6: valid under every base cell (a pentagon has no child in
+        // direction 1, and under 0 the next digit would decide).
+        let digits: Vec<u8> = (0..7).map(|i| if i == 0 { 2 + (dice.next() % 5) as u8 } else { (dice.next() % 7) as u8 }).collect();
         let uuids: Vec<String> = (0..gpus).map(|g| format!("GPU-{i:06}-{g}-{:08x}", dice.next() as u32)).collect();
         let spec = HardwareSpec {
             gpu_model: model_id(model),

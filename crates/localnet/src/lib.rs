@@ -170,6 +170,8 @@ pub struct Localnet {
     sent: HashSet<Signature>,
     /// Noop data per written account, for `noop_history`.
     history: HashMap<Pubkey, Vec<Vec<u8>>>,
+    /// Every landed transaction that logged noop data, in order: what an indexer follows.
+    ledger: Vec<LedgerEntry>,
     /// Transactions landed.
     pub transactions: u64,
     /// Compute units each kind of instruction (program, Anchor discriminator) consumed,
@@ -191,6 +193,7 @@ impl Localnet {
             context,
             sent: HashSet::new(),
             history: HashMap::new(),
+            ledger: Vec::new(),
             transactions: 0,
             compute_units: Default::default(),
             blockhash_at,
@@ -340,6 +343,16 @@ impl Localnet {
                     self.history.entry(*key).or_default().extend(noop_data.iter().cloned());
                 }
             }
+            // With the program of the top-level instruction each was logged inside: only
+            // what the registry's own instructions logged is the registry's.
+            let by_instruction = inner_instructions.iter().enumerate().flat_map(|(i, inner)| {
+                let top = tx.message.instructions.get(i).and_then(|ix| keys.get(ix.program_id_index as usize)).copied().unwrap_or_default();
+                inner
+                    .iter()
+                    .filter(|inner| keys.get(inner.instruction.program_id_index as usize) == Some(&noop))
+                    .map(move |inner| (top, inner.instruction.data.clone()))
+            });
+            self.ledger.push(LedgerEntry { seq: self.transactions, signature, noop_data: by_instruction.collect() });
         }
         self.transactions += 1;
         // The suite's own five programs; the SPL programs' figures are theirs.
@@ -350,6 +363,26 @@ impl Localnet {
             self.compute_units.entry((program, discriminator)).or_default().push(units);
         }
         Ok(TxOutcome { signature, noop_data, logs, size })
+    }
+}
+
+/// One landed transaction of the bank's ledger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerEntry {
+    /// The transaction's position among every transaction the bank landed.
+    pub seq: u64,
+    pub signature: Signature,
+    /// Noop instruction data, each with the program of the top-level instruction it was
+    /// logged inside.
+    pub noop_data: Vec<(Pubkey, Vec<u8>)>,
+}
+
+impl Localnet {
+    /// Up to `limit` ledger entries after position `after` (from the first for `None`).
+    pub fn ledger_after(&self, after: Option<u64>, limit: usize) -> &[LedgerEntry] {
+        let start = after.map_or(0, |a| self.ledger.partition_point(|e| e.seq <= a));
+        let end = start.saturating_add(limit).min(self.ledger.len());
+        &self.ledger[start..end]
     }
 }
 

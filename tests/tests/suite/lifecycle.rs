@@ -2,6 +2,10 @@ use io_registry::*;
 use io_tests::{ix, Harness};
 use solana_sdk::signature::{Keypair, Signer};
 
+/// Mode 1, resolution 1, base cell 4 (a pentagon), digit 1, the rest unused (7s): built
+/// by hand from the H3 bit layout.
+const PENTAGON_K_CHILD: u64 = (1 << 59) | (1 << 52) | (4 << 45) | (1 << 42) | ((1 << 42) - 1);
+
 #[test]
 fn registration_checks_the_spec_against_the_catalogue() {
     let mut h = Harness::new();
@@ -15,6 +19,9 @@ fn registration_checks_the_spec_against_the_catalogue() {
         (HardwareSpec { gpu_count: MAX_GPUS_PER_NODE + 1, ..base }, RegistryError::InvalidGpuCount),
         (HardwareSpec { cuda: CudaVersion { major: 11, minor: 7 }, ..base }, RegistryError::CudaTooOld),
         (HardwareSpec { region: 0x1234, ..base }, RegistryError::InvalidRegion),
+        // Base cell 4 is a pentagon: a resolution-1 child in direction 1 (the K axis it
+        // lacks) has the right layout but is no cell (h3o refuses it too).
+        (HardwareSpec { region: PENTAGON_K_CHILD, ..base }, RegistryError::InvalidRegion),
         (HardwareSpec { gpu_uuids_hash: [0; 32], ..base }, RegistryError::InvalidGpuUuidHash),
     ];
     for (spec, error) in cases {

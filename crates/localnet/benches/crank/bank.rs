@@ -77,7 +77,7 @@ impl Bank {
                 gpu_model: h100,
                 gpu_count: 8,
                 cuda: CudaVersion { major: 12, minor: 4 },
-                region: h3_cell_from_parts(7, (i % 122) as u8, &[0, 1, 2, 3, 4, 5, (i % 7) as u8]).expect("h3 cell"),
+                region: h3_cell_from_parts(7, (i % 122) as u8, &[2, 1, 2, 3, 4, 5, (i % 7) as u8]).expect("h3 cell"),
                 gpu_uuids_hash: io_sdk::gpu_uuids_hash(&gpu_uuids(i)),
             };
             let node = Keypair::new();

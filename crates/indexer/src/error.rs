@@ -1,0 +1,48 @@
+//! What stops ingestion, by name. A stop leaves the store as the last committed batch
+//! left it: the batch that failed is not applied in part.
+
+use solana_sdk::pubkey::Pubkey;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum IndexerError {
+    /// After a transaction's node events, the tree's rebuilt root differs from the root
+    /// the compression program logged for it: an event is missing, or was altered.
+    #[error("root mismatch for tree {tree} at transaction {seq} ({signature}): indexed {indexed}, logged {logged}")]
+    RootMismatch { tree: Pubkey, seq: u64, signature: String, indexed: String, logged: String },
+    /// A node event names a leaf past the next free one: events are missing.
+    #[error("gap in tree {tree} at transaction {seq}: leaf {index} arrived before leaf {expected}")]
+    Gap { tree: Pubkey, seq: u64, index: u32, expected: u32 },
+    /// A node event for a tree the transaction did not change: the registry logs an event
+    /// only beside the compression program's change of that tree.
+    #[error("transaction {seq} has a node event for tree {tree} but logs no change of that tree")]
+    UnknownTree { tree: Pubkey, seq: u64 },
+    /// A node event that cannot be applied to its tree (leaf outside the tree, wrong tree).
+    #[error("transaction {seq}: bad node event for tree {tree}: {reason}")]
+    BadEvent { tree: Pubkey, seq: u64, reason: String },
+    /// The source went backwards or repeated a transaction the store already holds.
+    #[error("source returned transaction {seq} after the cursor {cursor}")]
+    OutOfOrder { seq: u64, cursor: u64 },
+    #[error("store: {0}")]
+    Store(String),
+    /// The source could not be read (an RPC error, say); nothing was applied.
+    #[error("source: {0}")]
+    Source(String),
+}
+
+impl From<redb::Error> for IndexerError {
+    fn from(e: redb::Error) -> Self {
+        IndexerError::Store(e.to_string())
+    }
+}
+
+macro_rules! store_error_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for IndexerError {
+            fn from(e: $t) -> Self {
+                IndexerError::Store(e.to_string())
+            }
+        }
+    )*};
+}
+store_error_from!(redb::DatabaseError, redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError, std::io::Error);

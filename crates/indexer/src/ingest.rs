@@ -1,0 +1,185 @@
+//! Ingestion: transactions from a [`Source`] into a [`Store`], batch by batch.
+
+use crate::error::IndexerError;
+use crate::source::{Source, SourceTx};
+use crate::store::{Batch, Store};
+use anchor_lang::AnchorDeserialize;
+use io_registry::NodeEvent;
+use io_sdk::events::{decode_noop_data, NoopPayload};
+use io_sdk::mirror::{MirrorError, TreeMirror};
+use solana_sdk::pubkey::Pubkey;
+use spl_account_compression::events::{AccountCompressionEvent, ChangeLogEvent};
+use std::collections::{BTreeMap, HashMap};
+
+/// What the compression program logged last for a tree in one transaction.
+#[derive(Clone, Copy)]
+struct Logged {
+    seq: u64,
+    root: [u8; 32],
+    depth: u32,
+}
+
+/// A change log's sequence number, root and tree depth (its path runs from the leaf to the
+/// root: depth + 1 nodes).
+fn change_log(data: &[u8]) -> Option<(Pubkey, Logged)> {
+    let AccountCompressionEvent::ChangeLog(ChangeLogEvent::V1(log)) = AccountCompressionEvent::try_from_slice(data).ok()? else {
+        return None;
+    };
+    let depth = u32::try_from(log.path.len().checked_sub(1)?).ok()?;
+    Some((log.id, Logged { seq: log.seq, root: log.path.last()?.node, depth }))
+}
+
+/// What one [`Indexer::sync`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub transactions: u64,
+    pub events: u64,
+    pub batches: u64,
+    pub cursor: Option<u64>,
+}
+
+/// The ingestion loop's state: the store, and an in-memory mirror of every tree (rebuilt
+/// from the store when it opens) to check each transaction's roots against.
+pub struct Indexer<S: Store> {
+    store: S,
+    mirrors: HashMap<Pubkey, TreeMirror>,
+    /// Transactions per batch (one store commit each).
+    pub batch_size: usize,
+}
+
+impl<S: Store> Indexer<S> {
+    /// Opens an indexer over `store`, rebuilding each tree's mirror from what it holds.
+    pub fn open(store: S) -> Result<Self, IndexerError> {
+        let mut indexer = Self { store, mirrors: HashMap::new(), batch_size: 1_000 };
+        indexer.reload()?;
+        Ok(indexer)
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    /// The mirror of `tree`, as far as the store has it: proofs and roots come from here.
+    pub fn mirror(&self, tree: &Pubkey) -> Option<&TreeMirror> {
+        self.mirrors.get(tree)
+    }
+
+    fn reload(&mut self) -> Result<(), IndexerError> {
+        self.mirrors.clear();
+        for (tree, depth) in self.store.trees()? {
+            let records = self.store.tree_records(&tree)?;
+            let mirror = TreeMirror::from_records(tree, depth, records).map_err(|e| IndexerError::Store(format!("tree {tree}: {e}")))?;
+            self.mirrors.insert(tree, mirror);
+        }
+        Ok(())
+    }
+
+    /// Ingests everything the source has after the store's cursor, one batch (and one
+    /// commit) per `batch_size` transactions.
+    pub fn sync(&mut self, source: &mut impl Source) -> Result<SyncReport, IndexerError> {
+        let mut report = SyncReport { cursor: self.store.cursor()?, ..SyncReport::default() };
+        loop {
+            let transactions = source.after(report.cursor, self.batch_size).map_err(|e| IndexerError::Source(e.to_string()))?;
+            if transactions.is_empty() {
+                return Ok(report);
+            }
+            report.events += self.ingest(&transactions)? as u64;
+            report.transactions += transactions.len() as u64;
+            report.batches += 1;
+            report.cursor = self.store.cursor()?;
+        }
+    }
+
+    /// One batch: every node event applied to its tree's mirror and each transaction's
+    /// roots checked, then the events and the new cursor committed together. On any error
+    /// nothing is committed and the mirrors are rebuilt from the store. Returns the number
+    /// of node events.
+    pub fn ingest(&mut self, transactions: &[SourceTx]) -> Result<usize, IndexerError> {
+        let result = self.build_batch(transactions).and_then(|batch| {
+            if let Some(last) = transactions.last() {
+                debug_assert_eq!(batch.cursor, last.seq);
+                self.store.apply(&batch)?;
+            }
+            Ok(batch.events.len())
+        });
+        if result.is_err() {
+            self.reload()?;
+        }
+        result
+    }
+
+    fn build_batch(&mut self, transactions: &[SourceTx]) -> Result<Batch, IndexerError> {
+        let mut batch = Batch::default();
+        let mut cursor = self.store.cursor()?;
+        for tx in transactions {
+            if let Some(c) = cursor.filter(|c| tx.seq <= *c) {
+                return Err(IndexerError::OutOfOrder { seq: tx.seq, cursor: c });
+            }
+            self.apply_transaction(tx, &mut batch)?;
+            cursor = Some(tx.seq);
+            batch.cursor = tx.seq;
+        }
+        Ok(batch)
+    }
+
+    fn apply_transaction(&mut self, tx: &SourceTx, batch: &mut Batch) -> Result<(), IndexerError> {
+        let registry: Vec<&[u8]> =
+            tx.noop_data.iter().filter(|(program, _)| *program == io_registry::ID).map(|(_, d)| d.as_slice()).collect();
+        // The root the compression program logged last for each tree in this transaction.
+        let mut logged: BTreeMap<Pubkey, Logged> = BTreeMap::new();
+        for (tree, log) in registry.iter().filter_map(|data| change_log(data)) {
+            let entry = logged.entry(tree).or_insert(log);
+            if log.seq >= entry.seq {
+                *entry = log;
+            }
+        }
+        let mut touched: Vec<Pubkey> = vec![];
+        for data in &registry {
+            if let NoopPayload::Node(event) = decode_noop_data(data) {
+                self.apply_event(tx, &event, logged.get(&event.tree), batch)?;
+                if !touched.contains(&event.tree) {
+                    touched.push(event.tree);
+                }
+                batch.events.push((tx.seq, *event));
+            }
+        }
+        for tree in touched {
+            let indexed = self.mirrors[&tree].root();
+            let logged_root = logged.get(&tree).map(|log| log.root);
+            if logged_root != Some(indexed) {
+                return Err(IndexerError::RootMismatch {
+                    tree,
+                    seq: tx.seq,
+                    signature: tx.signature.clone(),
+                    indexed: hex(&indexed),
+                    logged: logged_root.map_or_else(|| "none".into(), |r| hex(&r)),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A tree seen for the first time takes its depth from the change the compression
+    /// program logged for it in the same transaction; a node event with no such change is
+    /// about no tree the registry wrote.
+    fn apply_event(&mut self, tx: &SourceTx, event: &NodeEvent, logged: Option<&Logged>, batch: &mut Batch) -> Result<(), IndexerError> {
+        let tree = event.tree;
+        let log = logged.ok_or(IndexerError::UnknownTree { tree, seq: tx.seq })?;
+        let mirror = self.mirrors.entry(tree).or_insert_with(|| {
+            batch.new_trees.push((tree, log.depth));
+            TreeMirror::new(tree, log.depth)
+        });
+        mirror.apply(event).map_err(|e| match e {
+            MirrorError::Gap { index, expected } => IndexerError::Gap { tree, seq: tx.seq, index, expected },
+            other => IndexerError::BadEvent { tree, seq: tx.seq, reason: other.to_string() },
+        })
+    }
+}
+
+fn hex(bytes: &[u8; 32]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

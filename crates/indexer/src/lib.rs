@@ -1,0 +1,25 @@
+//! The read side of the registry: follows the chain's transactions into a store that
+//! answers what readers ask (a node by key, an operator's nodes, a node's history, a
+//! tree's leaves and proofs) without replaying the history on every call.
+//!
+//! - [`source::Source`]: where transactions come from, in the order the chain applied them
+//!   (the embedded bank now; RPC and Geyser sources implement the same trait).
+//! - [`store::Store`]: what is kept, behind one trait; [`store::RedbStore`] is the
+//!   embedded backend.
+//! - [`Indexer`]: decodes the registry's noop events, keeps each tree's mirror, checks the
+//!   mirror's root against the root the compression program logged in the same
+//!   transaction, and commits a batch with its cursor atomically, or nothing.
+//!
+//! Only noop data logged inside a top-level registry instruction is read: anybody can call
+//! the noop program with bytes that decode as a node event, but only the registry's own
+//! instructions (and the compression program it calls) log inside its instruction.
+
+pub mod error;
+pub mod ingest;
+pub mod source;
+pub mod store;
+
+pub use error::IndexerError;
+pub use ingest::{Indexer, SyncReport};
+pub use source::{Source, SourceTx};
+pub use store::{IndexedNode, RedbStore, Store};

@@ -1,0 +1,45 @@
+//! Where the indexer reads transactions from, oldest first, after a cursor.
+
+use solana_sdk::pubkey::Pubkey;
+
+/// One landed transaction as the indexer needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceTx {
+    /// Position in the order the chain applied transactions; strictly increasing.
+    pub seq: u64,
+    pub signature: String,
+    /// Noop instruction data, each with the program of the top-level instruction it was
+    /// logged inside (only the registry's own count).
+    pub noop_data: Vec<(Pubkey, Vec<u8>)>,
+}
+
+/// Transactions after a cursor, in order. The embedded bank implements it; an RPC
+/// backfill (`getSignaturesForAddress` + `getTransaction`) or a Geyser stream is another
+/// implementation of the same two methods.
+pub trait Source {
+    /// Up to `limit` transactions with `seq > after` (all of them for `None`), oldest
+    /// first.
+    fn after(&mut self, after: Option<u64>, limit: usize) -> anyhow::Result<Vec<SourceTx>>;
+}
+
+impl Source for io_localnet::Localnet {
+    fn after(&mut self, after: Option<u64>, limit: usize) -> anyhow::Result<Vec<SourceTx>> {
+        Ok(self
+            .ledger_after(after, limit)
+            .iter()
+            .map(|entry| SourceTx { seq: entry.seq, signature: entry.signature.to_string(), noop_data: entry.noop_data.clone() })
+            .collect())
+    }
+}
+
+/// A source over transactions held in memory (tests, replays of a recorded ledger).
+#[derive(Clone, Debug, Default)]
+pub struct MemorySource {
+    pub transactions: Vec<SourceTx>,
+}
+
+impl Source for MemorySource {
+    fn after(&mut self, after: Option<u64>, limit: usize) -> anyhow::Result<Vec<SourceTx>> {
+        Ok(self.transactions.iter().filter(|t| after.is_none_or(|a| t.seq > a)).take(limit).cloned().collect())
+    }
+}

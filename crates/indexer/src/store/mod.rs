@@ -1,0 +1,46 @@
+//! What the indexer keeps, behind one trait, so the embedded store and a server database
+//! answer the same questions the same way.
+
+mod redb_store;
+
+pub use redb_store::RedbStore;
+
+use crate::IndexerError;
+use io_registry::{NodeEvent, NodeRecord};
+use solana_sdk::pubkey::Pubkey;
+
+/// A node's newest record and the tree it lives in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexedNode {
+    pub tree: Pubkey,
+    pub record: NodeRecord,
+}
+
+/// Everything one ingestion step learned, applied at once with its cursor.
+#[derive(Clone, Debug, Default)]
+pub struct Batch {
+    /// The last transaction the batch covers.
+    pub cursor: u64,
+    /// Trees seen for the first time, with their depth.
+    pub new_trees: Vec<(Pubkey, u32)>,
+    /// Node events in chain order, each with its transaction's position.
+    pub events: Vec<(u64, NodeEvent)>,
+}
+
+pub trait Store {
+    /// The last transaction applied; `None` for an empty store.
+    fn cursor(&self) -> Result<Option<u64>, IndexerError>;
+    /// Applies the whole batch and moves the cursor, or (on any error, or a crash before
+    /// it returns) nothing at all.
+    fn apply(&mut self, batch: &Batch) -> Result<(), IndexerError>;
+    /// Every tree with its depth.
+    fn trees(&self) -> Result<Vec<(Pubkey, u32)>, IndexerError>;
+    /// A tree's leaves' newest records, by leaf index.
+    fn tree_records(&self, tree: &Pubkey) -> Result<Vec<NodeRecord>, IndexerError>;
+    /// The newest leaf of a node key (a re-registered key has several leaves).
+    fn node(&self, node_id: &Pubkey) -> Result<Option<IndexedNode>, IndexerError>;
+    /// Every leaf an operator registered, newest record of each.
+    fn nodes_by_operator(&self, operator: &Pubkey) -> Result<Vec<IndexedNode>, IndexerError>;
+    /// Every event of a node key, oldest first, with its transaction's position.
+    fn history(&self, node_id: &Pubkey) -> Result<Vec<(u64, NodeEvent)>, IndexerError>;
+}

@@ -1,0 +1,284 @@
+//! The indexer against the embedded bank running the real registry, compression and noop
+//! programs: what it stores equals what the chain says, a batch commits whole or not at
+//! all, ingestion resumes where it stopped, and tampered, missing or foreign data stops it
+//! by name or is ignored.
+
+use anchor_lang::AnchorSerialize;
+use io_indexer::source::MemorySource;
+use io_indexer::store::Batch;
+use io_indexer::{Indexer, IndexerError, RedbStore, Source, SourceTx, Store};
+use io_registry::{HardwareSpec, NodeChange, NodeEvent, NodeRecord, NODE_EVENT_TAG};
+use io_tests::Harness;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{Keypair, Signer};
+use spl_account_compression::events::{AccountCompressionEvent, ApplicationDataEvent, ApplicationDataEventV1};
+
+/// A small network: two operators, five nodes; verified, updated, suspended and retired.
+struct Network {
+    h: Harness,
+    operators: Vec<Keypair>,
+    nodes: Vec<Pubkey>,
+}
+
+fn network() -> Network {
+    let mut h = Harness::new();
+    let operators: Vec<Keypair> = (0..2).map(|_| h.operator()).collect();
+    let mut nodes = vec![];
+    for i in 0..5u64 {
+        let spec = h.spec("H100", 1 + i as u16, i);
+        let (node, _) = h.register(&operators[(i % 2) as usize], spec);
+        nodes.push(node.pubkey());
+    }
+    h.next_epoch();
+    for node in &nodes[..4] {
+        h.verify(node);
+    }
+    let record = *h.registry.record(&nodes[1]).unwrap();
+    let spec = HardwareSpec { gpu_count: record.gpu_count + 1, ..h.spec("H100", 1, 1) };
+    h.registry.update(&mut h.net, &operators[1], &nodes[1], spec).unwrap();
+    h.next_epoch();
+    h.attest(2, &nodes[2], io_registry::Verdict::Suspended, Default::default(), &[]);
+    h.registry.retire(&mut h.net, &operators[1], &nodes[3]).unwrap();
+    Network { h, operators, nodes }
+}
+
+fn store(dir: &tempfile::TempDir, name: &str) -> RedbStore {
+    RedbStore::open(&dir.path().join(name)).unwrap()
+}
+
+/// Every leaf the store holds, per tree: what two stores are compared by.
+fn contents(store: &impl Store) -> Vec<(Pubkey, Vec<NodeRecord>)> {
+    store.trees().unwrap().into_iter().map(|(tree, _)| (tree, store.tree_records(&tree).unwrap())).collect()
+}
+
+#[test]
+fn the_index_equals_the_chain() {
+    let mut net = network();
+    let dir = tempfile::tempdir().unwrap();
+    let mut indexer = Indexer::open(store(&dir, "index.redb")).unwrap();
+    let report = indexer.sync(&mut net.h.net).unwrap();
+    // 5 registrations, 4 verifications, 1 update, 1 suspension, 1 retirement.
+    assert_eq!(report.events, 12, "{report:?}");
+
+    // Each node's newest record is the harness mirror's (itself checked against the chain's
+    // root after every step), and the indexed tree's root is the on-chain root.
+    let tree = net.h.first_tree;
+    for node in &net.nodes {
+        let indexed = indexer.store().node(node).unwrap().expect("indexed");
+        assert_eq!((indexed.tree, &indexed.record), (tree, net.h.registry.record(node).unwrap()));
+    }
+    assert_eq!(indexer.mirror(&tree).unwrap().root(), net.h.onchain_root(&tree));
+    assert_eq!(indexer.store().tree_records(&tree).unwrap().len(), 5);
+
+    // An operator's nodes, and a node's history in order.
+    let first: Vec<Pubkey> =
+        indexer.store().nodes_by_operator(&net.operators[0].pubkey()).unwrap().iter().map(|n| n.record.node_id).collect();
+    assert_eq!(first.len(), 3);
+    assert!(first.iter().all(|id| [net.nodes[0], net.nodes[2], net.nodes[4]].contains(id)));
+    let changes: Vec<NodeChange> = indexer.store().history(&net.nodes[1]).unwrap().iter().map(|(_, e)| e.change).collect();
+    assert_eq!(changes, [NodeChange::Registered, NodeChange::Attested, NodeChange::Updated]);
+    let retired: Vec<NodeChange> = indexer.store().history(&net.nodes[3]).unwrap().iter().map(|(_, e)| e.change).collect();
+    assert_eq!(retired, [NodeChange::Registered, NodeChange::Attested, NodeChange::Retired]);
+
+    // Nothing new: a second sync reads nothing and changes nothing.
+    let cursor = indexer.store().cursor().unwrap();
+    let again = indexer.sync(&mut net.h.net).unwrap();
+    assert_eq!((again.transactions, again.events, again.cursor), (0, 0, cursor));
+
+    // New activity is picked up from the cursor on.
+    let spec = net.h.spec("L40S", 2, 77);
+    let (late, _) = net.h.register(&net.operators[0], spec);
+    let more = indexer.sync(&mut net.h.net).unwrap();
+    assert_eq!(more.events, 1);
+    assert_eq!(indexer.store().node(&late.pubkey()).unwrap().unwrap().record.leaf_index, 5);
+    assert_eq!(indexer.mirror(&tree).unwrap().root(), net.h.onchain_root(&tree));
+}
+
+/// A store that fails its `fail_at`-th commit, as a crash between two batches would.
+struct FailingStore {
+    inner: RedbStore,
+    commits: usize,
+    fail_at: usize,
+}
+
+impl Store for FailingStore {
+    fn cursor(&self) -> Result<Option<u64>, IndexerError> {
+        self.inner.cursor()
+    }
+    fn apply(&mut self, batch: &Batch) -> Result<(), IndexerError> {
+        self.commits += 1;
+        if self.commits == self.fail_at {
+            return Err(IndexerError::Store("disk full".into()));
+        }
+        self.inner.apply(batch)
+    }
+    fn trees(&self) -> Result<Vec<(Pubkey, u32)>, IndexerError> {
+        self.inner.trees()
+    }
+    fn tree_records(&self, tree: &Pubkey) -> Result<Vec<NodeRecord>, IndexerError> {
+        self.inner.tree_records(tree)
+    }
+    fn node(&self, node_id: &Pubkey) -> Result<Option<io_indexer::IndexedNode>, IndexerError> {
+        self.inner.node(node_id)
+    }
+    fn nodes_by_operator(&self, operator: &Pubkey) -> Result<Vec<io_indexer::IndexedNode>, IndexerError> {
+        self.inner.nodes_by_operator(operator)
+    }
+    fn history(&self, node_id: &Pubkey) -> Result<Vec<(u64, NodeEvent)>, IndexerError> {
+        self.inner.history(node_id)
+    }
+}
+
+#[test]
+fn a_failed_commit_applies_nothing_and_a_reopened_indexer_resumes_without_loss_or_repeat() {
+    let mut net = network();
+    let dir = tempfile::tempdir().unwrap();
+    let mut clean = Indexer::open(store(&dir, "clean.redb")).unwrap();
+    clean.sync(&mut net.h.net).unwrap();
+
+    // Two transactions per batch; the third commit fails.
+    let failing = FailingStore { inner: store(&dir, "resumed.redb"), commits: 0, fail_at: 3 };
+    let mut indexer = Indexer::open(failing).unwrap();
+    indexer.batch_size = 2;
+    let error = indexer.sync(&mut net.h.net).unwrap_err();
+    assert!(matches!(error, IndexerError::Store(ref m) if m == "disk full"), "{error}");
+    let ledger = net.h.net.after(None, usize::MAX).unwrap();
+    assert_eq!(indexer.store().cursor().unwrap(), Some(ledger[3].seq), "two batches of two committed, the third not at all");
+    let partial: usize = contents(indexer.store()).iter().map(|(_, r)| r.len()).sum();
+    assert!(partial < 5);
+
+    // The process restarts: a new indexer over the same file, from its cursor.
+    let file = indexer.into_store().inner;
+    drop(file);
+    let mut resumed = Indexer::open(store(&dir, "resumed.redb")).unwrap();
+    resumed.sync(&mut net.h.net).unwrap();
+    assert_eq!(contents(resumed.store()), contents(clean.store()));
+    for node in &net.nodes {
+        assert_eq!(resumed.store().history(node).unwrap(), clean.store().history(node).unwrap(), "no event lost or applied twice");
+    }
+}
+
+/// The bank's ledger, as a source that can be edited.
+fn recorded(net: &mut Network) -> MemorySource {
+    MemorySource { transactions: net.h.net.after(None, usize::MAX).unwrap() }
+}
+
+/// The first transaction with a node event of `change`, and the position of that event.
+fn find(source: &MemorySource, change: NodeChange) -> (usize, usize) {
+    for (t, tx) in source.transactions.iter().enumerate() {
+        for (i, (program, data)) in tx.noop_data.iter().enumerate() {
+            if *program == io_registry::ID && decode(data).is_some_and(|e| e.change == change) {
+                return (t, i);
+            }
+        }
+    }
+    panic!("no {change:?} event");
+}
+
+fn decode(data: &[u8]) -> Option<NodeEvent> {
+    match io_sdk::events::decode_noop_data(data) {
+        io_sdk::events::NoopPayload::Node(event) => Some(*event),
+        _ => None,
+    }
+}
+
+fn encode(event: &NodeEvent) -> Vec<u8> {
+    let mut application_data = NODE_EVENT_TAG.to_vec();
+    application_data.extend(event.try_to_vec().unwrap());
+    AccountCompressionEvent::ApplicationData(ApplicationDataEvent::V1(ApplicationDataEventV1 { application_data })).try_to_vec().unwrap()
+}
+
+fn refused(source: &mut MemorySource, check: impl Fn(&IndexerError) -> bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut indexer = Indexer::open(store(&dir, "index.redb")).unwrap();
+    indexer.batch_size = 1;
+    let error = indexer.sync(source).unwrap_err();
+    assert!(check(&error), "{error}");
+    // Everything before the bad transaction was committed, nothing of it or after.
+    let (IndexerError::RootMismatch { seq, .. } | IndexerError::Gap { seq, .. } | IndexerError::UnknownTree { seq, .. }) = error else {
+        panic!("{error}")
+    };
+    let before = source.transactions.iter().rev().find(|t| t.seq < seq).map(|t| t.seq);
+    assert_eq!(indexer.store().cursor().unwrap(), before);
+}
+
+#[test]
+fn an_altered_event_stops_ingestion_with_a_root_mismatch() {
+    let mut net = network();
+    let mut source = recorded(&mut net);
+    let (t, i) = find(&source, NodeChange::Updated);
+    let mut event = decode(&source.transactions[t].noop_data[i].1).unwrap();
+    event.record.gpu_count += 1;
+    source.transactions[t].noop_data[i].1 = encode(&event);
+    refused(&mut source, |e| matches!(e, IndexerError::RootMismatch { .. }));
+}
+
+#[test]
+fn a_missing_event_stops_ingestion_with_a_gap() {
+    let mut net = network();
+    let mut source = recorded(&mut net);
+    // The second registration's transaction is lost: the third arrives at leaf 2 first.
+    let registrations: Vec<usize> = source
+        .transactions
+        .iter()
+        .enumerate()
+        .filter(|(_, tx)| {
+            tx.noop_data.iter().any(|(p, d)| *p == io_registry::ID && decode(d).is_some_and(|e| e.change == NodeChange::Registered))
+        })
+        .map(|(t, _)| t)
+        .collect();
+    source.transactions.remove(registrations[1]);
+    refused(&mut source, |e| matches!(e, IndexerError::Gap { index: 2, expected: 1, .. }));
+}
+
+#[test]
+fn an_event_for_a_tree_the_registry_never_made_is_refused_by_name() {
+    let mut net = network();
+    let mut source = recorded(&mut net);
+    let (t, i) = find(&source, NodeChange::Registered);
+    let mut event = decode(&source.transactions[t].noop_data[i].1).unwrap();
+    event.tree = Pubkey::new_unique();
+    source.transactions[t].noop_data[i].1 = encode(&event);
+    refused(&mut source, |e| matches!(e, IndexerError::UnknownTree { .. }));
+}
+
+#[test]
+fn node_events_logged_outside_a_registry_instruction_are_ignored() {
+    let mut net = network();
+    let dir = tempfile::tempdir().unwrap();
+    let mut clean = Indexer::open(store(&dir, "clean.redb")).unwrap();
+    clean.sync(&mut net.h.net).unwrap();
+
+    // Anybody can call the noop program: a forged "update" of node 0 to 8 GPUs, logged by
+    // another program, is placed among the real transactions.
+    let mut source = recorded(&mut net);
+    let (t, i) = find(&source, NodeChange::Registered);
+    let mut forged = decode(&source.transactions[t].noop_data[i].1).unwrap();
+    forged.change = NodeChange::Updated;
+    forged.record.gpu_count = 8;
+    // Positions are the source's: spread them so one is free right after the registration.
+    for (k, tx) in source.transactions.iter_mut().enumerate() {
+        tx.seq = 10 * (k as u64 + 1);
+    }
+    let seq = source.transactions[t].seq + 5;
+    source
+        .transactions
+        .insert(t + 1, SourceTx { seq, signature: "forged".into(), noop_data: vec![(Pubkey::new_unique(), encode(&forged))] });
+    let mut indexer = Indexer::open(store(&dir, "forged.redb")).unwrap();
+    indexer.sync(&mut source).unwrap();
+    assert_eq!(contents(indexer.store()), contents(clean.store()));
+    assert_eq!(indexer.store().node(&net.nodes[0]).unwrap().unwrap().record.gpu_count, 1);
+}
+
+#[test]
+fn a_source_that_repeats_a_transaction_is_refused() {
+    let mut net = network();
+    let source = recorded(&mut net);
+    let dir = tempfile::tempdir().unwrap();
+    let mut indexer = Indexer::open(store(&dir, "index.redb")).unwrap();
+    let first = source.transactions[..3].to_vec();
+    indexer.ingest(&first).unwrap();
+    let error = indexer.ingest(&source.transactions[2..4]).unwrap_err();
+    assert!(matches!(error, IndexerError::OutOfOrder { .. }), "{error}");
+    assert_eq!(indexer.store().cursor().unwrap(), Some(first[2].seq), "the repeated batch applied nothing");
+}
