@@ -282,3 +282,30 @@ fn a_source_that_repeats_a_transaction_is_refused() {
     assert!(matches!(error, IndexerError::OutOfOrder { .. }), "{error}");
     assert_eq!(indexer.store().cursor().unwrap(), Some(first[2].seq), "the repeated batch applied nothing");
 }
+
+#[test]
+fn a_re_registered_key_is_its_newest_leaf_even_after_its_old_leaf_is_suspended() {
+    let mut net = network();
+    // Node 0's key registered again (as one GPU of another model), then its old leaf
+    // suspended: the key's leaf is the new one.
+    let node = Keypair::new();
+    let op = net.operators[0].insecure_clone();
+    let (h100, l40s) = (net.h.spec("H100", 8, 40), net.h.spec("L40S", 1, 41));
+    let first = net.h.registry.register(&mut net.h.net, &op, &node, h100).unwrap();
+    let second = net.h.registry.register(&mut net.h.net, &op, &node, l40s).unwrap();
+    net.h.next_epoch();
+    let tree = net.h.first_tree;
+    let old = net.h.registry.proven_leaf_at(&tree, first.leaf_index).unwrap();
+    let subject = io_sdk::registry::verdict_subject(&old, net.h.current_epoch(), io_registry::Verdict::Suspended, false, vec![]);
+    net.h.attest_subject(2, &old, &subject, Default::default(), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut indexer = Indexer::open(store(&dir, "index.redb")).unwrap();
+    indexer.sync(&mut net.h.net).unwrap();
+    let indexed = indexer.store().node(&node.pubkey()).unwrap().unwrap();
+    assert_eq!(indexed.record.leaf_index, second.leaf_index);
+    assert_eq!(indexed.record.status, io_registry::NodeStatus::Pending);
+    let old_leaf = &indexer.store().tree_records(&tree).unwrap()[first.leaf_index as usize];
+    assert_eq!(old_leaf.status, io_registry::NodeStatus::Suspended);
+    let changes: Vec<NodeChange> = indexer.store().history(&node.pubkey()).unwrap().iter().map(|(_, e)| e.change).collect();
+    assert_eq!(changes, [NodeChange::Registered, NodeChange::Registered, NodeChange::Attested]);
+}

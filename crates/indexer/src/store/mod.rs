@@ -37,7 +37,8 @@ pub trait Store {
     fn trees(&self) -> Result<Vec<(Pubkey, u32)>, IndexerError>;
     /// A tree's leaves' newest records, by leaf index.
     fn tree_records(&self, tree: &Pubkey) -> Result<Vec<NodeRecord>, IndexerError>;
-    /// The newest leaf of a node key (a re-registered key has several leaves).
+    /// The newest leaf of a node key: the one its latest registration appended (a
+    /// re-registered key has several; events about the older ones do not move it).
     fn node(&self, node_id: &Pubkey) -> Result<Option<IndexedNode>, IndexerError>;
     /// Every leaf an operator registered, newest record of each.
     fn nodes_by_operator(&self, operator: &Pubkey) -> Result<Vec<IndexedNode>, IndexerError>;

@@ -6,7 +6,7 @@
 use super::{Batch, IndexedNode, Store};
 use crate::IndexerError;
 use anchor_lang::{AnchorDeserialize, AnchorSerialize};
-use io_registry::{NodeEvent, NodeRecord};
+use io_registry::{NodeChange, NodeEvent, NodeRecord};
 use redb::{Database, ReadableTable, TableDefinition};
 use solana_sdk::pubkey::Pubkey;
 use std::path::Path;
@@ -19,7 +19,8 @@ const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const TREES: TableDefinition<Key32, u32> = TableDefinition::new("trees");
 /// (tree, leaf index) -> the leaf's newest record (borsh).
 const LEAVES: TableDefinition<(Key32, u32), &[u8]> = TableDefinition::new("leaves");
-/// node key -> (tree, leaf index) of its newest leaf.
+/// node key -> (tree, leaf index) of its newest leaf: the one its latest registration
+/// appended (an event about an older leaf of the key, say its suspension, does not move it).
 const NODES: TableDefinition<Key32, (Key32, u32)> = TableDefinition::new("nodes");
 /// (operator, tree, leaf index) -> (): an operator's leaves.
 const BY_OPERATOR: TableDefinition<(Key32, Key32, u32), ()> = TableDefinition::new("by_operator");
@@ -80,7 +81,10 @@ impl Store for RedbStore {
                 last_seq = Some(*seq);
                 let (tree, record) = (event.tree.to_bytes(), &event.record);
                 leaves.insert((tree, record.leaf_index), encode(record)?.as_slice())?;
-                nodes.insert(record.node_id.to_bytes(), (tree, record.leaf_index))?;
+                let key = record.node_id.to_bytes();
+                if event.change == NodeChange::Registered || nodes.get(key)?.is_none() {
+                    nodes.insert(key, (tree, record.leaf_index))?;
+                }
                 by_operator.insert((record.operator.to_bytes(), tree, record.leaf_index), ())?;
                 history.insert((record.node_id.to_bytes(), *seq, within), encode(event)?.as_slice())?;
             }
