@@ -81,7 +81,12 @@ impl RegistryClient {
     fn apply(&mut self, event: &io_registry::NodeEvent) -> anyhow::Result<()> {
         let tracked = self.trees.get_mut(&event.tree).ok_or_else(|| anyhow!("event for untracked tree {}", event.tree))?;
         tracked.mirror.apply(event)?;
-        self.nodes.insert(event.record.node_id, (event.tree, event.record.leaf_index));
+        // A key's leaf is the one its latest registration appended: an event about an older
+        // leaf of a re-registered key (its suspension) does not move it back.
+        let key = event.record.node_id;
+        if event.change == io_registry::NodeChange::Registered || !self.nodes.contains_key(&key) {
+            self.nodes.insert(key, (event.tree, event.record.leaf_index));
+        }
         self.note_gpus(event);
         Ok(())
     }
@@ -389,5 +394,28 @@ mod tests {
         assert_eq!(client.proven_gpus(&tree, 0), &[] as &[GpuId]);
         assert_eq!(client.gpus_counted_elsewhere(&[gpu], &b, 10), vec![]);
         assert_eq!(client.gpus_counted_elsewhere(&[gpu], &Pubkey::new_unique(), 10), vec![(gpu, b)]);
+    }
+
+    #[test]
+    fn a_re_registered_key_stays_at_its_new_leaf_when_its_old_leaf_is_suspended() {
+        let tree = Pubkey::new_unique();
+        let mut client = RegistryClient::new();
+        let config = TreeConfig {
+            merkle_tree: tree,
+            ordinal: 0,
+            max_depth: 5,
+            max_buffer_size: 8,
+            canopy_depth: 0,
+            capacity: 32,
+            num_nodes: 2,
+            bump: 0,
+        };
+        client.trees.insert(tree, TrackedTree { config, mirror: TreeMirror::new(tree, 5) });
+        let key = Pubkey::new_unique();
+        client.apply(&event(tree, NodeChange::Registered, record(0, key, NodeStatus::Verified, 9), vec![])).unwrap();
+        client.apply(&event(tree, NodeChange::Registered, record(1, key, NodeStatus::Pending, 0), vec![])).unwrap();
+        client.apply(&event(tree, NodeChange::Attested, record(0, key, NodeStatus::Suspended, 0), vec![])).unwrap();
+        assert_eq!(client.position(&key), Some((tree, 1)));
+        assert_eq!(client.record(&key).unwrap().status, NodeStatus::Pending);
     }
 }
