@@ -379,6 +379,8 @@ fn summary(net: &mut Localnet, options: &DemoOptions, run: DemoRun) -> anyhow::R
     )?;
     writeln!(out, "root rebuilt from noop events alone: {} (matches the tree account)", bs58::encode(root).into_string())?;
     writeln!(out, "largest attestation transaction: {largest_tx} of 1232 bytes")?;
+    let first_operator = operators.first().map(|(key, _)| *key).unwrap_or_default();
+    writeln!(out, "{}", crate::demo_index::index(net, tree, &first_operator)?)?;
 
     let config: StakingConfig = fetch(net, &pda::staking_config())?;
     writeln!(

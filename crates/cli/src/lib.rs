@@ -6,6 +6,7 @@ pub mod dao_cmd;
 pub mod dao_view;
 pub mod demo;
 mod demo_dao;
+mod demo_index;
 pub mod demo_poc;
 mod demo_rewards;
 mod demo_support;
