@@ -358,13 +358,8 @@ mod tests {
         }
     }
 
-    fn event(tree: Pubkey, change: NodeChange, record: NodeRecord, gpu_ids: Vec<GpuId>) -> NodeEvent {
-        NodeEvent { change, tree, record, epoch: 1, oracles: vec![], gpu_ids }
-    }
-
-    #[test]
-    fn a_gpu_counts_for_the_first_live_leaf_that_proved_it() {
-        let tree = Pubkey::new_unique();
+    /// A client following one empty depth-5 tree.
+    fn client_tracking(tree: Pubkey) -> RegistryClient {
         let mut client = RegistryClient::new();
         let config = TreeConfig {
             merkle_tree: tree,
@@ -377,6 +372,17 @@ mod tests {
             bump: 0,
         };
         client.trees.insert(tree, TrackedTree { config, mirror: TreeMirror::new(tree, 5) });
+        client
+    }
+
+    fn event(tree: Pubkey, change: NodeChange, record: NodeRecord, gpu_ids: Vec<GpuId>) -> NodeEvent {
+        NodeEvent { change, tree, record, epoch: 1, oracles: vec![], gpu_ids }
+    }
+
+    #[test]
+    fn a_gpu_counts_for_the_first_live_leaf_that_proved_it() {
+        let tree = Pubkey::new_unique();
+        let mut client = client_tracking(tree);
         let (a, b) = (Pubkey::new_unique(), Pubkey::new_unique());
         let gpu = crate::gpu_id("GPU-shared");
         for (i, node) in [a, b].into_iter().enumerate() {
@@ -399,18 +405,7 @@ mod tests {
     #[test]
     fn a_re_registered_key_stays_at_its_new_leaf_when_its_old_leaf_is_suspended() {
         let tree = Pubkey::new_unique();
-        let mut client = RegistryClient::new();
-        let config = TreeConfig {
-            merkle_tree: tree,
-            ordinal: 0,
-            max_depth: 5,
-            max_buffer_size: 8,
-            canopy_depth: 0,
-            capacity: 32,
-            num_nodes: 2,
-            bump: 0,
-        };
-        client.trees.insert(tree, TrackedTree { config, mirror: TreeMirror::new(tree, 5) });
+        let mut client = client_tracking(tree);
         let key = Pubkey::new_unique();
         client.apply(&event(tree, NodeChange::Registered, record(0, key, NodeStatus::Verified, 9), vec![])).unwrap();
         client.apply(&event(tree, NodeChange::Registered, record(1, key, NodeStatus::Pending, 0), vec![])).unwrap();

@@ -32,6 +32,7 @@ pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod registry_view;
+pub mod reward_pool;
 pub mod state;
 pub mod weight;
 
@@ -39,6 +40,7 @@ pub use constants::*;
 pub use errors::StakingError;
 pub use events::*;
 pub use instructions::*;
+pub use reward_pool::*;
 pub use state::*;
 
 declare_id!("EFYJU5okuMxEkDA8KdduYGYamTcvfBjPizUm24AwFaN6");

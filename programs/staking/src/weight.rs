@@ -5,7 +5,8 @@
 use crate::errors::StakingError;
 use crate::events::WeightChanged;
 use crate::registry_view::OperatorReading;
-use crate::state::{OperatorStake, RewardPool, StakingConfig};
+use crate::reward_pool::RewardPool;
+use crate::state::{OperatorStake, StakingConfig};
 use anchor_lang::prelude::*;
 use io_math::{earned, reward_weight};
 

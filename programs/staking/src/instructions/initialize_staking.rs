@@ -2,7 +2,8 @@ use crate::constants::*;
 use crate::errors::StakingError;
 use crate::events::ParamsSet;
 use crate::registry_view::registry_config;
-use crate::state::{RewardPool, StakingConfig, StakingParams};
+use crate::reward_pool::RewardPool;
+use crate::state::{StakingConfig, StakingParams};
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
 
