@@ -11,6 +11,7 @@ pub mod network;
 pub mod parse;
 pub mod pda;
 pub mod placement;
+pub mod placement_index;
 pub mod registry;
 pub mod rent;
 pub mod rewards;

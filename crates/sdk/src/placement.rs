@@ -136,18 +136,18 @@ pub fn place_records<'r>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::mirror::TreeMirror;
     use crate::network::TrackedTree;
     use io_registry::{NodeMetrics, Tier, TreeConfig, NODE_RECORD_VERSION};
     use proptest::prelude::*;
 
-    const H100: u16 = 0;
-    const A100: u16 = 1;
-    const RETIRED: u16 = 2;
+    pub(crate) const H100: u16 = 0;
+    pub(crate) const A100: u16 = 1;
+    pub(crate) const RETIRED: u16 = 2;
 
-    fn catalogue() -> GpuCatalogue {
+    pub(crate) fn catalogue() -> GpuCatalogue {
         let model = |id: u16, name: &str, active: bool| GpuModel {
             id,
             name: name.to_string(),
@@ -159,16 +159,16 @@ mod tests {
         GpuCatalogue { models: vec![model(H100, "H100", true), model(A100, "A100", true), model(RETIRED, "K80", false)], bump: 255 }
     }
 
-    fn cuda(major: u8, minor: u8) -> CudaVersion {
+    pub(crate) fn cuda(major: u8, minor: u8) -> CudaVersion {
         CudaVersion { major, minor }
     }
 
-    fn key(i: u8) -> Pubkey {
+    pub(crate) fn key(i: u8) -> Pubkey {
         Pubkey::new_from_array([i; 32])
     }
 
     /// A verified H100 x8 node at CUDA 12.4, id `i`, with the given RTT and bandwidth.
-    fn node(i: u8, rtt_us: u32, bandwidth_mbps: u32) -> NodeRecord {
+    pub(crate) fn node(i: u8, rtt_us: u32, bandwidth_mbps: u32) -> NodeRecord {
         NodeRecord {
             version: NODE_RECORD_VERSION,
             node_id: key(i),
@@ -190,7 +190,7 @@ mod tests {
         }
     }
 
-    fn ids(candidates: &[Candidate]) -> Vec<Pubkey> {
+    pub(crate) fn ids(candidates: &[Candidate]) -> Vec<Pubkey> {
         candidates.iter().map(|c| c.record.node_id).collect()
     }
 
@@ -322,7 +322,7 @@ mod tests {
         assert_eq!(out.iter().map(|c| c.tree).collect::<Vec<_>>(), vec![trees[0], trees[0], trees[0], trees[1], trees[1], trees[1]]);
     }
 
-    fn arb_record() -> impl Strategy<Value = NodeRecord> {
+    pub(crate) fn arb_record() -> impl Strategy<Value = NodeRecord> {
         (
             0u16..3,
             1u16..=16,
@@ -347,7 +347,7 @@ mod tests {
     }
 
     /// Records with distinct node ids (as in a registry), in a random order of ids.
-    fn arb_records() -> impl Strategy<Value = Vec<NodeRecord>> {
+    pub(crate) fn arb_records() -> impl Strategy<Value = Vec<NodeRecord>> {
         prop::collection::vec(arb_record(), 0..60)
             .prop_map(|records| {
                 records
