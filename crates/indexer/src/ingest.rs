@@ -7,6 +7,7 @@ use anchor_lang::AnchorDeserialize;
 use io_registry::NodeEvent;
 use io_sdk::events::{decode_noop_data, NoopPayload};
 use io_sdk::mirror::{MirrorError, TreeMirror};
+use io_sdk::placement_index::PlacementIndex;
 use solana_sdk::pubkey::Pubkey;
 use spl_account_compression::events::{AccountCompressionEvent, ChangeLogEvent};
 use std::collections::{BTreeMap, HashMap};
@@ -43,6 +44,8 @@ pub struct SyncReport {
 pub struct Indexer<S: Store> {
     store: S,
     mirrors: HashMap<Pubkey, TreeMirror>,
+    /// The verified records, indexed for placement; follows the committed batches.
+    placement: PlacementIndex,
     /// Transactions per batch (one store commit each).
     pub batch_size: usize,
 }
@@ -50,7 +53,7 @@ pub struct Indexer<S: Store> {
 impl<S: Store> Indexer<S> {
     /// Opens an indexer over `store`, rebuilding each tree's mirror from what it holds.
     pub fn open(store: S) -> Result<Self, IndexerError> {
-        let mut indexer = Self { store, mirrors: HashMap::new(), batch_size: 1_000 };
+        let mut indexer = Self { store, mirrors: HashMap::new(), placement: PlacementIndex::new(), batch_size: 1_000 };
         indexer.reload()?;
         Ok(indexer)
     }
@@ -68,6 +71,16 @@ impl<S: Store> Indexer<S> {
         self.mirrors.get(tree)
     }
 
+    /// Every tree's mirror.
+    pub fn mirrors(&self) -> impl Iterator<Item = &TreeMirror> {
+        self.mirrors.values()
+    }
+
+    /// The placement index over what the store has committed.
+    pub fn placement(&self) -> &PlacementIndex {
+        &self.placement
+    }
+
     fn reload(&mut self) -> Result<(), IndexerError> {
         self.mirrors.clear();
         for (tree, depth) in self.store.trees()? {
@@ -75,6 +88,7 @@ impl<S: Store> Indexer<S> {
             let mirror = TreeMirror::from_records(tree, depth, records).map_err(|e| IndexerError::Store(format!("tree {tree}: {e}")))?;
             self.mirrors.insert(tree, mirror);
         }
+        self.placement = PlacementIndex::from_records(self.mirrors.iter().flat_map(|(t, m)| m.records().iter().map(move |r| (t, r))));
         Ok(())
     }
 
@@ -103,6 +117,9 @@ impl<S: Store> Indexer<S> {
             if let Some(last) = transactions.last() {
                 debug_assert_eq!(batch.cursor, last.seq);
                 self.store.apply(&batch)?;
+                for (_, event) in &batch.events {
+                    self.placement.upsert(&event.tree, &event.record);
+                }
             }
             Ok(batch.events.len())
         });

@@ -14,6 +14,7 @@
 //! the noop program with bytes that decode as a node event, but only the registry's own
 //! instructions (and the compression program it calls) log inside its instruction.
 
+pub mod api;
 pub mod error;
 pub mod ingest;
 pub mod source;

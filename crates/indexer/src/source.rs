@@ -20,6 +20,11 @@ pub trait Source {
     /// Up to `limit` transactions with `seq > after` (all of them for `None`), oldest
     /// first.
     fn after(&mut self, after: Option<u64>, limit: usize) -> anyhow::Result<Vec<SourceTx>>;
+    /// The newest transaction the source has (what ingestion lag is measured against);
+    /// `None` when it has none or cannot tell.
+    fn head(&mut self) -> anyhow::Result<Option<u64>> {
+        Ok(None)
+    }
 }
 
 impl Source for io_localnet::Localnet {
@@ -29,6 +34,10 @@ impl Source for io_localnet::Localnet {
             .iter()
             .map(|entry| SourceTx { seq: entry.seq, signature: entry.signature.to_string(), noop_data: entry.noop_data.clone() })
             .collect())
+    }
+
+    fn head(&mut self) -> anyhow::Result<Option<u64>> {
+        Ok(self.ledger_after(None, usize::MAX).last().map(|entry| entry.seq))
     }
 }
 
@@ -41,5 +50,9 @@ pub struct MemorySource {
 impl Source for MemorySource {
     fn after(&mut self, after: Option<u64>, limit: usize) -> anyhow::Result<Vec<SourceTx>> {
         Ok(self.transactions.iter().filter(|t| after.is_none_or(|a| t.seq > a)).take(limit).cloned().collect())
+    }
+
+    fn head(&mut self) -> anyhow::Result<Option<u64>> {
+        Ok(self.transactions.last().map(|t| t.seq))
     }
 }

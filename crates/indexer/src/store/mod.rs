@@ -45,3 +45,28 @@ pub trait Store {
     /// Every event of a node key, oldest first, with its transaction's position.
     fn history(&self, node_id: &Pubkey) -> Result<Vec<(u64, NodeEvent)>, IndexerError>;
 }
+
+/// A boxed store is a store, so a service can hold either backend behind one type.
+impl<T: Store + ?Sized> Store for Box<T> {
+    fn cursor(&self) -> Result<Option<u64>, IndexerError> {
+        (**self).cursor()
+    }
+    fn apply(&mut self, batch: &Batch) -> Result<(), IndexerError> {
+        (**self).apply(batch)
+    }
+    fn trees(&self) -> Result<Vec<(Pubkey, u32)>, IndexerError> {
+        (**self).trees()
+    }
+    fn tree_records(&self, tree: &Pubkey) -> Result<Vec<NodeRecord>, IndexerError> {
+        (**self).tree_records(tree)
+    }
+    fn node(&self, node_id: &Pubkey) -> Result<Option<IndexedNode>, IndexerError> {
+        (**self).node(node_id)
+    }
+    fn nodes_by_operator(&self, operator: &Pubkey) -> Result<Vec<IndexedNode>, IndexerError> {
+        (**self).nodes_by_operator(operator)
+    }
+    fn history(&self, node_id: &Pubkey) -> Result<Vec<(u64, NodeEvent)>, IndexerError> {
+        (**self).history(node_id)
+    }
+}

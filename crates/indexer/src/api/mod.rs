@@ -1,0 +1,109 @@
+//! The HTTP JSON API over the index (axum), with its OpenAPI document at `/openapi.json`,
+//! `/health` (the process answers), `/ready` (ingestion has caught up with its source)
+//! and Prometheus metrics at `/metrics`. Every request runs under a timeout; store reads
+//! run on the blocking pool so a slow one cannot stall the server's other requests.
+
+pub mod error;
+pub mod metrics;
+pub mod nodes;
+pub mod placement;
+pub mod service;
+pub mod views;
+
+pub use error::ApiError;
+pub use service::{DynStore, IndexerService};
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use solana_sdk::pubkey::Pubkey;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::timeout::TimeoutLayer;
+use utoipa::OpenApi;
+
+/// How long a request may take before it is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "$IO indexer API", description = "The compressed node registry, read from the chain's transactions."),
+    paths(
+        nodes::status,
+        nodes::nodes,
+        nodes::node,
+        nodes::history,
+        nodes::node_proof,
+        nodes::leaf_proof,
+        nodes::trees,
+        nodes::operator,
+        placement::placement,
+        placement::cluster,
+    )
+)]
+pub struct ApiDoc;
+
+/// The routes, with the request timeout and the latency metric.
+pub fn router(service: Arc<IndexerService>) -> Router {
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics_text))
+        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .route("/v1/status", get(nodes::status))
+        .route("/v1/nodes", get(nodes::nodes))
+        .route("/v1/nodes/{node_id}", get(nodes::node))
+        .route("/v1/nodes/{node_id}/history", get(nodes::history))
+        .route("/v1/nodes/{node_id}/proof", get(nodes::node_proof))
+        .route("/v1/trees", get(nodes::trees))
+        .route("/v1/trees/{tree}/leaves/{leaf_index}/proof", get(nodes::leaf_proof))
+        .route("/v1/operators/{operator}", get(nodes::operator))
+        .route("/v1/placement", get(placement::placement))
+        .route("/v1/placement/cluster", get(placement::cluster))
+        .layer(axum::middleware::from_fn_with_state(service.clone(), metrics::track))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
+        .with_state(service)
+}
+
+/// Serves the API on `listener` until the future resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    service: Arc<IndexerService>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(service)).with_graceful_shutdown(shutdown).await
+}
+
+async fn ready(State(service): State<Arc<IndexerService>>) -> impl IntoResponse {
+    if service.caught_up() {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "catching up")
+    }
+}
+
+async fn metrics_text(State(service): State<Arc<IndexerService>>) -> impl IntoResponse {
+    let mut text = String::new();
+    match prometheus_client::encoding::text::encode(&mut text, &service.metrics.registry()) {
+        Ok(()) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/plain")], e.to_string()),
+    }
+}
+
+/// A base58 key from a path or query value, refused by name.
+pub fn parse_key(field: &str, value: &str) -> Result<Pubkey, ApiError> {
+    value.trim().parse().map_err(|_| ApiError::bad_request("InvalidKey", format!("{field}: {value:?} is not a base58 public key")))
+}
+
+/// Runs store work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    service: Arc<IndexerService>,
+    work: impl FnOnce(Arc<IndexerService>) -> Result<T, ApiError> + Send + 'static,
+) -> Result<Json<T>, ApiError> {
+    match tokio::task::spawn_blocking(move || work(service)).await {
+        Ok(result) => result.map(Json),
+        Err(e) => Err(ApiError { status: StatusCode::INTERNAL_SERVER_ERROR, name: "Internal", message: e.to_string() }),
+    }
+}

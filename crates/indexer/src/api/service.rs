@@ -1,0 +1,89 @@
+//! The indexer as a service: one ingestion loop writes, API requests read. Each batch is
+//! applied under a short write lock, so readers wait for one batch at most, never for a
+//! whole backfill.
+
+use super::metrics::IndexerMetrics;
+use crate::{Indexer, IndexerError, Source, Store, SyncReport};
+use io_registry::GpuCatalogue;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard};
+use std::time::Instant;
+
+/// Either storage backend, behind one type.
+pub type DynStore = Box<dyn Store + Send + Sync>;
+
+pub struct IndexerService {
+    indexer: RwLock<Indexer<DynStore>>,
+    catalogue: RwLock<Option<GpuCatalogue>>,
+    caught_up: AtomicBool,
+    pub metrics: IndexerMetrics,
+}
+
+impl IndexerService {
+    pub fn new(indexer: Indexer<DynStore>) -> Self {
+        let metrics = IndexerMetrics::default();
+        if let Ok(Some(cursor)) = indexer.store().cursor() {
+            metrics.cursor.set(cursor as i64);
+        }
+        Self { indexer: RwLock::new(indexer), catalogue: RwLock::new(None), caught_up: AtomicBool::new(false), metrics }
+    }
+
+    /// The indexer, for reading (a lock poisoned by a panicking reader is still readable:
+    /// readers change nothing).
+    pub fn read(&self) -> RwLockReadGuard<'_, Indexer<DynStore>> {
+        self.indexer.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The GPU catalogue, which names models (it is an account, not an event: whoever
+    /// starts the service reads it from the chain).
+    pub fn set_catalogue(&self, catalogue: GpuCatalogue) {
+        *self.catalogue.write().unwrap_or_else(PoisonError::into_inner) = Some(catalogue);
+    }
+
+    pub fn catalogue(&self) -> Option<GpuCatalogue> {
+        self.catalogue.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Whether ingestion has reached the source's newest transaction at least once: until
+    /// then the API answers from a partial history, and says so on `/ready`.
+    pub fn caught_up(&self) -> bool {
+        self.caught_up.load(Ordering::Acquire)
+    }
+
+    /// Ingests everything the source has after the cursor, one batch (one commit, one
+    /// short write lock) at a time; a failing batch is counted and stops the pass.
+    pub fn sync(&self, source: &mut impl Source) -> Result<SyncReport, IndexerError> {
+        let head = source.head().map_err(|e| IndexerError::Source(e.to_string()))?;
+        let mut report = SyncReport { cursor: self.read().store().cursor()?, ..SyncReport::default() };
+        loop {
+            let batch_size = self.read().batch_size;
+            let transactions = source.after(report.cursor, batch_size).map_err(|e| IndexerError::Source(e.to_string()))?;
+            if transactions.is_empty() {
+                self.caught_up.store(true, Ordering::Release);
+                let lag = head.zip(report.cursor).map_or(0, |(h, c)| h.saturating_sub(c));
+                self.metrics.lag.set(lag as i64);
+                return Ok(report);
+            }
+            let started = Instant::now();
+            let applied = self.indexer.write().unwrap_or_else(PoisonError::into_inner).ingest(&transactions);
+            let events = match applied {
+                Ok(events) => events as u64,
+                Err(e) => {
+                    self.metrics.errors.inc();
+                    return Err(e);
+                }
+            };
+            self.metrics.batch_seconds.observe(started.elapsed().as_secs_f64());
+            self.metrics.events.inc_by(events);
+            self.metrics.transactions.inc_by(transactions.len() as u64);
+            report.events += events;
+            report.transactions += transactions.len() as u64;
+            report.batches += 1;
+            report.cursor = transactions.last().map(|t| t.seq);
+            if let Some(cursor) = report.cursor {
+                self.metrics.cursor.set(cursor as i64);
+                self.metrics.lag.set(head.map_or(0, |h| h.saturating_sub(cursor)) as i64);
+            }
+        }
+    }
+}

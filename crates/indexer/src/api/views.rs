@@ -1,0 +1,179 @@
+//! What the API returns, as JSON: keys and hashes in base58 (as Solana tools print them),
+//! enums by name, H3 cells in their usual hexadecimal form.
+
+use io_registry::{GpuCatalogue, NodeRecord};
+use serde::Serialize;
+use solana_sdk::pubkey::Pubkey;
+use utoipa::ToSchema;
+
+/// A 32-byte hash in base58, the form DAS proofs use.
+pub fn b58(bytes: [u8; 32]) -> String {
+    Pubkey::new_from_array(bytes).to_string()
+}
+
+/// One leaf's record.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct NodeView {
+    /// The tree holding the record.
+    pub tree: String,
+    pub leaf_index: u32,
+    pub node_id: String,
+    pub operator: String,
+    /// Pending, Verified, Suspended or Retired.
+    pub status: String,
+    /// Catalogue id of the GPU model.
+    pub gpu_model: u16,
+    /// The model's catalogue name, when the server has the catalogue.
+    pub gpu_model_name: Option<String>,
+    pub gpu_count: u16,
+    /// Enterprise, MidMarket or Consumer.
+    pub tier: String,
+    /// "major.minor".
+    pub cuda: String,
+    /// The node's H3 cell, hexadecimal.
+    pub region: String,
+    /// Per-GPU throughput the oracles measured, hundredths of a TFLOPS.
+    pub verified_centi_tflops: u32,
+    pub rtt_us: u32,
+    pub bandwidth_mbps: u32,
+    /// Packet loss in basis points.
+    pub packet_loss_bps: u16,
+    /// Score in basis points.
+    pub score: u16,
+    pub last_attested_epoch: u64,
+    pub lease_end_epoch: u64,
+    pub registered_at: i64,
+    pub deposit_lamports: u64,
+}
+
+impl NodeView {
+    pub fn new(tree: &Pubkey, r: &NodeRecord, catalogue: Option<&GpuCatalogue>) -> Self {
+        Self {
+            tree: tree.to_string(),
+            leaf_index: r.leaf_index,
+            node_id: r.node_id.to_string(),
+            operator: r.operator.to_string(),
+            status: format!("{:?}", r.status),
+            gpu_model: r.gpu_model,
+            gpu_model_name: catalogue.and_then(|c| c.models.iter().find(|m| m.id == r.gpu_model)).map(|m| m.name.clone()),
+            gpu_count: r.gpu_count,
+            tier: format!("{:?}", r.tier),
+            cuda: format!("{}.{}", r.cuda.major, r.cuda.minor),
+            region: format!("{:x}", r.region),
+            verified_centi_tflops: r.metrics.verified_centi_tflops,
+            rtt_us: r.metrics.rtt_us,
+            bandwidth_mbps: r.metrics.bandwidth_mbps,
+            packet_loss_bps: r.metrics.packet_loss_bps,
+            score: r.score,
+            last_attested_epoch: r.last_attested_epoch,
+            lease_end_epoch: r.lease_end_epoch,
+            registered_at: r.registered_at,
+            deposit_lamports: r.deposit_lamports,
+        }
+    }
+}
+
+/// A page of leaves, in (tree, leaf index) order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NodePage {
+    pub nodes: Vec<NodeView>,
+    /// Pass as `after` for the next page; absent on the last one.
+    pub next: Option<String>,
+}
+
+/// One change of a node key's leaves.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryEntry {
+    /// The transaction's position in the indexed ledger.
+    pub seq: u64,
+    /// Registered, Updated, Retired or Attested.
+    pub change: String,
+    pub record: NodeView,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryView {
+    pub node_id: String,
+    pub events: Vec<HistoryEntry>,
+}
+
+/// What a client needs to update, retire or attest a leaf (like DAS `getAssetProof`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProofView {
+    pub tree: String,
+    pub leaf_index: u32,
+    pub node_id: String,
+    /// The leaf's hash.
+    pub leaf: String,
+    /// The tree's root as the indexer has it.
+    pub root: String,
+    /// One sibling per level, the leaf's level first; a transaction carries the levels
+    /// below the tree's canopy.
+    pub proof: Vec<String>,
+    /// The record the leaf hashes.
+    pub record: NodeView,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TreeView {
+    pub tree: String,
+    pub depth: u32,
+    pub leaves: u64,
+    pub root: String,
+}
+
+/// Leaves by status.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct StatusCounts {
+    pub pending: u64,
+    pub verified: u64,
+    pub suspended: u64,
+    pub retired: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OperatorView {
+    pub operator: String,
+    /// Every leaf the operator registered (a re-registered node has several).
+    pub leaves: u64,
+    pub by_status: StatusCounts,
+    /// GPUs on the operator's verified leaves.
+    pub verified_gpus: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusView {
+    /// The last indexed transaction.
+    pub cursor: Option<u64>,
+    /// Whether ingestion has reached the source's newest transaction at least once.
+    pub caught_up: bool,
+    pub trees: u64,
+    pub leaves: u64,
+    pub by_status: StatusCounts,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlacementView {
+    /// The catalogue name of the requested model.
+    pub model: String,
+    /// Best first: lowest RTT, then highest bandwidth, then node id.
+    pub candidates: Vec<NodeView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClusterView {
+    pub model: String,
+    /// Whether a group was found.
+    pub found: bool,
+    /// The group, best first; empty when none was found.
+    pub nodes: Vec<NodeView>,
+    /// The group's worst RTT.
+    pub worst_rtt_us: Option<u32>,
+}
+
+/// Every refusal: a stable name and a sentence.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorView {
+    pub error: String,
+    pub message: String,
+}

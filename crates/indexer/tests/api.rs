@@ -1,0 +1,284 @@
+//! The HTTP API over real HTTP: a server on a local port, serving an index of the embedded
+//! bank running the real registry, compression and noop programs. Expected values are the
+//! network's own history (which node was verified, updated, suspended, retired), and
+//! proofs are checked against the root of the on-chain tree account.
+
+mod common;
+
+use common::{network, Network};
+use io_indexer::api::{self, DynStore, IndexerService};
+use io_indexer::{Indexer, RedbStore};
+use io_registry::GpuCatalogue;
+use io_sdk::client::fetch;
+use io_sdk::pda;
+use serde_json::Value;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::Signer;
+use spl_concurrent_merkle_tree::hash::hash_to_parent;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+struct Server {
+    base: String,
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+}
+
+impl Server {
+    fn start(service: Arc<IndexerService>) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        runtime.spawn(api::serve(listener, service, std::future::pending()));
+        Self { base, runtime, client: reqwest::Client::new() }
+    }
+
+    /// GET `path`: the status code and the body (JSON when it parses, else a string).
+    fn get(&self, path: &str) -> (u16, Value) {
+        self.runtime.block_on(async {
+            let response = self.client.get(format!("{}{path}", self.base)).send().await.unwrap();
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        })
+    }
+
+    fn ok(&self, path: &str) -> Value {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// A refusal: its status and its name.
+    fn refused(&self, path: &str) -> (u16, String) {
+        let (status, body) = self.get(path);
+        (status, body["error"].as_str().unwrap_or_else(|| panic!("GET {path}: no error name in {body}")).to_string())
+    }
+}
+
+fn service(dir: &tempfile::TempDir) -> Arc<IndexerService> {
+    let store: DynStore = Box::new(RedbStore::open(&dir.path().join("index.redb")).unwrap());
+    Arc::new(IndexerService::new(Indexer::open(store).unwrap()))
+}
+
+fn synced(net: &mut Network, dir: &tempfile::TempDir) -> Arc<IndexerService> {
+    let service = service(dir);
+    service.sync(&mut net.h.net).unwrap();
+    let catalogue: GpuCatalogue = fetch(&mut net.h.net, &pda::gpu_catalogue()).unwrap();
+    service.set_catalogue(catalogue);
+    service
+}
+
+fn ids(nodes: &Value) -> Vec<String> {
+    nodes.as_array().unwrap().iter().map(|n| n["node_id"].as_str().unwrap().to_string()).collect()
+}
+
+fn key(v: &Value) -> [u8; 32] {
+    v.as_str().unwrap().parse::<Pubkey>().unwrap().to_bytes()
+}
+
+#[test]
+fn nodes_histories_operators_and_listings_are_the_networks() {
+    let mut net = network();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(synced(&mut net, &dir));
+    let [n0, n1, n2, n3, n4] = [0, 1, 2, 3, 4].map(|i| net.nodes[i].to_string());
+
+    assert_eq!(server.get("/health"), (200, Value::String("ok".into())));
+    assert_eq!(server.get("/ready"), (200, Value::String("ready".into())));
+    let status = server.ok("/v1/status");
+    assert_eq!(status["caught_up"], true);
+    assert_eq!((status["trees"].as_u64(), status["leaves"].as_u64()), (Some(1), Some(5)));
+    // Verified: 0; pending: 1 (updated after its audit) and 4 (never audited); suspended:
+    // 2; retired: 3.
+    assert_eq!(status["by_status"], serde_json::json!({"pending": 2, "verified": 1, "suspended": 1, "retired": 1}));
+
+    // A node: the record the chain holds (node 1 was re-specified to 3 GPUs).
+    let one = server.ok(&format!("/v1/nodes/{n1}"));
+    assert_eq!(one["node_id"], n1.as_str());
+    assert_eq!(one["operator"], net.operators[1].pubkey().to_string());
+    assert_eq!((one["status"].as_str(), one["gpu_count"].as_u64(), one["leaf_index"].as_u64()), (Some("Pending"), Some(3), Some(1)));
+    assert_eq!(
+        (one["gpu_model_name"].as_str(), one["cuda"].as_str(), one["tier"].as_str()),
+        (Some("H100"), Some("12.4"), Some("Enterprise"))
+    );
+    assert_eq!(one["tree"], net.h.first_tree.to_string());
+    let history = server.ok(&format!("/v1/nodes/{n1}/history"));
+    let history: Vec<&str> = history["events"].as_array().unwrap().iter().map(|e| e["change"].as_str().unwrap()).collect();
+    assert_eq!(history, ["Registered", "Attested", "Updated"]);
+    assert_eq!(server.refused("/v1/nodes/not-a-key"), (400, "InvalidKey".into()));
+    assert_eq!(server.refused(&format!("/v1/nodes/{}", Pubkey::new_unique())), (404, "NodeNotFound".into()));
+    assert_eq!(server.refused(&format!("/v1/nodes/{}/history", Pubkey::new_unique())), (404, "NodeNotFound".into()));
+
+    // Operator 0 registered nodes 0, 2 and 4 (1 GPU verified on node 0); operator 1 nodes 1 and 3.
+    let op0 = server.ok(&format!("/v1/operators/{}", net.operators[0].pubkey()));
+    assert_eq!(op0["leaves"], 3);
+    assert_eq!(op0["by_status"], serde_json::json!({"pending": 1, "verified": 1, "suspended": 1, "retired": 0}));
+    assert_eq!(op0["verified_gpus"], 1);
+    assert_eq!(server.refused(&format!("/v1/operators/{}", Pubkey::new_unique())), (404, "OperatorNotFound".into()));
+
+    // Listings by filter.
+    let list = |query: &str| ids(&server.ok(&format!("/v1/nodes?{query}"))["nodes"]);
+    assert_eq!(list("status=pending"), [n1.clone(), n4.clone()]);
+    assert_eq!(list("status=VERIFIED"), vec![n0.clone()]);
+    assert_eq!(list("status=retired&tier=enterprise"), vec![n3.clone()]);
+    assert_eq!(list(&format!("operator={}&status=suspended", net.operators[0].pubkey())), vec![n2.clone()]);
+    assert_eq!(list("tier=consumer"), Vec::<String>::new());
+    // Every record's own cell, and its resolution-0 ancestor, find it.
+    let region = one["region"].as_str().unwrap();
+    assert!(list(&format!("cell={region}")).contains(&n1));
+    let coarse = h3o::CellIndex::try_from(u64::from_str_radix(region, 16).unwrap()).unwrap().parent(h3o::Resolution::Zero).unwrap();
+    assert!(list(&format!("cell={coarse}")).contains(&n1));
+
+    // Pages of two: every leaf once, in leaf order.
+    let mut seen = vec![];
+    let mut path = "/v1/nodes?limit=2".to_string();
+    loop {
+        let page = server.ok(&path);
+        seen.extend(ids(&page["nodes"]));
+        match page["next"].as_str() {
+            Some(next) => path = format!("/v1/nodes?limit=2&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, [n0, n1, n2, n3, n4]);
+
+    for bad in ["limit=0", "limit=1001", "status=lost", "tier=gold", "cell=zz", "after=nope", "operator=x"] {
+        let expected = if bad.starts_with("operator") { "InvalidKey" } else { "InvalidParameter" };
+        assert_eq!(server.refused(&format!("/v1/nodes?{bad}")), (400, expected.into()), "{bad}");
+    }
+}
+
+#[test]
+fn proofs_verify_against_the_on_chain_root() {
+    let mut net = network();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(synced(&mut net, &dir));
+    let tree = net.h.first_tree;
+    let onchain = net.h.onchain_root(&tree);
+
+    let trees = server.ok("/v1/trees");
+    assert_eq!(trees.as_array().unwrap().len(), 1);
+    assert_eq!((key(&trees[0]["root"]), trees[0]["leaves"].as_u64()), (onchain, Some(5)));
+
+    for (i, node) in net.nodes.iter().enumerate() {
+        let by_node = server.ok(&format!("/v1/nodes/{node}/proof"));
+        let by_leaf = server.ok(&format!("/v1/trees/{tree}/leaves/{i}/proof"));
+        assert_eq!(by_node, by_leaf);
+        // The leaf is the hash of the record the harness holds (checked against the chain
+        // after every step); folding the proof from it gives the on-chain root.
+        let record = net.h.registry.record(node).unwrap();
+        assert_eq!(key(&by_node["leaf"]), record.leaf_hash());
+        let mut at = key(&by_node["leaf"]);
+        let proof = by_node["proof"].as_array().unwrap();
+        assert_eq!(proof.len() as u32, trees[0]["depth"].as_u64().unwrap() as u32);
+        for (level, sibling) in proof.iter().enumerate() {
+            let sibling = key(sibling);
+            if (i >> level) & 1 == 0 {
+                hash_to_parent(&mut at, &sibling, true);
+            } else {
+                let mut left = sibling;
+                hash_to_parent(&mut left, &at, true);
+                at = left;
+            }
+        }
+        assert_eq!(at, onchain, "leaf {i}");
+        assert_eq!(key(&by_node["root"]), onchain);
+    }
+    assert_eq!(server.refused(&format!("/v1/trees/{tree}/leaves/5/proof")), (404, "LeafNotFound".into()));
+    assert_eq!(server.refused(&format!("/v1/trees/{}/leaves/0/proof", Pubkey::new_unique())), (404, "TreeNotFound".into()));
+    assert_eq!(server.get(&format!("/v1/trees/{tree}/leaves/minus-one/proof")).0, 400);
+}
+
+#[test]
+fn placement_and_clusters_are_served_from_the_index() {
+    let mut net = network();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(synced(&mut net, &dir));
+    let n0 = net.nodes[0].to_string();
+
+    // Only node 0 is verified (and has 1 GPU).
+    let placed = server.ok("/v1/placement?model=h100&min_cuda=12.0");
+    assert_eq!((placed["model"].as_str(), ids(&placed["candidates"])), (Some("H100"), vec![n0.clone()]));
+    assert!(ids(&server.ok("/v1/placement?model=H100&gpus=2")["candidates"]).is_empty());
+    assert!(ids(&server.ok("/v1/placement?model=H100&min_cuda=12.5")["candidates"]).is_empty());
+    let h100 = placed["candidates"][0]["gpu_model"].as_u64().unwrap();
+    assert_eq!(ids(&server.ok(&format!("/v1/placement?model={h100}"))["candidates"]), vec![n0.clone()]);
+
+    let cluster = server.ok("/v1/placement/cluster?model=H100&nodes=1&distance=0");
+    assert_eq!((cluster["found"].as_bool(), ids(&cluster["nodes"])), (Some(true), vec![n0]));
+    assert_eq!(cluster["worst_rtt_us"], cluster["nodes"][0]["rtt_us"]);
+    let none = server.ok("/v1/placement/cluster?model=H100&nodes=2&distance=3");
+    assert_eq!((none["found"].as_bool(), none["nodes"].as_array().map(Vec::len)), (Some(false), Some(0)));
+
+    let too_many = format!("/v1/placement?model=H100&gpus={}", io_registry::MAX_GPUS_PER_NODE + 1);
+    for (query, status, name) in [
+        ("/v1/placement?model=K9000", 400, "UnknownModel"),
+        ("/v1/placement?model=999", 400, "UnknownModelId"),
+        ("/v1/placement?model=H100&gpus=0", 400, "ZeroGpus"),
+        (too_many.as_str(), 400, "TooManyGpus"),
+        ("/v1/placement?model=H100&limit=0", 400, "ZeroLimit"),
+        ("/v1/placement?model=H100&limit=1001", 400, "InvalidParameter"),
+        ("/v1/placement?model=H100&min_cuda=twelve", 400, "InvalidParameter"),
+        ("/v1/placement/cluster?model=H100&nodes=0&distance=1", 400, "ZeroNodes"),
+        ("/v1/placement/cluster?model=H100&nodes=65&distance=1", 400, "TooManyNodes"),
+        ("/v1/placement/cluster?model=H100&nodes=2&distance=17", 400, "DistanceTooLarge"),
+    ] {
+        assert_eq!(server.refused(query), (status, name.to_string()), "{query}");
+    }
+}
+
+#[test]
+fn readiness_metrics_and_the_openapi_document() {
+    let mut net = network();
+    let dir = tempfile::tempdir().unwrap();
+    let service = service(&dir);
+    let server = Server::start(service.clone());
+    // Before its first pass the indexer is alive but not ready, and it cannot place
+    // without the catalogue.
+    assert_eq!(server.get("/health").0, 200);
+    assert_eq!(server.get("/ready"), (503, Value::String("catching up".into())));
+    assert_eq!(server.refused("/v1/placement?model=H100"), (503, "CatalogueUnavailable".into()));
+    let report = service.sync(&mut net.h.net).unwrap();
+    assert_eq!(server.get("/ready").0, 200);
+    service.set_catalogue(fetch(&mut net.h.net, &pda::gpu_catalogue()).unwrap());
+
+    server.ok(&format!("/v1/nodes/{}", net.nodes[0]));
+    let (status, metrics) = server.get("/metrics");
+    assert_eq!(status, 200);
+    let metrics = metrics.as_str().unwrap().to_string();
+    // 12 node events (5 registrations, 4 audits, an update, a suspension, a retirement).
+    assert!(metrics.contains("io_indexer_events_total 12\n"), "{metrics}");
+    assert!(metrics.contains(&format!("io_indexer_transactions_total {}\n", report.transactions)), "{metrics}");
+    assert!(metrics.contains(&format!("io_indexer_cursor {}\n", report.cursor.unwrap())), "{metrics}");
+    assert!(metrics.contains("io_indexer_lag_transactions 0\n"), "{metrics}");
+    assert!(metrics.contains(r#"io_indexer_request_seconds_count{route="/v1/nodes/{node_id}",status="200"} 1"#), "{metrics}");
+
+    // The document describes exactly the /v1 routes the server has.
+    let doc = server.ok("/openapi.json");
+    let paths: BTreeSet<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+    let served: BTreeSet<&str> = [
+        "/v1/status",
+        "/v1/nodes",
+        "/v1/nodes/{node_id}",
+        "/v1/nodes/{node_id}/history",
+        "/v1/nodes/{node_id}/proof",
+        "/v1/trees",
+        "/v1/trees/{tree}/leaves/{leaf_index}/proof",
+        "/v1/operators/{operator}",
+        "/v1/placement",
+        "/v1/placement/cluster",
+    ]
+    .into();
+    assert_eq!(paths, served);
+    for path in &served {
+        let concrete = path
+            .replace("{node_id}", &net.nodes[0].to_string())
+            .replace("{tree}", &net.h.first_tree.to_string())
+            .replace("{leaf_index}", "0")
+            .replace("{operator}", &net.operators[0].pubkey().to_string());
+        let concrete = if path.starts_with("/v1/placement") { format!("{concrete}?model=H100&nodes=1&distance=0") } else { concrete };
+        assert_eq!(server.get(&concrete).0, 200, "{concrete}");
+    }
+    assert_eq!(server.get("/v1/nowhere").0, 404);
+}
