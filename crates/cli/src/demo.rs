@@ -148,6 +148,10 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
         let tier = catalogue.models[usize::from(spec.gpu_model)].tier.index();
         let owner = by_tier[tier][next_in_tier[tier] % by_tier[tier].len()];
         next_in_tier[tier] += 1;
+        // An operator's machines stand in one place: the seven resolution-7 cells of its
+        // site's resolution-6 cell (within two grid steps of each other), so the cluster
+        // query has nearby nodes to find.
+        let spec = HardwareSpec { region: site_cell(owner, digits[6]), ..spec };
         registry.register(&mut net, &operators[owner], &node, spec)?;
         nodes.push(node);
         node_gpus.push(io_sdk::gpu_ids(&uuids));
@@ -441,4 +445,12 @@ fn summary(net: &mut Localnet, options: &DemoOptions, run: DemoRun) -> anyhow::R
     writeln!(out, "(the demo's own tree is the reference 2^20 shape; the rows size the tree to the node count)")?;
     writeln!(out, "\n{} transactions in {:.1}s", net.transactions, started.elapsed().as_secs_f64())?;
     Ok(out)
+}
+
+/// Operator `owner`'s site: a resolution-6 cell fixed by its number; `last` (0..=6) picks
+/// one of its seven resolution-7 children.
+fn site_cell(owner: usize, last: u8) -> u64 {
+    let base = (owner * 37 + 5) % 122;
+    let digits = [2 + (owner % 5) as u8, ((owner / 5) % 7) as u8, ((owner / 35) % 7) as u8, 3, 5, 1, last % 7];
+    h3_cell_from_parts(7, base as u8, &digits).expect("cell")
 }

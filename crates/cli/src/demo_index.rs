@@ -1,16 +1,24 @@
 //! The demo's indexer: follows the embedded bank's ledger into a redb store, as a reader
-//! of the real network would, and reports what it holds against the chain.
+//! of the real network would, serves the HTTP API over it on a loopback port, and prints
+//! what the API answers, checked against the chain.
 
 use anyhow::{ensure, Context};
-use io_indexer::{Indexer, RedbStore, Store};
+use io_indexer::api::views::{ClusterView, OperatorView, PlacementView, ProofView, StatusView};
+use io_indexer::api::{self, DynStore, IndexerService};
+use io_indexer::client::ApiClient;
+use io_indexer::{Indexer, RedbStore};
 use io_localnet::Localnet;
-use io_sdk::client::Chain;
+use io_registry::GpuCatalogue;
+use io_sdk::client::{fetch, Chain};
+use io_sdk::pda;
 use io_sdk::tree::onchain_root;
 use solana_sdk::pubkey::Pubkey;
-use std::time::Instant;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-/// Indexes everything the bank landed into a temporary store and checks its root of
-/// `tree` against the tree account; the line the summary prints.
+/// Indexes everything the bank landed into a temporary store, serves the API over it and
+/// queries it; the lines the summary prints.
 pub fn index(net: &mut Localnet, tree: &Pubkey, operator: &Pubkey) -> anyhow::Result<String> {
     let path = std::env::temp_dir().join(format!("io-demo-index-{}.redb", std::process::id()));
     std::fs::remove_file(&path).ok();
@@ -20,18 +28,70 @@ pub fn index(net: &mut Localnet, tree: &Pubkey, operator: &Pubkey) -> anyhow::Re
 }
 
 fn index_into(net: &mut Localnet, path: &std::path::Path, tree: &Pubkey, operator: &Pubkey) -> anyhow::Result<String> {
-    let mut indexer = Indexer::open(RedbStore::open(path)?)?;
+    let store: DynStore = Box::new(RedbStore::open(path)?);
+    let service = Arc::new(IndexerService::new(Indexer::open(store)?));
     let started = Instant::now();
-    let report = indexer.sync(net)?;
+    let report = service.sync(net)?;
     let seconds = started.elapsed().as_secs_f64();
+    let catalogue: GpuCatalogue = fetch(net, &pda::gpu_catalogue())?;
+    let model = catalogue.models.iter().find(|m| m.active).context("an active GPU model")?.name.clone();
+    service.set_catalogue(catalogue);
     let account = net.account_data(tree)?.context("the tree account")?;
-    let onchain = onchain_root(&account).context("the tree account's root")?;
-    let indexed = indexer.mirror(tree).context("the tree was not indexed")?.root();
-    ensure!(indexed == onchain, "the indexed root differs from the tree account's");
-    let leaves = indexer.store().tree_records(tree)?.len();
-    let nodes = indexer.store().nodes_by_operator(operator)?.len();
-    Ok(format!(
-        "indexer: {} node events from {} transactions in {:.2}s ({} commits) into a redb store: {leaves} leaves, root matches the tree account; the first operator's nodes: {nodes}",
-        report.events, report.transactions, seconds, report.batches
-    ))
+    let onchain = bs58::encode(onchain_root(&account).context("the tree account's root")?).into_string();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = runtime.spawn(api::serve(listener, service, async {
+        stopped.await.ok();
+    }));
+    let client = ApiClient::new(&base, Duration::from_secs(10))?;
+
+    let mut out = String::new();
+    writeln!(
+        out,
+        "indexer: {} node events from {} transactions in {seconds:.2}s ({} commits) into a redb store; HTTP API on {base}:",
+        report.events, report.transactions, report.batches
+    )?;
+    let status: StatusView = client.get("/v1/status")?;
+    let s = &status.by_status;
+    writeln!(
+        out,
+        "  GET /v1/status: {} leaves in {} tree(s): {} verified, {} pending, {} suspended, {} retired",
+        status.leaves, status.trees, s.verified, s.pending, s.suspended, s.retired
+    )?;
+    let op: OperatorView = client.get(&format!("/v1/operators/{operator}"))?;
+    writeln!(out, "  GET /v1/operators/{}...: {} leaves, {} GPUs verified", &op.operator[..8], op.leaves, op.verified_gpus)?;
+    let placed: PlacementView = client.get(&format!("/v1/placement?model={model}&limit=3"))?;
+    let best: Vec<String> = placed
+        .candidates
+        .iter()
+        .map(|c| format!("{}... {:.1} ms {} Mbps", &c.node_id[..8], f64::from(c.rtt_us) / 1000.0, c.bandwidth_mbps))
+        .collect();
+    writeln!(out, "  GET /v1/placement?model={model}&limit=3: {}", best.join("; "))?;
+    let cluster: ClusterView = client.get(&format!("/v1/placement/cluster?model={model}&nodes=4&distance=2"))?;
+    match cluster.worst_rtt_us.filter(|_| cluster.found) {
+        Some(worst) => writeln!(
+            out,
+            "  GET /v1/placement/cluster (4 nodes within 2 H3 steps): {} (worst RTT {:.1} ms)",
+            cluster.nodes.iter().map(|n| format!("{}...", &n.node_id[..8])).collect::<Vec<_>>().join(" + "),
+            f64::from(worst) / 1000.0
+        )?,
+        None => writeln!(out, "  GET /v1/placement/cluster (4 nodes within 2 H3 steps): no such group")?,
+    }
+    if let Some(first) = placed.candidates.first() {
+        let proof: ProofView = client.get(&format!("/v1/nodes/{}/proof", first.node_id))?;
+        ensure!(proof.root == onchain, "the API's root {} differs from the tree account's {onchain}", proof.root);
+        writeln!(
+            out,
+            "  GET /v1/nodes/{}.../proof: {} siblings, root {}... matches the tree account",
+            &first.node_id[..8],
+            proof.proof.len(),
+            &proof.root[..8]
+        )?;
+    }
+    stop.send(()).ok();
+    runtime.block_on(server)??;
+    Ok(out.trim_end().to_string())
 }

@@ -15,6 +15,7 @@
 //! instructions (and the compression program it calls) log inside its instruction.
 
 pub mod api;
+pub mod client;
 pub mod error;
 pub mod ingest;
 pub mod source;

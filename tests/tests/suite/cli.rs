@@ -106,7 +106,18 @@ fn an_operator_and_the_oracles_drive_a_node_through_the_cli() {
 fn the_demo_runs_end_to_end() {
     let report =
         io_cli::demo::run(io_cli::demo::DemoOptions { nodes: 40, operators: 4, genesis: io_migrations::Genesis::reference() }).unwrap();
-    for expected in ["enterprise", "mid-market", "consumer", "matches the tree account", "1000000", "staking:", "burned", "indexer: "] {
+    for expected in [
+        "enterprise",
+        "mid-market",
+        "consumer",
+        "matches the tree account",
+        "1000000",
+        "staking:",
+        "burned",
+        "indexer: ",
+        "GET /v1/placement?model=",
+        "/proof: ",
+    ] {
         assert!(report.contains(expected), "missing {expected:?} in\n{report}");
     }
     // On SBF (`io demo --sbf`, or the SBF lane) the summary ends with the metered compute

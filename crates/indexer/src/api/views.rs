@@ -2,7 +2,7 @@
 //! enums by name, H3 cells in their usual hexadecimal form.
 
 use io_registry::{GpuCatalogue, NodeRecord};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use solana_sdk::pubkey::Pubkey;
 use utoipa::ToSchema;
 
@@ -12,7 +12,7 @@ pub fn b58(bytes: [u8; 32]) -> String {
 }
 
 /// One leaf's record.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct NodeView {
     /// The tree holding the record.
     pub tree: String,
@@ -74,7 +74,7 @@ impl NodeView {
 }
 
 /// A page of leaves, in (tree, leaf index) order.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct NodePage {
     pub nodes: Vec<NodeView>,
     /// Pass as `after` for the next page; absent on the last one.
@@ -82,7 +82,7 @@ pub struct NodePage {
 }
 
 /// One change of a node key's leaves.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct HistoryEntry {
     /// The transaction's position in the indexed ledger.
     pub seq: u64,
@@ -91,14 +91,14 @@ pub struct HistoryEntry {
     pub record: NodeView,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct HistoryView {
     pub node_id: String,
     pub events: Vec<HistoryEntry>,
 }
 
 /// What a client needs to update, retire or attest a leaf (like DAS `getAssetProof`).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ProofView {
     pub tree: String,
     pub leaf_index: u32,
@@ -114,7 +114,7 @@ pub struct ProofView {
     pub record: NodeView,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TreeView {
     pub tree: String,
     pub depth: u32,
@@ -123,7 +123,7 @@ pub struct TreeView {
 }
 
 /// Leaves by status.
-#[derive(Debug, Default, Serialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct StatusCounts {
     pub pending: u64,
     pub verified: u64,
@@ -131,7 +131,7 @@ pub struct StatusCounts {
     pub retired: u64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OperatorView {
     pub operator: String,
     /// Every leaf the operator registered (a re-registered node has several).
@@ -141,7 +141,7 @@ pub struct OperatorView {
     pub verified_gpus: u64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StatusView {
     /// The last indexed transaction.
     pub cursor: Option<u64>,
@@ -152,7 +152,7 @@ pub struct StatusView {
     pub by_status: StatusCounts,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PlacementView {
     /// The catalogue name of the requested model.
     pub model: String,
@@ -160,7 +160,7 @@ pub struct PlacementView {
     pub candidates: Vec<NodeView>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ClusterView {
     pub model: String,
     /// Whether a group was found.
@@ -172,7 +172,7 @@ pub struct ClusterView {
 }
 
 /// Every refusal: a stable name and a sentence.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ErrorView {
     pub error: String,
     pub message: String,
