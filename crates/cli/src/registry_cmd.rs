@@ -18,11 +18,15 @@ pub enum RegistryCommand {
     Status,
     /// The GPU catalogue.
     Catalogue,
-    /// Every node, rebuilt from the trees' noop history.
+    /// Every node, from an indexer or rebuilt from the trees' noop history.
     Nodes {
         /// Only this operator's nodes.
         #[arg(long)]
         operator: Option<Pubkey>,
+        /// Ask this indexer's HTTP API (e.g. http://127.0.0.1:8080) instead of replaying
+        /// the history; if it cannot be reached, warn and replay.
+        #[arg(long)]
+        indexer: Option<String>,
     },
     /// Register a node (operator and node keys sign).
     Register(RegisterArgs),
@@ -281,7 +285,17 @@ pub fn run(chain: &mut impl Chain, command: RegistryCommand) -> anyhow::Result<S
                 )?;
             }
         }
-        RegistryCommand::Nodes { operator } => {
+        RegistryCommand::Nodes { operator, indexer } => {
+            if let Some(records) = indexer
+                .map(|url| crate::indexer_read::through_indexer(&url, |api| nodes_from_indexer(api, operator)))
+                .transpose()?
+                .flatten()
+            {
+                for record in records? {
+                    writeln!(out, "{}", describe(&record))?;
+                }
+                return Ok(out);
+            }
             let (_, trees) = all_trees(chain)?;
             let client = RegistryClient::sync(chain, &trees)?;
             for (_, record) in client.records().filter(|(_, r)| operator.is_none_or(|o| r.operator == o)) {
@@ -368,6 +382,26 @@ pub fn run(chain: &mut impl Chain, command: RegistryCommand) -> anyhow::Result<S
         }
     }
     Ok(out)
+}
+
+/// Every leaf (of `operator`, if given) through the indexer's API, page by page.
+fn nodes_from_indexer(
+    api: &io_indexer::client::ApiClient,
+    operator: Option<Pubkey>,
+) -> Result<anyhow::Result<Vec<NodeRecord>>, io_indexer::client::ClientError> {
+    let filter = operator.map_or_else(String::new, |o| format!("&operator={o}"));
+    let mut views = vec![];
+    let mut after = String::new();
+    loop {
+        let page: io_indexer::api::views::NodePage =
+            api.get(&format!("/v1/nodes?limit={}{filter}{after}", io_indexer::api::nodes::MAX_PAGE))?;
+        views.extend(page.nodes);
+        match page.next {
+            Some(next) => after = format!("&after={next}"),
+            None => break,
+        }
+    }
+    Ok(views.iter().map(|v| v.record().map(|(_, record)| record).map_err(anyhow::Error::from)).collect())
 }
 
 pub(crate) fn synced(chain: &mut impl Chain) -> anyhow::Result<RegistryClient> {

@@ -169,6 +169,9 @@ fn proofs_verify_against_the_on_chain_root() {
         // after every step); folding the proof from it gives the on-chain root.
         let record = net.h.registry.record(node).unwrap();
         assert_eq!(key(&by_node["leaf"]), record.leaf_hash());
+        // The record's view converts back to the record, every field.
+        let view: io_indexer::api::views::NodeView = serde_json::from_value(by_node["record"].clone()).unwrap();
+        assert_eq!(view.record().unwrap(), (tree, *record));
         let mut at = key(&by_node["leaf"]);
         let proof = by_node["proof"].as_array().unwrap();
         assert_eq!(proof.len() as u32, trees[0]["depth"].as_u64().unwrap() as u32);

@@ -87,7 +87,7 @@ fn an_operator_and_the_oracles_drive_a_node_through_the_cli() {
     .unwrap();
     assert!(out.contains("pending"), "a driver change sends the node back to pending: {out}");
 
-    let listed = run(&mut h.net, RegistryCommand::Nodes { operator: Some(operator.pubkey()) }).unwrap();
+    let listed = run(&mut h.net, RegistryCommand::Nodes { operator: Some(operator.pubkey()), indexer: None }).unwrap();
     assert_eq!(listed.lines().count(), 1, "{listed}");
     let out = run(&mut h.net, RegistryCommand::Retire { operator: op_file, node: node.pubkey() }).unwrap();
     assert!(out.contains("retired"), "{out}");
@@ -344,4 +344,72 @@ fn stakers_govern_through_the_dao_cli() {
     assert_eq!(h.treasury_config().totals.io_granted, 50 * io);
     h.check_invariants();
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// `io placement` and `io registry nodes` give the same table through an indexer's API as
+/// by replaying the history; an unreachable indexer falls back to the replay, and an
+/// indexer's refusal is the command's error.
+#[test]
+fn placement_and_listings_through_an_indexer_are_the_replays() {
+    use io_cli::placement_cmd::{run_placement, PlacementArgs};
+    use io_indexer::api::{self, DynStore, IndexerService};
+
+    let mut h = Harness::new();
+    let operator = h.operator();
+    let mut nodes = vec![];
+    for (i, (model, gpus)) in [("H100", 8), ("H100", 4), ("A100", 8), ("H100", 2)].into_iter().enumerate() {
+        let spec = h.spec(model, gpus, i as u64 + 1);
+        nodes.push(h.register(&operator, spec).0.pubkey());
+    }
+    h.next_epoch();
+    for node in &nodes[..3] {
+        h.verify(node);
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let store: DynStore = Box::new(io_indexer::RedbStore::open(&dir.path().join("index.redb")).unwrap());
+    let service = std::sync::Arc::new(IndexerService::new(io_indexer::Indexer::open(store).unwrap()));
+    service.sync(&mut h.net).unwrap();
+    service.set_catalogue(io_sdk::client::fetch(&mut h.net, &io_sdk::pda::gpu_catalogue()).unwrap());
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    runtime.spawn(api::serve(listener, service, std::future::pending()));
+
+    // A bank with no genesis: a command that fell back to replaying it would fail, so an
+    // answer proves it came from the indexer.
+    let mut bare = io_localnet::Localnet::start();
+    let args = PlacementArgs { model: "h100".into(), min_cuda: "12.0".into(), gpus: 2, limit: None, indexer: None };
+    let replayed = run_placement(&mut h.net, &args).unwrap();
+    // Two verified H100 nodes (8 and 4 GPUs); the third H100 was never audited.
+    assert!(replayed.contains(": 2 candidates"), "{replayed}");
+    let indexed = run_placement(&mut bare, &PlacementArgs { indexer: Some(url.clone()), ..args.clone() }).unwrap();
+    assert_eq!(indexed, replayed);
+    let one = PlacementArgs { limit: Some(1), indexer: Some(url.clone()), ..args.clone() };
+    assert_eq!(
+        run_placement(&mut bare, &one).unwrap(),
+        run_placement(&mut h.net, &PlacementArgs { indexer: None, ..one.clone() }).unwrap()
+    );
+
+    let listing = |net: &mut io_localnet::Localnet, indexer: Option<String>| {
+        run(net, RegistryCommand::Nodes { operator: Some(operator.pubkey()), indexer }).unwrap()
+    };
+    let replayed = listing(&mut h.net, None);
+    assert_eq!(replayed.lines().count(), 4, "{replayed}");
+    assert_eq!(listing(&mut bare, Some(url.clone())), replayed);
+
+    // An indexer that refuses: the command fails with the indexer's reason, by name.
+    let err = run_placement(&mut bare, &PlacementArgs { model: "K9000".into(), indexer: Some(url.clone()), ..args.clone() }).unwrap_err();
+    assert!(format!("{err:#}").contains("400 UnknownModel"), "{err:#}");
+
+    // An indexer that is not there: the replay answers.
+    let gone = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    assert_eq!(
+        run_placement(&mut h.net, &PlacementArgs { indexer: Some(gone.clone()), ..args.clone() }).unwrap(),
+        run_placement(&mut h.net, &args).unwrap()
+    );
+    assert_eq!(listing(&mut h.net, Some(gone)), replayed);
 }

@@ -111,7 +111,7 @@ fn sdk_query(net: &mut Network, model: &str, min_cuda: CudaVersion, min_gpus: u1
 }
 
 fn cli(net: &mut Network, model: &str, min_cuda: &str, gpus: u16, limit: Option<usize>) -> anyhow::Result<String> {
-    let args = PlacementArgs { model: model.into(), min_cuda: min_cuda.into(), gpus, limit };
+    let args = PlacementArgs { model: model.into(), min_cuda: min_cuda.into(), gpus, limit, indexer: None };
     run_placement(&mut net.h.net, &args)
 }
 
@@ -190,7 +190,7 @@ fn placement_orders_verified_nodes_by_rtt_then_bandwidth_and_filters_exactly() {
 #[test]
 fn a_retired_model_is_refused_by_name() {
     let mut h = Harness::new();
-    let args = || PlacementArgs { model: "l40s".into(), min_cuda: "0.0".into(), gpus: 1, limit: None };
+    let args = || PlacementArgs { model: "l40s".into(), min_cuda: "0.0".into(), gpus: 1, limit: None, indexer: None };
     assert!(run_placement(&mut h.net, &args()).unwrap().contains(": 0 candidates\n"));
     let id = h.model_id("L40S");
     let authority = h.authority.insecure_clone();

@@ -90,7 +90,11 @@ pub async fn placement(
         }
         request.limit = Some(limit);
         let candidates = service.read().placement().place(&catalogue, &request).map_err(ApiError::placement)?;
-        Ok(PlacementView { model, candidates: candidates.iter().map(|c| NodeView::new(&c.tree, &c.record, Some(&catalogue))).collect() })
+        Ok(PlacementView {
+            model,
+            model_id: request.model,
+            candidates: candidates.iter().map(|c| NodeView::new(&c.tree, &c.record, Some(&catalogue))).collect(),
+        })
     })
     .await
 }

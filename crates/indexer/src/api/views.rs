@@ -1,7 +1,7 @@
 //! What the API returns, as JSON: keys and hashes in base58 (as Solana tools print them),
 //! enums by name, H3 cells in their usual hexadecimal form.
 
-use io_registry::{GpuCatalogue, NodeRecord};
+use io_registry::{CudaVersion, GpuCatalogue, NodeMetrics, NodeRecord, NodeStatus, Tier};
 use serde::{Deserialize, Serialize};
 use solana_sdk::pubkey::Pubkey;
 use utoipa::ToSchema;
@@ -17,6 +17,8 @@ pub struct NodeView {
     /// The tree holding the record.
     pub tree: String,
     pub leaf_index: u32,
+    /// The record's layout version.
+    pub version: u8,
     pub node_id: String,
     pub operator: String,
     /// Pending, Verified, Suspended or Retired.
@@ -32,6 +34,8 @@ pub struct NodeView {
     pub cuda: String,
     /// The node's H3 cell, hexadecimal.
     pub region: String,
+    /// The hash of the node's GPU set.
+    pub gpu_uuids_hash: String,
     /// Per-GPU throughput the oracles measured, hundredths of a TFLOPS.
     pub verified_centi_tflops: u32,
     pub rtt_us: u32,
@@ -51,6 +55,7 @@ impl NodeView {
         Self {
             tree: tree.to_string(),
             leaf_index: r.leaf_index,
+            version: r.version,
             node_id: r.node_id.to_string(),
             operator: r.operator.to_string(),
             status: format!("{:?}", r.status),
@@ -60,6 +65,7 @@ impl NodeView {
             tier: format!("{:?}", r.tier),
             cuda: format!("{}.{}", r.cuda.major, r.cuda.minor),
             region: format!("{:x}", r.region),
+            gpu_uuids_hash: b58(r.gpu_uuids_hash),
             verified_centi_tflops: r.metrics.verified_centi_tflops,
             rtt_us: r.metrics.rtt_us,
             bandwidth_mbps: r.metrics.bandwidth_mbps,
@@ -70,6 +76,56 @@ impl NodeView {
             registered_at: r.registered_at,
             deposit_lamports: r.deposit_lamports,
         }
+    }
+}
+
+/// Why a view does not convert back into a record.
+#[derive(Debug, thiserror::Error)]
+#[error("node view field {field}: {value:?} does not parse")]
+pub struct ViewError {
+    pub field: &'static str,
+    pub value: String,
+}
+
+fn parse<T: std::str::FromStr>(field: &'static str, value: &str) -> Result<T, ViewError> {
+    value.parse().map_err(|_| ViewError { field, value: value.to_string() })
+}
+
+fn named<T: Copy + std::fmt::Debug>(field: &'static str, value: &str, all: &[T]) -> Result<T, ViewError> {
+    all.iter().find(|v| format!("{v:?}") == value).copied().ok_or_else(|| ViewError { field, value: value.to_string() })
+}
+
+impl NodeView {
+    /// The tree and the record the view shows, exactly (every field round-trips).
+    pub fn record(&self) -> Result<(Pubkey, NodeRecord), ViewError> {
+        let (major, minor) = self.cuda.split_once('.').ok_or_else(|| ViewError { field: "cuda", value: self.cuda.clone() })?;
+        let region = u64::from_str_radix(&self.region, 16).map_err(|_| ViewError { field: "region", value: self.region.clone() })?;
+        let statuses = [NodeStatus::Pending, NodeStatus::Verified, NodeStatus::Suspended, NodeStatus::Retired];
+        let record = NodeRecord {
+            version: self.version,
+            node_id: parse("node_id", &self.node_id)?,
+            operator: parse("operator", &self.operator)?,
+            leaf_index: self.leaf_index,
+            gpu_model: self.gpu_model,
+            gpu_count: self.gpu_count,
+            tier: named("tier", &self.tier, &Tier::ALL)?,
+            cuda: CudaVersion { major: parse("cuda", major)?, minor: parse("cuda", minor)? },
+            region,
+            gpu_uuids_hash: parse::<Pubkey>("gpu_uuids_hash", &self.gpu_uuids_hash)?.to_bytes(),
+            status: named("status", &self.status, &statuses)?,
+            metrics: NodeMetrics {
+                verified_centi_tflops: self.verified_centi_tflops,
+                rtt_us: self.rtt_us,
+                bandwidth_mbps: self.bandwidth_mbps,
+                packet_loss_bps: self.packet_loss_bps,
+            },
+            last_attested_epoch: self.last_attested_epoch,
+            score: self.score,
+            registered_at: self.registered_at,
+            deposit_lamports: self.deposit_lamports,
+            lease_end_epoch: self.lease_end_epoch,
+        };
+        Ok((parse("tree", &self.tree)?, record))
     }
 }
 
@@ -156,6 +212,8 @@ pub struct StatusView {
 pub struct PlacementView {
     /// The catalogue name of the requested model.
     pub model: String,
+    /// Its catalogue id.
+    pub model_id: u16,
     /// Best first: lowest RTT, then highest bandwidth, then node id.
     pub candidates: Vec<NodeView>,
 }
