@@ -77,4 +77,29 @@ fn main() {
         assert_eq!(indexer.store().tree_records(&tree).expect("records").len(), events as usize);
         println!("{:>9}  {:>8}  {:>10.3}  {:>14.0}", events, batch, seconds, f64::from(events) / seconds);
     }
+    postgres();
+}
+
+/// The same ingestion into PostgreSQL, when one is configured (`IO_TEST_POSTGRES`, as the
+/// tests use): a fresh schema, dropped afterwards.
+fn postgres() {
+    let Ok(config) = std::env::var("IO_TEST_POSTGRES") else {
+        println!("PostgreSQL figure not measured: IO_TEST_POSTGRES is not set");
+        return;
+    };
+    let schema = format!("io_bench_{}", std::process::id());
+    for (events, batch) in [(20_000u32, 1_000usize)] {
+        let tree = Pubkey::new_unique();
+        let mut source = ledger(tree, events);
+        let store = io_indexer::PostgresStore::connect(&config, Some(&schema)).expect("postgres");
+        let mut indexer = Indexer::open(store).expect("indexer");
+        indexer.batch_size = batch;
+        let start = Instant::now();
+        let report = indexer.sync(&mut source).expect("ingest");
+        let seconds = start.elapsed().as_secs_f64();
+        assert_eq!(report.events, u64::from(events));
+        println!("{:>9}  {:>8}  {:>10.3}  {:>14.0}  (PostgreSQL, localhost)", events, batch, seconds, f64::from(events) / seconds);
+    }
+    let mut client = postgres::Client::connect(&config, postgres::NoTls).expect("postgres");
+    client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).expect("drop");
 }

@@ -24,4 +24,4 @@ pub mod store;
 pub use error::IndexerError;
 pub use ingest::{Indexer, SyncReport};
 pub use source::{Source, SourceTx};
-pub use store::{IndexedNode, RedbStore, Store};
+pub use store::{IndexedNode, PostgresStore, RedbStore, Store};

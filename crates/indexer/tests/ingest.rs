@@ -1,12 +1,14 @@
 //! The indexer against the embedded bank running the real registry, compression and noop
 //! programs: what it stores equals what the chain says, a batch commits whole or not at
 //! all, ingestion resumes where it stopped, and tampered, missing or foreign data stops it
-//! by name or is ignored.
+//! by name or is ignored. Every test runs on both backends: redb, and PostgreSQL.
 
 use anchor_lang::AnchorSerialize;
+use common::Backend;
+use io_indexer::api::DynStore;
 use io_indexer::source::MemorySource;
 use io_indexer::store::Batch;
-use io_indexer::{Indexer, IndexerError, RedbStore, Source, SourceTx, Store};
+use io_indexer::{Indexer, IndexerError, Source, SourceTx, Store};
 use io_registry::{NodeChange, NodeEvent, NodeRecord, NODE_EVENT_TAG};
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
@@ -14,20 +16,14 @@ mod common;
 use common::{network, Network};
 use spl_account_compression::events::{AccountCompressionEvent, ApplicationDataEvent, ApplicationDataEventV1};
 
-fn store(dir: &tempfile::TempDir, name: &str) -> RedbStore {
-    RedbStore::open(&dir.path().join(name)).unwrap()
-}
-
 /// Every leaf the store holds, per tree: what two stores are compared by.
 fn contents(store: &impl Store) -> Vec<(Pubkey, Vec<NodeRecord>)> {
     store.trees().unwrap().into_iter().map(|(tree, _)| (tree, store.tree_records(&tree).unwrap())).collect()
 }
 
-#[test]
-fn the_index_equals_the_chain() {
+fn the_index_equals_the_chain(b: &Backend) {
     let mut net = network();
-    let dir = tempfile::tempdir().unwrap();
-    let mut indexer = Indexer::open(store(&dir, "index.redb")).unwrap();
+    let mut indexer = Indexer::open(b.open("index")).unwrap();
     let report = indexer.sync(&mut net.h.net).unwrap();
     // 5 registrations, 4 verifications, 1 update, 1 suspension, 1 retirement.
     assert_eq!(report.events, 12, "{report:?}");
@@ -68,7 +64,7 @@ fn the_index_equals_the_chain() {
 
 /// A store that fails its `fail_at`-th commit, as a crash between two batches would.
 struct FailingStore {
-    inner: RedbStore,
+    inner: DynStore,
     commits: usize,
     fail_at: usize,
 }
@@ -101,15 +97,13 @@ impl Store for FailingStore {
     }
 }
 
-#[test]
-fn a_failed_commit_applies_nothing_and_a_reopened_indexer_resumes_without_loss_or_repeat() {
+fn a_failed_commit_applies_nothing_and_a_reopened_indexer_resumes_without_loss_or_repeat(b: &Backend) {
     let mut net = network();
-    let dir = tempfile::tempdir().unwrap();
-    let mut clean = Indexer::open(store(&dir, "clean.redb")).unwrap();
+    let mut clean = Indexer::open(b.open("clean")).unwrap();
     clean.sync(&mut net.h.net).unwrap();
 
     // Two transactions per batch; the third commit fails.
-    let failing = FailingStore { inner: store(&dir, "resumed.redb"), commits: 0, fail_at: 3 };
+    let failing = FailingStore { inner: b.open("resumed"), commits: 0, fail_at: 3 };
     let mut indexer = Indexer::open(failing).unwrap();
     indexer.batch_size = 2;
     let error = indexer.sync(&mut net.h.net).unwrap_err();
@@ -122,7 +116,7 @@ fn a_failed_commit_applies_nothing_and_a_reopened_indexer_resumes_without_loss_o
     // The process restarts: a new indexer over the same file, from its cursor.
     let file = indexer.into_store().inner;
     drop(file);
-    let mut resumed = Indexer::open(store(&dir, "resumed.redb")).unwrap();
+    let mut resumed = Indexer::open(b.open("resumed")).unwrap();
     resumed.sync(&mut net.h.net).unwrap();
     assert_eq!(contents(resumed.store()), contents(clean.store()));
     for node in &net.nodes {
@@ -160,9 +154,8 @@ fn encode(event: &NodeEvent) -> Vec<u8> {
     AccountCompressionEvent::ApplicationData(ApplicationDataEvent::V1(ApplicationDataEventV1 { application_data })).try_to_vec().unwrap()
 }
 
-fn refused(source: &mut MemorySource, check: impl Fn(&IndexerError) -> bool) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut indexer = Indexer::open(store(&dir, "index.redb")).unwrap();
+fn refused(b: &Backend, source: &mut MemorySource, check: impl Fn(&IndexerError) -> bool) {
+    let mut indexer = Indexer::open(b.open("index")).unwrap();
     indexer.batch_size = 1;
     let error = indexer.sync(source).unwrap_err();
     assert!(check(&error), "{error}");
@@ -174,19 +167,17 @@ fn refused(source: &mut MemorySource, check: impl Fn(&IndexerError) -> bool) {
     assert_eq!(indexer.store().cursor().unwrap(), before);
 }
 
-#[test]
-fn an_altered_event_stops_ingestion_with_a_root_mismatch() {
+fn an_altered_event_stops_ingestion_with_a_root_mismatch(b: &Backend) {
     let mut net = network();
     let mut source = recorded(&mut net);
     let (t, i) = find(&source, NodeChange::Updated);
     let mut event = decode(&source.transactions[t].noop_data[i].1).unwrap();
     event.record.gpu_count += 1;
     source.transactions[t].noop_data[i].1 = encode(&event);
-    refused(&mut source, |e| matches!(e, IndexerError::RootMismatch { .. }));
+    refused(b, &mut source, |e| matches!(e, IndexerError::RootMismatch { .. }));
 }
 
-#[test]
-fn a_missing_event_stops_ingestion_with_a_gap() {
+fn a_missing_event_stops_ingestion_with_a_gap(b: &Backend) {
     let mut net = network();
     let mut source = recorded(&mut net);
     // The second registration's transaction is lost: the third arrives at leaf 2 first.
@@ -200,25 +191,22 @@ fn a_missing_event_stops_ingestion_with_a_gap() {
         .map(|(t, _)| t)
         .collect();
     source.transactions.remove(registrations[1]);
-    refused(&mut source, |e| matches!(e, IndexerError::Gap { index: 2, expected: 1, .. }));
+    refused(b, &mut source, |e| matches!(e, IndexerError::Gap { index: 2, expected: 1, .. }));
 }
 
-#[test]
-fn an_event_for_a_tree_the_registry_never_made_is_refused_by_name() {
+fn an_event_for_a_tree_the_registry_never_made_is_refused_by_name(b: &Backend) {
     let mut net = network();
     let mut source = recorded(&mut net);
     let (t, i) = find(&source, NodeChange::Registered);
     let mut event = decode(&source.transactions[t].noop_data[i].1).unwrap();
     event.tree = Pubkey::new_unique();
     source.transactions[t].noop_data[i].1 = encode(&event);
-    refused(&mut source, |e| matches!(e, IndexerError::UnknownTree { .. }));
+    refused(b, &mut source, |e| matches!(e, IndexerError::UnknownTree { .. }));
 }
 
-#[test]
-fn node_events_logged_outside_a_registry_instruction_are_ignored() {
+fn node_events_logged_outside_a_registry_instruction_are_ignored(b: &Backend) {
     let mut net = network();
-    let dir = tempfile::tempdir().unwrap();
-    let mut clean = Indexer::open(store(&dir, "clean.redb")).unwrap();
+    let mut clean = Indexer::open(b.open("clean")).unwrap();
     clean.sync(&mut net.h.net).unwrap();
 
     // Anybody can call the noop program: a forged "update" of node 0 to 8 GPUs, logged by
@@ -236,18 +224,16 @@ fn node_events_logged_outside_a_registry_instruction_are_ignored() {
     source
         .transactions
         .insert(t + 1, SourceTx { seq, signature: "forged".into(), noop_data: vec![(Pubkey::new_unique(), encode(&forged))] });
-    let mut indexer = Indexer::open(store(&dir, "forged.redb")).unwrap();
+    let mut indexer = Indexer::open(b.open("forged")).unwrap();
     indexer.sync(&mut source).unwrap();
     assert_eq!(contents(indexer.store()), contents(clean.store()));
     assert_eq!(indexer.store().node(&net.nodes[0]).unwrap().unwrap().record.gpu_count, 1);
 }
 
-#[test]
-fn a_source_that_repeats_a_transaction_is_refused() {
+fn a_source_that_repeats_a_transaction_is_refused(b: &Backend) {
     let mut net = network();
     let source = recorded(&mut net);
-    let dir = tempfile::tempdir().unwrap();
-    let mut indexer = Indexer::open(store(&dir, "index.redb")).unwrap();
+    let mut indexer = Indexer::open(b.open("index")).unwrap();
     let first = source.transactions[..3].to_vec();
     indexer.ingest(&first).unwrap();
     let error = indexer.ingest(&source.transactions[2..4]).unwrap_err();
@@ -255,8 +241,7 @@ fn a_source_that_repeats_a_transaction_is_refused() {
     assert_eq!(indexer.store().cursor().unwrap(), Some(first[2].seq), "the repeated batch applied nothing");
 }
 
-#[test]
-fn a_re_registered_key_is_its_newest_leaf_even_after_its_old_leaf_is_suspended() {
+fn a_re_registered_key_is_its_newest_leaf_even_after_its_old_leaf_is_suspended(b: &Backend) {
     let mut net = network();
     // Node 0's key registered again (as one GPU of another model), then its old leaf
     // suspended: the key's leaf is the new one.
@@ -270,8 +255,7 @@ fn a_re_registered_key_is_its_newest_leaf_even_after_its_old_leaf_is_suspended()
     let old = net.h.registry.proven_leaf_at(&tree, first.leaf_index).unwrap();
     let subject = io_sdk::registry::verdict_subject(&old, net.h.current_epoch(), io_registry::Verdict::Suspended, false, vec![]);
     net.h.attest_subject(2, &old, &subject, Default::default(), &[]);
-    let dir = tempfile::tempdir().unwrap();
-    let mut indexer = Indexer::open(store(&dir, "index.redb")).unwrap();
+    let mut indexer = Indexer::open(b.open("index")).unwrap();
     indexer.sync(&mut net.h.net).unwrap();
     let indexed = indexer.store().node(&node.pubkey()).unwrap().unwrap();
     assert_eq!(indexed.record.leaf_index, second.leaf_index);
@@ -280,4 +264,40 @@ fn a_re_registered_key_is_its_newest_leaf_even_after_its_old_leaf_is_suspended()
     assert_eq!(old_leaf.status, io_registry::NodeStatus::Suspended);
     let changes: Vec<NodeChange> = indexer.store().history(&node.pubkey()).unwrap().iter().map(|(_, e)| e.change).collect();
     assert_eq!(changes, [NodeChange::Registered, NodeChange::Registered, NodeChange::Attested]);
+}
+
+common::on_both_backends!(
+    the_index_equals_the_chain,
+    a_failed_commit_applies_nothing_and_a_reopened_indexer_resumes_without_loss_or_repeat,
+    an_altered_event_stops_ingestion_with_a_root_mismatch,
+    a_missing_event_stops_ingestion_with_a_gap,
+    an_event_for_a_tree_the_registry_never_made_is_refused_by_name,
+    node_events_logged_outside_a_registry_instruction_are_ignored,
+    a_source_that_repeats_a_transaction_is_refused,
+    a_re_registered_key_is_its_newest_leaf_even_after_its_old_leaf_is_suspended
+);
+
+/// The PostgreSQL schema is versioned: opening runs each migration once and records it,
+/// reopening runs nothing, and a database newer than the indexer is refused by name.
+#[test]
+fn postgres_migrations_run_once_and_a_newer_schema_is_refused() {
+    let Some(backend) = Backend::postgres("postgres_migrations_run_once_and_a_newer_schema_is_refused") else { return };
+    let common::Backend::Postgres { config, .. } = &backend else { unreachable!() };
+    let schema = format!("io_test_{}_migrations", std::process::id());
+    let mut client = ::postgres::Client::connect(config, ::postgres::NoTls).unwrap();
+    client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).unwrap();
+    let versions = |client: &mut ::postgres::Client| -> Vec<(i32, String)> {
+        let rows = client.query(&format!("SELECT version, name FROM {schema}.schema_migrations ORDER BY version"), &[]).unwrap();
+        rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+    };
+    drop(io_indexer::PostgresStore::connect(config, Some(&schema)).unwrap());
+    assert_eq!(versions(&mut client), [(1, "registry".to_string())]);
+    drop(io_indexer::PostgresStore::connect(config, Some(&schema)).unwrap());
+    assert_eq!(versions(&mut client).len(), 1, "reopening ran a migration again");
+
+    client.execute(&format!("INSERT INTO {schema}.schema_migrations (version, name) VALUES (2, 'from the future')"), &[]).unwrap();
+    let refused = io_indexer::PostgresStore::connect(config, Some(&schema)).err().expect("a newer schema is refused");
+    assert!(matches!(&refused, IndexerError::Store(m) if m.contains("schema version 2, newer than this indexer's 1")), "{refused}");
+    assert!(matches!(io_indexer::PostgresStore::connect(config, Some("bad; name")), Err(IndexerError::Store(_))));
+    client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).unwrap();
 }

@@ -1,8 +1,10 @@
 //! What the indexer keeps, behind one trait, so the embedded store and a server database
 //! answer the same questions the same way.
 
+mod postgres_store;
 mod redb_store;
 
+pub use postgres_store::PostgresStore;
 pub use redb_store::RedbStore;
 
 use crate::IndexerError;

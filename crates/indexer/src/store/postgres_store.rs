@@ -1,0 +1,184 @@
+//! The PostgreSQL store, for production deployments: the embedded store's tables (see
+//! `migrations/`), each batch one transaction with its cursor, so a crash leaves the last
+//! committed batch. The schema is versioned: `schema_migrations` records what ran, and
+//! opening a database runs what is missing, in order, each in its own transaction.
+
+use super::{Batch, IndexedNode, Store};
+use crate::IndexerError;
+use anchor_lang::{AnchorDeserialize, AnchorSerialize};
+use io_registry::{NodeChange, NodeEvent, NodeRecord};
+use postgres::{Client, NoTls, Transaction};
+use solana_sdk::pubkey::Pubkey;
+use std::sync::{Mutex, PoisonError};
+
+/// Every migration, in order; its number is its position plus one.
+const MIGRATIONS: &[(&str, &str)] = &[("registry", include_str!("../../migrations/0001_registry.sql"))];
+
+const CURSOR: &str = "cursor";
+
+pub struct PostgresStore {
+    client: Mutex<Client>,
+}
+
+fn db(e: postgres::Error) -> IndexerError {
+    IndexerError::Store(format!("postgres: {e}"))
+}
+
+fn encode<T: AnchorSerialize>(value: &T) -> Result<Vec<u8>, IndexerError> {
+    value.try_to_vec().map_err(IndexerError::from)
+}
+
+fn decode<T: AnchorDeserialize>(bytes: &[u8]) -> Result<T, IndexerError> {
+    T::try_from_slice(bytes).map_err(|e| IndexerError::Store(format!("stored value does not decode: {e}")))
+}
+
+fn key(bytes: &[u8]) -> Result<Pubkey, IndexerError> {
+    Pubkey::try_from(bytes).map_err(|_| IndexerError::Store(format!("stored key has {} bytes", bytes.len())))
+}
+
+impl PostgresStore {
+    /// Connects with a libpq-style configuration ("host=... user=... dbname=...") and
+    /// brings the schema up to date. `schema`, if given, is created if missing and used
+    /// for every table (several indexers, or tests, can share one database).
+    pub fn connect(config: &str, schema: Option<&str>) -> Result<Self, IndexerError> {
+        let mut client = Client::connect(config, NoTls).map_err(db)?;
+        if let Some(schema) = schema {
+            if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || schema.is_empty() {
+                return Err(IndexerError::Store(format!("schema name {schema:?}: letters, digits and _ only")));
+            }
+            client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}")).map_err(db)?;
+        }
+        migrate(&mut client)?;
+        Ok(Self { client: Mutex::new(client) })
+    }
+
+    fn client(&self) -> std::sync::MutexGuard<'_, Client> {
+        self.client.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Runs every migration the database has not recorded, each with its record, atomically.
+fn migrate(client: &mut Client) -> Result<(), IndexerError> {
+    client
+        .batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+        .map_err(db)?;
+    let applied: i32 = client.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[]).map_err(db)?.get(0);
+    if applied as usize > MIGRATIONS.len() {
+        return Err(IndexerError::Store(format!(
+            "the database is at schema version {applied}, newer than this indexer's {}",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(applied as usize) {
+        let version = i as i32 + 1;
+        let mut tx = client.transaction().map_err(db)?;
+        tx.batch_execute(sql).map_err(db)?;
+        tx.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", &[&version, name]).map_err(db)?;
+        tx.commit().map_err(db)?;
+    }
+    Ok(())
+}
+
+fn apply_events(tx: &mut Transaction<'_>, batch: &Batch) -> Result<(), IndexerError> {
+    let upsert_leaf = tx
+        .prepare(
+            "INSERT INTO leaves (tree, leaf_index, node_id, operator, status, gpu_model, tier, region, record)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (tree, leaf_index) DO UPDATE SET node_id = $3, operator = $4, status = $5, gpu_model = $6, tier = $7, region = $8, record = $9",
+        )
+        .map_err(db)?;
+    let register = tx
+        .prepare("INSERT INTO nodes (node_id, tree, leaf_index) VALUES ($1, $2, $3) ON CONFLICT (node_id) DO UPDATE SET tree = $2, leaf_index = $3")
+        .map_err(db)?;
+    let first_seen =
+        tx.prepare("INSERT INTO nodes (node_id, tree, leaf_index) VALUES ($1, $2, $3) ON CONFLICT (node_id) DO NOTHING").map_err(db)?;
+    let history = tx.prepare("INSERT INTO history (node_id, seq, within, event) VALUES ($1, $2, $3, $4)").map_err(db)?;
+    let (mut within, mut last_seq) = (0i32, None);
+    for (seq, event) in &batch.events {
+        within = if last_seq == Some(*seq) { within + 1 } else { 0 };
+        last_seq = Some(*seq);
+        let r = &event.record;
+        let (tree, node, leaf) = (event.tree.to_bytes().to_vec(), r.node_id.to_bytes().to_vec(), r.leaf_index as i32);
+        tx.execute(
+            &upsert_leaf,
+            &[
+                &tree,
+                &leaf,
+                &node,
+                &r.operator.to_bytes().to_vec(),
+                &(r.status as i16),
+                &i32::from(r.gpu_model),
+                &(r.tier as i16),
+                &(r.region as i64),
+                &encode(r)?,
+            ],
+        )
+        .map_err(db)?;
+        let nodes = if event.change == NodeChange::Registered { &register } else { &first_seen };
+        tx.execute(nodes, &[&node, &tree, &leaf]).map_err(db)?;
+        tx.execute(&history, &[&node, &(*seq as i64), &within, &encode(event)?]).map_err(db)?;
+    }
+    Ok(())
+}
+
+impl Store for PostgresStore {
+    fn cursor(&self) -> Result<Option<u64>, IndexerError> {
+        let row = self.client().query_opt("SELECT value FROM meta WHERE key = $1", &[&CURSOR]).map_err(db)?;
+        Ok(row.map(|r| r.get::<_, i64>(0) as u64))
+    }
+
+    fn apply(&mut self, batch: &Batch) -> Result<(), IndexerError> {
+        let mut client = self.client();
+        let mut tx = client.transaction().map_err(db)?;
+        for (tree, depth) in &batch.new_trees {
+            tx.execute("INSERT INTO trees (tree, depth) VALUES ($1, $2)", &[&tree.to_bytes().to_vec(), &(*depth as i32)]).map_err(db)?;
+        }
+        apply_events(&mut tx, batch)?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2",
+            &[&CURSOR, &(batch.cursor as i64)],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)
+    }
+
+    fn trees(&self) -> Result<Vec<(Pubkey, u32)>, IndexerError> {
+        let rows = self.client().query("SELECT tree, depth FROM trees ORDER BY tree", &[]).map_err(db)?;
+        rows.iter().map(|r| Ok((key(r.get(0))?, r.get::<_, i32>(1) as u32))).collect()
+    }
+
+    fn tree_records(&self, tree: &Pubkey) -> Result<Vec<NodeRecord>, IndexerError> {
+        let rows = self
+            .client()
+            .query("SELECT record FROM leaves WHERE tree = $1 ORDER BY leaf_index", &[&tree.to_bytes().to_vec()])
+            .map_err(db)?;
+        rows.iter().map(|r| decode(r.get(0))).collect()
+    }
+
+    fn node(&self, node_id: &Pubkey) -> Result<Option<IndexedNode>, IndexerError> {
+        let row = self
+            .client()
+            .query_opt(
+                "SELECT l.tree, l.record FROM nodes n JOIN leaves l ON l.tree = n.tree AND l.leaf_index = n.leaf_index WHERE n.node_id = $1",
+                &[&node_id.to_bytes().to_vec()],
+            )
+            .map_err(db)?;
+        row.map(|r| Ok(IndexedNode { tree: key(r.get(0))?, record: decode(r.get(1))? })).transpose()
+    }
+
+    fn nodes_by_operator(&self, operator: &Pubkey) -> Result<Vec<IndexedNode>, IndexerError> {
+        let rows = self
+            .client()
+            .query("SELECT tree, record FROM leaves WHERE operator = $1 ORDER BY tree, leaf_index", &[&operator.to_bytes().to_vec()])
+            .map_err(db)?;
+        rows.iter().map(|r| Ok(IndexedNode { tree: key(r.get(0))?, record: decode(r.get(1))? })).collect()
+    }
+
+    fn history(&self, node_id: &Pubkey) -> Result<Vec<(u64, NodeEvent)>, IndexerError> {
+        let rows = self
+            .client()
+            .query("SELECT seq, event FROM history WHERE node_id = $1 ORDER BY seq, within", &[&node_id.to_bytes().to_vec()])
+            .map_err(db)?;
+        rows.iter().map(|r| Ok((r.get::<_, i64>(0) as u64, decode(r.get(1))?))).collect()
+    }
+}
