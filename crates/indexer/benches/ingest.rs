@@ -88,7 +88,8 @@ fn postgres() {
         return;
     };
     let schema = format!("io_bench_{}", std::process::id());
-    for (events, batch) in [(20_000u32, 1_000usize)] {
+    for (events, batch) in [(50_000u32, 1_000usize), (50_000, 10_000)] {
+        let schema = format!("{schema}_{batch}");
         let tree = Pubkey::new_unique();
         let mut source = ledger(tree, events);
         let store = io_indexer::PostgresStore::connect(&config, Some(&schema)).expect("postgres");
@@ -99,7 +100,7 @@ fn postgres() {
         let seconds = start.elapsed().as_secs_f64();
         assert_eq!(report.events, u64::from(events));
         println!("{:>9}  {:>8}  {:>10.3}  {:>14.0}  (PostgreSQL, localhost)", events, batch, seconds, f64::from(events) / seconds);
+        let mut client = postgres::Client::connect(&config, postgres::NoTls).expect("postgres");
+        client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).expect("drop");
     }
-    let mut client = postgres::Client::connect(&config, postgres::NoTls).expect("postgres");
-    client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).expect("drop");
 }

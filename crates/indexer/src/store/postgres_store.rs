@@ -9,6 +9,7 @@ use anchor_lang::{AnchorDeserialize, AnchorSerialize};
 use io_registry::{NodeChange, NodeEvent, NodeRecord};
 use postgres::{Client, NoTls, Transaction};
 use solana_sdk::pubkey::Pubkey;
+use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
 /// Every migration, in order; its number is its position plus one.
@@ -79,45 +80,75 @@ fn migrate(client: &mut Client) -> Result<(), IndexerError> {
     Ok(())
 }
 
+/// The batch's rows, one statement per table (arrays unnested server-side), so a batch
+/// costs a handful of round trips whatever its size. A leaf or node key changed several
+/// times in the batch is written once, as it ends.
 fn apply_events(tx: &mut Transaction<'_>, batch: &Batch) -> Result<(), IndexerError> {
-    let upsert_leaf = tx
-        .prepare(
-            "INSERT INTO leaves (tree, leaf_index, node_id, operator, status, gpu_model, tier, region, record)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (tree, leaf_index) DO UPDATE SET node_id = $3, operator = $4, status = $5, gpu_model = $6, tier = $7, region = $8, record = $9",
-        )
-        .map_err(db)?;
-    let register = tx
-        .prepare("INSERT INTO nodes (node_id, tree, leaf_index) VALUES ($1, $2, $3) ON CONFLICT (node_id) DO UPDATE SET tree = $2, leaf_index = $3")
-        .map_err(db)?;
-    let first_seen =
-        tx.prepare("INSERT INTO nodes (node_id, tree, leaf_index) VALUES ($1, $2, $3) ON CONFLICT (node_id) DO NOTHING").map_err(db)?;
-    let history = tx.prepare("INSERT INTO history (node_id, seq, within, event) VALUES ($1, $2, $3, $4)").map_err(db)?;
+    let mut leaves: BTreeMap<(Pubkey, u32), &NodeRecord> = BTreeMap::new();
+    // node key -> (tree, leaf, whether the batch registered it: then it moves there).
+    let mut nodes: BTreeMap<Pubkey, (Pubkey, u32, bool)> = BTreeMap::new();
+    let mut history = (vec![], vec![], vec![], vec![]);
     let (mut within, mut last_seq) = (0i32, None);
     for (seq, event) in &batch.events {
         within = if last_seq == Some(*seq) { within + 1 } else { 0 };
         last_seq = Some(*seq);
         let r = &event.record;
-        let (tree, node, leaf) = (event.tree.to_bytes().to_vec(), r.node_id.to_bytes().to_vec(), r.leaf_index as i32);
-        tx.execute(
-            &upsert_leaf,
-            &[
-                &tree,
-                &leaf,
-                &node,
-                &r.operator.to_bytes().to_vec(),
-                &(r.status as i16),
-                &i32::from(r.gpu_model),
-                &(r.tier as i16),
-                &(r.region as i64),
-                &encode(r)?,
-            ],
-        )
-        .map_err(db)?;
-        let nodes = if event.change == NodeChange::Registered { &register } else { &first_seen };
-        tx.execute(nodes, &[&node, &tree, &leaf]).map_err(db)?;
-        tx.execute(&history, &[&node, &(*seq as i64), &within, &encode(event)?]).map_err(db)?;
+        leaves.insert((event.tree, r.leaf_index), r);
+        let registered = event.change == NodeChange::Registered;
+        match nodes.get_mut(&r.node_id) {
+            Some(at) if registered => *at = (event.tree, r.leaf_index, true),
+            Some(_) => {}
+            None => {
+                nodes.insert(r.node_id, (event.tree, r.leaf_index, registered));
+            }
+        }
+        history.0.push(r.node_id.to_bytes().to_vec());
+        history.1.push(*seq as i64);
+        history.2.push(within);
+        history.3.push(encode(event)?);
     }
+
+    let mut rows = (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    for ((tree, leaf), r) in &leaves {
+        rows.0.push(tree.to_bytes().to_vec());
+        rows.1.push(*leaf as i32);
+        rows.2.push(r.node_id.to_bytes().to_vec());
+        rows.3.push(r.operator.to_bytes().to_vec());
+        rows.4.push(r.status as i16);
+        rows.5.push(i32::from(r.gpu_model));
+        rows.6.push(r.tier as i16);
+        rows.7.push(r.region as i64);
+        rows.8.push(encode(*r)?);
+    }
+    tx.execute(
+        "INSERT INTO leaves (tree, leaf_index, node_id, operator, status, gpu_model, tier, region, record)
+         SELECT * FROM UNNEST($1::bytea[], $2::int4[], $3::bytea[], $4::bytea[], $5::int2[], $6::int4[], $7::int2[], $8::int8[], $9::bytea[])
+         ON CONFLICT (tree, leaf_index) DO UPDATE SET node_id = EXCLUDED.node_id, operator = EXCLUDED.operator, status = EXCLUDED.status,
+             gpu_model = EXCLUDED.gpu_model, tier = EXCLUDED.tier, region = EXCLUDED.region, record = EXCLUDED.record",
+        &[&rows.0, &rows.1, &rows.2, &rows.3, &rows.4, &rows.5, &rows.6, &rows.7, &rows.8],
+    )
+    .map_err(db)?;
+
+    for (moves, conflict) in [(true, "DO UPDATE SET tree = EXCLUDED.tree, leaf_index = EXCLUDED.leaf_index"), (false, "DO NOTHING")] {
+        let (mut keys, mut trees, mut leaves) = (vec![], vec![], vec![]);
+        for (node, (tree, leaf, registered)) in &nodes {
+            if *registered == moves {
+                keys.push(node.to_bytes().to_vec());
+                trees.push(tree.to_bytes().to_vec());
+                leaves.push(*leaf as i32);
+            }
+        }
+        let sql = format!(
+            "INSERT INTO nodes (node_id, tree, leaf_index) SELECT * FROM UNNEST($1::bytea[], $2::bytea[], $3::int4[]) ON CONFLICT (node_id) {conflict}"
+        );
+        tx.execute(sql.as_str(), &[&keys, &trees, &leaves]).map_err(db)?;
+    }
+
+    tx.execute(
+        "INSERT INTO history (node_id, seq, within, event) SELECT * FROM UNNEST($1::bytea[], $2::int8[], $3::int4[], $4::bytea[])",
+        &[&history.0, &history.1, &history.2, &history.3],
+    )
+    .map_err(db)?;
     Ok(())
 }
 
