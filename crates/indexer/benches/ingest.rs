@@ -8,7 +8,11 @@
 use anchor_lang::AnchorSerialize;
 use io_indexer::source::MemorySource;
 use io_indexer::{Indexer, RedbStore, SourceTx, Store};
-use io_registry::{CudaVersion, NodeChange, NodeEvent, NodeMetrics, NodeRecord, NodeStatus, Tier, NODE_EVENT_TAG, NODE_RECORD_VERSION};
+use io_registry::{NodeChange, NodeEvent, NODE_EVENT_TAG};
+
+#[path = "common/mod.rs"]
+mod common;
+use common::record;
 use io_sdk::mirror::TreeMirror;
 use solana_sdk::pubkey::Pubkey;
 use spl_account_compression::events::{AccountCompressionEvent, ApplicationDataEvent, ApplicationDataEventV1, ChangeLogEvent};
@@ -16,28 +20,6 @@ use spl_account_compression::state::PathNode;
 use std::time::Instant;
 
 const DEPTH: u32 = 20;
-
-fn record(i: u32) -> NodeRecord {
-    NodeRecord {
-        version: NODE_RECORD_VERSION,
-        node_id: Pubkey::new_unique(),
-        operator: Pubkey::new_from_array([(i % 251) as u8; 32]),
-        leaf_index: i,
-        gpu_model: (i % 23) as u16,
-        gpu_count: 8,
-        tier: Tier::Enterprise,
-        cuda: CudaVersion { major: 12, minor: 4 },
-        region: 0x8928308280fffff,
-        gpu_uuids_hash: [(i % 256) as u8; 32],
-        status: NodeStatus::Pending,
-        metrics: NodeMetrics::default(),
-        last_attested_epoch: 0,
-        score: 0,
-        registered_at: 1_700_000_000,
-        deposit_lamports: 0,
-        lease_end_epoch: 0,
-    }
-}
 
 /// `events` registrations, one transaction each, as the bank's ledger would hold them.
 fn ledger(tree: Pubkey, events: u32) -> MemorySource {

@@ -9,35 +9,16 @@
 use io_indexer::api::{self, DynStore, IndexerService};
 use io_indexer::store::Batch;
 use io_indexer::{Indexer, RedbStore, Store};
-use io_registry::{CudaVersion, NodeChange, NodeEvent, NodeMetrics, NodeRecord, NodeStatus, Tier, NODE_RECORD_VERSION};
+use io_registry::{NodeChange, NodeEvent};
+
+#[path = "common/mod.rs"]
+mod common;
+use common::record;
 use solana_sdk::pubkey::Pubkey;
-use spl_concurrent_merkle_tree::hash::hash_to_parent;
 use std::sync::Arc;
 use std::time::Instant;
 
 const DEPTH: u32 = 20;
-
-fn record(i: u32) -> NodeRecord {
-    NodeRecord {
-        version: NODE_RECORD_VERSION,
-        node_id: Pubkey::new_unique(),
-        operator: Pubkey::new_from_array([(i % 251) as u8; 32]),
-        leaf_index: i,
-        gpu_model: (i % 23) as u16,
-        gpu_count: 8,
-        tier: Tier::Enterprise,
-        cuda: CudaVersion { major: 12, minor: 4 },
-        region: 0x8728308280fffff,
-        gpu_uuids_hash: [(i % 256) as u8; 32],
-        status: NodeStatus::Pending,
-        metrics: NodeMetrics::default(),
-        last_attested_epoch: 0,
-        score: 0,
-        registered_at: 1_700_000_000,
-        deposit_lamports: 0,
-        lease_end_epoch: 0,
-    }
-}
 
 fn p50(mut micros: Vec<f64>) -> f64 {
     micros.sort_by(f64::total_cmp);
@@ -100,17 +81,8 @@ fn main() {
             response.json().await.expect("json")
         });
         served.push(t.elapsed().as_secs_f64() * 1e6);
-        let mut at = key(&body["leaf"]);
-        for (level, sibling) in body["proof"].as_array().expect("proof").iter().enumerate() {
-            let sibling = key(sibling);
-            if (leaf >> level) & 1 == 0 {
-                hash_to_parent(&mut at, &sibling, true);
-            } else {
-                let mut left = sibling;
-                hash_to_parent(&mut left, &at, true);
-                at = left;
-            }
-        }
+        let proof: Vec<[u8; 32]> = body["proof"].as_array().expect("proof").iter().map(key).collect();
+        let at = io_sdk::mirror::root_from_proof(key(&body["leaf"]), leaf, &proof);
         assert_eq!(at, root, "the proof of leaf {leaf} does not fold to the root");
     }
     println!(

@@ -14,7 +14,6 @@ use io_sdk::pda;
 use serde_json::Value;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::Signer;
-use spl_concurrent_merkle_tree::hash::hash_to_parent;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -172,19 +171,9 @@ fn proofs_verify_against_the_on_chain_root() {
         // The record's view converts back to the record, every field.
         let view: io_indexer::api::views::NodeView = serde_json::from_value(by_node["record"].clone()).unwrap();
         assert_eq!(view.record().unwrap(), (tree, *record));
-        let mut at = key(&by_node["leaf"]);
-        let proof = by_node["proof"].as_array().unwrap();
+        let proof: Vec<[u8; 32]> = by_node["proof"].as_array().unwrap().iter().map(key).collect();
         assert_eq!(proof.len() as u32, trees[0]["depth"].as_u64().unwrap() as u32);
-        for (level, sibling) in proof.iter().enumerate() {
-            let sibling = key(sibling);
-            if (i >> level) & 1 == 0 {
-                hash_to_parent(&mut at, &sibling, true);
-            } else {
-                let mut left = sibling;
-                hash_to_parent(&mut left, &at, true);
-                at = left;
-            }
-        }
+        let at = io_sdk::mirror::root_from_proof(key(&by_node["leaf"]), i as u32, &proof);
         assert_eq!(at, onchain, "leaf {i}");
         assert_eq!(key(&by_node["root"]), onchain);
     }

@@ -153,6 +153,23 @@ impl TreeMirror {
     }
 }
 
+/// The root a proof leads to: `leaf` at `index`, hashed with one sibling per level from
+/// the leaf's level up. A client checks a served proof by comparing it with the tree
+/// account's root.
+pub fn root_from_proof(leaf: Node, index: u32, proof: &[Node]) -> Node {
+    let mut node = leaf;
+    for (level, sibling) in proof.iter().enumerate() {
+        if (index >> level) & 1 == 0 {
+            hash_to_parent(&mut node, sibling, true);
+        } else {
+            let mut left = *sibling;
+            hash_to_parent(&mut left, &node, true);
+            node = left;
+        }
+    }
+    node
+}
+
 fn put(level: &mut Vec<Node>, i: usize, node: Node) {
     if i == level.len() {
         level.push(node);
