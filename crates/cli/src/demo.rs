@@ -36,6 +36,9 @@ pub struct DemoOptions {
     pub nodes: usize,
     pub operators: usize,
     pub genesis: Genesis,
+    /// Where to write the bank's ledger (what an indexer reads) when the run ends: `io
+    /// indexer run --ledger FILE` then serves the demo network's index after the demo.
+    pub record_ledger: Option<std::path::PathBuf>,
 }
 
 /// Model mix of the demo fleet: (catalogue name, GPUs per node, share in percent).
@@ -283,6 +286,11 @@ pub fn run(options: DemoOptions) -> anyhow::Result<String> {
         treasury_report,
         poc_report,
     };
+    if let Some(path) = &options.record_ledger {
+        std::fs::remove_file(path).ok();
+        let transactions = io_indexer::Source::after(&mut net, None, usize::MAX)?;
+        io_indexer::ledger_file::append(path, &transactions)?;
+    }
     summary(&mut net, &options, run)
 }
 

@@ -3,6 +3,7 @@
 //! what the API answers, checked against the chain.
 
 use anyhow::{ensure, Context};
+use io_indexer::api::economy_views::{BurnsPage, EmissionsPage, ProposalsPage, StakeView};
 use io_indexer::api::views::{ClusterView, OperatorView, PlacementView, ProofView, StatusView};
 use io_indexer::api::{self, DynStore, IndexerService};
 use io_indexer::client::ApiClient;
@@ -91,7 +92,53 @@ fn index_into(net: &mut Localnet, path: &std::path::Path, tree: &Pubkey, operato
             &proof.root[..8]
         )?;
     }
+    economy(&client, operator, &mut out)?;
     stop.send(()).ok();
     runtime.block_on(server)??;
     Ok(out.trim_end().to_string())
+}
+
+fn io(units: u64) -> String {
+    format!("{} IO", io_sdk::parse::format_io(units))
+}
+
+/// What the API says about the economy: an operator's stake, the emission cranks, the
+/// burns and the proposals.
+fn economy(client: &ApiClient, operator: &Pubkey, out: &mut String) -> anyhow::Result<()> {
+    match client.get::<StakeView>(&format!("/v1/operators/{operator}/stake")) {
+        Ok(stake) => writeln!(
+            out,
+            "  GET /v1/operators/{}.../stake: {} bonded, {} unbonding, weight {}, {} rewards claimed",
+            &stake.operator[..8],
+            io(stake.bonded),
+            io(stake.unbonding),
+            stake.weight,
+            io(stake.claimed_rewards)
+        )?,
+        Err(e) => writeln!(out, "  GET /v1/operators/{}.../stake: {e}", &operator.to_string()[..8])?,
+    }
+    let emissions: EmissionsPage = client.get("/v1/emissions?limit=1000")?;
+    if let Some(last) = emissions.items.last() {
+        let epochs: u64 = emissions.items.iter().map(|c| c.epochs).sum();
+        writeln!(
+            out,
+            "  GET /v1/emissions: {} cranks closed {epochs} epochs, {} minted ever",
+            emissions.items.len(),
+            io(last.total_minted)
+        )?;
+    }
+    let burns: BurnsPage = client.get("/v1/burns?limit=1000")?;
+    let burned: u64 = burns.items.iter().map(|b| b.amount).sum();
+    let mut sources: Vec<&str> = vec![];
+    for burn in &burns.items {
+        if !sources.contains(&burn.source.as_str()) {
+            sources.push(&burn.source);
+        }
+    }
+    writeln!(out, "  GET /v1/burns: {} burns of {} ({})", burns.items.len(), io(burned), sources.join(", "))?;
+    let proposals: ProposalsPage = client.get("/v1/proposals?limit=100")?;
+    let statuses: Vec<String> =
+        proposals.items.iter().map(|p| format!("#{} {} ({} yes, {} no)", p.id, p.status, io(p.yes), io(p.no))).collect();
+    writeln!(out, "  GET /v1/proposals: {}", if statuses.is_empty() { "none".to_string() } else { statuses.join("; ") })?;
+    Ok(())
 }

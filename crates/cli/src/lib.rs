@@ -12,6 +12,7 @@ mod demo_rewards;
 mod demo_support;
 mod demo_treasury;
 pub mod emissions_cmd;
+pub mod indexer_cmd;
 pub mod indexer_read;
 pub mod keeper;
 pub mod oracle_cmd;

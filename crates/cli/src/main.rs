@@ -2,7 +2,7 @@
 
 use io_cli::emissions_cmd::{self, EmissionsCommand};
 use io_cli::treasury_cmd::{self, KeeperCommand, TreasuryCommand};
-use io_cli::{dao_cmd, demo, oracle_cmd, placement_cmd, poc_cmd, registry_cmd, rewards_cmd, rpc, stake_cmd};
+use io_cli::{dao_cmd, demo, indexer_cmd, oracle_cmd, placement_cmd, poc_cmd, registry_cmd, rewards_cmd, rpc, stake_cmd};
 
 use clap::{Parser, Subcommand};
 use io_migrations::{Genesis, Handover};
@@ -116,6 +116,15 @@ enum Command {
         #[command(flatten)]
         args: placement_cmd::PlacementArgs,
     },
+    /// The indexer: follow the cluster into a store (embedded or PostgreSQL) and serve the
+    /// HTTP API over it; record a cluster's transactions to a ledger file.
+    Indexer {
+        /// JSON-RPC endpoint of the cluster.
+        #[arg(long, short = 'u', default_value = "http://127.0.0.1:8899", global = true)]
+        url: String,
+        #[command(subcommand)]
+        command: indexer_cmd::IndexerCommand,
+    },
     /// Run the whole network in-process (embedded Solana bank) and print a summary.
     Demo {
         /// Nodes to register.
@@ -131,6 +140,10 @@ enum Command {
         /// scripts/sbf/build.sh, in DIR); the summary adds compute units per instruction.
         #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "target/deploy")]
         sbf: Option<PathBuf>,
+        /// Write the bank's ledger to FILE when the run ends (`io indexer run --ledger FILE`
+        /// then serves the demo network's index).
+        #[arg(long, value_name = "FILE")]
+        record_ledger: Option<PathBuf>,
     },
     /// Run genesis against a cluster where the programs are deployed.
     Genesis {
@@ -181,7 +194,7 @@ fn default_keypair() -> String {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Demo { nodes, operators, genesis, sbf } => {
+        Command::Demo { nodes, operators, genesis, sbf, record_ledger } => {
             if let Some(dir) = sbf {
                 use_sbf_artifacts(&dir)?;
             }
@@ -195,7 +208,7 @@ fn main() -> anyhow::Result<()> {
             }
             let report = {
                 let _quiet = io_localnet::QuietStdout::new()?;
-                demo::run(demo::DemoOptions { nodes, operators, genesis })?
+                demo::run(demo::DemoOptions { nodes, operators, genesis, record_ledger })?
             };
             print!("{report}");
         }
@@ -238,6 +251,7 @@ fn main() -> anyhow::Result<()> {
         Command::Placement { cluster, args } => {
             print!("{}", placement_cmd::run_placement(&mut placement_cmd::read_only_chain(&cluster.url, &cluster.keypair), &args)?)
         }
+        Command::Indexer { url, command } => indexer_cmd::run(&url, command)?,
         Command::Dao { cluster, command } => print!("{}", dao_cmd::run_dao(&mut cluster.chain()?, command)?),
         Command::Registry { url, keypair, command } => {
             let payer = registry_cmd::read_keypair(&keypair)?;

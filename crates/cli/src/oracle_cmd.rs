@@ -43,6 +43,11 @@ pub struct OracleRunArgs {
     /// Share of an operator's slashable stake proposed for misconduct, basis points.
     #[arg(long, default_value_t = 1_000)]
     pub slash_bps: u16,
+    /// Read the registry from this indexer's API (`io indexer run`), applying only its new
+    /// node events on each read, instead of rebuilding every tree from the cluster's
+    /// history each cycle.
+    #[arg(long, value_name = "URL")]
+    pub indexer: Option<String>,
 }
 
 fn parse_peer(text: &str) -> Result<Peer, String> {
@@ -78,7 +83,8 @@ pub fn run_oracle<C: Chain + 'static>(mut chain: C, key: Keypair, args: OracleRu
     let daemon_thread = std::thread::spawn(move || -> anyhow::Result<()> {
         let runtime = tokio::runtime::Runtime::new()?;
         runtime.block_on(async move {
-            let daemon = OracleDaemon::new(key, port, history, args.peers, settings)?;
+            let feed = args.indexer.as_deref().map(|url| io_oracle::IndexerFeed::new(url, Duration::from_secs(30), None)).transpose()?;
+            let daemon = OracleDaemon::with_feed(key, port, history, args.peers, settings, feed)?;
             // Peer requests are checked against the on-chain oracle set from the start.
             daemon.refresh_oracle_set().await.context("reading the oracle set")?;
             let metrics =

@@ -44,7 +44,7 @@ fn main() {
             )
         })
         .collect();
-    store.apply(&Batch { cursor: u64::from(leaves), new_trees: vec![(tree, DEPTH)], events }).expect("commit");
+    store.apply(&Batch { cursor: u64::from(leaves), new_trees: vec![(tree, DEPTH)], events, economy: vec![] }).expect("commit");
     println!("store: {leaves} leaves committed in {:.1} s", started.elapsed().as_secs_f64());
     let started = Instant::now();
     let indexer = Indexer::open(Box::new(store) as DynStore).expect("open");

@@ -23,6 +23,14 @@ pub enum IndexerError {
     /// The source went backwards or repeated a transaction the store already holds.
     #[error("source returned transaction {seq} after the cursor {cursor}")]
     OutOfOrder { seq: u64, cursor: u64 },
+    /// An event of one of the suite's programs, of a kind the indexer keeps, whose bytes do
+    /// not decode as that kind: the program's layout and the indexer's differ.
+    #[error("transaction {seq} ({signature}): {program} emitted a {kind} event that does not decode")]
+    BadProgramEvent { seq: u64, signature: String, program: Pubkey, kind: &'static str },
+    /// The runtime cut the transaction's logs short, so some of its events are missing;
+    /// applying the rest would leave a gap in the economy's history.
+    #[error("transaction {seq} ({signature}): its logs were truncated, events are missing")]
+    LogsTruncated { seq: u64, signature: String },
     #[error("store: {0}")]
     Store(String),
     /// The source could not be read (an RPC error, say); nothing was applied.

@@ -1,5 +1,6 @@
 //! Ingestion: transactions from a [`Source`] into a [`Store`], batch by batch.
 
+use crate::economy::{EconomyEvent, StoredEvent, Unreadable};
 use crate::error::IndexerError;
 use crate::source::{Source, SourceTx};
 use crate::store::{Batch, Store};
@@ -35,6 +36,8 @@ fn change_log(data: &[u8]) -> Option<(Pubkey, Logged)> {
 pub struct SyncReport {
     pub transactions: u64,
     pub events: u64,
+    /// The economy's events kept.
+    pub economy: u64,
     pub batches: u64,
     pub cursor: Option<u64>,
 }
@@ -48,12 +51,14 @@ pub struct Indexer<S: Store> {
     placement: PlacementIndex,
     /// Transactions per batch (one store commit each).
     pub batch_size: usize,
+    /// The economy's events committed since the indexer opened.
+    economy_kept: u64,
 }
 
 impl<S: Store> Indexer<S> {
     /// Opens an indexer over `store`, rebuilding each tree's mirror from what it holds.
     pub fn open(store: S) -> Result<Self, IndexerError> {
-        let mut indexer = Self { store, mirrors: HashMap::new(), placement: PlacementIndex::new(), batch_size: 1_000 };
+        let mut indexer = Self { store, mirrors: HashMap::new(), placement: PlacementIndex::new(), batch_size: 1_000, economy_kept: 0 };
         indexer.reload()?;
         Ok(indexer)
     }
@@ -74,6 +79,11 @@ impl<S: Store> Indexer<S> {
     /// Every tree's mirror.
     pub fn mirrors(&self) -> impl Iterator<Item = &TreeMirror> {
         self.mirrors.values()
+    }
+
+    /// The economy's events committed since the indexer opened.
+    pub fn economy_kept(&self) -> u64 {
+        self.economy_kept
     }
 
     /// The placement index over what the store has committed.
@@ -101,7 +111,9 @@ impl<S: Store> Indexer<S> {
             if transactions.is_empty() {
                 return Ok(report);
             }
+            let economy_before = self.economy_kept;
             report.events += self.ingest(&transactions)? as u64;
+            report.economy += self.economy_kept - economy_before;
             report.transactions += transactions.len() as u64;
             report.batches += 1;
             report.cursor = self.store.cursor()?;
@@ -120,6 +132,7 @@ impl<S: Store> Indexer<S> {
                 for (_, event) in &batch.events {
                     self.placement.upsert(&event.tree, &event.record);
                 }
+                self.economy_kept += batch.economy.len() as u64;
             }
             Ok(batch.events.len())
         });
@@ -144,6 +157,33 @@ impl<S: Store> Indexer<S> {
     }
 
     fn apply_transaction(&mut self, tx: &SourceTx, batch: &mut Batch) -> Result<(), IndexerError> {
+        self.apply_node_events(tx, batch)?;
+        if tx.program_data.truncated {
+            return Err(IndexerError::LogsTruncated { seq: tx.seq, signature: tx.signature.clone() });
+        }
+        let mut ordinal = 0u32;
+        for (program, data) in &tx.program_data.events {
+            match EconomyEvent::decode(program, data) {
+                Ok(Some(event)) => {
+                    batch.economy.push(StoredEvent {
+                        seq: tx.seq,
+                        ordinal,
+                        kind: event.kind(),
+                        subject: event.subject(),
+                        data: data.clone(),
+                    });
+                    ordinal += 1;
+                }
+                Ok(None) => {}
+                Err(Unreadable::Malformed(kind)) => {
+                    return Err(IndexerError::BadProgramEvent { seq: tx.seq, signature: tx.signature.clone(), program: *program, kind })
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_node_events(&mut self, tx: &SourceTx, batch: &mut Batch) -> Result<(), IndexerError> {
         let registry: Vec<&[u8]> =
             tx.noop_data.iter().filter(|(program, _)| *program == io_registry::ID).map(|(_, d)| d.as_slice()).collect();
         // The root the compression program logged last for each tree in this transaction.

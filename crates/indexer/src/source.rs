@@ -1,5 +1,6 @@
 //! Where the indexer reads transactions from, oldest first, after a cursor.
 
+use io_sdk::events::ProgramData;
 use solana_sdk::pubkey::Pubkey;
 
 /// One landed transaction as the indexer needs it.
@@ -11,6 +12,8 @@ pub struct SourceTx {
     /// Noop instruction data, each with the program of the top-level instruction it was
     /// logged inside (only the registry's own count).
     pub noop_data: Vec<(Pubkey, Vec<u8>)>,
+    /// The Anchor events of its logs, each with the program that emitted it.
+    pub program_data: ProgramData,
 }
 
 /// Transactions after a cursor, in order. The embedded bank implements it; an RPC
@@ -32,7 +35,12 @@ impl Source for io_localnet::Localnet {
         Ok(self
             .ledger_after(after, limit)
             .iter()
-            .map(|entry| SourceTx { seq: entry.seq, signature: entry.signature.to_string(), noop_data: entry.noop_data.clone() })
+            .map(|entry| SourceTx {
+                seq: entry.seq,
+                signature: entry.signature.to_string(),
+                noop_data: entry.noop_data.clone(),
+                program_data: entry.program_data.clone(),
+            })
             .collect())
     }
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{network, Network};
+use common::{economy, network, Network, IO};
 use io_indexer::api::{self, DynStore, IndexerService};
 use io_indexer::{Indexer, RedbStore};
 use io_registry::GpuCatalogue;
@@ -258,8 +258,16 @@ fn readiness_metrics_and_the_openapi_document() {
         "/v1/trees",
         "/v1/trees/{tree}/leaves/{leaf_index}/proof",
         "/v1/operators/{operator}",
+        "/v1/changes",
         "/v1/placement",
         "/v1/placement/cluster",
+        "/v1/operators/{operator}/stake",
+        "/v1/operators/{operator}/slashes",
+        "/v1/emissions",
+        "/v1/payments",
+        "/v1/burns",
+        "/v1/proposals",
+        "/v1/proposals/{id}",
     ]
     .into();
     assert_eq!(paths, served);
@@ -268,9 +276,86 @@ fn readiness_metrics_and_the_openapi_document() {
             .replace("{node_id}", &net.nodes[0].to_string())
             .replace("{tree}", &net.h.first_tree.to_string())
             .replace("{leaf_index}", "0")
-            .replace("{operator}", &net.operators[0].pubkey().to_string());
+            .replace("{operator}", &net.operators[0].pubkey().to_string())
+            .replace("{id}", "0");
         let concrete = if path.starts_with("/v1/placement") { format!("{concrete}?model=H100&nodes=1&distance=0") } else { concrete };
-        assert_eq!(server.get(&concrete).0, 200, "{concrete}");
+        // The registry's network stakes nothing and proposes nothing: those two are named 404s.
+        let expected = if path.ends_with("/stake") || path.ends_with("{id}") { 404 } else { 200 };
+        assert_eq!(server.get(&concrete).0, expected, "{concrete}");
     }
     assert_eq!(server.get("/v1/nowhere").0, 404);
+}
+
+#[test]
+fn stakes_slashes_emissions_payments_burns_and_proposals_are_the_chains() {
+    let mut e = economy();
+    let dir = tempfile::tempdir().unwrap();
+    let service = service(&dir);
+    service.sync(&mut e.h.net).unwrap();
+    let server = Server::start(service);
+    let (a, b) = (e.a.pubkey().to_string(), e.b.pubkey().to_string());
+
+    // Stake positions, as the chain's accounts hold them.
+    for (operator, key) in [(&a, e.a.pubkey()), (&b, e.b.pubkey())] {
+        let view = server.ok(&format!("/v1/operators/{operator}/stake"));
+        let chain = e.h.stake(&key);
+        let unbonding: u64 = chain.unbonding.iter().map(|entry| entry.amount).sum();
+        assert_eq!(view["bonded"], chain.bonded);
+        assert_eq!(view["unbonding"], unbonding);
+        assert_eq!(view["weight"], chain.weight);
+        assert_eq!(view["claimed_rewards"], chain.claimed_rewards);
+    }
+    assert_eq!(server.ok(&format!("/v1/operators/{b}/stake"))["slashed"], 20_000 * IO);
+    let slashes = server.ok(&format!("/v1/operators/{b}/slashes"));
+    let outcome: Vec<(u64, &str)> =
+        slashes.as_array().unwrap().iter().map(|s| (s["id"].as_u64().unwrap(), s["status"].as_str().unwrap())).collect();
+    assert_eq!(outcome, [(e.vetoed, "Vetoed"), (e.executed, "Executed")]);
+
+    // Emissions, a page at a time: the last crank's total is the config's.
+    let mut cranks = vec![];
+    let mut path = "/v1/emissions?limit=1".to_string();
+    loop {
+        let page = server.ok(&path);
+        cranks.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next"].as_str() {
+            Some(next) => path = format!("/v1/emissions?limit=1&after={next}"),
+            None => break,
+        }
+    }
+    assert!(cranks.len() >= 2, "{cranks:?}");
+    assert_eq!(cranks.last().unwrap()["total_minted"], e.h.emissions_config().total_minted);
+
+    // Payments, one payer's; burns: the payment in IO's 98% and the executed slash.
+    let payments = server.ok("/v1/payments")["items"].clone();
+    assert_eq!(payments.as_array().unwrap().len(), 2);
+    let paid = server.ok(&format!("/v1/payments?payer={}", e.enterprise.pubkey()))["items"].clone();
+    assert_eq!(
+        (paid[0]["asset"].as_str(), paid[0]["fee"].as_u64(), paid[0]["rest"].as_u64()),
+        (Some("Io"), Some(200 * IO), Some(9_800 * IO))
+    );
+    let burns = server.ok("/v1/burns")["items"].clone();
+    let burns: Vec<(&str, u64)> =
+        burns.as_array().unwrap().iter().map(|b| (b["source"].as_str().unwrap(), b["amount"].as_u64().unwrap())).collect();
+    assert_eq!(burns, [("Slash", 20_000 * IO), ("Payment", 9_800 * IO)]);
+
+    // Proposals: the list and the detail with its votes.
+    let list = server.ok("/v1/proposals");
+    let count = e.h.governance_config().unwrap().proposal_count;
+    assert_eq!(list["items"].as_array().unwrap().len() as u64, count);
+    assert!(list["next"].is_null());
+    assert_eq!(list["items"][e.proposal as usize]["status"], "Executed");
+    let detail = server.ok(&format!("/v1/proposals/{}", e.proposal));
+    let chain = e.h.proposal(e.proposal);
+    assert_eq!((detail["proposal"]["yes"].as_u64(), detail["proposal"]["no"].as_u64()), (Some(chain.yes), Some(chain.no)));
+    assert_eq!(detail["proposal"]["status"], "Executed");
+    assert_eq!(detail["votes"].as_array().unwrap().len(), 2);
+
+    // Refusals, by name.
+    let stranger = Pubkey::new_unique();
+    assert_eq!(server.refused(&format!("/v1/operators/{stranger}/stake")), (404, "StakeNotFound".into()));
+    assert_eq!(server.refused("/v1/proposals/7"), (404, "ProposalNotFound".into()));
+    assert_eq!(server.refused("/v1/emissions?after=12"), (400, "InvalidCursor".into()));
+    assert_eq!(server.refused("/v1/burns?limit=0"), (400, "InvalidLimit".into()));
+    assert_eq!(server.refused("/v1/proposals?limit=101"), (400, "InvalidLimit".into()));
+    assert_eq!(server.refused("/v1/payments?payer=nope"), (400, "InvalidKey".into()));
 }

@@ -62,6 +62,40 @@ fn the_index_equals_the_chain(b: &Backend) {
     assert_eq!(indexer.mirror(&tree).unwrap().root(), net.h.onchain_root(&tree));
 }
 
+/// The change feed is every node event once, in chain order: a page at a time from any
+/// position, it is each key's history merged by (transaction, place within it).
+fn the_change_feed_is_every_event_once_in_chain_order(b: &Backend) {
+    let mut net = network();
+    let mut indexer = Indexer::open(b.open("feed")).unwrap();
+    indexer.batch_size = 3;
+    indexer.sync(&mut net.h.net).unwrap();
+    let store = indexer.store();
+    let mut paged: Vec<(u64, u32, NodeEvent)> = vec![];
+    loop {
+        let after = paged.last().map(|(seq, within, _)| (*seq, *within));
+        let page = store.changes(after, 5).unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 5);
+        paged.extend(page);
+    }
+    // 5 registrations, 4 verifications, 1 update, 1 suspension, 1 retirement.
+    assert_eq!(paged.len(), 12);
+    let mut merged: Vec<(u64, NodeEvent)> = net.nodes.iter().flat_map(|n| store.history(n).unwrap()).collect();
+    merged.sort_by_key(|(seq, _)| *seq);
+    let positions: Vec<(u64, u32)> = paged.iter().map(|(seq, within, _)| (*seq, *within)).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "in chain order, each once: {positions:?}");
+    // Compared per transaction as sets: the histories do not say which of two keys'
+    // events in one transaction came first.
+    let events = |list: Vec<(u64, NodeEvent)>| {
+        let mut v: Vec<(u64, Vec<u8>)> = list.into_iter().map(|(seq, e)| (seq, encode(&e))).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(events(paged.into_iter().map(|(seq, _, e)| (seq, e)).collect()), events(merged));
+}
+
 /// A store that fails its `fail_at`-th commit, as a crash between two batches would.
 struct FailingStore {
     inner: DynStore,
@@ -94,6 +128,12 @@ impl Store for FailingStore {
     }
     fn history(&self, node_id: &Pubkey) -> Result<Vec<(u64, NodeEvent)>, IndexerError> {
         self.inner.history(node_id)
+    }
+    fn changes(&self, after: Option<(u64, u32)>, limit: usize) -> Result<Vec<(u64, u32, NodeEvent)>, IndexerError> {
+        self.inner.changes(after, limit)
+    }
+    fn events(&self, query: &io_indexer::economy::EventQuery<'_>) -> Result<Vec<io_indexer::economy::StoredEvent>, IndexerError> {
+        self.inner.events(query)
     }
 }
 
@@ -221,9 +261,15 @@ fn node_events_logged_outside_a_registry_instruction_are_ignored(b: &Backend) {
         tx.seq = 10 * (k as u64 + 1);
     }
     let seq = source.transactions[t].seq + 5;
-    source
-        .transactions
-        .insert(t + 1, SourceTx { seq, signature: "forged".into(), noop_data: vec![(Pubkey::new_unique(), encode(&forged))] });
+    source.transactions.insert(
+        t + 1,
+        SourceTx {
+            seq,
+            signature: "forged".into(),
+            noop_data: vec![(Pubkey::new_unique(), encode(&forged))],
+            program_data: Default::default(),
+        },
+    );
     let mut indexer = Indexer::open(b.open("forged")).unwrap();
     indexer.sync(&mut source).unwrap();
     assert_eq!(contents(indexer.store()), contents(clean.store()));
@@ -267,6 +313,7 @@ fn a_re_registered_key_is_its_newest_leaf_even_after_its_old_leaf_is_suspended(b
 }
 
 common::on_both_backends!(
+    the_change_feed_is_every_event_once_in_chain_order,
     the_index_equals_the_chain,
     a_failed_commit_applies_nothing_and_a_reopened_indexer_resumes_without_loss_or_repeat,
     an_altered_event_stops_ingestion_with_a_root_mismatch,
@@ -277,8 +324,9 @@ common::on_both_backends!(
     a_re_registered_key_is_its_newest_leaf_even_after_its_old_leaf_is_suspended
 );
 
-/// The PostgreSQL schema is versioned: opening runs each migration once and records it,
-/// reopening runs nothing, and a database newer than the indexer is refused by name.
+/// The PostgreSQL schema is versioned: opening a database an older indexer made runs the
+/// missing migrations once and records them, reopening runs nothing, and a database newer
+/// than the indexer is refused by name.
 #[test]
 fn postgres_migrations_run_once_and_a_newer_schema_is_refused() {
     let Some(backend) = Backend::postgres("postgres_migrations_run_once_and_a_newer_schema_is_refused") else { return };
@@ -290,14 +338,23 @@ fn postgres_migrations_run_once_and_a_newer_schema_is_refused() {
         let rows = client.query(&format!("SELECT version, name FROM {schema}.schema_migrations ORDER BY version"), &[]).unwrap();
         rows.iter().map(|r| (r.get(0), r.get(1))).collect()
     };
+    // A database an indexer of schema version 1 made: opening it adds version 2 only.
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA {schema}; SET search_path TO {schema}; {}
+             CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());
+             INSERT INTO schema_migrations (version, name) VALUES (1, 'registry'); SET search_path TO public",
+            include_str!("../migrations/0001_registry.sql")
+        ))
+        .unwrap();
     drop(io_indexer::PostgresStore::connect(config, Some(&schema)).unwrap());
-    assert_eq!(versions(&mut client), [(1, "registry".to_string())]);
+    assert_eq!(versions(&mut client), [(1, "registry".to_string()), (2, "economy".to_string())]);
     drop(io_indexer::PostgresStore::connect(config, Some(&schema)).unwrap());
-    assert_eq!(versions(&mut client).len(), 1, "reopening ran a migration again");
+    assert_eq!(versions(&mut client).len(), 2, "reopening ran a migration again");
 
-    client.execute(&format!("INSERT INTO {schema}.schema_migrations (version, name) VALUES (2, 'from the future')"), &[]).unwrap();
+    client.execute(&format!("INSERT INTO {schema}.schema_migrations (version, name) VALUES (3, 'from the future')"), &[]).unwrap();
     let refused = io_indexer::PostgresStore::connect(config, Some(&schema)).err().expect("a newer schema is refused");
-    assert!(matches!(&refused, IndexerError::Store(m) if m.contains("schema version 2, newer than this indexer's 1")), "{refused}");
+    assert!(matches!(&refused, IndexerError::Store(m) if m.contains("schema version 3, newer than this indexer's 2")), "{refused}");
     assert!(matches!(io_indexer::PostgresStore::connect(config, Some("bad; name")), Err(IndexerError::Store(_))));
     client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).unwrap();
 }

@@ -1,18 +1,19 @@
 //! Anchor events (`emit!`, i.e. `sol_log_data`) of native programs in solana-program-test
 //! are printed to stdout by the default syscall stub instead of reaching the transaction's
-//! logs. This wraps the bank's stubs so they are kept, per thread, and `Localnet::send`
-//! appends them to the logs as the `Program data: <base64>` lines a cluster would show.
+//! logs. This wraps the bank's stubs so each is logged, in place (inside the invocation
+//! that emitted it, as a cluster logs it), as a marked `Program log:` line, and
+//! [`restore`] turns the marked lines back into the `Program data: <base64>` lines a
+//! cluster shows. Readers that attribute an event to the program that emitted it (the
+//! indexer) then see the same logs as from a validator.
 
 use base64::Engine as _;
 use solana_sdk::instruction::Instruction;
 use solana_sdk::pubkey::Pubkey;
 use solana_sysvar::program_stubs::{set_syscall_stubs, SyscallStubs};
-use std::cell::RefCell;
 use std::sync::Once;
 
-thread_local! {
-    static CAPTURED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
-}
+/// What a marked line starts with after the bank's `Program log: ` prefix.
+const MARK: &str = "io-localnet-data: ";
 
 struct EventCapture(Box<dyn SyscallStubs>);
 
@@ -29,15 +30,20 @@ pub fn install() {
     });
 }
 
-/// The event log lines captured on this thread since the last call.
-pub fn take() -> Vec<String> {
-    CAPTURED.with(|c| std::mem::take(&mut *c.borrow_mut()))
+/// The logs with each marked line turned back into the `Program data:` line it stands for.
+pub fn restore(logs: Vec<String>) -> Vec<String> {
+    logs.into_iter()
+        .map(|line| match line.strip_prefix("Program log: ").and_then(|rest| rest.strip_prefix(MARK)) {
+            Some(fields) => format!("Program data: {fields}"),
+            None => line,
+        })
+        .collect()
 }
 
 impl SyscallStubs for EventCapture {
     fn sol_log_data(&self, fields: &[&[u8]]) {
         let encoded: Vec<String> = fields.iter().map(|f| base64::engine::general_purpose::STANDARD.encode(f)).collect();
-        CAPTURED.with(|c| c.borrow_mut().push(format!("Program data: {}", encoded.join(" "))));
+        self.0.sol_log(&format!("{MARK}{}", encoded.join(" ")));
     }
 
     fn sol_log(&self, message: &str) {

@@ -318,17 +318,15 @@ impl Localnet {
             Some(details) => (details.logs, details.inner_instructions.unwrap_or_default()),
             None => (vec![], vec![]),
         };
+        let logs = event_capture::restore(logs);
         if let Some(Err(error)) = simulated.result {
             return Err(TxFailure { error, logs }.into());
         }
-        event_capture::take(); // the simulation's
         let processed = self.runtime.block_on(banks.process_transaction_with_metadata(tx.clone()))?;
-        let events = event_capture::take();
         if let Err(error) = processed.result {
-            return Err(TxFailure { error, logs: processed.metadata.map(|m| m.log_messages).unwrap_or_default() }.into());
+            let logs = processed.metadata.map(|m| event_capture::restore(m.log_messages)).unwrap_or_default();
+            return Err(TxFailure { error, logs }.into());
         }
-        let mut logs = logs;
-        logs.extend(events);
         let keys = &tx.message.account_keys;
         let noop = io_sdk::NOOP_PROGRAM_ID;
         let noop_data: Vec<Vec<u8>> = inner_instructions
@@ -343,16 +341,23 @@ impl Localnet {
                     self.history.entry(*key).or_default().extend(noop_data.iter().cloned());
                 }
             }
-            // With the program of the top-level instruction each was logged inside: only
-            // what the registry's own instructions logged is the registry's.
-            let by_instruction = inner_instructions.iter().enumerate().flat_map(|(i, inner)| {
+        }
+        // With the program of the top-level instruction each was logged inside: only
+        // what the registry's own instructions logged is the registry's.
+        let by_instruction: Vec<(Pubkey, Vec<u8>)> = inner_instructions
+            .iter()
+            .enumerate()
+            .flat_map(|(i, inner)| {
                 let top = tx.message.instructions.get(i).and_then(|ix| keys.get(ix.program_id_index as usize)).copied().unwrap_or_default();
                 inner
                     .iter()
                     .filter(|inner| keys.get(inner.instruction.program_id_index as usize) == Some(&noop))
                     .map(move |inner| (top, inner.instruction.data.clone()))
-            });
-            self.ledger.push(LedgerEntry { seq: self.transactions, signature, noop_data: by_instruction.collect() });
+            })
+            .collect();
+        let program_data = io_sdk::events::program_data(&logs);
+        if !by_instruction.is_empty() || !program_data.events.is_empty() || program_data.truncated {
+            self.ledger.push(LedgerEntry { seq: self.transactions, signature, noop_data: by_instruction, program_data });
         }
         self.transactions += 1;
         // The suite's own five programs; the SPL programs' figures are theirs.
@@ -375,6 +380,8 @@ pub struct LedgerEntry {
     /// Noop instruction data, each with the program of the top-level instruction it was
     /// logged inside.
     pub noop_data: Vec<(Pubkey, Vec<u8>)>,
+    /// Anchor events (`Program data:` lines), each with the program that emitted it.
+    pub program_data: io_sdk::events::ProgramData,
 }
 
 impl Localnet {

@@ -23,6 +23,7 @@ use crate::outbox::PendingSlash;
 use crate::peer_auth::{self, PeerGate};
 use crate::policy::{open_measurement, sign_measurement, slash_reason, Expectation, Tolerance};
 use crate::port::ChainPort;
+use crate::registry_feed::IndexerFeed;
 use crate::suspensions::attestable_now;
 use crate::view::ChainView;
 use crate::window::WindowTicket;
@@ -154,6 +155,19 @@ pub(crate) struct Shared {
     pub last_enrollment: Mutex<HashMap<Pubkey, Instant>>,
     /// Reviews running per calling oracle.
     pub reviews_running: Mutex<HashMap<Pubkey, usize>>,
+    /// Where the registry comes from: an indexer's change feed, or (`None`) a rebuild
+    /// from the chain's history on each read.
+    pub feed: Option<IndexerFeed>,
+}
+
+impl Shared {
+    /// The chain as this oracle sees it now.
+    pub async fn view(&self) -> anyhow::Result<ChainView> {
+        match &self.feed {
+            Some(feed) => feed.read(&self.port).await,
+            None => ChainView::read(&self.port).await,
+        }
+    }
 }
 
 /// One oracle of the set. Clone it freely: the clones share everything.
@@ -170,6 +184,19 @@ impl OracleDaemon {
     /// An oracle with `key`, reaching the chain through `port`, remembering in `history`.
     /// Workers enrolled before a restart are followed again.
     pub fn new(key: Keypair, port: ChainPort, history: AuditHistory, peers: Vec<Peer>, settings: OracleSettings) -> anyhow::Result<Self> {
+        Self::with_feed(key, port, history, peers, settings, None)
+    }
+
+    /// As [`Self::new`], reading the registry from an indexer's change feed when `feed` is
+    /// given.
+    pub fn with_feed(
+        key: Keypair,
+        port: ChainPort,
+        history: AuditHistory,
+        peers: Vec<Peer>,
+        settings: OracleSettings,
+        feed: Option<IndexerFeed>,
+    ) -> anyhow::Result<Self> {
         settings.audit.validate().map_err(|e| anyhow!("audit settings: {e}"))?;
         anyhow::ensure!(settings.slash_bps <= 10_000, "slash_bps is at most 10000");
         anyhow::ensure!(!settings.heartbeat_interval.is_zero() && settings.missed_beats > 0, "heartbeats need an interval and a threshold");
@@ -187,6 +214,7 @@ impl OracleDaemon {
             gate: PeerGate::default(),
             last_enrollment: Mutex::new(HashMap::new()),
             reviews_running: Mutex::new(HashMap::new()),
+            feed,
         });
         let daemon = OracleDaemon { shared };
         for (node, endpoint) in known {
@@ -201,6 +229,15 @@ impl OracleDaemon {
 
     pub fn metrics(&self) -> Arc<OracleMetrics> {
         self.shared.metrics.clone()
+    }
+
+    /// Node events applied from the indexer's change feed since the daemon started; `None`
+    /// when it rebuilds the registry from the chain instead.
+    pub async fn registry_events_applied(&self) -> Option<u64> {
+        match &self.shared.feed {
+            Some(feed) => Some(feed.applied().await),
+            None => None,
+        }
     }
 
     pub fn history(&self) -> &AuditHistory {
@@ -225,7 +262,7 @@ impl OracleDaemon {
     /// Reads the on-chain oracle set that peer requests are checked against (each cycle
     /// does too; call it once before serving).
     pub async fn refresh_oracle_set(&self) -> anyhow::Result<()> {
-        let view = ChainView::read(&self.shared.port).await?;
+        let view = self.shared.view().await?;
         self.shared.gate.set_oracles(view.config.oracles.clone());
         Ok(())
     }
@@ -233,7 +270,7 @@ impl OracleDaemon {
     /// One pass: every enrolled node this oracle leads gets its epoch audit committed,
     /// and every verified node it leads that stopped beating is suspended.
     pub async fn run_cycle(&self) -> anyhow::Result<CycleReport> {
-        let view = ChainView::read(&self.shared.port).await.inspect_err(|_| OracleMetrics::inc(&self.shared.metrics.chain_errors))?;
+        let view = self.shared.view().await.inspect_err(|_| OracleMetrics::inc(&self.shared.metrics.chain_errors))?;
         self.shared.gate.set_oracles(view.config.oracles.clone());
         let mut report = CycleReport { epoch: view.epoch, ..CycleReport::default() };
         self.shared.history.prune_agreements(view.epoch.saturating_sub(1))?;

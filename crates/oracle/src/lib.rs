@@ -6,6 +6,7 @@
 //! - `liveness` follows worker heartbeats;
 //! - `history` keeps finished audits and enrolled workers in an embedded database;
 //! - `port` hands chain work to the thread that owns the chain client;
+//! - `registry_feed` keeps the daemon's registry from an indexer's change feed;
 //! - `metrics` serves Prometheus counters;
 //! - `local` runs a whole oracle set in one process on loopback (demo, tests).
 
@@ -24,6 +25,7 @@ pub mod outbox;
 pub mod peer_auth;
 pub mod policy;
 pub mod port;
+pub mod registry_feed;
 mod service;
 mod slashing;
 mod suspensions;
@@ -36,3 +38,4 @@ pub use history::{AuditHistory, AuditRecord, HistoryError};
 pub use metrics::{serve_metrics, OracleMetrics};
 pub use policy::Tolerance;
 pub use port::{chain_port, ChainDesk, ChainPort, DeskChain};
+pub use registry_feed::{IndexerFeed, SyncHook};

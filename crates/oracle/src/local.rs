@@ -6,6 +6,7 @@ use crate::daemon::{CycleReport, OracleDaemon, OracleSettings, Peer};
 use crate::history::AuditHistory;
 use crate::policy::Tolerance;
 use crate::port::ChainPort;
+use crate::registry_feed::{IndexerFeed, SyncHook};
 use crate::view::ChainView;
 use io_poc::netaudit::AuditConfig;
 use solana_sdk::signature::{Keypair, Signer};
@@ -89,6 +90,30 @@ impl LocalOracleSet {
         histories: Vec<AuditHistory>,
         settings: &OracleSettings,
     ) -> anyhow::Result<Self> {
+        Self::start_with(keys, port, histories, settings, || Ok(None)).await
+    }
+
+    /// As [`Self::start`], each daemon reading the registry from the indexer API at `base`
+    /// (its own feed), with `hook` bringing the indexer up to the chain before each read.
+    pub async fn start_on_indexer(
+        keys: &[Keypair],
+        port: &ChainPort,
+        histories: Vec<AuditHistory>,
+        settings: &OracleSettings,
+        base: &str,
+        hook: SyncHook,
+    ) -> anyhow::Result<Self> {
+        let feed = || IndexerFeed::new(base, Duration::from_secs(30), Some(hook.clone())).map(Some);
+        Self::start_with(keys, port, histories, settings, feed).await
+    }
+
+    async fn start_with(
+        keys: &[Keypair],
+        port: &ChainPort,
+        histories: Vec<AuditHistory>,
+        settings: &OracleSettings,
+        feed: impl Fn() -> anyhow::Result<Option<IndexerFeed>>,
+    ) -> anyhow::Result<Self> {
         anyhow::ensure!(keys.len() == histories.len(), "one history per oracle");
         let mut listeners = vec![];
         let mut endpoints = vec![];
@@ -100,7 +125,7 @@ impl LocalOracleSet {
         let peers = Self::peers_of(keys, &endpoints);
         let mut set = LocalOracleSet { daemons: vec![], endpoints, servers: vec![] };
         for ((key, listener), history) in keys.iter().zip(listeners).zip(histories) {
-            let daemon = OracleDaemon::new(key.insecure_clone(), port.clone(), history, peers.clone(), settings.clone())?;
+            let daemon = OracleDaemon::with_feed(key.insecure_clone(), port.clone(), history, peers.clone(), settings.clone(), feed()?)?;
             daemon.refresh_oracle_set().await?;
             set.servers.push(serve(&daemon, listener));
             set.daemons.push(daemon);

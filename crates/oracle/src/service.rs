@@ -39,7 +39,7 @@ impl OracleDaemon {
         let kind = ReviewKind::from_proto(request.kind).ok_or_else(|| Status::invalid_argument("unknown review kind"))?;
         let lead_metrics =
             request.metrics.as_ref().and_then(from_proto).ok_or_else(|| Status::invalid_argument("missing or malformed metrics"))?;
-        let view = ChainView::read(&self.shared.port).await.map_err(|e| Status::unavailable(format!("chain: {e:#}")))?;
+        let view = self.shared.view().await.map_err(|e| Status::unavailable(format!("chain: {e:#}")))?;
         let Some(record) = view.record(&node).copied() else { return Ok(refuse("the node is not in the registry")) };
         if request.epoch != view.epoch {
             return Ok(refuse(format!("epoch {} is not the current epoch {}", request.epoch, view.epoch)));
@@ -317,7 +317,7 @@ impl OracleDaemon {
 impl Oracle for OracleDaemon {
     async fn enroll(&self, request: Request<pb::EnrollRequest>) -> Result<Response<pb::EnrollReply>, Status> {
         self.admit_enrollment(request.get_ref())?;
-        let view = ChainView::read(&self.shared.port).await.map_err(|e| Status::unavailable(format!("chain: {e:#}")))?;
+        let view = self.shared.view().await.map_err(|e| Status::unavailable(format!("chain: {e:#}")))?;
         OracleDaemon::enroll(self, request.get_ref(), &view)?;
         Ok(Response::new(pb::EnrollReply { oracle: self.key().to_string() }))
     }

@@ -1,5 +1,6 @@
 //! What the oracle reads from the chain before it leads or reviews: the registry (every
-//! tree rebuilt from its noop history), its config and catalogue, and the chain's clock.
+//! tree rebuilt from its noop history here, or kept up to date from an indexer's change
+//! feed by `registry_feed.rs`), its config and catalogue, and the chain's clock.
 
 use crate::port::ChainPort;
 use io_registry::{GpuCatalogue, GpuModel, NodeRecord, NodeStatus, RegistryConfig};
@@ -7,12 +8,15 @@ use io_sdk::client::fetch;
 use io_sdk::network::RegistryClient;
 use io_sdk::pda;
 use solana_sdk::pubkey::Pubkey;
+use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub struct ChainView {
     pub config: RegistryConfig,
     pub catalogue: GpuCatalogue,
-    pub registry: RegistryClient,
+    /// Shared, not copied: a view is cheap to hand around, and a daemon following an
+    /// indexer keeps one registry that each read brings up to date.
+    pub registry: Arc<RegistryClient>,
     /// The chain's unix time and the attestation epoch it falls in.
     pub now: i64,
     pub epoch: u64,
@@ -27,7 +31,7 @@ impl ChainView {
             let registry = RegistryClient::sync(&mut chain, &config.trees)?;
             let now = chain.unix_time()?;
             let epoch = config.current_epoch(now).map_err(|e| anyhow::anyhow!("epoch: {e}"))?;
-            Ok(ChainView { config, catalogue, registry, now, epoch })
+            Ok(ChainView { config, catalogue, registry: Arc::new(registry), now, epoch })
         })
         .await
     }
@@ -103,7 +107,7 @@ mod tests {
             bump: 255,
         };
         let epoch = config.current_epoch(now).unwrap();
-        ChainView { config, catalogue: GpuCatalogue { models: vec![], bump: 255 }, registry: RegistryClient::new(), now, epoch }
+        ChainView { config, catalogue: GpuCatalogue { models: vec![], bump: 255 }, registry: Arc::new(RegistryClient::new()), now, epoch }
     }
 
     #[test]

@@ -73,12 +73,19 @@ impl RegistryClient {
     /// Starts following a tree (empty mirror).
     pub fn track(&mut self, chain: &mut impl Chain, tree: Pubkey) -> anyhow::Result<()> {
         let config: TreeConfig = fetch(chain, &pda::tree_config(&tree)).context("tree config")?;
-        let mirror = TreeMirror::new(tree, config.max_depth);
-        self.trees.insert(tree, TrackedTree { config, mirror });
+        self.track_config(tree, config);
         Ok(())
     }
 
-    fn apply(&mut self, event: &io_registry::NodeEvent) -> anyhow::Result<()> {
+    /// Starts following a tree whose config the caller read.
+    pub fn track_config(&mut self, tree: Pubkey, config: TreeConfig) {
+        let mirror = TreeMirror::new(tree, config.max_depth);
+        self.trees.insert(tree, TrackedTree { config, mirror });
+    }
+
+    /// Applies one node event (of a tracked tree), in chain order: what a follower of an
+    /// indexer's change feed does with each event.
+    pub fn apply(&mut self, event: &io_registry::NodeEvent) -> anyhow::Result<()> {
         let tracked = self.trees.get_mut(&event.tree).ok_or_else(|| anyhow!("event for untracked tree {}", event.tree))?;
         tracked.mirror.apply(event)?;
         // A key's leaf is the one its latest registration appended: an event about an older

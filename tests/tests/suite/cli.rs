@@ -104,8 +104,13 @@ fn an_operator_and_the_oracles_drive_a_node_through_the_cli() {
 
 #[test]
 fn the_demo_runs_end_to_end() {
-    let report =
-        io_cli::demo::run(io_cli::demo::DemoOptions { nodes: 40, operators: 4, genesis: io_migrations::Genesis::reference() }).unwrap();
+    let report = io_cli::demo::run(io_cli::demo::DemoOptions {
+        nodes: 40,
+        operators: 4,
+        genesis: io_migrations::Genesis::reference(),
+        record_ledger: None,
+    })
+    .unwrap();
     for expected in [
         "enterprise",
         "mid-market",

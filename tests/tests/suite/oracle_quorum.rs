@@ -3,12 +3,16 @@
 //! the quorum's median metrics; cheaters (foreign UUIDs, an H100 claim, one CPU
 //! registered as eight GPUs) are suspended and slashed; a worker that stops beating is
 //! suspended within its epoch; a restarted oracle does not attest again; a peer refuses
-//! what it did not agree to, and anything not signed by an oracle before any work.
+//! what it did not agree to, and anything not signed by an oracle before any work. The
+//! first test's daemons read the registry from an indexer's change feed; the others
+//! rebuild it from the chain's history.
 
+use io_indexer::api::{DynStore, IndexerService};
+use io_indexer::{Indexer, RedbStore, Store};
 use io_migrations::{Genesis, LOOPBACK_CPU_MODEL};
 use io_oracle::local::LocalOracleSet;
 use io_oracle::view::ChainView;
-use io_oracle::{chain_port, AuditHistory, ChainPort, CycleReport, OracleDaemon, OracleSettings};
+use io_oracle::{chain_port, AuditHistory, ChainPort, CycleReport, IndexerFeed, OracleDaemon, OracleSettings, SyncHook};
 use io_poc::netaudit::{Impairment, ImpairmentProxy, ProbeServer};
 use io_poc::CpuBackend;
 use io_proto::v1::{self as pb, oracle_client::OracleClient};
@@ -137,6 +141,23 @@ async fn scrape(metrics: Arc<io_oracle::OracleMetrics>) -> String {
     text
 }
 
+/// An indexer (redb, in `dir`) over the bank the desk serves, its HTTP API on loopback,
+/// and the hook that brings it up to the bank before each oracle read.
+async fn local_indexer(dir: &std::path::Path) -> (String, SyncHook, Arc<IndexerService>) {
+    let store: DynStore = Box::new(RedbStore::open(&dir.join("index.redb")).unwrap());
+    let service = Arc::new(IndexerService::new(Indexer::open(store).unwrap()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(io_indexer::api::serve(listener, service.clone(), std::future::pending()));
+    let follower = service.clone();
+    let hook: SyncHook = Arc::new(move |chain| {
+        let net = chain.as_any().downcast_mut::<io_localnet::Localnet>().ok_or_else(|| anyhow::anyhow!("not the embedded bank"))?;
+        follower.sync(net)?;
+        Ok(())
+    });
+    (base, hook, service)
+}
+
 fn unix_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
@@ -179,6 +200,8 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
     let epoch = h.current_epoch();
     let oracle_keys: Vec<Keypair> = h.oracles.iter().map(|k| k.insecure_clone()).collect();
     let paths: Vec<PathBuf> = (0..3).map(|i| db_path("quorum", i)).collect();
+    let index_dir = tempfile::tempdir().unwrap();
+    let index_path = index_dir.path().to_path_buf();
 
     let (port, desk) = chain_port();
     let scenario = {
@@ -187,7 +210,10 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
         std::thread::spawn(move || {
             runtime.block_on(async move {
                 let histories = paths.iter().map(|p| AuditHistory::open(p).unwrap()).collect();
-                let mut set = LocalOracleSet::start(&oracle_keys, &port, histories, &settings()).await.unwrap();
+                // Every daemon reads the registry from an indexer following the bank.
+                let (base, hook, index) = local_indexer(&index_path).await;
+                let mut set =
+                    LocalOracleSet::start_on_indexer(&oracle_keys, &port, histories, &settings(), &base, hook.clone()).await.unwrap();
                 let oracle_endpoints = set.endpoints.clone();
                 // Every worker enrolls with every oracle, signed by its node key.
                 for w in &workers {
@@ -294,7 +320,10 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
                 assert_eq!(reopened.get(&nodes[0], epoch).unwrap().as_ref(), Some(&before));
                 assert!(matches!(reopened.mark_attested(&nodes[0], epoch, [0; 64]), Err(io_oracle::HistoryError::AlreadyAttested { .. })));
                 let peers = LocalOracleSet::peers_of(&oracle_keys, &oracle_endpoints);
-                let again = OracleDaemon::new(oracle_keys[lead].insecure_clone(), port.clone(), reopened, peers, settings()).unwrap();
+                let feed = IndexerFeed::new(&base, Duration::from_secs(30), Some(hook.clone())).unwrap();
+                let again =
+                    OracleDaemon::with_feed(oracle_keys[lead].insecure_clone(), port.clone(), reopened, peers, settings(), Some(feed))
+                        .unwrap();
                 again.refresh_oracle_set().await.unwrap();
                 assert_eq!(again.endpoint_of(&nodes[0]).as_deref(), Some(workers[0].endpoint.as_str()), "enrollments survive a restart");
                 let report = again.run_cycle().await.unwrap();
@@ -308,6 +337,13 @@ fn a_two_of_three_oracle_set_audits_real_workers_and_commits_on_chain() {
                 let suspended = |v: &ChainView| v.record(&nodes[1]).unwrap().status == NodeStatus::Suspended;
                 let liveness = cycle_until(&set, &port, suspended).await;
                 assert!(liveness.iter().any(|r| r.suspended.contains(&nodes[1])), "{liveness:?}");
+                // Every daemon read the registry from the indexer's feed, each event once
+                // (the restarted lead from the start again, with its new feed).
+                let total = index.read().store().changes(None, usize::MAX).unwrap().len() as u64;
+                for daemon in &set.daemons {
+                    let applied = daemon.registry_events_applied().await.expect("reads from the indexer");
+                    assert!(applied > 0 && applied <= total, "{applied} of {total} events");
+                }
                 set.shutdown();
                 drop(workers);
                 (slashes, metrics_text, median)

@@ -24,6 +24,10 @@ impl ApiError {
         Self { status: StatusCode::NOT_FOUND, name, message }
     }
 
+    pub fn internal(message: String) -> Self {
+        Self { status: StatusCode::INTERNAL_SERVER_ERROR, name: "Internal", message }
+    }
+
     pub fn unavailable(name: &'static str, message: String) -> Self {
         Self { status: StatusCode::SERVICE_UNAVAILABLE, name, message }
     }

@@ -30,6 +30,8 @@ pub struct IndexerMetrics {
     /// Transactions the source has past the cursor, at the end of the last pass.
     pub lag: Gauge,
     pub events: Counter,
+    /// The economy's events kept (stakes, slashes, emissions, payments, proposals...).
+    pub economy_events: Counter,
     pub transactions: Counter,
     /// Ingestion stops (a root mismatch, a gap, a store or source error).
     pub errors: Counter,
@@ -43,6 +45,7 @@ impl Default for IndexerMetrics {
             cursor: Gauge::default(),
             lag: Gauge::default(),
             events: Counter::default(),
+            economy_events: Counter::default(),
             transactions: Counter::default(),
             errors: Counter::default(),
             batch_seconds: latency_histogram(),
@@ -58,6 +61,7 @@ impl IndexerMetrics {
         registry.register("cursor", "The last indexed transaction", self.cursor.clone());
         registry.register("lag_transactions", "Transactions the source has past the cursor", self.lag.clone());
         registry.register("events", "Node events ingested", self.events.clone());
+        registry.register("economy_events", "Economy events ingested", self.economy_events.clone());
         registry.register("transactions", "Transactions ingested", self.transactions.clone());
         registry.register("ingest_errors", "Ingestion passes stopped by an error", self.errors.clone());
         registry.register("batch_seconds", "Time to decode, check and commit one batch", self.batch_seconds.clone());

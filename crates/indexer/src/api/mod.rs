@@ -3,6 +3,9 @@
 //! and Prometheus metrics at `/metrics`. Every request runs under a timeout; store reads
 //! run on the blocking pool so a slow one cannot stall the server's other requests.
 
+pub mod changes;
+pub mod economy;
+pub mod economy_views;
 pub mod error;
 pub mod metrics;
 pub mod nodes;
@@ -29,7 +32,10 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "$IO indexer API", description = "The compressed node registry, read from the chain's transactions."),
+    info(
+        title = "$IO indexer API",
+        description = "The compressed node registry and the economy (stakes, slashes, emissions, payments, burns, proposals), read from the chain's transactions."
+    ),
     paths(
         nodes::status,
         nodes::nodes,
@@ -39,8 +45,16 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
         nodes::leaf_proof,
         nodes::trees,
         nodes::operator,
+        changes::changes,
         placement::placement,
         placement::cluster,
+        economy::stake,
+        economy::operator_slashes,
+        economy::emissions,
+        economy::payments,
+        economy::burns,
+        economy::proposals,
+        economy::proposal_detail,
     )
 )]
 pub struct ApiDoc;
@@ -60,6 +74,14 @@ pub fn router(service: Arc<IndexerService>) -> Router {
         .route("/v1/trees", get(nodes::trees))
         .route("/v1/trees/{tree}/leaves/{leaf_index}/proof", get(nodes::leaf_proof))
         .route("/v1/operators/{operator}", get(nodes::operator))
+        .route("/v1/changes", get(changes::changes))
+        .route("/v1/operators/{operator}/stake", get(economy::stake))
+        .route("/v1/operators/{operator}/slashes", get(economy::operator_slashes))
+        .route("/v1/emissions", get(economy::emissions))
+        .route("/v1/payments", get(economy::payments))
+        .route("/v1/burns", get(economy::burns))
+        .route("/v1/proposals", get(economy::proposals))
+        .route("/v1/proposals/{id}", get(economy::proposal_detail))
         .route("/v1/placement", get(placement::placement))
         .route("/v1/placement/cluster", get(placement::cluster))
         .layer(axum::middleware::from_fn_with_state(service.clone(), metrics::track))

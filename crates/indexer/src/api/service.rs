@@ -65,7 +65,12 @@ impl IndexerService {
                 return Ok(report);
             }
             let started = Instant::now();
-            let applied = self.indexer.write().unwrap_or_else(PoisonError::into_inner).ingest(&transactions);
+            let (applied, economy) = {
+                let mut indexer = self.indexer.write().unwrap_or_else(PoisonError::into_inner);
+                let before = indexer.economy_kept();
+                let applied = indexer.ingest(&transactions);
+                (applied, indexer.economy_kept() - before)
+            };
             let events = match applied {
                 Ok(events) => events as u64,
                 Err(e) => {
@@ -75,8 +80,10 @@ impl IndexerService {
             };
             self.metrics.batch_seconds.observe(started.elapsed().as_secs_f64());
             self.metrics.events.inc_by(events);
+            self.metrics.economy_events.inc_by(economy);
             self.metrics.transactions.inc_by(transactions.len() as u64);
             report.events += events;
+            report.economy += economy;
             report.transactions += transactions.len() as u64;
             report.batches += 1;
             report.cursor = transactions.last().map(|t| t.seq);

@@ -7,6 +7,7 @@ mod redb_store;
 pub use postgres_store::PostgresStore;
 pub use redb_store::RedbStore;
 
+use crate::economy::{EventQuery, StoredEvent};
 use crate::IndexerError;
 use io_registry::{NodeEvent, NodeRecord};
 use solana_sdk::pubkey::Pubkey;
@@ -27,6 +28,8 @@ pub struct Batch {
     pub new_trees: Vec<(Pubkey, u32)>,
     /// Node events in chain order, each with its transaction's position.
     pub events: Vec<(u64, NodeEvent)>,
+    /// The economy's events in chain order.
+    pub economy: Vec<StoredEvent>,
 }
 
 pub trait Store {
@@ -46,6 +49,12 @@ pub trait Store {
     fn nodes_by_operator(&self, operator: &Pubkey) -> Result<Vec<IndexedNode>, IndexerError>;
     /// Every event of a node key, oldest first, with its transaction's position.
     fn history(&self, node_id: &Pubkey) -> Result<Vec<(u64, NodeEvent)>, IndexerError>;
+    /// Node events of every key in chain order after `(seq, within)` (the position of an
+    /// event: its transaction's, then its place among the transaction's node events), at
+    /// most `limit`: the feed a follower applies to its own mirror.
+    fn changes(&self, after: Option<(u64, u32)>, limit: usize) -> Result<Vec<(u64, u32, NodeEvent)>, IndexerError>;
+    /// The economy's events a query selects, oldest first, at most `limit`.
+    fn events(&self, query: &EventQuery<'_>) -> Result<Vec<StoredEvent>, IndexerError>;
 }
 
 /// A boxed store is a store, so a service can hold either backend behind one type.
@@ -70,5 +79,11 @@ impl<T: Store + ?Sized> Store for Box<T> {
     }
     fn history(&self, node_id: &Pubkey) -> Result<Vec<(u64, NodeEvent)>, IndexerError> {
         (**self).history(node_id)
+    }
+    fn changes(&self, after: Option<(u64, u32)>, limit: usize) -> Result<Vec<(u64, u32, NodeEvent)>, IndexerError> {
+        (**self).changes(after, limit)
+    }
+    fn events(&self, query: &EventQuery<'_>) -> Result<Vec<StoredEvent>, IndexerError> {
+        (**self).events(query)
     }
 }

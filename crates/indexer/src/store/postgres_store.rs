@@ -4,6 +4,7 @@
 //! opening a database runs what is missing, in order, each in its own transaction.
 
 use super::{Batch, IndexedNode, Store};
+use crate::economy::{kind_named, EventQuery, StoredEvent};
 use crate::IndexerError;
 use anchor_lang::{AnchorDeserialize, AnchorSerialize};
 use io_registry::{NodeChange, NodeEvent, NodeRecord};
@@ -13,7 +14,8 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
 /// Every migration, in order; its number is its position plus one.
-const MIGRATIONS: &[(&str, &str)] = &[("registry", include_str!("../../migrations/0001_registry.sql"))];
+const MIGRATIONS: &[(&str, &str)] =
+    &[("registry", include_str!("../../migrations/0001_registry.sql")), ("economy", include_str!("../../migrations/0002_economy.sql"))];
 
 const CURSOR: &str = "cursor";
 
@@ -22,7 +24,11 @@ pub struct PostgresStore {
 }
 
 fn db(e: postgres::Error) -> IndexerError {
-    IndexerError::Store(format!("postgres: {e}"))
+    match e.as_db_error() {
+        // The server's own words ("relation ... does not exist"), not just "db error".
+        Some(server) => IndexerError::Store(format!("postgres: {}: {}", server.severity(), server.message())),
+        None => IndexerError::Store(format!("postgres: {e}")),
+    }
 }
 
 fn encode<T: AnchorSerialize>(value: &T) -> Result<Vec<u8>, IndexerError> {
@@ -149,6 +155,20 @@ fn apply_events(tx: &mut Transaction<'_>, batch: &Batch) -> Result<(), IndexerEr
         &[&history.0, &history.1, &history.2, &history.3],
     )
     .map_err(db)?;
+
+    let mut economy = (vec![], vec![], vec![], vec![], vec![]);
+    for e in &batch.economy {
+        economy.0.push(e.seq as i64);
+        economy.1.push(e.ordinal as i32);
+        economy.2.push(e.kind);
+        economy.3.push(e.subject.as_deref());
+        economy.4.push(e.data.as_slice());
+    }
+    tx.execute(
+        "INSERT INTO economy (seq, ordinal, kind, subject, data) SELECT * FROM UNNEST($1::int8[], $2::int4[], $3::text[], $4::text[], $5::bytea[])",
+        &[&economy.0, &economy.1, &economy.2, &economy.3, &economy.4],
+    )
+    .map_err(db)?;
     Ok(())
 }
 
@@ -211,5 +231,46 @@ impl Store for PostgresStore {
             .query("SELECT seq, event FROM history WHERE node_id = $1 ORDER BY seq, within", &[&node_id.to_bytes().to_vec()])
             .map_err(db)?;
         rows.iter().map(|r| Ok((r.get::<_, i64>(0) as u64, decode(r.get(1))?))).collect()
+    }
+
+    fn changes(&self, after: Option<(u64, u32)>, limit: usize) -> Result<Vec<(u64, u32, NodeEvent)>, IndexerError> {
+        let (seq, within) = after.map_or((-1i64, -1i32), |(s, w)| (s as i64, w as i32));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .client()
+            .query(
+                "SELECT seq, within, event FROM history WHERE (seq, within) > ($1, $2) ORDER BY seq, within LIMIT $3",
+                &[&seq, &within, &limit],
+            )
+            .map_err(db)?;
+        rows.iter().map(|r| Ok((r.get::<_, i64>(0) as u64, r.get::<_, i32>(1) as u32, decode(r.get(2))?))).collect()
+    }
+
+    fn events(&self, query: &EventQuery<'_>) -> Result<Vec<StoredEvent>, IndexerError> {
+        let kinds: Vec<&str> = query.kinds.to_vec();
+        let (seq, ordinal) = query.after.map_or((-1i64, -1i32), |(s, o)| (s as i64, o as i32));
+        let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+        let rows = self
+            .client()
+            .query(
+                "SELECT seq, ordinal, kind, subject, data FROM economy
+                 WHERE kind = ANY($1) AND ($2::text IS NULL OR subject = $2) AND (seq, ordinal) > ($3, $4)
+                 ORDER BY seq, ordinal LIMIT $5",
+                &[&kinds, &query.subject, &seq, &ordinal, &limit],
+            )
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                let name: &str = r.get(2);
+                let kind = kind_named(name).ok_or_else(|| IndexerError::Store(format!("stored event kind {name:?} is unknown")))?;
+                Ok(StoredEvent {
+                    seq: r.get::<_, i64>(0) as u64,
+                    ordinal: r.get::<_, i32>(1) as u32,
+                    kind,
+                    subject: r.get(3),
+                    data: r.get(4),
+                })
+            })
+            .collect()
     }
 }

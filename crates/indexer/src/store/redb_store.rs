@@ -4,6 +4,7 @@
 //! so a crash leaves the last committed batch and its cursor.
 
 use super::{Batch, IndexedNode, Store};
+use crate::economy::{kind_named, EventQuery, StoredEvent};
 use crate::IndexerError;
 use anchor_lang::{AnchorDeserialize, AnchorSerialize};
 use io_registry::{NodeChange, NodeEvent, NodeRecord};
@@ -27,6 +28,16 @@ const BY_OPERATOR: TableDefinition<(Key32, Key32, u32), ()> = TableDefinition::n
 /// (node key, transaction position, event number within it) -> the event (borsh).
 const HISTORY: TableDefinition<(Key32, u64, u32), &[u8]> = TableDefinition::new("history");
 
+/// (transaction position, event number within it) -> node key: every node event in chain
+/// order (the event itself is in `HISTORY`).
+const CHANGES: TableDefinition<(u64, u32), Key32> = TableDefinition::new("changes");
+/// (transaction position, ordinal) -> (kind, subject or "", the event's bytes).
+const ECONOMY: TableDefinition<(u64, u32), (&str, &str, &[u8])> = TableDefinition::new("economy");
+/// (kind, transaction position, ordinal) -> (): each kind's events in chain order.
+const ECONOMY_BY_KIND: TableDefinition<(&str, u64, u32), ()> = TableDefinition::new("economy_by_kind");
+/// (subject, transaction position, ordinal) -> (): each subject's events in chain order.
+const ECONOMY_BY_SUBJECT: TableDefinition<(&str, u64, u32), ()> = TableDefinition::new("economy_by_subject");
+
 const CURSOR: &str = "cursor";
 
 pub struct RedbStore {
@@ -44,6 +55,10 @@ impl RedbStore {
         tx.open_table(NODES)?;
         tx.open_table(BY_OPERATOR)?;
         tx.open_table(HISTORY)?;
+        tx.open_table(CHANGES)?;
+        tx.open_table(ECONOMY)?;
+        tx.open_table(ECONOMY_BY_KIND)?;
+        tx.open_table(ECONOMY_BY_SUBJECT)?;
         tx.commit()?;
         Ok(Self { db })
     }
@@ -74,6 +89,7 @@ impl Store for RedbStore {
             let mut nodes = tx.open_table(NODES)?;
             let mut by_operator = tx.open_table(BY_OPERATOR)?;
             let mut history = tx.open_table(HISTORY)?;
+            let mut changes = tx.open_table(CHANGES)?;
             let mut within = 0u32;
             let mut last_seq = None;
             for (seq, event) in &batch.events {
@@ -87,6 +103,18 @@ impl Store for RedbStore {
                 }
                 by_operator.insert((record.operator.to_bytes(), tree, record.leaf_index), ())?;
                 history.insert((record.node_id.to_bytes(), *seq, within), encode(event)?.as_slice())?;
+                changes.insert((*seq, within), record.node_id.to_bytes())?;
+            }
+            let mut economy = tx.open_table(ECONOMY)?;
+            let mut by_kind = tx.open_table(ECONOMY_BY_KIND)?;
+            let mut by_subject = tx.open_table(ECONOMY_BY_SUBJECT)?;
+            for e in &batch.economy {
+                let subject = e.subject.as_deref().unwrap_or("");
+                economy.insert((e.seq, e.ordinal), (e.kind, subject, e.data.as_slice()))?;
+                by_kind.insert((e.kind, e.seq, e.ordinal), ())?;
+                if !subject.is_empty() {
+                    by_subject.insert((subject, e.seq, e.ordinal), ())?;
+                }
             }
             tx.open_table(META)?.insert(CURSOR, batch.cursor)?;
         }
@@ -148,6 +176,71 @@ impl Store for RedbStore {
             let (k, v) = entry?;
             out.push((k.value().1, decode(v.value())?));
         }
+        Ok(out)
+    }
+
+    fn changes(&self, after: Option<(u64, u32)>, limit: usize) -> Result<Vec<(u64, u32, NodeEvent)>, IndexerError> {
+        let tx = self.db.begin_read()?;
+        let changes = tx.open_table(CHANGES)?;
+        let history = tx.open_table(HISTORY)?;
+        let mut out = vec![];
+        let from = after.map_or((0, 0), |(seq, within)| (seq, within.saturating_add(1)));
+        for entry in changes.range(from..)? {
+            let (key, node) = entry?;
+            let (seq, within) = key.value();
+            if out.len() == limit {
+                break;
+            }
+            if after.is_some_and(|a| (seq, within) <= a) {
+                continue;
+            }
+            let bytes = history
+                .get((node.value(), seq, within))?
+                .ok_or_else(|| IndexerError::Store(format!("change {seq}:{within} has no history entry")))?;
+            out.push((seq, within, decode(bytes.value())?));
+        }
+        Ok(out)
+    }
+
+    fn events(&self, query: &EventQuery<'_>) -> Result<Vec<StoredEvent>, IndexerError> {
+        let tx = self.db.begin_read()?;
+        let economy = tx.open_table(ECONOMY)?;
+        let (from_seq, from_ordinal) = query.after.map_or((0, 0), |(seq, ordinal)| (seq, ordinal.saturating_add(1)));
+        let after = |seq: u64, ordinal: u32| query.after.is_none_or(|a| (seq, ordinal) > a);
+        let stored = |seq: u64, ordinal: u32| -> Result<StoredEvent, IndexerError> {
+            let value =
+                economy.get((seq, ordinal))?.ok_or_else(|| IndexerError::Store("economy index points at a missing event".into()))?;
+            let (kind, subject, data) = value.value();
+            let kind = kind_named(kind).ok_or_else(|| IndexerError::Store(format!("stored event kind {kind:?} is unknown")))?;
+            Ok(StoredEvent { seq, ordinal, kind, subject: (!subject.is_empty()).then(|| subject.to_string()), data: data.to_vec() })
+        };
+        let mut out = vec![];
+        if let Some(subject) = query.subject {
+            let index = tx.open_table(ECONOMY_BY_SUBJECT)?;
+            for entry in index.range((subject, from_seq, from_ordinal)..=(subject, u64::MAX, u32::MAX))? {
+                let (_, seq, ordinal) = entry?.0.value();
+                if out.len() == query.limit {
+                    break;
+                }
+                let event = stored(seq, ordinal)?;
+                if after(seq, ordinal) && query.kinds.contains(&event.kind) {
+                    out.push(event);
+                }
+            }
+            return Ok(out);
+        }
+        // Each kind's first `limit`, merged in chain order.
+        let index = tx.open_table(ECONOMY_BY_KIND)?;
+        for kind in query.kinds {
+            for entry in index.range((*kind, from_seq, from_ordinal)..=(*kind, u64::MAX, u32::MAX))?.take(query.limit) {
+                let (_, seq, ordinal) = entry?.0.value();
+                if after(seq, ordinal) {
+                    out.push(stored(seq, ordinal)?);
+                }
+            }
+        }
+        out.sort_by_key(|e| (e.seq, e.ordinal));
+        out.truncate(query.limit);
         Ok(out)
     }
 }

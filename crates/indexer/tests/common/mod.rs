@@ -8,6 +8,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use io_registry::HardwareSpec;
+use io_sdk::governance::actions;
+use io_sdk::staking as sx;
 use io_tests::Harness;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
@@ -39,6 +41,66 @@ pub fn network() -> Network {
     h.attest(2, &nodes[2], io_registry::Verdict::Suspended, Default::default(), &[]);
     h.registry.retire(&mut h.net, &operators[1], &nodes[3]).unwrap();
     Network { h, operators, nodes }
+}
+
+pub const IO: u64 = 1_000_000;
+
+/// A run of the whole economy, and what the test compares the index with.
+pub struct Economy {
+    pub h: Harness,
+    pub a: Keypair,
+    pub b: Keypair,
+    pub enterprise: Keypair,
+    pub vetoed: u64,
+    pub executed: u64,
+    pub proposal: u64,
+    /// The $IO supply before the first crank, payment or slash.
+    pub supply_before: u64,
+}
+
+/// Two stakers; A runs a verified node and earns two epochs, claims, unstakes part and
+/// withdraws it; B is slashed twice (one vetoed by a DAO proposal A carries against B's
+/// vote, one executed to the burn); an enterprise pays in IO and a customer in IOSD.
+pub fn economy() -> Economy {
+    let mut h = Harness::with_dao();
+    let (mint, treasury) = (h.io_mint, h.treasury);
+    let a = h.staker_with_bond(300_000 * IO);
+    let b = h.staker_with_bond(100_000 * IO);
+    h.top_up(&a, 50_000 * IO);
+    let enterprise = h.operator();
+    let paid_from = h.fund_io(&enterprise.pubkey(), 10_000 * IO);
+    let a_tokens = h.fund_io(&a.pubkey(), 0);
+    let supply_before = h.io_supply();
+
+    let spec = h.spec("H100", 8, 1);
+    let (node, _) = h.register(&a, spec);
+    h.next_epoch();
+    h.verify(&node.pubkey());
+    h.ok(&[sx::refresh_weight(&a.pubkey())], &[]);
+    h.pay_epoch();
+    h.pay_epoch();
+    h.ok(&[sx::claim_rewards(&a.pubkey(), &mint, &a_tokens)], &[&a]);
+
+    let vetoed = h.oracle_slash(&b.pubkey(), 10_000 * IO);
+    let executed = h.oracle_slash(&b.pubkey(), 20_000 * IO);
+    let proposal = h.propose(&a, &[actions::veto_slash(&b.pubkey(), vetoed)]);
+    h.vote(&a, proposal, io_governance::VoteChoice::Yes);
+    h.vote(&b, proposal, io_governance::VoteChoice::No);
+    h.end_vote_and_queue(proposal);
+    h.execute(proposal);
+    let challenge = i64::from(h.genesis.staking.challenge_secs);
+    h.net.warp_seconds(challenge);
+    h.ok(&[sx::execute_slash(&b.pubkey(), executed, &mint, &treasury)], &[]);
+
+    h.ok(&[sx::request_unstake(&a.pubkey(), 20_000 * IO)], &[&a]);
+    h.net.warp_seconds(i64::from(h.genesis.staking.unbonding_secs));
+    h.ok(&[sx::withdraw(&a.pubkey(), &mint, &a_tokens, 0)], &[&a]);
+    h.ok(&[sx::request_unstake(&a.pubkey(), 5_000 * IO)], &[&a]);
+
+    h.ok(&[io_sdk::treasury::pay_with_io(&enterprise.pubkey(), &mint, &paid_from, 10_000 * IO, [9; 32])], &[&enterprise]);
+    h.pay_cluster_in_iosd(5_000 * IO);
+    h.check_invariants();
+    Economy { h, a, b, enterprise, vetoed, executed, proposal, supply_before }
 }
 
 /// The PostgreSQL database the tests use, as a libpq configuration string.
