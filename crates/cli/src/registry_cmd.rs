@@ -306,8 +306,8 @@ pub fn run(chain: &mut impl Chain, command: RegistryCommand) -> anyhow::Result<S
             let operator = read_keypair(&args.operator)?;
             let node = read_keypair(&args.node)?;
             let spec = hardware_spec(chain, &args.hardware)?;
-            let mut client = RegistryClient::new();
-            let record = client.register(chain, &operator, &node, spec)?;
+            // An append needs no proof: no history replay.
+            let record = io_sdk::network::register_node(chain, &operator, &node, spec)?;
             writeln!(out, "registered {}", describe(&record))?;
         }
         RegistryCommand::Update(args) => {

@@ -121,7 +121,14 @@ impl Chain for RpcChain {
         loop {
             let page = self.client.get_signatures_for_address_with_config(
                 address,
-                GetConfirmedSignaturesForAddress2Config { before, until: None, limit: Some(1000), commitment: None },
+                // Confirmed, as every transaction this client sends is awaited: the default
+                // (finalized) misses the last few, and the history then has a gap.
+                GetConfirmedSignaturesForAddress2Config {
+                    before,
+                    until: None,
+                    limit: Some(1000),
+                    commitment: Some(CommitmentConfig::confirmed()),
+                },
             )?;
             let Some(last) = page.last() else { break };
             before = Some(Signature::from_str(&last.signature)?);

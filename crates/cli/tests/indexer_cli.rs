@@ -77,6 +77,9 @@ fn killed_and_resumed(store_args: &[String], open: &dyn Fn() -> DynStore) -> usi
 
     let mut dice = Dice(0x2545_f491_4f6c_dd1d);
     let (mut kills, mut landed, mut last_cursor) = (0, 0, None);
+    // How long a run is given before its kill, at least: it grows while kills land before
+    // the run has applied anything (a slow start: the process, the store, the ledger).
+    let mut least_ms = 40;
     loop {
         assert!(kills < 400, "the indexer never finished");
         let mut child = Command::new(env!("CARGO_BIN_EXE_io"))
@@ -89,11 +92,12 @@ fn killed_and_resumed(store_args: &[String], open: &dyn Fn() -> DynStore) -> usi
             .unwrap();
         // Once enough kills have landed mid-ingestion, one run is let finish.
         if landed < 8 {
-            std::thread::sleep(Duration::from_millis(40 + dice.below(400)));
+            std::thread::sleep(Duration::from_millis(least_ms + dice.below(400)));
         }
         if landed >= 8 || child.try_wait().unwrap().is_some() {
             let out = child.wait_with_output().unwrap();
             assert!(out.status.success(), "io indexer run: {}", String::from_utf8_lossy(&out.stderr));
+            assert_eq!(landed, 8, "a run finished before 8 kills had landed mid-ingestion (each run was given {least_ms} ms or more)");
             break;
         }
         child.kill().unwrap(); // SIGKILL
@@ -106,9 +110,12 @@ fn killed_and_resumed(store_args: &[String], open: &dyn Fn() -> DynStore) -> usi
         // The run was ingesting when it was killed: it had moved the cursor, not to the end.
         if cursor != last_cursor && cursor != seqs.last().copied() {
             landed += 1;
+        } else if cursor == last_cursor {
+            least_ms += least_ms / 2;
         }
         last_cursor = cursor;
     }
+    eprintln!("{kills} kills in all, {landed} mid-ingestion, over {} transactions (runs given at least {least_ms} ms)", seqs.len());
     let store = open();
     assert_eq!(store.cursor().unwrap(), seqs.last().copied());
     assert_eq!(snapshot(&*store, &keys, seqs.last().copied()), snapshot(&reference, &keys, seqs.last().copied()));
@@ -129,7 +136,7 @@ fn a_killed_indexer_resumes_without_loss_or_repeat_on_redb() {
     let args = vec!["--db".to_string(), db.display().to_string()];
     let kills = killed_and_resumed(&args, &|| Box::new(RedbStore::open(&db).unwrap()));
     eprintln!("redb: {kills} kills landed while the indexer was ingesting");
-    assert_eq!(kills, 8);
+    assert_eq!(kills, 8, "kills that landed mid-ingestion");
 }
 
 #[test]
@@ -146,5 +153,5 @@ fn a_killed_indexer_resumes_without_loss_or_repeat_on_postgres() {
         client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).ok();
     }
     eprintln!("postgres: {kills} kills landed while the indexer was ingesting");
-    assert_eq!(kills, 8);
+    assert_eq!(kills, 8, "kills that landed mid-ingestion");
 }

@@ -51,6 +51,9 @@ impl RpcSource {
     fn scan(&mut self, after: Option<u64>) -> anyhow::Result<()> {
         let from_slot = after.map_or(0, |a| a >> INDEX_BITS);
         let mut by_slot: BTreeMap<u64, Vec<Signature>> = BTreeMap::new();
+        // Where each program's next scan stops: kept only once this scan has succeeded
+        // whole, so a failed scan is repeated rather than skipped.
+        let mut newest = self.newest.clone();
         for program in self.programs.clone() {
             let until = self.newest.get(&program).copied();
             let mut before = None;
@@ -68,7 +71,7 @@ impl RpcSource {
                 for status in &page {
                     let signature = Signature::from_str(&status.signature).context("a signature")?;
                     if first {
-                        self.newest.insert(program, signature);
+                        newest.insert(program, signature);
                         first = false;
                     }
                     if status.slot < from_slot {
@@ -89,15 +92,18 @@ impl RpcSource {
                 }
             }
         }
+        let mut found = BTreeMap::new();
         for (slot, signatures) in by_slot {
             let ordered = if signatures.len() == 1 { vec![(0, signatures[0])] } else { self.block_order(slot, &signatures)? };
             for (index, signature) in ordered {
                 let seq = position(slot, index);
                 if after.is_none_or(|a| seq > a) {
-                    self.pending.insert(seq, signature);
+                    found.insert(seq, signature);
                 }
             }
         }
+        self.pending.extend(found);
+        self.newest = newest;
         Ok(())
     }
 

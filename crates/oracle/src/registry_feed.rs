@@ -92,9 +92,9 @@ impl IndexerFeed {
                 Ok((config, catalogue, chain.unix_time()?, new_trees))
             })
             .await?;
-        let registry = Arc::make_mut(&mut state.registry);
+        // The registry is copied only when it changes while an older view is in use.
         for (tree, tree_config) in new_trees {
-            registry.track_config(tree, tree_config);
+            Arc::make_mut(&mut state.registry).track_config(tree, tree_config);
         }
         loop {
             let mut url = format!("{}/v1/changes?limit={PAGE}", self.base);

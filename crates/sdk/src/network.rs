@@ -21,6 +21,22 @@ pub struct TrackedTree {
     pub mirror: TreeMirror,
 }
 
+/// Registers a node without a mirror of the tree: an append needs no proof, and the record
+/// is read from the registration's own event. What a one-shot command uses; a
+/// [`RegistryClient`] that mirrors the tree applies the event with
+/// [`RegistryClient::register`] instead.
+pub fn register_node(chain: &mut impl Chain, operator: &Keypair, node: &Keypair, spec: HardwareSpec) -> anyhow::Result<NodeRecord> {
+    let config: RegistryConfig = fetch(chain, &pda::registry_config())?;
+    let instruction = ix::register_node(&operator.pubkey(), &node.pubkey(), &config.active_tree, spec);
+    let outcome = chain.send(&[instruction], &[operator, node])?;
+    outcome
+        .node_events()
+        .into_iter()
+        .find(|event| event.record.node_id == node.pubkey() && event.change == io_registry::NodeChange::Registered)
+        .map(|event| event.record)
+        .ok_or_else(|| anyhow!("registration logged no event"))
+}
+
 /// An off-chain view of the whole registry.
 #[derive(Clone, Debug, Default)]
 pub struct RegistryClient {

@@ -91,6 +91,19 @@ fn an_operator_and_the_oracles_drive_a_node_through_the_cli() {
     assert_eq!(listed.lines().count(), 1, "{listed}");
     let out = run(&mut h.net, RegistryCommand::Retire { operator: op_file, node: node.pubkey() }).unwrap();
     assert!(out.contains("retired"), "{out}");
+    // A second node, registered by a command that holds no mirror of the tree, is leaf 1
+    // (the command once applied its event to an empty mirror, so only leaf 0 registered).
+    let second = h.operator();
+    let out = run(
+        &mut h.net,
+        RegistryCommand::Register(RegisterArgs {
+            operator: keyfile(&dir, "operator2", &second),
+            node: keyfile(&dir, "node3", &Keypair::new()),
+            hardware: hardware("h100", 8, "12.4"),
+        }),
+    )
+    .unwrap();
+    assert!(out.contains("leaf 1 "), "{out}");
 
     let status = run(&mut h.net, RegistryCommand::Status).unwrap();
     assert!(status.contains("2 of 3") && status.contains("trees opened     1"), "{status}");

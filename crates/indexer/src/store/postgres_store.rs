@@ -250,15 +250,21 @@ impl Store for PostgresStore {
         let kinds: Vec<&str> = query.kinds.to_vec();
         let (seq, ordinal) = query.after.map_or((-1i64, -1i32), |(s, o)| (s as i64, o as i32));
         let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-        let rows = self
-            .client()
-            .query(
+        // One statement per shape, so each is planned on its own index (by subject, or by
+        // kind) rather than one generic plan for both.
+        let rows = match query.subject {
+            Some(subject) => self.client().query(
                 "SELECT seq, ordinal, kind, subject, data FROM economy
-                 WHERE kind = ANY($1) AND ($2::text IS NULL OR subject = $2) AND (seq, ordinal) > ($3, $4)
-                 ORDER BY seq, ordinal LIMIT $5",
-                &[&kinds, &query.subject, &seq, &ordinal, &limit],
-            )
-            .map_err(db)?;
+                 WHERE subject = $2 AND kind = ANY($1) AND (seq, ordinal) > ($3, $4) ORDER BY seq, ordinal LIMIT $5",
+                &[&kinds, &subject, &seq, &ordinal, &limit],
+            ),
+            None => self.client().query(
+                "SELECT seq, ordinal, kind, subject, data FROM economy
+                 WHERE kind = ANY($1) AND (seq, ordinal) > ($2, $3) ORDER BY seq, ordinal LIMIT $4",
+                &[&kinds, &seq, &ordinal, &limit],
+            ),
+        }
+        .map_err(db)?;
         rows.iter()
             .map(|r| {
                 let name: &str = r.get(2);

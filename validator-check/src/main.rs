@@ -1,0 +1,76 @@
+//! Starts solana-test-validator in this process with the suite's SBF programs, each
+//! upgradeable with the deployer as its upgrade authority (what `io genesis` requires),
+//! writes the keypairs the check uses (each funded at genesis) into the work directory,
+//! then its RPC URL (`url`), and runs until killed.
+//!
+//!   io-validator-check <deploy dir> <work dir>
+
+use solana_sdk::account::AccountSharedData;
+use solana_sdk::pubkey::Pubkey;
+use solana_sdk::signature::{write_keypair_file, Keypair, Signer};
+use solana_sdk_ids::bpf_loader_upgradeable;
+use solana_test_validator::{TestValidatorGenesis, UpgradeableProgramInfo};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// Artifact name and address of each program the suite runs on.
+const PROGRAMS: [(&str, &str); 7] = [
+    ("io_registry", "GnH9jN1nXicDY8jLfkofpCfr3MqU2BAitPdWubppJ5eh"),
+    ("io_staking", "EFYJU5okuMxEkDA8KdduYGYamTcvfBjPizUm24AwFaN6"),
+    ("io_emissions", "6s1q8jxD2NprmTqfu3UfCco9zeMBSZiFFiU4cqkh12rE"),
+    ("io_treasury", "PKZswihk2WyEQqrGPm3Wtwr6xK4kHfy4L4gqWNrGgeh"),
+    ("io_governance", "6QqFgfPDBFnsvfgdLS2nRQB5cxmrGFK8RbLbyVjD73Js"),
+    ("spl_account_compression", "cmtDvXumGCrqC1Age74AVPhSRVXJMd8PJS91L8KbNCK"),
+    ("spl_noop", "noopb9bkMVfRPU8AsbpTUg8AQkHtKwMYZiFUjNRtMmV"),
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, deploy, work] = args.as_slice() else {
+        eprintln!("usage: io-validator-check <deploy dir> <work dir>");
+        std::process::exit(2);
+    };
+    let work = PathBuf::from(work);
+    let deployer = Keypair::new();
+    write_keypair_file(&deployer, work.join("deployer.json")).expect("write the deployer's keypair");
+    let programs: Vec<UpgradeableProgramInfo> = PROGRAMS
+        .iter()
+        .map(|(name, id)| {
+            let program_path = PathBuf::from(deploy).join(format!("{name}.so"));
+            assert!(program_path.is_file(), "{} is missing: build it with scripts/sbf/build.sh", program_path.display());
+            UpgradeableProgramInfo {
+                program_id: Pubkey::from_str(id).expect("a program address"),
+                loader: bpf_loader_upgradeable::id(),
+                upgrade_authority: deployer.pubkey(),
+                program_path,
+            }
+        })
+        .collect();
+    let mut genesis = TestValidatorGenesis::default();
+    genesis.ledger_path(work.join("ledger")).add_upgradeable_programs_with_path(&programs);
+    // The history the `io` commands and the indexer read (`getSignaturesForAddress`,
+    // `getTransaction` with its inner instructions and logs), as the solana-test-validator
+    // command line keeps it.
+    genesis.rpc_config(solana_rpc::rpc::JsonRpcConfig {
+        enable_rpc_transaction_history: true,
+        enable_extended_tx_metadata_storage: true,
+        ..solana_rpc::rpc::JsonRpcConfig::default_for_test()
+    });
+    // The genesis authority, an operator, its nodes and the oracles, 1,000 SOL each.
+    for name in ["authority", "operator", "node0", "node1", "node2", "oracle0", "oracle1", "oracle2"] {
+        let key = Keypair::new();
+        write_keypair_file(&key, work.join(format!("{name}.json"))).expect("write a keypair");
+        std::fs::write(work.join(format!("{name}.pub")), key.pubkey().to_string()).expect("write a key");
+        genesis.add_account(key.pubkey(), AccountSharedData::new(1_000_000_000_000, 0, &solana_sdk::system_program::id()));
+    }
+    // The deployer is the genesis mint: it holds the cluster's lamports and pays for everything.
+    let validator = genesis
+        .start_with_mint_address(deployer.pubkey(), solana_streamer::socket::SocketAddrSpace::Unspecified)
+        .expect("the validator starts");
+    // Written once the validator answers (the validator prints its own progress on stdout).
+    std::fs::write(work.join("url"), validator.rpc_url()).expect("write the RPC URL");
+    eprintln!("validator: {}", validator.rpc_url());
+    loop {
+        std::thread::park();
+    }
+}
