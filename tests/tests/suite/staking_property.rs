@@ -11,7 +11,7 @@ use io_staking::{SlashReason, StakingError};
 use io_tests::figures::figure;
 use io_tests::Harness;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, RngSeed, TestRunner};
 use solana_sdk::signature::{Keypair, Signer};
 use std::cell::RefCell;
 
@@ -50,7 +50,12 @@ fn vault_invariant_holds_over_random_sequences_with_verified_hardware_and_slashe
         let h = harness.borrow();
         (h.io_mint, h.treasury, h.oracles[0].insecure_clone(), h.oracles[1].insecure_clone(), h.authority.insecure_clone())
     };
-    let mut runner = TestRunner::new(Config { cases: 500, failure_persistence: None, ..Config::default() });
+    // A fixed seed (PROPTEST_RNG_SEED picks another): with a random one, the sequences with
+    // two slashes (about 10 of 500) once fell to 3, and the path-coverage bound below
+    // failed a correct build.
+    let seeded = Config::default();
+    let rng_seed = if std::env::var_os("PROPTEST_RNG_SEED").is_some() { seeded.rng_seed } else { RngSeed::Fixed(0x10_5eed) };
+    let mut runner = TestRunner::new(Config { cases: 500, failure_persistence: None, rng_seed, ..seeded });
     let outcomes = RefCell::new([0u32; 2]);
     let cases = RefCell::new(0u32);
     // Slashes executed, sequences with two or more, and unstakes refused because the
