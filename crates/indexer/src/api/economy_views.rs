@@ -28,7 +28,6 @@ impl StakeView {
     /// Applies one event of the operator's (others are ignored).
     pub fn apply(&mut self, event: &EconomyEvent) {
         use EconomyEvent::*;
-        self.events += 1;
         match event {
             Deposited(e) => self.bonded = e.bonded,
             UnstakeRequested(e) => {
@@ -46,8 +45,9 @@ impl StakeView {
             }
             WeightChanged(e) => self.weight = e.new_weight,
             RewardsClaimed(e) => self.claimed_rewards = e.claimed_total,
-            _ => self.events -= 1,
+            _ => return,
         }
+        self.events += 1;
     }
 }
 
