@@ -36,7 +36,7 @@ fn ledger(tree: Pubkey, events: u32) -> MemorySource {
             let log = AccountCompressionEvent::ChangeLog(ChangeLogEvent::new(tree, path, u64::from(i) + 1, i));
             let noop_data =
                 vec![(io_registry::ID, node.try_to_vec().expect("encode")), (io_registry::ID, log.try_to_vec().expect("encode"))];
-            SourceTx { seq: u64::from(i), signature: format!("tx{i}"), noop_data, program_data: Default::default() }
+            SourceTx { seq: u64::from(i), signature: format!("tx{i}"), block_time: 0, noop_data, program_data: Default::default() }
         })
         .collect();
     MemorySource { transactions }

@@ -15,6 +15,8 @@ use solana_sdk::pubkey::Pubkey;
 pub struct StoredEvent {
     /// The transaction's position.
     pub seq: u64,
+    /// Unix seconds of its transaction's block (0: the source could not tell).
+    pub block_time: i64,
     /// The event's position among the transaction's kept events.
     pub ordinal: u32,
     pub kind: &'static str,

@@ -167,6 +167,7 @@ impl<S: Store> Indexer<S> {
                 Ok(Some(event)) => {
                     batch.economy.push(StoredEvent {
                         seq: tx.seq,
+                        block_time: tx.block_time,
                         ordinal,
                         kind: event.kind(),
                         subject: event.subject(),

@@ -18,6 +18,9 @@ use std::path::{Path, PathBuf};
 struct Line {
     seq: u64,
     signature: String,
+    /// Unix seconds of its block (absent in files written before it was recorded: 0).
+    #[serde(default)]
+    block_time: i64,
     /// (top-level program, base64 data) per noop instruction.
     noop: Vec<(String, String)>,
     /// (emitting program, base64 data) per event.
@@ -45,6 +48,7 @@ pub fn append(path: &Path, transactions: &[SourceTx]) -> anyhow::Result<()> {
         let line = Line {
             seq: tx.seq,
             signature: tx.signature.clone(),
+            block_time: tx.block_time,
             noop: encode_pairs(&tx.noop_data),
             events: encode_pairs(&tx.program_data.events),
             logs_truncated: tx.program_data.truncated,
@@ -88,6 +92,7 @@ impl FileSource {
             self.buffered.push_back(SourceTx {
                 seq: line.seq,
                 signature: line.signature,
+                block_time: line.block_time,
                 noop_data: decode_pairs(&line.noop)?,
                 program_data: ProgramData { events: decode_pairs(&line.events)?, truncated: line.logs_truncated, malformed: 0 },
             });

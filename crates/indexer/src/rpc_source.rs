@@ -169,7 +169,9 @@ impl RpcSource {
             OptionSerializer::Some(lines) => lines,
             _ => vec![],
         };
-        Ok(SourceTx { seq, signature: signature.to_string(), noop_data, program_data: io_sdk::events::program_data(&logs) })
+        // A finalized transaction's block has a time; a node that pruned it reports none (0).
+        let block_time = tx.block_time.unwrap_or(0);
+        Ok(SourceTx { seq, signature: signature.to_string(), block_time, noop_data, program_data: io_sdk::events::program_data(&logs) })
     }
 }
 

@@ -9,6 +9,8 @@ pub struct SourceTx {
     /// Position in the order the chain applied transactions; strictly increasing.
     pub seq: u64,
     pub signature: String,
+    /// Unix seconds of the block it landed in (0 when the source cannot tell).
+    pub block_time: i64,
     /// Noop instruction data, each with the program of the top-level instruction it was
     /// logged inside (only the registry's own count).
     pub noop_data: Vec<(Pubkey, Vec<u8>)>,
@@ -38,6 +40,7 @@ impl Source for io_localnet::Localnet {
             .map(|entry| SourceTx {
                 seq: entry.seq,
                 signature: entry.signature.to_string(),
+                block_time: entry.block_time,
                 noop_data: entry.noop_data.clone(),
                 program_data: entry.program_data.clone(),
             })

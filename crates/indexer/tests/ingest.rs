@@ -266,6 +266,7 @@ fn node_events_logged_outside_a_registry_instruction_are_ignored(b: &Backend) {
         SourceTx {
             seq,
             signature: "forged".into(),
+            block_time: 0,
             noop_data: vec![(Pubkey::new_unique(), encode(&forged))],
             program_data: Default::default(),
         },
@@ -338,7 +339,7 @@ fn postgres_migrations_run_once_and_a_newer_schema_is_refused() {
         let rows = client.query(&format!("SELECT version, name FROM {schema}.schema_migrations ORDER BY version"), &[]).unwrap();
         rows.iter().map(|r| (r.get(0), r.get(1))).collect()
     };
-    // A database an indexer of schema version 1 made: opening it adds version 2 only.
+    // A database an indexer of schema version 1 made: opening it adds versions 2 and 3 only.
     client
         .batch_execute(&format!(
             "CREATE SCHEMA {schema}; SET search_path TO {schema}; {}
@@ -348,13 +349,13 @@ fn postgres_migrations_run_once_and_a_newer_schema_is_refused() {
         ))
         .unwrap();
     drop(io_indexer::PostgresStore::connect(config, Some(&schema)).unwrap());
-    assert_eq!(versions(&mut client), [(1, "registry".to_string()), (2, "economy".to_string())]);
+    assert_eq!(versions(&mut client), [(1, "registry".to_string()), (2, "economy".to_string()), (3, "block_time".to_string())]);
     drop(io_indexer::PostgresStore::connect(config, Some(&schema)).unwrap());
-    assert_eq!(versions(&mut client).len(), 2, "reopening ran a migration again");
+    assert_eq!(versions(&mut client).len(), 3, "reopening ran a migration again");
 
-    client.execute(&format!("INSERT INTO {schema}.schema_migrations (version, name) VALUES (3, 'from the future')"), &[]).unwrap();
+    client.execute(&format!("INSERT INTO {schema}.schema_migrations (version, name) VALUES (4, 'from the future')"), &[]).unwrap();
     let refused = io_indexer::PostgresStore::connect(config, Some(&schema)).err().expect("a newer schema is refused");
-    assert!(matches!(&refused, IndexerError::Store(m) if m.contains("schema version 3, newer than this indexer's 2")), "{refused}");
+    assert!(matches!(&refused, IndexerError::Store(m) if m.contains("schema version 4, newer than this indexer's 3")), "{refused}");
     assert!(matches!(io_indexer::PostgresStore::connect(config, Some("bad; name")), Err(IndexerError::Store(_))));
     client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).unwrap();
 }

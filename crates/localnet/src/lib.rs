@@ -357,7 +357,9 @@ impl Localnet {
             .collect();
         let program_data = io_sdk::events::program_data(&logs);
         if !by_instruction.is_empty() || !program_data.events.is_empty() || program_data.truncated {
-            self.ledger.push(LedgerEntry { seq: self.transactions, signature, noop_data: by_instruction, program_data });
+            // The bank's clock when it landed: what a validator reports as the block time.
+            let block_time = self.clock().unix_timestamp;
+            self.ledger.push(LedgerEntry { seq: self.transactions, signature, block_time, noop_data: by_instruction, program_data });
         }
         self.transactions += 1;
         // The suite's own five programs; the SPL programs' figures are theirs.
@@ -377,6 +379,8 @@ pub struct LedgerEntry {
     /// The transaction's position among every transaction the bank landed.
     pub seq: u64,
     pub signature: Signature,
+    /// Unix seconds of the bank's clock when it landed (a validator's block time).
+    pub block_time: i64,
     /// Noop instruction data, each with the program of the top-level instruction it was
     /// logged inside.
     pub noop_data: Vec<(Pubkey, Vec<u8>)>,

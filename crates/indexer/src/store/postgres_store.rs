@@ -14,8 +14,11 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
 /// Every migration, in order; its number is its position plus one.
-const MIGRATIONS: &[(&str, &str)] =
-    &[("registry", include_str!("../../migrations/0001_registry.sql")), ("economy", include_str!("../../migrations/0002_economy.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("registry", include_str!("../../migrations/0001_registry.sql")),
+    ("economy", include_str!("../../migrations/0002_economy.sql")),
+    ("block_time", include_str!("../../migrations/0003_block_time.sql")),
+];
 
 const CURSOR: &str = "cursor";
 
@@ -156,17 +159,19 @@ fn apply_events(tx: &mut Transaction<'_>, batch: &Batch) -> Result<(), IndexerEr
     )
     .map_err(db)?;
 
-    let mut economy = (vec![], vec![], vec![], vec![], vec![]);
+    let mut economy = (vec![], vec![], vec![], vec![], vec![], vec![]);
     for e in &batch.economy {
         economy.0.push(e.seq as i64);
         economy.1.push(e.ordinal as i32);
         economy.2.push(e.kind);
         economy.3.push(e.subject.as_deref());
         economy.4.push(e.data.as_slice());
+        economy.5.push(e.block_time);
     }
     tx.execute(
-        "INSERT INTO economy (seq, ordinal, kind, subject, data) SELECT * FROM UNNEST($1::int8[], $2::int4[], $3::text[], $4::text[], $5::bytea[])",
-        &[&economy.0, &economy.1, &economy.2, &economy.3, &economy.4],
+        "INSERT INTO economy (seq, ordinal, kind, subject, data, block_time)
+         SELECT * FROM UNNEST($1::int8[], $2::int4[], $3::text[], $4::text[], $5::bytea[], $6::int8[])",
+        &[&economy.0, &economy.1, &economy.2, &economy.3, &economy.4, &economy.5],
     )
     .map_err(db)?;
     Ok(())
@@ -254,12 +259,12 @@ impl Store for PostgresStore {
         // kind) rather than one generic plan for both.
         let rows = match query.subject {
             Some(subject) => self.client().query(
-                "SELECT seq, ordinal, kind, subject, data FROM economy
+                "SELECT seq, ordinal, kind, subject, data, block_time FROM economy
                  WHERE subject = $2 AND kind = ANY($1) AND (seq, ordinal) > ($3, $4) ORDER BY seq, ordinal LIMIT $5",
                 &[&kinds, &subject, &seq, &ordinal, &limit],
             ),
             None => self.client().query(
-                "SELECT seq, ordinal, kind, subject, data FROM economy
+                "SELECT seq, ordinal, kind, subject, data, block_time FROM economy
                  WHERE kind = ANY($1) AND (seq, ordinal) > ($2, $3) ORDER BY seq, ordinal LIMIT $4",
                 &[&kinds, &seq, &ordinal, &limit],
             ),
@@ -271,6 +276,7 @@ impl Store for PostgresStore {
                 let kind = kind_named(name).ok_or_else(|| IndexerError::Store(format!("stored event kind {name:?} is unknown")))?;
                 Ok(StoredEvent {
                     seq: r.get::<_, i64>(0) as u64,
+                    block_time: r.get(5),
                     ordinal: r.get::<_, i32>(1) as u32,
                     kind,
                     subject: r.get(3),

@@ -33,6 +33,9 @@ const HISTORY: TableDefinition<(Key32, u64, u32), &[u8]> = TableDefinition::new(
 const CHANGES: TableDefinition<(u64, u32), Key32> = TableDefinition::new("changes");
 /// (transaction position, ordinal) -> (kind, subject or "", the event's bytes).
 const ECONOMY: TableDefinition<(u64, u32), (&str, &str, &[u8])> = TableDefinition::new("economy");
+/// transaction position -> unix seconds of its block, for transactions with kept events (a
+/// table of its own, so stores written before it open unchanged; their events read 0).
+const BLOCK_TIME: TableDefinition<u64, i64> = TableDefinition::new("block_time");
 /// (kind, transaction position, ordinal) -> (): each kind's events in chain order.
 const ECONOMY_BY_KIND: TableDefinition<(&str, u64, u32), ()> = TableDefinition::new("economy_by_kind");
 /// (subject, transaction position, ordinal) -> (): each subject's events in chain order.
@@ -58,6 +61,7 @@ impl RedbStore {
         tx.open_table(CHANGES)?;
         tx.open_table(ECONOMY)?;
         tx.open_table(ECONOMY_BY_KIND)?;
+        tx.open_table(BLOCK_TIME)?;
         tx.open_table(ECONOMY_BY_SUBJECT)?;
         tx.commit()?;
         Ok(Self { db })
@@ -108,7 +112,9 @@ impl Store for RedbStore {
             let mut economy = tx.open_table(ECONOMY)?;
             let mut by_kind = tx.open_table(ECONOMY_BY_KIND)?;
             let mut by_subject = tx.open_table(ECONOMY_BY_SUBJECT)?;
+            let mut block_time = tx.open_table(BLOCK_TIME)?;
             for e in &batch.economy {
+                block_time.insert(e.seq, e.block_time)?;
                 let subject = e.subject.as_deref().unwrap_or("");
                 economy.insert((e.seq, e.ordinal), (e.kind, subject, e.data.as_slice()))?;
                 by_kind.insert((e.kind, e.seq, e.ordinal), ())?;
@@ -205,6 +211,7 @@ impl Store for RedbStore {
     fn events(&self, query: &EventQuery<'_>) -> Result<Vec<StoredEvent>, IndexerError> {
         let tx = self.db.begin_read()?;
         let economy = tx.open_table(ECONOMY)?;
+        let block_time = tx.open_table(BLOCK_TIME)?;
         let (from_seq, from_ordinal) = query.after.map_or((0, 0), |(seq, ordinal)| (seq, ordinal.saturating_add(1)));
         let after = |seq: u64, ordinal: u32| query.after.is_none_or(|a| (seq, ordinal) > a);
         let stored = |seq: u64, ordinal: u32| -> Result<StoredEvent, IndexerError> {
@@ -212,7 +219,15 @@ impl Store for RedbStore {
                 economy.get((seq, ordinal))?.ok_or_else(|| IndexerError::Store("economy index points at a missing event".into()))?;
             let (kind, subject, data) = value.value();
             let kind = kind_named(kind).ok_or_else(|| IndexerError::Store(format!("stored event kind {kind:?} is unknown")))?;
-            Ok(StoredEvent { seq, ordinal, kind, subject: (!subject.is_empty()).then(|| subject.to_string()), data: data.to_vec() })
+            let block_time = block_time.get(seq)?.map_or(0, |t| t.value());
+            Ok(StoredEvent {
+                seq,
+                block_time,
+                ordinal,
+                kind,
+                subject: (!subject.is_empty()).then(|| subject.to_string()),
+                data: data.to_vec(),
+            })
         };
         let mut out = vec![];
         if let Some(subject) = query.subject {
