@@ -79,6 +79,8 @@ pub struct EmissionsGenesis {
     pub epoch_secs: u32,
     pub epochs_per_year: u32,
     pub yearly_share_bps: u16,
+    /// Whole IO the schedule emits in all; the rest of the cap stays unminted.
+    pub reserve: String,
     pub breaker_window_secs: u32,
     /// Whole IO per breaker window.
     pub breaker_max_mint: String,
@@ -195,6 +197,11 @@ impl Genesis {
         genesis.io(&genesis.token.initial_supply)?;
         genesis.staking_params()?;
         genesis.emission_params()?;
+        let reserve = genesis.emission_reserve()?;
+        let unminted = (io_emissions::SUPPLY_CAP_IO * 10u64.pow(u32::from(genesis.token.decimals)))
+            .checked_sub(genesis.io(&genesis.token.initial_supply)?)
+            .context("the initial supply exceeds the cap")?;
+        ensure!(reserve > 0 && reserve <= unminted, "the emission reserve must be between 1 IO and the cap less the initial supply");
         genesis.treasury_params(Pubkey::default())?;
         let dao = genesis.governance_params()?;
         // The DAO vetoes a slash through a proposal: voting and the timelock must fit in the
@@ -250,6 +257,11 @@ impl Genesis {
             breaker_window_secs: e.breaker_window_secs,
             breaker_max_mint: self.io(&e.breaker_max_mint)?,
         })
+    }
+
+    /// The emission reserve, base units.
+    pub fn emission_reserve(&self) -> anyhow::Result<u64> {
+        self.io(&self.emissions.reserve)
     }
 
     /// The IOSD gateway the file names, if any.
@@ -436,6 +448,7 @@ pub fn run_genesis_with(
         epoch_secs: genesis.emissions.epoch_secs,
         epochs_per_year: genesis.emissions.epochs_per_year,
         start_ts: chain.unix_time()?,
+        reserve: genesis.emission_reserve()?,
     };
     let init = emissions_ix::initialize_emissions(&payer, &payer, &authority.pubkey(), &mint.pubkey(), args);
     chain.send(&[init], &[authority]).context("hand the $IO mint to the emissions program")?;

@@ -123,24 +123,26 @@ impl Harness {
     /// distributed and not claimed, less what was reclaimed and paid out again; what the
     /// operators are owed fits in what is neither claimed, reclaimed nor forfeited; every
     /// claim is counted; the earning weight is the sum of the live leases, bucket by
-    /// bucket; every unit of the cap is in circulation (minted, not reclaimed), held back
-    /// or still scheduled.
+    /// bucket; every unit of genesis plus reserve is in circulation (minted, not
+    /// reclaimed), held back or still scheduled.
     pub fn check_reward_invariants(&mut self) {
         let config = self.staking_config();
         let emissions = self.emissions_config();
         let pool = config.rewards.clone();
         assert!(emissions.total_minted <= emissions.supply_cap, "minted past the cap");
         assert_eq!(emissions.supply_cap, 800_000_000 * 1_000_000);
-        // Every base unit of the cap is minted, held back, or still ahead in the schedule
-        // (emission returned to the reserve included).
+        // The reserve never passes the cap less the genesis allocation, and every base unit
+        // of genesis plus reserve is minted, held back, or still ahead in the schedule
+        // (emission returned to the reserve included); the rest of the cap stays unminted.
+        assert!(emissions.genesis_supply + emissions.reserve <= emissions.supply_cap, "the reserve passes the cap");
         let cursor = emissions.cursor;
         let n = u128::from(emissions.epochs_per_year);
         let accounted_this_year = (u128::from(cursor.year_total) * u128::from(cursor.epoch_in_year).min(n) / n) as u64;
         let ahead = cursor.unscheduled + (cursor.year_total - accounted_this_year);
         assert_eq!(
             u128::from(emissions.total_minted - emissions.reclaimed) + u128::from(emissions.held_back) + u128::from(ahead),
-            u128::from(emissions.supply_cap),
-            "minted - reclaimed + held back + still scheduled != cap"
+            u128::from(emissions.genesis_supply) + u128::from(emissions.reserve),
+            "minted - reclaimed + held back + still scheduled != genesis + reserve"
         );
         // Reclaimed rewards paid out again were distributed twice and minted once.
         let paid_again = pool.total_reclaimed - emissions.reclaimed;

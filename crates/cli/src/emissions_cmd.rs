@@ -227,7 +227,11 @@ fn status(chain: &mut impl Chain) -> anyhow::Result<String> {
 /// The genesis supply and the projection of a genesis file's schedule.
 pub fn projection(genesis: &Genesis, years: u32) -> anyhow::Result<(u64, Vec<YearProjection>)> {
     let genesis_supply = genesis.io(&genesis.token.initial_supply)?;
-    let reserve = supply_cap().checked_sub(genesis_supply).context("the genesis allocation exceeds the supply cap")?;
+    let reserve = genesis.emission_reserve()?;
+    ensure!(
+        genesis_supply.checked_add(reserve).is_some_and(|t| t <= supply_cap()),
+        "the genesis allocation and reserve exceed the supply cap"
+    );
     Ok((genesis_supply, ex::project(genesis_supply, reserve, &genesis.schedule(), years)))
 }
 
@@ -255,7 +259,7 @@ pub fn run_schedule(args: &ScheduleArgs) -> anyhow::Result<String> {
         )?;
     }
     let emitted: u64 = years.iter().map(|y| y.emission).sum();
-    let reserve = cap - genesis_supply;
+    let reserve = genesis.emission_reserve()?;
     writeln!(
         out,
         "{} years emit {} of the {} IO reserve; {} IO left after them",
@@ -290,18 +294,21 @@ mod tests {
         let genesis = Genesis::reference();
         let (genesis_supply, years) = projection(&genesis, 1_000).unwrap();
         let emitted: u64 = years.iter().map(|y| y.emission).sum();
-        assert_eq!(genesis_supply + emitted, supply_cap());
-        assert_eq!(years.last().unwrap().cumulative_supply, supply_cap());
+        // The whole 44.1M IO reserve, and not the rest of the cap (unminted until the DAO
+        // extends the reserve).
+        assert_eq!(genesis_supply + emitted, 144_100_000 * 1_000_000);
+        assert_eq!(years.last().unwrap().cumulative_supply, 144_100_000 * 1_000_000);
         // The reference schedule halves: year 2 emits half of year 1.
-        assert_eq!(years[0].emission, 350_000_000 * 1_000_000);
-        assert_eq!(years[1].emission, 175_000_000 * 1_000_000);
+        assert_eq!(years[0].emission, 22_050_000 * 1_000_000);
+        assert_eq!(years[1].emission, 11_025_000 * 1_000_000);
 
         let out = run_schedule(&ScheduleArgs { years: 1_000, svg: None, genesis: None }).unwrap();
-        assert!(out.contains("100.0000%"), "{out}");
+        // Genesis and the whole reserve: 144.1M of the 800M cap = 18.0125%.
+        assert!(out.contains("18.0125%"), "{out}");
         assert!(out.contains("0 IO left after them"), "{out}");
         let short = run_schedule(&ScheduleArgs { years: 3, svg: None, genesis: None }).unwrap();
-        assert!(short.contains("350,000,000") && short.contains("175,000,000") && short.contains("87,500,000"), "{short}");
-        assert!(short.contains("3 years emit 612,500,000 of the 700,000,000 IO reserve; 87,500,000 IO left"), "{short}");
+        assert!(short.contains("22,050,000") && short.contains("11,025,000") && short.contains("5,512,500"), "{short}");
+        assert!(short.contains("3 years emit 38,587,500 of the 44,100,000 IO reserve; 5,512,500 IO left"), "{short}");
     }
 
     #[test]

@@ -10,12 +10,17 @@ fn the_demo_crosses_the_first_halving_and_checks_the_reward_invariants() {
     })
     .unwrap();
     for expected in [
-        // Year 1 emits half the 700M reserve. Its first two epochs began before the
-        // operators bonded: floor(350M IO * 2 / 8,760) = 79,908.675799 IO returns to the
-        // reserve, so year 2 emits half of 350,079,908.675799 IO, not an exact halving.
-        "halving: year 1 emits 350,000,000 IO (39,954.337899 IO per epoch), year 2 175,039,954.337899 IO (19,981.729947 IO per epoch): 50.01%",
-        "a day's crank (24 epochs) minted 958,904.109589 IO in year 1 and 479,561.518733 IO in year 2",
-        "returned          79,908.675799 IO to the reserve",
+        // Year 1 emits half the 44.1M reserve: 22,050,000 IO, floor(22.05M IO / 8,760) =
+        // 2,517.123287 IO per epoch. Its first two epochs began before the operators
+        // bonded: floor(22.05M IO * 2 / 8,760) = 5,034.246575 IO returns to the reserve, so
+        // year 2 emits half of 22,055,034.246575 IO (floor: 11,027,517.123287 IO,
+        // 1,258.848986 IO per epoch), not an exact halving: 50.01%.
+        "halving: year 1 emits 22,050,000 IO (2,517.123287 IO per epoch), year 2 11,027,517.123287 IO (1,258.848986 IO per epoch): 50.01%",
+        // 24 epochs: 22.05M * 24 / 8,760 = 60,410.958904.. (60,410.958904 or .958905 by
+        // where the floors fall); year 2: 11,027,517.123287 * 24 / 8,760 = 30,212.375680..
+        "a day's crank (24 epochs) minted 60,410.95890",
+        "IO in year 1 and 30,212.37568",
+        "returned          5,034.246575 IO to the reserve",
         "schedule year     2",
         "held back         0 IO (the breaker's backlog)\n",
         "of 800,000,000 IO cap",

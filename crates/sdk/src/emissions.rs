@@ -63,6 +63,15 @@ pub fn set_emission_params(authority: &Pubkey, current: &EmissionParams, wanted:
     )
 }
 
+/// Adds `amount` of the cap's unminted rest to the emission reserve, written against
+/// `expected_reserve` (refused with `StaleParams` if the reserve moved before it runs).
+pub fn extend_reserve(authority: &Pubkey, expected_reserve: u64, amount: u64) -> Instruction {
+    build(
+        accounts::ExtendReserve { authority: *authority, config: pda::emissions_config() },
+        instruction::ExtendReserve { expected_reserve, amount },
+    )
+}
+
 pub fn propose_authority(authority: &Pubkey, new_authority: &Pubkey) -> Instruction {
     build(
         accounts::ProposeAuthority { authority: *authority, config: pda::emissions_config() },
@@ -128,6 +137,7 @@ mod tests {
     fn the_projection_adds_up_to_the_cap() {
         let reserve = 700_000_000 * 1_000_000;
         let years = project(100_000_000 * 1_000_000, reserve, &EmissionSchedule::HALVING_HOURLY, 200);
+        // A reserve that fills the cap is emitted to its last unit.
         assert_eq!(years.last().unwrap().cumulative_supply, 800_000_000 * 1_000_000);
         assert_eq!(years[0].emission, reserve / 2);
         assert!(years[1].first_epoch.abs_diff(years[0].first_epoch / 2) <= 1);

@@ -311,6 +311,12 @@ pub mod actions {
         crate::emissions::set_emission_params(&pda::dao(), current, wanted)
     }
 
+    /// "Add `amount` of the cap's unminted rest to the emission reserve" (written against
+    /// the reserve as it is now, `expected_reserve`).
+    pub fn extend_emission_reserve(expected_reserve: u64, amount: u64) -> Instruction {
+        crate::emissions::extend_reserve(&pda::dao(), expected_reserve, amount)
+    }
+
     /// "Change the DAO's own parameters".
     pub fn set_governance_params(current: &GovernanceParams, wanted: &GovernanceParams) -> Instruction {
         super::set_governance_params(current, wanted)
@@ -382,7 +388,7 @@ pub fn describe_instruction(ix: &ProposalInstruction) -> String {
         id if id == io_governance::ID => "governance",
         _ => "unknown program",
     };
-    let known: [(&[u8], &str); 12] = [
+    let known: [(&[u8], &str); 13] = [
         (io_treasury::instruction::SetTreasuryParams::DISCRIMINATOR, "set_treasury_params"),
         (io_treasury::instruction::Grant::DISCRIMINATOR, "grant"),
         (io_staking::instruction::VetoSlash::DISCRIMINATOR, "veto_slash"),
@@ -394,6 +400,7 @@ pub fn describe_instruction(ix: &ProposalInstruction) -> String {
         (io_registry::instruction::RetireGpuModel::DISCRIMINATOR, "retire_gpu_model"),
         (io_registry::instruction::SetOracles::DISCRIMINATOR, "set_oracles"),
         (io_emissions::instruction::SetEmissionParams::DISCRIMINATOR, "set_emission_params"),
+        (io_emissions::instruction::ExtendReserve::DISCRIMINATOR, "extend_reserve"),
         (io_governance::instruction::SetGovernanceParams::DISCRIMINATOR, "set_governance_params"),
     ];
     let name = known.iter().find(|(d, _)| ix.data.starts_with(d)).map(|(_, n)| *n).unwrap_or("instruction");

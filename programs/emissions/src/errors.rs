@@ -36,4 +36,6 @@ pub enum EmissionsError {
     StaleParams,
     #[msg("A parameter change names at least one field, each with its expected and its new value")]
     InvalidParamsChange,
+    #[msg("The emission reserve would exceed the supply cap less the genesis supply")]
+    ReserveExceedsCap,
 }

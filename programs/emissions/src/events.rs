@@ -28,6 +28,15 @@ pub struct EmissionParamsSet {
     pub params: EmissionParams,
 }
 
+/// The authority added `amount` to the emission reserve: `reserve` in all now, of which
+/// `unscheduled` is not yet assigned to any year (the next year boundary reads it).
+#[event]
+pub struct ReserveExtended {
+    pub amount: u64,
+    pub reserve: u64,
+    pub unscheduled: u64,
+}
+
 /// One crank: `epochs` epochs from `first_epoch` accounted, `emitted` due for them,
 /// `paid` into the reward vault's distribution (with earlier backlog), of it `minted` new
 /// and the rest from reclaimed rewards, `returned` to the reserve (no weight earned it),

@@ -1,8 +1,9 @@
 //! The $IO emissions program: the only mint authority of $IO after genesis.
 //!
 //! Genesis mints the initial allocation and hands the mint authority to this program's
-//! config PDA (`initialize_emissions`); the rest of the 800,000,000 IO cap is the emission
-//! reserve. Each short epoch emits its share of a yearly amount that is a fixed share of
+//! config PDA (`initialize_emissions`) with the emission reserve: at most the rest of the
+//! 800,000,000 IO cap, whose remainder stays unminted until the DAO extends the reserve
+//! (`extend_reserve`). Each short epoch emits its share of a yearly amount that is a fixed share of
 //! what is left (halving by default), computed in `io_math::emission` so that all years
 //! together emit the reserve to the last base unit. `advance_epoch`, a permissionless
 //! crank, mints what ended epochs owe into the staking reward vault and has staking raise
@@ -61,6 +62,12 @@ pub mod emissions {
         change: EmissionParamsChange,
     ) -> Result<()> {
         instructions::set_emission_params::handler(ctx, expected, change)
+    }
+
+    /// Adds `amount` of the unminted rest of the cap to the emission reserve, written
+    /// against the reserve it expects (the DAO's decision).
+    pub fn extend_reserve(ctx: Context<ExtendReserve>, expected_reserve: u64, amount: u64) -> Result<()> {
+        instructions::extend_reserve::handler(ctx, expected_reserve, amount)
     }
 
     /// The permissionless epoch crank.

@@ -57,6 +57,9 @@ pub struct EmissionsConfig {
     pub supply_cap: u64,
     /// Supply at the handover: the genesis allocation.
     pub genesis_supply: u64,
+    /// What the schedule emits in all (set at initialisation, raised only by
+    /// `extend_reserve`): at most `supply_cap - genesis_supply`, whose rest stays unminted.
+    pub reserve: u64,
     /// Everything ever minted, genesis included. Never above `supply_cap`.
     pub total_minted: u64,
     /// Epochs accounted so far (epoch `next_epoch` is the next one to be paid).

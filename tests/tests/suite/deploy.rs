@@ -36,6 +36,7 @@ fn stranger_attempts(genesis: &Genesis, s: Pubkey, mint: Pubkey, token_account: 
         epoch_secs: genesis.emissions.epoch_secs,
         epochs_per_year: genesis.emissions.epochs_per_year,
         start_ts: 0,
+        reserve: genesis.emission_reserve().unwrap(),
     };
     [
         (registry::initialize(&s, &s, registry_args), io_registry::ID, RegistryError::NotUpgradeAuthority.into(), pda::registry_config()),

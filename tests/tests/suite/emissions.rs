@@ -18,6 +18,9 @@ use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
 
 const IO: u64 = 1_000_000;
+/// The reference genesis's emission reserve (migrations/genesis.toml): year 1 emits half,
+/// 22,050,000 IO.
+const RESERVE: u64 = 44_100_000 * IO;
 const HOUR: i64 = 3600;
 const DAY: i64 = 24 * HOUR;
 
@@ -90,7 +93,8 @@ fn genesis_hands_the_mint_to_the_emissions_program_for_good() {
     assert_eq!(config.genesis_supply, 100_000_000 * IO);
     assert_eq!(config.total_minted, config.genesis_supply);
     assert_eq!(config.supply_cap, 800_000_000 * IO);
-    assert_eq!(config.cursor.unscheduled, 700_000_000 * IO, "the reserve is the cap minus genesis");
+    assert_eq!(config.cursor.unscheduled, RESERVE, "the schedule starts with the whole reserve");
+    assert_eq!(config.reserve, RESERVE);
     let mint_data = h.net.account_data(&h.io_mint).unwrap().unwrap();
     let mint = io_sdk::token::unpack_mint(&mint_data).unwrap();
     assert_eq!(mint.mint_authority, Some(pda::emissions_config()).into());
@@ -113,14 +117,80 @@ fn a_genesis_allocation_above_the_cap_is_refused_by_name() {
     let err = run_genesis(&mut net, &genesis, &authority, &oracles).unwrap_err();
     let code = err.chain().find_map(|e| e.downcast_ref::<io_sdk::client::TxFailure>()).and_then(io_sdk::client::TxFailure::custom_code);
     assert_eq!(code, Some(EmissionsError::GenesisExceedsCap.into()), "{err:?}");
-    // Exactly the cap is allowed: a reserve of zero, and the crank has nothing to mint.
-    let mut net = Localnet::start();
-    net.airdrop(&authority.pubkey(), 10_000_000_000).unwrap();
-    genesis.token.initial_supply = "800000000".into();
-    let deployment = run_genesis(&mut net, &genesis, &authority, &oracles).unwrap();
-    net.warp_seconds(2 * HOUR);
-    let err = net.send(&[ex::advance_epoch(&deployment.io_mint)], &[]).unwrap_err();
-    assert_eq!(io_sdk::client::Refusal::of(&err), Some(EmissionsError::EmissionEnded.into()));
+    // The genesis supply and the reserve may fill the cap exactly; one IO more of
+    // reserve is refused by name, and so is an empty reserve.
+    for (supply, reserve, refusal) in [
+        ("755900000", "44100001", Some(EmissionsError::ReserveExceedsCap)),
+        ("100000000", "0", Some(EmissionsError::InvalidParams)),
+        ("755900000", "44100000", None),
+    ] {
+        let mut net = Localnet::start();
+        net.airdrop(&authority.pubkey(), 10_000_000_000).unwrap();
+        genesis.token.initial_supply = supply.into();
+        genesis.emissions.reserve = reserve.into();
+        match (run_genesis(&mut net, &genesis, &authority, &oracles), refusal) {
+            (Err(err), Some(expected)) => {
+                let failure = err.chain().find_map(|e| e.downcast_ref::<io_sdk::client::TxFailure>());
+                let refusal = failure.and_then(|f| Some(io_sdk::client::Refusal::new(f.raised_by()?, f.custom_code()?)));
+                assert_eq!(refusal, Some(expected.into()), "{err:?}");
+                assert!(net.account_data(&pda::emissions_config()).unwrap().is_none(), "a refused genesis opened the config");
+            }
+            (Ok(_), None) => {
+                let config: EmissionsConfig = io_sdk::client::fetch(&mut net, &pda::emissions_config()).unwrap();
+                assert_eq!(config.genesis_supply + config.reserve, config.supply_cap);
+            }
+            (outcome, _) => panic!("supply {supply}, reserve {reserve}: {:?}", outcome.err()),
+        }
+    }
+}
+
+/// The rest of the cap stays unminted until the authority (the DAO, after the handover)
+/// extends the reserve: the year in progress keeps its total, the next year takes half of
+/// the larger remainder. A stranger, a stale decision, an empty one and one past the cap
+/// are each refused by name and change nothing.
+#[test]
+fn extending_the_reserve_raises_the_next_years_and_never_passes_the_cap() {
+    // A 24-epoch year, so the next year boundary is a day away.
+    let mut h = Harness::with_genesis(genesis_with(24, 5_000));
+    let _a = staker(&mut h, "H100", 8, 80_000, 1);
+    let authority = h.authority.insecure_clone();
+    let stranger = Keypair::new();
+    h.net.airdrop(&stranger.pubkey(), 1_000_000_000).unwrap();
+    let unminted = 800_000_000 * IO - 100_000_000 * IO;
+    h.expect_error(&[ex::extend_reserve(&stranger.pubkey(), RESERVE, IO)], &[&stranger], EmissionsError::Unauthorized);
+    h.expect_error(&[ex::extend_reserve(&authority.pubkey(), RESERVE + 1, IO)], &[&authority], EmissionsError::StaleParams);
+    h.expect_error(&[ex::extend_reserve(&authority.pubkey(), RESERVE, 0)], &[&authority], EmissionsError::InvalidParams);
+    h.expect_error(
+        &[ex::extend_reserve(&authority.pubkey(), RESERVE, unminted - RESERVE + 1)],
+        &[&authority],
+        EmissionsError::ReserveExceedsCap,
+    );
+    assert_eq!(h.emissions_config().reserve, RESERVE, "refusals changed nothing");
+
+    // Year one started with half the reserve; 100,000 IO more waits for year two.
+    let ended = h.emissions_config().epochs_ended(h.net.unix_time().unwrap());
+    h.end_emission_epochs(24 - ended);
+    h.crank();
+    let year_one = h.emissions_config();
+    assert_eq!((year_one.cursor.year, year_one.cursor.year_total), (1, RESERVE / 2));
+    let extra = 100_000 * IO;
+    h.ok(&[ex::extend_reserve(&authority.pubkey(), RESERVE, extra)], &[&authority]);
+    let extended = h.emissions_config();
+    assert_eq!(extended.reserve, RESERVE + extra);
+    assert_eq!(extended.cursor.unscheduled, year_one.cursor.unscheduled + extra);
+    assert_eq!(extended.cursor.year_total, RESERVE / 2, "the year in progress keeps its total");
+    // The same decision again is stale: it was written against the old reserve.
+    h.expect_error(&[ex::extend_reserve(&authority.pubkey(), RESERVE, extra)], &[&authority], EmissionsError::StaleParams);
+    h.end_emission_epochs(1);
+    h.refresh_all();
+    h.crank();
+    let year_two = h.emissions_config();
+    assert_eq!(year_two.cursor.year, 2);
+    assert_eq!(year_two.cursor.year_total, (year_one.cursor.unscheduled + extra) / 2, "year two halves the larger remainder");
+    // Up to the cap exactly is allowed.
+    let rest = unminted - (RESERVE + extra);
+    h.ok(&[ex::extend_reserve(&authority.pubkey(), RESERVE + extra, rest)], &[&authority]);
+    assert_eq!(h.emissions_config().reserve, unminted);
 }
 
 #[test]
@@ -157,7 +227,7 @@ fn the_epoch_amount_halves_at_the_year_boundary() {
     let mut h = Harness::with_genesis(genesis_with(24, 5_000));
     let _a = staker(&mut h, "H100", 8, 80_000, 1);
     let start = h.emissions_config();
-    let reserve = 700_000_000 * IO;
+    let reserve = RESERVE;
     let ended = start.epochs_ended(h.net.unix_time().unwrap());
     h.end_emission_epochs(24 - ended);
     h.crank();
@@ -183,7 +253,10 @@ fn the_epoch_amount_halves_at_the_year_boundary() {
 #[test]
 fn the_whole_reserve_is_minted_to_the_last_unit_and_not_one_more() {
     // Everything in one year of two epochs.
-    let mut h = Harness::with_genesis(genesis_with(2, 10_000));
+    // A reserve that fills the cap, so the last unit minted is the cap's.
+    let mut genesis = genesis_with(2, 10_000);
+    genesis.emissions.reserve = "700000000".into();
+    let mut h = Harness::with_genesis(genesis);
     let _a = staker(&mut h, "H100", 8, 80_000, 1);
     // The years that began before the bond return everything to the reserve; the first
     // year that begins with weight earning emits all of it.
@@ -213,7 +286,7 @@ fn emission_nobody_earned_returns_to_the_reserve_and_is_no_prize_for_the_first_b
     let mut h = Harness::new();
     lift_breaker(&mut h);
     let start = h.emissions_config();
-    let reserve = start.supply_cap - start.genesis_supply;
+    let reserve = start.reserve;
     let year_total = reserve / 2; // the reference schedule emits half the reserve in year 1
     let per_epoch = |from: u64, to: u64| -> u64 { (from..to).map(|k| epoch_emission(year_total, 8_760, k as u32)).sum() };
 
@@ -260,16 +333,16 @@ fn the_breaker_caps_every_window_and_the_rest_follows() {
     let mut h = Harness::new();
     let _a = staker(&mut h, "H100", 8, 80_000, 1);
     let authority = h.authority.insecure_clone();
-    let params = EmissionParams { yearly_share_bps: 5_000, breaker_window_secs: 86_400, breaker_max_mint: 10_000 * IO };
+    let params = EmissionParams { yearly_share_bps: 5_000, breaker_window_secs: 86_400, breaker_max_mint: 1_000 * IO };
     let current = h.emissions_config().params;
     h.ok(&[ex::set_emission_params(&authority.pubkey(), &current, &params)], &[&authority]);
     h.pay_epoch(); // the epochs up to the bond's return to the reserve
     let start = h.emissions_config();
     assert_eq!(start.total_minted, start.genesis_supply, "nothing minted yet");
-    // An hour's emission (about 39,954 IO) is more than the breaker's 10,000 a day.
+    // An hour's emission (about 2,517 IO) is more than the breaker's 1,000 a day.
     h.pay_epoch();
     let first = h.emissions_config();
-    assert_eq!(first.total_minted - start.total_minted, 10_000 * IO);
+    assert_eq!(first.total_minted - start.total_minted, 1_000 * IO);
     assert!(first.held_back > 0);
     // Within the day nothing more is minted, however the crank's hours fall: the window
     // rolls with time instead of resetting at fixed edges.
@@ -277,14 +350,14 @@ fn the_breaker_caps_every_window_and_the_rest_follows() {
         h.pay_epoch();
         assert_eq!(h.emissions_config().total_minted, first.total_minted, "the rolling day is full");
     }
-    // A day and a slot of the ring (an hour) after the first mint, 10,000 more.
+    // A day and a slot of the ring (an hour) after the first mint, 1,000 more.
     h.net.warp_seconds(DAY - 3 * HOUR + HOUR);
     h.refresh_all();
     h.crank();
     let later = h.emissions_config();
-    assert_eq!(later.total_minted - first.total_minted, 10_000 * IO);
+    assert_eq!(later.total_minted - first.total_minted, 1_000 * IO);
     let now = h.net.unix_time().unwrap();
-    assert_eq!(io_math::RollingCap::from(later.breaker).used_at(now, 86_400), 10_000 * IO);
+    assert_eq!(io_math::RollingCap::from(later.breaker).used_at(now, 86_400), 1_000 * IO);
     let accounted: u64 = (start.next_epoch..later.next_epoch).map(|k| epoch_emission(later.cursor.year_total, 8_760, k as u32)).sum();
     assert_eq!(later.total_minted - start.total_minted + later.held_back, accounted, "held back, never lost");
 }
@@ -351,7 +424,7 @@ fn a_new_decay_applies_from_the_next_year() {
     h.crank();
     let config = h.emissions_config();
     assert_eq!(config.cursor.year, 2);
-    let reserve = 700_000_000 * IO;
+    let reserve = RESERVE;
     // Year one had started at 50% before the change; year two takes 25% of what is left,
     // which includes year one's epochs that began before the bond (returned).
     let returned = epoch_emission_sum(reserve / 2, 24, first_earned_epoch(&mut h));

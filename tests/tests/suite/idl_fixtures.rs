@@ -432,12 +432,19 @@ fn emissions_fixtures() -> Value {
     use io_sdk::emissions as ex;
     let params = EmissionParams { yearly_share_bps: 5_000, breaker_window_secs: 86_400, breaker_max_mint: 2_000_000_000_000 };
     let params_json = json!({"yearly_share_bps": 5000, "breaker_window_secs": 86400, "breaker_max_mint": "2000000000000"});
-    let args = InitializeEmissionsArgs { authority: key(2), params, epoch_secs: 3_600, epochs_per_year: 8_760, start_ts: 1_790_000_000 };
+    let args = InitializeEmissionsArgs {
+        authority: key(2),
+        params,
+        epoch_secs: 3_600,
+        epochs_per_year: 8_760,
+        start_ts: 1_790_000_000,
+        reserve: 700_000_000_000_000,
+    };
     let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value)> = vec![
         (
             "initialize_emissions",
             ex::initialize_emissions(&key(1), &key(5), &key(2), &key(3), args),
-            json!({"args": {"authority": pk(&key(2)), "params": params_json, "epoch_secs": 3600, "epochs_per_year": 8760, "start_ts": "1790000000"}}),
+            json!({"args": {"authority": pk(&key(2)), "params": params_json, "epoch_secs": 3600, "epochs_per_year": 8760, "start_ts": "1790000000", "reserve": "700000000000000"}}),
         ),
         ("propose_authority", ex::propose_authority(&key(2), &key(9)), json!({"new_authority": pk(&key(9))})),
         ("accept_authority", ex::accept_authority(&key(9)), json!({})),
@@ -445,6 +452,11 @@ fn emissions_fixtures() -> Value {
             "set_emission_params",
             ex::set_emission_params(&key(2), &params, &EmissionParams { breaker_max_mint: 7, ..params }),
             change_json(&params_json, &json!({"breaker_max_mint": "7"}), &["breaker_max_mint"]),
+        ),
+        (
+            "extend_reserve",
+            ex::extend_reserve(&key(2), 700_000_000_000_000, 5),
+            json!({"expected_reserve": "700000000000000", "amount": "5"}),
         ),
         ("advance_epoch", ex::advance_epoch(&key(3)), json!({})),
     ];
@@ -460,6 +472,7 @@ fn emissions_fixtures() -> Value {
         start_ts: 1_790_000_000,
         supply_cap: 800_000_000_000_000,
         genesis_supply: 100_000_000_000_000,
+        reserve: 700_000_000_000_000,
         total_minted: 100_000_039_954_337,
         next_epoch: 1,
         cursor: Cursor { year: 1, epoch_in_year: 1, year_total: 350_000_000_000_000, unscheduled: 350_000_000_000_000 },
@@ -483,7 +496,7 @@ fn emissions_fixtures() -> Value {
                 "authority": pk(&key(2)), "pending_authority": pk(&key(9)), "io_mint": pk(&key(3)), "staking_config": pk(&key(4)),
                 "reward_vault": pk(&key(5)), "params": params_json, "epoch_secs": 3600, "epochs_per_year": 8760,
                 "start_ts": "1790000000", "supply_cap": "800000000000000", "genesis_supply": "100000000000000",
-                "total_minted": "100000039954337", "next_epoch": "1",
+                "reserve": "700000000000000", "total_minted": "100000039954337", "next_epoch": "1",
                 "cursor": {"year": 1, "epoch_in_year": 1, "year_total": "350000000000000", "unscheduled": "350000000000000"},
                 "held_back": "12", "reclaimed": "5",
                 "breaker": {"slot_secs": 3600, "newest_slot": "497222", "amounts": rolling_amounts_json(39_954_337)}, "bump": 253

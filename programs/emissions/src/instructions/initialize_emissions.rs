@@ -15,6 +15,10 @@ pub struct InitializeEmissionsArgs {
     pub epochs_per_year: u32,
     /// Start of epoch 0 (unix seconds).
     pub start_ts: i64,
+    /// What the schedule emits in all, base units: at most the cap less the genesis
+    /// supply. The rest of the cap stays unminted until the authority (the DAO) extends
+    /// the reserve (`extend_reserve`).
+    pub reserve: u64,
 }
 
 io_program_common::deployer_accounts!(EmissionsError::NotUpgradeAuthority);
@@ -47,8 +51,9 @@ pub struct InitializeEmissions<'info> {
     pub system_program: Program<'info, System>,
 }
 
-/// Takes over the $IO mint: everything minted so far is the genesis allocation, the rest
-/// of the cap is the emission reserve, and the config PDA becomes the only mint authority.
+/// Takes over the $IO mint: everything minted so far is the genesis allocation, `reserve`
+/// of the rest of the cap is the emission reserve, and the config PDA becomes the only
+/// mint authority.
 pub fn handler(ctx: Context<InitializeEmissions>, args: InitializeEmissionsArgs) -> Result<()> {
     args.params.validate()?;
     require!(args.epoch_secs >= MIN_EPOCH_SECS, EmissionsError::InvalidParams);
@@ -56,7 +61,10 @@ pub fn handler(ctx: Context<InitializeEmissions>, args: InitializeEmissionsArgs)
     let supply_cap =
         SUPPLY_CAP_IO.checked_mul(10u64.pow(u32::from(IO_DECIMALS))).ok_or_else(|| error!(EmissionsError::ArithmeticOverflow))?;
     let genesis_supply = ctx.accounts.io_mint.supply;
-    let reserve = supply_cap.checked_sub(genesis_supply).ok_or_else(|| error!(EmissionsError::GenesisExceedsCap))?;
+    let unminted = supply_cap.checked_sub(genesis_supply).ok_or_else(|| error!(EmissionsError::GenesisExceedsCap))?;
+    require!(args.reserve > 0, EmissionsError::InvalidParams);
+    require!(args.reserve <= unminted, EmissionsError::ReserveExceedsCap);
+    let reserve = args.reserve;
 
     let config_key = ctx.accounts.config.key();
     set_authority(
@@ -84,6 +92,7 @@ pub fn handler(ctx: Context<InitializeEmissions>, args: InitializeEmissionsArgs)
     config.supply_cap = supply_cap;
     config.genesis_supply = genesis_supply;
     config.total_minted = genesis_supply;
+    config.reserve = reserve;
     config.next_epoch = 0;
     config.cursor = ScheduleCursor::new(reserve).into();
     config.held_back = 0;

@@ -4,12 +4,14 @@
 
 pub mod accept_authority;
 pub mod advance_epoch;
+pub mod extend_reserve;
 pub mod initialize_emissions;
 pub mod propose_authority;
 pub mod set_emission_params;
 
 pub use accept_authority::*;
 pub use advance_epoch::*;
+pub use extend_reserve::*;
 pub use initialize_emissions::*;
 pub use propose_authority::*;
 pub use set_emission_params::*;
