@@ -134,6 +134,10 @@ pub struct ProposeArgs {
     /// The oracle quorum M of the new set.
     #[arg(long, requires = "set_oracles")]
     pub threshold: Option<u8>,
+    /// Add this much IO of the cap's unminted rest to the emission reserve (the next year
+    /// boundary takes its share of the larger remainder).
+    #[arg(long)]
+    pub extend_emission_reserve: Option<String>,
 }
 
 /// Sends, and names the program's error when the chain refuses; the [`TxFailure`] stays
@@ -204,7 +208,7 @@ fn token_mint(chain: &mut impl Chain, account: &Pubkey) -> anyhow::Result<Pubkey
 }
 
 /// The instructions a proposal's flags ask for, in a fixed order: treasury parameters,
-/// grants, slash vetoes, catalogue, oracles.
+/// grants, slash vetoes, catalogue, oracles, the emission reserve.
 pub fn proposal_actions(chain: &mut impl Chain, args: &ProposeArgs) -> anyhow::Result<Vec<Instruction>> {
     let mut out = vec![];
     let treasury_change = args.set_fee_bps.is_some() || args.set_price_feed.is_some() || args.set_gateway.is_some();
@@ -269,6 +273,17 @@ pub fn proposal_actions(chain: &mut impl Chain, args: &ProposeArgs) -> anyhow::R
             "the oracle set and threshold already are these (order aside, they must differ)"
         );
         out.push(actions::set_oracles((&config.oracles, config.threshold), wanted));
+    }
+    if let Some(amount) = &args.extend_emission_reserve {
+        let config: io_emissions::EmissionsConfig = fetch(chain, &pda::emissions_config()).context("emissions config")?;
+        let amount = parse_io(amount)?;
+        let room = config.supply_cap - config.genesis_supply - config.reserve;
+        ensure!(
+            amount > 0 && amount <= room,
+            "the reserve can grow by 0.000001 to {} IO (the cap less genesis and the reserve)",
+            group_io(room)
+        );
+        out.push(actions::extend_emission_reserve(config.reserve, amount));
     }
     Ok(out)
 }

@@ -265,6 +265,14 @@ fn instruction_detail(chain: &mut impl Chain, ix: &ProposalInstruction, now: i64
         let set = decode::<io_emissions::instruction::SetEmissionParams>(ix)?;
         return Some(io_emissions::EmissionParamsChange::describe(&set.expected, &set.change).join(", "));
     }
+    if ix.program_id == io_emissions::ID && is(io_emissions::instruction::ExtendReserve::DISCRIMINATOR) {
+        let extend = decode::<io_emissions::instruction::ExtendReserve>(ix)?;
+        return Some(format!(
+            "adds {} IO to the emission reserve of {} IO",
+            crate::emissions_cmd::group_io(extend.amount),
+            crate::emissions_cmd::group_io(extend.expected_reserve)
+        ));
+    }
     if ix.program_id == io_governance::ID && is(io_governance::instruction::SetGovernanceParams::DISCRIMINATOR) {
         let set = decode::<io_governance::instruction::SetGovernanceParams>(ix)?;
         return Some(io_governance::GovernanceParamsChange::describe(&set.expected, &set.change).join(", "));

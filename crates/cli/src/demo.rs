@@ -39,6 +39,8 @@ pub struct DemoOptions {
     /// Where to write the bank's ledger (what an indexer reads) when the run ends: `io
     /// indexer run --ledger FILE` then serves the demo network's index after the demo.
     pub record_ledger: Option<std::path::PathBuf>,
+    /// Where to write the network report (`io metrics`' table and JSON) and its plots.
+    pub metrics_out: Option<std::path::PathBuf>,
 }
 
 /// Model mix of the demo fleet: (catalogue name, GPUs per node, share in percent).
@@ -392,7 +394,7 @@ fn summary(net: &mut Localnet, options: &DemoOptions, run: DemoRun) -> anyhow::R
     writeln!(out, "root rebuilt from noop events alone: {} (matches the tree account)", bs58::encode(root).into_string())?;
     writeln!(out, "largest attestation transaction: {largest_tx} of 1232 bytes")?;
     let first_operator = operators.first().map(|(key, _)| *key).unwrap_or_default();
-    writeln!(out, "{}", crate::demo_index::index(net, tree, &first_operator)?)?;
+    writeln!(out, "{}", crate::demo_index::index(net, tree, &first_operator, &options.genesis, options.metrics_out.as_deref())?)?;
 
     let config: StakingConfig = fetch(net, &pda::staking_config())?;
     writeln!(

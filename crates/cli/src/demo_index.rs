@@ -2,6 +2,7 @@
 //! of the real network would, serves the HTTP API over it on a loopback port, and prints
 //! what the API answers, checked against the chain.
 
+use crate::metrics_cmd::MetricsOptions;
 use anyhow::{ensure, Context};
 use io_indexer::api::economy_views::{BurnsPage, EmissionsPage, ProposalsPage, StakeView};
 use io_indexer::api::views::{ClusterView, OperatorView, PlacementView, ProofView, StatusView};
@@ -9,26 +10,42 @@ use io_indexer::api::{self, DynStore, IndexerService};
 use io_indexer::client::ApiClient;
 use io_indexer::{Indexer, RedbStore};
 use io_localnet::Localnet;
+use io_metrics::{NetworkReport, Tier};
+use io_migrations::Genesis;
 use io_registry::GpuCatalogue;
 use io_sdk::client::{fetch, Chain};
 use io_sdk::pda;
 use io_sdk::tree::onchain_root;
 use solana_sdk::pubkey::Pubkey;
 use std::fmt::Write as _;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Indexes everything the bank landed into a temporary store, serves the API over it and
 /// queries it; the lines the summary prints.
-pub fn index(net: &mut Localnet, tree: &Pubkey, operator: &Pubkey) -> anyhow::Result<String> {
+pub fn index(
+    net: &mut Localnet,
+    tree: &Pubkey,
+    operator: &Pubkey,
+    genesis: &Genesis,
+    metrics_out: Option<&Path>,
+) -> anyhow::Result<String> {
     let path = std::env::temp_dir().join(format!("io-demo-index-{}.redb", std::process::id()));
     std::fs::remove_file(&path).ok();
-    let result = index_into(net, &path, tree, operator);
+    let result = index_into(net, &path, tree, operator, genesis, metrics_out);
     std::fs::remove_file(&path).ok();
     result
 }
 
-fn index_into(net: &mut Localnet, path: &std::path::Path, tree: &Pubkey, operator: &Pubkey) -> anyhow::Result<String> {
+fn index_into(
+    net: &mut Localnet,
+    path: &Path,
+    tree: &Pubkey,
+    operator: &Pubkey,
+    genesis: &Genesis,
+    metrics_out: Option<&Path>,
+) -> anyhow::Result<String> {
     let store: DynStore = Box::new(RedbStore::open(path)?);
     let service = Arc::new(IndexerService::new(Indexer::open(store)?));
     let started = Instant::now();
@@ -37,6 +54,10 @@ fn index_into(net: &mut Localnet, path: &std::path::Path, tree: &Pubkey, operato
     let catalogue: GpuCatalogue = fetch(net, &pda::gpu_catalogue())?;
     let model = catalogue.models.iter().find(|m| m.active).context("an active GPU model")?.name.clone();
     service.set_catalogue(catalogue);
+    // The metrics read the parameters the chain holds and price IO at the newest buyback's
+    // Pyth price, as `io indexer run` does against a cluster.
+    let params = crate::metrics_cmd::params_from_genesis(genesis, &MetricsOptions::default_values())?;
+    service.set_network_params(crate::metrics_cmd::params_from_chain(net, params)?);
     let account = net.account_data(tree)?.context("the tree account")?;
     let onchain = bs58::encode(onchain_root(&account).context("the tree account's root")?).into_string();
 
@@ -93,6 +114,7 @@ fn index_into(net: &mut Localnet, path: &std::path::Path, tree: &Pubkey, operato
         )?;
     }
     economy(&client, operator, &mut out)?;
+    network(&client, metrics_out, &mut out)?;
     stop.send(()).ok();
     runtime.block_on(server)??;
     Ok(out.trim_end().to_string())
@@ -140,5 +162,44 @@ fn economy(client: &ApiClient, operator: &Pubkey, out: &mut String) -> anyhow::R
     let statuses: Vec<String> =
         proposals.items.iter().map(|p| format!("#{} {} ({} yes, {} no)", p.id, p.status, io(p.yes), io(p.no))).collect();
     writeln!(out, "  GET /v1/proposals: {}", if statuses.is_empty() { "none".to_string() } else { statuses.join("; ") })?;
+    Ok(())
+}
+
+/// The network report the API serves: the headline figures, and with `metrics_out` the
+/// whole report (as `io metrics` prints it, and as JSON) and its plots.
+fn network(client: &ApiClient, metrics_out: Option<&Path>, out: &mut String) -> anyhow::Result<()> {
+    let report: NetworkReport = client.get("/v1/network/metrics")?;
+    let trailing = report.trailing.as_ref().context("the demo's emissions are indexed")?;
+    writeln!(
+        out,
+        "  GET /v1/network/metrics (${} per IO, {}): D/E {:.4} over {} periods; break-even demand ${:.0} a year; {} IO minted, {} IO burned a year",
+        report.price.io_usd,
+        report.price.source,
+        trailing.de_ratio.unwrap_or(f64::NAN),
+        trailing.periods,
+        trailing.break_even_demand_usd.unwrap_or(f64::NAN),
+        trailing.annual_minted_io.round(),
+        trailing.annual_burned_io.round()
+    )?;
+    let spacing = report.decentralization.spacing.first().and_then(|s| s.coefficient).unwrap_or(f64::NAN);
+    let concentration = &report.decentralization.concentration;
+    let payback: Vec<String> = Tier::ALL
+        .iter()
+        .map(|t| format!("{t} {}", report.hardware[t.index()].payback_months.map_or_else(|| "-".to_string(), |m| format!("{m:.0} months"))))
+        .collect();
+    writeln!(
+        out,
+        "    spacing {spacing:.3}, largest operator {:.1}% of verified nodes (Herfindahl {:.3}); payback {}",
+        concentration.largest_share * 100.0,
+        concentration.herfindahl,
+        payback.join(", ")
+    )?;
+    if let Some(dir) = metrics_out {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::write(dir.join("report.txt"), crate::metrics_cmd::render(&report)?)?;
+        std::fs::write(dir.join("report.json"), serde_json::to_string_pretty(&report)? + "\n")?;
+        let plots = crate::metrics_plot::write_all(&report, dir)?;
+        writeln!(out, "    report and {} plots written to {}", plots.len(), dir.display())?;
+    }
     Ok(())
 }

@@ -22,10 +22,11 @@ use std::fmt::Write as _;
 
 /// The demo's IO/USD feed id (any fixed value: the price account is simulated).
 const DEMO_FEED_ID: [u8; 32] = *b"IO/USD demo feed, simulated Pyth";
-/// $0.50 per IO: 50,000,000 x 10^-8, with a confidence of 0.01% of the price.
-const PRICE: i64 = 50_000_000;
+/// The reference network's price, $1.00 per IO (migrations/genesis.toml's calibration):
+/// 100,000,000 x 10^-8, with a confidence of 0.01% of the price.
+const PRICE: i64 = 100_000_000;
 const EXPONENT: i32 = -8;
-const CONF: u64 = 5_000;
+const CONF: u64 = 10_000;
 /// Cluster payments in whole IOSD and whole IO.
 const IOSD_PAYMENTS: [u64; 3] = [40_000, 25_000, 60_000];
 const IO_PAYMENTS: [u64; 2] = [30_000, 12_500];

@@ -20,7 +20,7 @@ use std::time::Duration;
 #[derive(Subcommand, Debug)]
 pub enum IndexerCommand {
     /// Follow the cluster (or a ledger file) into the store and serve the HTTP API.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Append every transaction of the suite's programs at the cluster to a ledger file.
     Record(RecordArgs),
 }
@@ -51,6 +51,12 @@ pub struct RunArgs {
     /// Ingest what the source has, print the report and exit, serving nothing.
     #[arg(long)]
     pub once: bool,
+    /// Genesis parameters for the network metrics (default: the reference network's;
+    /// values the cluster holds now replace them when following a cluster).
+    #[arg(long)]
+    pub genesis: Option<PathBuf>,
+    #[command(flatten)]
+    pub metrics: crate::metrics_cmd::MetricsOptions,
 }
 
 #[derive(Args, Debug)]
@@ -113,14 +119,26 @@ fn follow(args: &RunArgs, mut source: impl Source, url: Option<&str>) -> anyhow:
         );
         return Ok(());
     }
+    let genesis = match &args.genesis {
+        Some(path) => io_migrations::Genesis::load(path)?,
+        None => io_migrations::Genesis::reference(),
+    };
+    let mut params = crate::metrics_cmd::params_from_genesis(&genesis, &args.metrics)?;
+    service.set_io_price(args.metrics.io_usd);
     if let Some(url) = url {
-        // The catalogue names GPU models in the API's answers; it is an account, read once.
+        // The catalogue names GPU models in the API's answers; it is an account, read once,
+        // like the parameters the metrics use (the DAO may have changed them since genesis).
         let mut chain = crate::placement_cmd::read_only_chain(url, "");
         match fetch::<GpuCatalogue>(&mut chain, &pda::gpu_catalogue()) {
             Ok(catalogue) => service.set_catalogue(catalogue),
             Err(e) => eprintln!("indexer: no GPU catalogue from {url} ({e}); models are named by id"),
         }
+        match crate::metrics_cmd::params_from_chain(&mut chain, params.clone()) {
+            Ok(current) => params = current,
+            Err(e) => eprintln!("indexer: network metrics use the genesis parameters ({e:#})"),
+        }
     }
+    service.set_network_params(params);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let listener = runtime.block_on(tokio::net::TcpListener::bind(args.listen)).with_context(|| format!("listen on {}", args.listen))?;
     eprintln!("indexer: HTTP API on http://{}", listener.local_addr()?);

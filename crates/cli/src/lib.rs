@@ -15,6 +15,8 @@ pub mod emissions_cmd;
 pub mod indexer_cmd;
 pub mod indexer_read;
 pub mod keeper;
+pub mod metrics_cmd;
+pub mod metrics_plot;
 pub mod oracle_cmd;
 pub mod placement_cmd;
 pub mod poc_cmd;

@@ -2,7 +2,7 @@
 
 use io_cli::emissions_cmd::{self, EmissionsCommand};
 use io_cli::treasury_cmd::{self, KeeperCommand, TreasuryCommand};
-use io_cli::{dao_cmd, demo, indexer_cmd, oracle_cmd, placement_cmd, poc_cmd, registry_cmd, rewards_cmd, rpc, stake_cmd};
+use io_cli::{dao_cmd, demo, indexer_cmd, metrics_cmd, oracle_cmd, placement_cmd, poc_cmd, registry_cmd, rewards_cmd, rpc, stake_cmd};
 
 use clap::{Parser, Subcommand};
 use io_migrations::{Genesis, Handover};
@@ -125,6 +125,10 @@ enum Command {
         #[command(subcommand)]
         command: indexer_cmd::IndexerCommand,
     },
+    /// The network's health numbers from an indexer: D/E ratio, minted and burned per
+    /// period, break-even demand, spacing, operator concentration, payback and attrition
+    /// per tier (table, JSON, plots); `project` looks ahead under the schedule in force.
+    Metrics(metrics_cmd::MetricsArgs),
     /// Run the whole network in-process (embedded Solana bank) and print a summary.
     Demo {
         /// Nodes to register.
@@ -144,6 +148,10 @@ enum Command {
         /// then serves the demo network's index).
         #[arg(long, value_name = "FILE")]
         record_ledger: Option<PathBuf>,
+        /// Write the network report (`io metrics` as report.txt and report.json) and its
+        /// plots (SVG) into DIR.
+        #[arg(long, value_name = "DIR")]
+        metrics_out: Option<PathBuf>,
     },
     /// Run genesis against a cluster where the programs are deployed.
     Genesis {
@@ -194,7 +202,7 @@ fn default_keypair() -> String {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Demo { nodes, operators, genesis, sbf, record_ledger } => {
+        Command::Demo { nodes, operators, genesis, sbf, record_ledger, metrics_out } => {
             if let Some(dir) = sbf {
                 use_sbf_artifacts(&dir)?;
             }
@@ -208,7 +216,7 @@ fn main() -> anyhow::Result<()> {
             }
             let report = {
                 let _quiet = io_localnet::QuietStdout::new()?;
-                demo::run(demo::DemoOptions { nodes, operators, genesis, record_ledger })?
+                demo::run(demo::DemoOptions { nodes, operators, genesis, record_ledger, metrics_out })?
             };
             print!("{report}");
         }
@@ -252,6 +260,7 @@ fn main() -> anyhow::Result<()> {
             print!("{}", placement_cmd::run_placement(&mut placement_cmd::read_only_chain(&cluster.url, &cluster.keypair), &args)?)
         }
         Command::Indexer { url, command } => indexer_cmd::run(&url, command)?,
+        Command::Metrics(args) => print!("{}", metrics_cmd::run(args)?),
         Command::Dao { cluster, command } => print!("{}", dao_cmd::run_dao(&mut cluster.chain()?, command)?),
         Command::Registry { url, keypair, command } => {
             let payer = registry_cmd::read_keypair(&keypair)?;

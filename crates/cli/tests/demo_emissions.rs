@@ -7,6 +7,7 @@ fn the_demo_crosses_the_first_halving_and_checks_the_reward_invariants() {
         operators: 3,
         genesis: io_migrations::Genesis::reference(),
         record_ledger: None,
+        metrics_out: None,
     })
     .unwrap();
     for expected in [

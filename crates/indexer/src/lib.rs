@@ -25,6 +25,7 @@ pub mod economy;
 pub mod error;
 pub mod ingest;
 pub mod ledger_file;
+pub mod network;
 pub mod rpc_source;
 pub mod source;
 pub mod store;

@@ -268,6 +268,7 @@ fn readiness_metrics_and_the_openapi_document() {
         "/v1/burns",
         "/v1/proposals",
         "/v1/proposals/{id}",
+        "/v1/network/metrics",
     ]
     .into();
     assert_eq!(paths, served);
@@ -280,7 +281,12 @@ fn readiness_metrics_and_the_openapi_document() {
             .replace("{id}", "0");
         let concrete = if path.starts_with("/v1/placement") { format!("{concrete}?model=H100&nodes=1&distance=0") } else { concrete };
         // The registry's network stakes nothing and proposes nothing: those two are named 404s.
-        let expected = if path.ends_with("/stake") || path.ends_with("{id}") { 404 } else { 200 };
+        // No network parameters were given to this service: the report is a named 503.
+        let expected = match *path {
+            p if p.ends_with("/stake") || p.ends_with("{id}") => 404,
+            "/v1/network/metrics" => 503,
+            _ => 200,
+        };
         assert_eq!(server.get(&concrete).0, expected, "{concrete}");
     }
     assert_eq!(server.get("/v1/nowhere").0, 404);
@@ -358,4 +364,63 @@ fn stakes_slashes_emissions_payments_burns_and_proposals_are_the_chains() {
     assert_eq!(server.refused("/v1/burns?limit=0"), (400, "InvalidLimit".into()));
     assert_eq!(server.refused("/v1/proposals?limit=101"), (400, "InvalidLimit".into()));
     assert_eq!(server.refused("/v1/payments?payer=nope"), (400, "InvalidKey".into()));
+}
+
+/// The network report over HTTP: the same report the service makes, each refusal by name
+/// (no parameters, no price, a bad price), and its figures as Prometheus gauges.
+#[test]
+fn the_network_report_and_its_gauges() {
+    let mut e = economy();
+    let dir = tempfile::tempdir().unwrap();
+    let service = service(&dir);
+    service.sync(&mut e.h.net).unwrap();
+    let server = Server::start(service.clone());
+    assert_eq!(server.refused("/v1/network/metrics?io_usd=1"), (503, "MetricsNotConfigured".into()));
+    let (_, text) = server.get("/metrics");
+    assert!(text.as_str().unwrap().contains("io_indexer_network_report_errors_total 1"), "{text}");
+
+    service.set_network_params(io_metrics::NetworkParams {
+        period_secs: 30 * 86_400,
+        fee_bps: 200,
+        min_stake_io: [10_000.0, 2_000.0, 200.0],
+        multiplier_bps: [15_000, 12_000, 10_000],
+        spacing_resolution: 7,
+        electricity_usd_per_kwh: 0.12,
+        hardware: io_metrics::HardwareTable::defaults(),
+    });
+    // The fixture's treasury filled no buyback, so there is no price until one is given.
+    assert_eq!(server.refused("/v1/network/metrics"), (400, "NoPrice".into()));
+    assert_eq!(server.refused("/v1/network/metrics?io_usd=-2"), (400, "InvalidPrice".into()));
+    assert_eq!(server.get("/v1/network/metrics?io_usd=abc").0, 400);
+    let body = server.ok("/v1/network/metrics?io_usd=0.5");
+    // The service's own report (JSON floats may differ in the last digit after the trip).
+    let expected = service.network_report(Some(0.5)).unwrap();
+    assert_eq!(body["tier_mix"], serde_json::to_value(expected.tier_mix).unwrap());
+    assert_eq!(body["periods"].as_array().unwrap().len(), expected.periods.len());
+    let trailing = expected.trailing.as_ref().unwrap();
+    for (field, value) in [("de_ratio", trailing.de_ratio.unwrap()), ("annual_emission_io", trailing.annual_emission_io)] {
+        let served = body["trailing"][field].as_f64().unwrap();
+        assert!((served - value).abs() <= 1e-12 * value.abs(), "{field}: {served} != {value}");
+    }
+    // 5,000 IOSD and 10,000 IO at $0.50: $10,000 of demand.
+    let demand: f64 = body["periods"].as_array().unwrap().iter().map(|p| p["demand_usd"].as_f64().unwrap()).sum();
+    assert!((demand - 10_000.0).abs() < 1e-6, "{demand}");
+
+    // A configured price makes the report (and so the gauges) available without a query.
+    service.set_io_price(Some(0.5));
+    let (status, text) = server.get("/metrics");
+    assert_eq!(status, 200);
+    let text = text.as_str().unwrap().to_string();
+    let gauge = |name: &str| -> f64 {
+        let line = text.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no {name} in\n{text}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let de = body["trailing"]["de_ratio"].as_f64().unwrap();
+    assert!((gauge("io_indexer_network_de_ratio ") - de).abs() < 1e-9);
+    assert_eq!(gauge("io_indexer_network_io_usd "), 0.5);
+    assert_eq!(gauge("io_indexer_network_active_nodes{tier=\"enterprise\"} "), 1.0);
+    assert_eq!(gauge("io_indexer_network_largest_operator_share "), 1.0);
+    assert!(text.contains("io_indexer_network_payback_months{tier=\"consumer\"} NaN"), "no consumer GPU earns: no payback");
+    // The OpenAPI document lists the route.
+    assert!(server.ok("/openapi.json")["paths"]["/v1/network/metrics"].is_object());
 }

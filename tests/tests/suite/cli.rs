@@ -122,6 +122,7 @@ fn the_demo_runs_end_to_end() {
         operators: 4,
         genesis: io_migrations::Genesis::reference(),
         record_ledger: None,
+        metrics_out: None,
     })
     .unwrap();
     for expected in [
@@ -263,20 +264,31 @@ fn stakers_govern_through_the_dao_cli() {
     ] {
         assert!(out.contains(expected), "missing {expected:?} in\n{out}");
     }
-    // #2: a grant of the treasury's $IO fees; the recipient's mint picks the asset, so an
-    // IOSD grant to a $IO account is refused before anything is sent.
+    // #2: a grant of the treasury's $IO fees, and 1,000,000 IO more of emission reserve;
+    // the recipient's mint picks the asset, so an IOSD grant to a $IO account is refused
+    // before anything is sent.
     let grant = |asset: &str| ProposeArgs {
         proposer: b_file.clone(),
-        description: "A grant to the enterprise".into(),
+        description: "A grant to the enterprise; extend the emission reserve".into(),
         grant_io: (asset == "io").then(|| "50".into()),
         grant_iosd: (asset == "iosd").then(|| "50".into()),
         to: vec![recipient],
+        extend_emission_reserve: Some("1000000".into()),
         ..Default::default()
     };
     let err = run_dao(&mut h.net, DaoCommand::Propose(grant("iosd"))).unwrap_err();
     assert!(err.to_string().contains("no --to account of the IOSD mint"), "{err}");
     let out = run_dao(&mut h.net, DaoCommand::Propose(grant("io"))).unwrap();
     assert!(out.contains("proposed #2") && out.contains(&format!("50 IO to {recipient}")), "{out}");
+    assert!(
+        out.contains("emissions.extend_reserve") && out.contains("adds 1,000,000 IO to the emission reserve of 44,100,000 IO"),
+        "{out}"
+    );
+    // More than the cap's unminted rest (800M - 100M genesis - 44.1M reserve) is refused
+    // before anything is sent.
+    let err = run_dao(&mut h.net, DaoCommand::Propose(ProposeArgs { extend_emission_reserve: Some("655900001".into()), ..grant("io") }))
+        .unwrap_err();
+    assert!(err.to_string().contains("the reserve can grow by 0.000001 to 655,900,000 IO"), "{err}");
     // #3: withdrawn before any vote.
     let out = run_dao(
         &mut h.net,
@@ -346,7 +358,7 @@ fn stakers_govern_through_the_dao_cli() {
     let out = run_dao(&mut h.net, DaoCommand::Execute { id: 1 }).unwrap();
     assert!(out.contains("executed #1: 3 instructions") && out.contains("proposal #1: executed"), "{out}");
     let out = run_dao(&mut h.net, DaoCommand::Execute { id: 2 }).unwrap();
-    assert!(out.contains("executed #2: 1 instruction signed"), "{out}");
+    assert!(out.contains("executed #2: 2 instructions signed"), "{out}");
     let err = run_dao(&mut h.net, DaoCommand::Execute { id: 2 }).unwrap_err();
     assert_eq!(io_sdk::client::Refusal::of(&err), code(GovernanceError::AlreadyExecuted), "{err:?}");
 
@@ -360,6 +372,7 @@ fn stakers_govern_through_the_dao_cli() {
     assert!(catalogue.models.iter().any(|m| m.name == "B200" && m.tier == Tier::Enterprise && m.expected_centi_tflops == 8_000));
     assert_eq!(h.token_balance(&recipient), 50 * io);
     assert_eq!(h.treasury_config().totals.io_granted, 50 * io);
+    assert_eq!(h.emissions_config().reserve, 45_100_000 * io, "the DAO extended the 44.1M IO reserve by 1M");
     h.check_invariants();
     std::fs::remove_dir_all(dir).ok();
 }
@@ -430,4 +443,79 @@ fn placement_and_listings_through_an_indexer_are_the_replays() {
         run_placement(&mut h.net, &args).unwrap()
     );
     assert_eq!(listing(&mut h.net, Some(gone)), replayed);
+}
+
+/// `io metrics` against an indexer over a network run here: the table's figures by hand
+/// (three verified enterprise nodes of one operator, a payment of 5,000 IOSD), the JSON is
+/// the API's report, and the four plots are drawn.
+#[test]
+fn io_metrics_prints_the_indexers_report_and_draws_it() {
+    use io_cli::metrics_cmd::{params_from_genesis, run as run_metrics, MetricsArgs, MetricsOptions, Output};
+    use io_indexer::api::{self, DynStore, IndexerService};
+
+    let mut h = Harness::new();
+    let operator = h.staker_with_bond(200_000 * 1_000_000);
+    let mut nodes = vec![];
+    for (i, gpus) in [8u16, 4, 8].into_iter().enumerate() {
+        let spec = h.spec("H100", gpus, i as u64 + 1);
+        nodes.push(h.register(&operator, spec).0.pubkey());
+    }
+    h.next_epoch();
+    for node in &nodes {
+        h.verify(node);
+    }
+    h.ok(&[io_sdk::staking::refresh_weight(&operator.pubkey())], &[]);
+    h.pay_epoch();
+    h.pay_epoch();
+    h.pay_cluster_in_iosd(5_000 * 1_000_000);
+
+    let dir = tempfile::tempdir().unwrap();
+    let store: DynStore = Box::new(io_indexer::RedbStore::open(&dir.path().join("index.redb")).unwrap());
+    let service = std::sync::Arc::new(IndexerService::new(io_indexer::Indexer::open(store).unwrap()));
+    service.sync(&mut h.net).unwrap();
+    service.set_catalogue(io_sdk::client::fetch(&mut h.net, &io_sdk::pda::gpu_catalogue()).unwrap());
+    service.set_network_params(params_from_genesis(&h.genesis, &MetricsOptions::default_values()).unwrap());
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    runtime.spawn(api::serve(listener, service.clone(), std::future::pending()));
+
+    let plots = dir.path().join("plots");
+    let args =
+        |output, plots: Option<std::path::PathBuf>| MetricsArgs { command: None, indexer: url.clone(), io_usd: Some(1.0), output, plots };
+    let table = run_metrics(args(Output::Table, Some(plots.clone()))).unwrap();
+    for expected in [
+        "price          $1.000000 per IO (query)",
+        // 5,000 IOSD of demand; one operator holds all three verified nodes.
+        "operators      1; largest 100.0% (no entity above 20%: not met); Herfindahl 1.0000",
+        "2% fee",
+    ] {
+        assert!(table.contains(expected), "missing {expected:?} in\n{table}");
+    }
+    let enterprise = table.lines().find(|l| l.trim_start().starts_with("enterprise")).unwrap();
+    let columns: Vec<&str> = enterprise.split_whitespace().collect();
+    // 3 nodes, 3 verified, 20 GPUs, all H100: $25,000 + $250 shipping, 700 W.
+    assert_eq!(&columns[..6], ["enterprise", "3", "3", "20", "$25,250", "700"], "{enterprise}");
+    let report = service.network_report(Some(1.0)).unwrap();
+    let demand: f64 = report.periods.iter().map(|p| p.demand_usd).sum();
+    assert!((demand - 5_000.0).abs() < 1e-9, "{demand}");
+
+    let json = run_metrics(args(Output::Json, None)).unwrap();
+    let parsed: io_metrics::NetworkReport = serde_json::from_str(&json).unwrap();
+    assert_eq!(parsed.tier_mix, report.tier_mix);
+    assert_eq!(parsed.decentralization.occupancy, report.decentralization.occupancy);
+
+    for (file, text) in [
+        ("emission-vs-burn.svg", "IO minted and burned per period"),
+        ("de-ratio.svg", "0.60: self-sustaining"),
+        ("tier-mix.svg", "mid-market"),
+        ("nodes-per-cell.svg", "H3 cells (resolution 7)"),
+    ] {
+        let svg = std::fs::read_to_string(plots.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(svg.starts_with("<svg") && svg.contains(text), "{file} lacks {text:?}");
+        assert!(table.contains(&format!("plot written to {}", plots.join(file).display())), "{table}");
+    }
+    // An indexer that cannot price IO says so by name through the command.
+    let err = run_metrics(MetricsArgs { io_usd: None, ..args(Output::Table, None) }).unwrap_err();
+    assert!(format!("{err:#}").contains("400 NoPrice"), "{err:#}");
 }

@@ -8,6 +8,7 @@ pub mod economy;
 pub mod economy_views;
 pub mod error;
 pub mod metrics;
+pub mod network;
 pub mod nodes;
 pub mod placement;
 pub mod service;
@@ -55,6 +56,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
         economy::burns,
         economy::proposals,
         economy::proposal_detail,
+        network::network_metrics,
     )
 )]
 pub struct ApiDoc;
@@ -82,6 +84,7 @@ pub fn router(service: Arc<IndexerService>) -> Router {
         .route("/v1/burns", get(economy::burns))
         .route("/v1/proposals", get(economy::proposals))
         .route("/v1/proposals/{id}", get(economy::proposal_detail))
+        .route("/v1/network/metrics", get(network::network_metrics))
         .route("/v1/placement", get(placement::placement))
         .route("/v1/placement/cluster", get(placement::cluster))
         .layer(axum::middleware::from_fn_with_state(service.clone(), metrics::track))
@@ -107,6 +110,18 @@ async fn ready(State(service): State<Arc<IndexerService>>) -> impl IntoResponse 
 }
 
 async fn metrics_text(State(service): State<Arc<IndexerService>>) -> impl IntoResponse {
+    // The network figures are read from the index at each scrape (gathered once per cursor).
+    let refresh = service.clone();
+    let refreshed = tokio::task::spawn_blocking(move || match refresh.network_report(None) {
+        Ok(report) => refresh.metrics.network.set(&report),
+        Err(_) => {
+            refresh.metrics.network.report_errors.inc();
+        }
+    })
+    .await;
+    if refreshed.is_err() {
+        service.metrics.network.report_errors.inc();
+    }
     let mut text = String::new();
     match prometheus_client::encoding::text::encode(&mut text, &service.metrics.registry()) {
         Ok(()) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text),

@@ -3,10 +3,12 @@
 //! whole backfill.
 
 use super::metrics::IndexerMetrics;
+use crate::network::{gather, Gathered};
 use crate::{Indexer, IndexerError, Source, Store, SyncReport};
+use io_metrics::{NetworkParams, NetworkReport, PriceUsed};
 use io_registry::GpuCatalogue;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use std::time::Instant;
 
 /// Either storage backend, behind one type.
@@ -17,6 +19,30 @@ pub struct IndexerService {
     catalogue: RwLock<Option<GpuCatalogue>>,
     caught_up: AtomicBool,
     pub metrics: IndexerMetrics,
+    network: NetworkSettings,
+}
+
+/// What the network metrics need beyond the index: the network's parameters, an IO price
+/// set by whoever runs the service (else the newest buyback's), and the inputs gathered at
+/// the last cursor.
+#[derive(Default)]
+struct NetworkSettings {
+    params: RwLock<Option<NetworkParams>>,
+    io_usd: RwLock<Option<f64>>,
+    gathered: Mutex<Option<(Option<u64>, Arc<Gathered>)>>,
+}
+
+/// Why no network report could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkReportError {
+    #[error("the network metrics are not configured on this indexer (no network parameters)")]
+    NotConfigured,
+    #[error("no IO price: pass io_usd, start the indexer with an IO price, or wait for a buyback to fill")]
+    NoPrice,
+    #[error(transparent)]
+    Store(#[from] IndexerError),
+    #[error(transparent)]
+    Metrics(#[from] io_metrics::MetricsError),
 }
 
 impl IndexerService {
@@ -25,7 +51,54 @@ impl IndexerService {
         if let Ok(Some(cursor)) = indexer.store().cursor() {
             metrics.cursor.set(cursor as i64);
         }
-        Self { indexer: RwLock::new(indexer), catalogue: RwLock::new(None), caught_up: AtomicBool::new(false), metrics }
+        Self {
+            indexer: RwLock::new(indexer),
+            catalogue: RwLock::new(None),
+            caught_up: AtomicBool::new(false),
+            metrics,
+            network: NetworkSettings::default(),
+        }
+    }
+
+    /// The network's parameters the metrics use (genesis's, or the DAO's current ones).
+    pub fn set_network_params(&self, params: NetworkParams) {
+        *self.network.params.write().unwrap_or_else(PoisonError::into_inner) = Some(params);
+    }
+
+    /// An IO/USD price for the metrics (a flag, or a price feed the runner reads); without
+    /// one, the newest buyback fill's Pyth price is used.
+    pub fn set_io_price(&self, io_usd: Option<f64>) {
+        *self.network.io_usd.write().unwrap_or_else(PoisonError::into_inner) = io_usd;
+    }
+
+    /// The inputs at the current cursor: gathered once per cursor, then shared.
+    fn gathered(&self) -> Result<Arc<Gathered>, IndexerError> {
+        let indexer = self.read();
+        let cursor = indexer.store().cursor()?;
+        let mut cached = self.network.gathered.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((at, gathered)) = cached.as_ref() {
+            if *at == cursor {
+                return Ok(gathered.clone());
+            }
+        }
+        let gathered = Arc::new(gather(indexer.store(), self.catalogue().as_ref())?);
+        *cached = Some((cursor, gathered.clone()));
+        Ok(gathered)
+    }
+
+    /// Every network metric, at `io_usd` if given, else the service's price, else the
+    /// newest buyback's.
+    pub fn network_report(&self, io_usd: Option<f64>) -> Result<NetworkReport, NetworkReportError> {
+        let params = self.network.params.read().unwrap_or_else(PoisonError::into_inner).clone().ok_or(NetworkReportError::NotConfigured)?;
+        let gathered = self.gathered()?;
+        let configured = *self.network.io_usd.read().unwrap_or_else(PoisonError::into_inner);
+        let price = match (io_usd, configured, gathered.last_buyback_price) {
+            (Some(io_usd), _, _) => PriceUsed { io_usd, source: "query".into(), as_of: None },
+            (None, Some(io_usd), _) => PriceUsed { io_usd, source: "configured".into(), as_of: None },
+            (None, None, Some((io_usd, at))) => PriceUsed { io_usd, source: "buyback".into(), as_of: Some(at) },
+            (None, None, None) => return Err(NetworkReportError::NoPrice),
+        };
+        Ok(io_metrics::report(&gathered.inputs, &params, price, None)?)
     }
 
     /// The indexer, for reading (a lock poisoned by a panicking reader is still readable:
