@@ -45,6 +45,10 @@ pub struct MetricsArgs {
     /// Also draw the plots (SVG) into this folder.
     #[arg(long, value_name = "DIR")]
     pub plots: Option<PathBuf>,
+    /// Read a saved report (the route's JSON, or `--output json`) instead of asking an
+    /// indexer: print it again, or draw its plots.
+    #[arg(long, value_name = "FILE", conflicts_with = "io_usd")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -141,12 +145,18 @@ pub fn run(args: MetricsArgs) -> anyhow::Result<String> {
     if let Some(MetricsCommand::Project(project)) = &args.command {
         return run_project(project);
     }
-    let client = ApiClient::new(&args.indexer, Duration::from_secs(30))?;
-    let path = match args.io_usd {
-        Some(price) => format!("/v1/network/metrics?io_usd={price}"),
-        None => "/v1/network/metrics".to_string(),
+    let report: NetworkReport = match &args.report {
+        Some(file) => serde_json::from_str(&std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?)
+            .with_context(|| format!("{} is not a network report", file.display()))?,
+        None => {
+            let client = ApiClient::new(&args.indexer, Duration::from_secs(30))?;
+            let path = match args.io_usd {
+                Some(price) => format!("/v1/network/metrics?io_usd={price}"),
+                None => "/v1/network/metrics".to_string(),
+            };
+            client.get(&path)?
+        }
     };
-    let report: NetworkReport = client.get(&path)?;
     let mut out = match args.output {
         Output::Json => serde_json::to_string_pretty(&report)? + "\n",
         Output::Table => render(&report)?,

@@ -35,6 +35,24 @@ pub fn write_all(report: &NetworkReport, dir: &Path) -> anyhow::Result<Vec<PathB
     Ok(written)
 }
 
+/// A value-axis label: "2.1M", "950k", "0.6".
+fn short(value: &f64) -> String {
+    let v = value.abs();
+    let text = if v >= 1e6 {
+        format!("{:.1}M", value / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.0}k", value / 1e3)
+    } else {
+        format!("{value:.2}")
+    };
+    text.replace(".0M", "M")
+}
+
+/// A period-axis label: whole periods only.
+fn whole(value: &f64) -> String {
+    format!("{value:.0}")
+}
+
 /// The top of a value axis: the largest value plus a tenth, never zero.
 fn top(values: impl Iterator<Item = f64>) -> f64 {
     let max = values.filter(|v| v.is_finite()).fold(0.0f64, f64::max);
@@ -57,7 +75,7 @@ fn emission_vs_burn(report: &NetworkReport, path: &Path) -> Fallible {
         .x_label_area_size(40)
         .y_label_area_size(90)
         .build_cartesian_2d(0f64..x_max, 0f64..y_max)?;
-    chart.configure_mesh().x_desc("period (30 days)").y_desc("IO").draw()?;
+    chart.configure_mesh().x_desc("period (30 days)").y_desc("IO").x_label_formatter(&whole).y_label_formatter(&short).draw()?;
     let series = |value: fn(&io_metrics::PeriodEconomics) -> f64| {
         periods.iter().enumerate().map(move |(i, p)| (i as f64 + 0.5, value(p))).collect::<Vec<_>>()
     };
@@ -69,7 +87,7 @@ fn emission_vs_burn(report: &NetworkReport, path: &Path) -> Fallible {
         .draw_series(LineSeries::new(series(|p| p.burned_io), BURNED.stroke_width(2)))?
         .label("burned")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BURNED.stroke_width(2)));
-    chart.configure_series_labels().background_style(WHITE).border_style(BLACK).draw()?;
+    chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE).border_style(BLACK).draw()?;
     root.present()?;
     Ok(())
 }
@@ -86,7 +104,7 @@ fn de_ratio(report: &NetworkReport, path: &Path) -> Fallible {
         .x_label_area_size(40)
         .y_label_area_size(60)
         .build_cartesian_2d(0f64..x_max, 0f64..y_max)?;
-    chart.configure_mesh().x_desc("period (30 days)").y_desc("D/E").draw()?;
+    chart.configure_mesh().x_desc("period (30 days)").y_desc("D/E").x_label_formatter(&whole).y_label_formatter(&short).draw()?;
     chart
         .draw_series(LineSeries::new(points.clone(), DE.stroke_width(2)))?
         .label("D/E")
@@ -96,7 +114,7 @@ fn de_ratio(report: &NetworkReport, path: &Path) -> Fallible {
         .draw_series(LineSeries::new([(0.0, SELF_SUSTAINING_DE), (x_max, SELF_SUSTAINING_DE)], BLACK.stroke_width(1)))?
         .label("0.60: self-sustaining")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
-    chart.configure_series_labels().background_style(WHITE).border_style(BLACK).draw()?;
+    chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE).border_style(BLACK).draw()?;
     root.present()?;
     Ok(())
 }
@@ -106,18 +124,20 @@ fn labelled_bars(path: &Path, caption: &str, y_desc: &str, bars: &[(String, f64)
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE)?;
     let y_max = top(bars.iter().map(|(_, v)| *v));
-    let n = bars.len().max(1) as u32;
+    // A segmented range covers both ends: 0..n-1 is n bars.
+    let last = bars.len().saturating_sub(1) as u32;
     let mut chart = ChartBuilder::on(&root)
         .caption(caption, ("sans-serif", 22))
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(70)
-        .build_cartesian_2d((0u32..n).into_segmented(), 0f64..y_max)?;
+        .build_cartesian_2d((0u32..last).into_segmented(), 0f64..y_max)?;
     let labels: Vec<String> = bars.iter().map(|(l, _)| l.clone()).collect();
     chart
         .configure_mesh()
         .disable_x_mesh()
         .y_desc(y_desc)
+        .y_label_formatter(&short)
         .x_labels(labels.len())
         .x_label_formatter(&|x| match x {
             SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
