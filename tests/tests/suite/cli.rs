@@ -481,8 +481,14 @@ fn io_metrics_prints_the_indexers_report_and_draws_it() {
     runtime.spawn(api::serve(listener, service.clone(), std::future::pending()));
 
     let plots = dir.path().join("plots");
-    let args =
-        |output, plots: Option<std::path::PathBuf>| MetricsArgs { command: None, indexer: url.clone(), io_usd: Some(1.0), output, plots, report: None };
+    let args = |output, plots: Option<std::path::PathBuf>| MetricsArgs {
+        command: None,
+        indexer: url.clone(),
+        io_usd: Some(1.0),
+        output,
+        plots,
+        report: None,
+    };
     let table = run_metrics(args(Output::Table, Some(plots.clone()))).unwrap();
     for expected in [
         "price          $1.000000 per IO (query)",
@@ -507,7 +513,9 @@ fn io_metrics_prints_the_indexers_report_and_draws_it() {
     // A saved report prints the same table again, with no indexer.
     let saved = dir.path().join("report.json");
     std::fs::write(&saved, &json).unwrap();
-    let again = run_metrics(MetricsArgs { indexer: "http://127.0.0.1:1".into(), io_usd: None, report: Some(saved), ..args(Output::Table, None) }).unwrap();
+    let again =
+        run_metrics(MetricsArgs { indexer: "http://127.0.0.1:1".into(), io_usd: None, report: Some(saved), ..args(Output::Table, None) })
+            .unwrap();
     assert_eq!(again, io_cli::metrics_cmd::render(&parsed).unwrap());
 
     for (file, text) in [
