@@ -57,6 +57,9 @@ pub struct RunArgs {
     pub genesis: Option<PathBuf>,
     #[command(flatten)]
     pub metrics: crate::metrics_cmd::MetricsOptions,
+    /// Serve the web dashboard's built files (dashboard/dist, `npm run build`) at `/`.
+    #[arg(long, value_name = "DIR")]
+    pub dashboard: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -142,7 +145,19 @@ fn follow(args: &RunArgs, mut source: impl Source, url: Option<&str>) -> anyhow:
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let listener = runtime.block_on(tokio::net::TcpListener::bind(args.listen)).with_context(|| format!("listen on {}", args.listen))?;
     eprintln!("indexer: HTTP API on http://{}", listener.local_addr()?);
-    runtime.spawn(api::serve(listener, service.clone(), std::future::pending()));
+    let router = match &args.dashboard {
+        Some(dir) => {
+            anyhow::ensure!(
+                dir.join("index.html").is_file(),
+                "{} has no index.html (build it: cd dashboard && npm run build)",
+                dir.display()
+            );
+            eprintln!("indexer: dashboard on http://{}/", listener.local_addr()?);
+            api::router_with_dashboard(service.clone(), dir)
+        }
+        None => api::router(service.clone()),
+    };
+    runtime.spawn(api::serve_router(listener, router, std::future::pending()));
     let poll = Duration::from_secs_f64(args.poll_secs.max(0.01));
     loop {
         match service.sync(&mut source) {

@@ -269,6 +269,7 @@ fn readiness_metrics_and_the_openapi_document() {
         "/v1/proposals",
         "/v1/proposals/{id}",
         "/v1/network/metrics",
+        "/v1/network/cells",
     ]
     .into();
     assert_eq!(paths, served);
@@ -423,4 +424,45 @@ fn the_network_report_and_its_gauges() {
     assert!(text.contains("io_indexer_network_payback_months{tier=\"consumer\"} NaN"), "no consumer GPU earns: no payback");
     // The OpenAPI document lists the route.
     assert!(server.ok("/openapi.json")["paths"]["/v1/network/metrics"].is_object());
+}
+
+/// The map's cells: every registered node in one cell at the resolution asked (each
+/// node's cell counted by hand with h3o), a bad resolution refused by name; and the
+/// dashboard's files served at `/` beside the API.
+#[test]
+fn the_map_cells_and_the_dashboard_beside_the_api() {
+    let mut net = network();
+    let dir = tempfile::tempdir().unwrap();
+    let service = synced(&mut net, &dir);
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("index.html"), "<!doctype html><title>dashboard</title>").unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    runtime.spawn(api::serve_router(listener, api::router_with_dashboard(service, site.path()), std::future::pending()));
+    let server = Server { base, runtime, client: reqwest::Client::new() };
+
+    for resolution in [4u8, 7] {
+        let mut expected: std::collections::BTreeMap<String, u64> = Default::default();
+        for node in &net.nodes {
+            let cell = h3o::CellIndex::try_from(net.h.registry.record(node).unwrap().region).unwrap();
+            let res = h3o::Resolution::try_from(resolution).unwrap();
+            *expected.entry(cell.parent(res).unwrap_or(cell).to_string()).or_default() += 1;
+        }
+        let body = server.ok(&format!("/v1/network/cells?resolution={resolution}"));
+        let served: std::collections::BTreeMap<String, u64> = body["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["cell"].as_str().unwrap().to_string(), c["nodes"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(served, expected, "resolution {resolution}");
+    }
+    assert_eq!(server.ok("/v1/network/cells")["resolution"], 4, "the map's default");
+    assert_eq!(server.refused("/v1/network/cells?resolution=16"), (400, "InvalidResolution".into()));
+
+    let (status, page) = server.get("/");
+    assert_eq!((status, page.as_str().unwrap_or_default().contains("<title>dashboard</title>")), (200, true), "{page}");
+    assert_eq!(server.ok("/v1/status")["leaves"], 5);
+    assert_eq!(server.get("/no-such-file.js").0, 404);
 }

@@ -60,4 +60,7 @@ pub use hardware::{
     TierEconomics, TierWeight, DAYS_PER_MONTH, DEFAULT_ELECTRICITY_USD_PER_KWH, PAYBACK_TARGET_MONTHS,
 };
 pub use projection::{project, ProjectedYear, Projection};
-pub use report::{report, CellOccupancy, Decentralization, NetworkInputs, NetworkParams, NetworkReport, PriceUsed, Spacing};
+pub use report::{
+    cells, report, CellCount, CellOccupancy, Decentralization, NetworkInputs, NetworkParams, NetworkReport, OperatorShare, PriceUsed,
+    Spacing, TOP_OPERATORS,
+};

@@ -78,6 +78,64 @@ pub struct CellOccupancy {
     pub cells: u64,
 }
 
+/// One operator's verified nodes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperatorShare {
+    /// The operator's key.
+    pub operator: String,
+    /// Verified nodes.
+    pub nodes: u64,
+    /// Share of all verified nodes, 0..=1.
+    pub share: f64,
+}
+
+/// How many operators [`Decentralization::top_operators`] lists.
+pub const TOP_OPERATORS: usize = 10;
+
+/// Nodes in one H3 cell, for a map.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CellCount {
+    /// The cell, as H3's hexadecimal string.
+    pub cell: String,
+    /// Nodes registered there (any status).
+    pub nodes: u64,
+    /// Verified nodes there.
+    pub verified: u64,
+}
+
+/// Every occupied cell at `resolution` (each node's cell mapped to its ancestor there),
+/// busiest first (ties by cell).
+pub fn cells(nodes: &[NodeFacts], resolution: u8) -> Result<Vec<CellCount>, MetricsError> {
+    let res = self::resolution(resolution)?;
+    let mut per_cell: BTreeMap<CellIndex, (u64, u64)> = BTreeMap::new();
+    for node in nodes {
+        let cell = CellIndex::try_from(node.cell).map_err(|_| MetricsError::InvalidCell(node.cell))?;
+        let entry = per_cell.entry(cell.parent(res).unwrap_or(cell)).or_default();
+        entry.0 += 1;
+        entry.1 += u64::from(node.active);
+    }
+    let mut out: Vec<CellCount> =
+        per_cell.into_iter().map(|(cell, (nodes, verified))| CellCount { cell: cell.to_string(), nodes, verified }).collect();
+    out.sort_by(|a, b| b.nodes.cmp(&a.nodes).then_with(|| a.cell.cmp(&b.cell)));
+    Ok(out)
+}
+
+/// The operators with the most verified nodes, most first (ties by key).
+fn top_operators(nodes: &[NodeFacts]) -> Vec<OperatorShare> {
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for node in nodes.iter().filter(|n| n.active) {
+        *counts.entry(node.operator.as_str()).or_default() += 1;
+    }
+    let total: u64 = counts.values().sum();
+    let mut ranked: Vec<(&str, u64)> = counts.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    ranked
+        .into_iter()
+        .take(TOP_OPERATORS)
+        .map(|(operator, nodes)| OperatorShare { operator: operator.to_string(), nodes, share: nodes as f64 / total as f64 })
+        .collect()
+}
+
 /// Decentralization: spacing, operator concentration, cell occupancy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decentralization {
@@ -87,6 +145,8 @@ pub struct Decentralization {
     pub spacing: Vec<Spacing>,
     /// Operator shares of active nodes.
     pub concentration: Concentration,
+    /// The operators with the most verified nodes (at most [`TOP_OPERATORS`]).
+    pub top_operators: Vec<OperatorShare>,
     /// The occupancy histogram, fewest nodes per cell first.
     pub occupancy: Vec<CellOccupancy>,
 }
@@ -184,6 +244,7 @@ pub fn report(
             resolution: params.spacing_resolution,
             spacing,
             concentration: concentration(&inputs.nodes),
+            top_operators: top_operators(&inputs.nodes),
             occupancy: occupancy(&inputs.nodes, res)?,
         },
         hardware,

@@ -75,6 +75,48 @@ fn registration_json(p: &RegistrationParams) -> Value {
     })
 }
 
+/// An instruction's fixture: its data, the values it encodes (`args`, as the TypeScript
+/// coder decodes them), its account metas in order, and the builder's other inputs
+/// (`inputs`: the keys and ids the builder takes besides `args`, named as the TypeScript
+/// builder in `clients/ts` names them), so the TypeScript builder can be called with the
+/// same inputs and must produce the same instruction.
+pub(crate) fn instruction_json(name: &str, ix: &solana_sdk::instruction::Instruction, args: Value, inputs: Value) -> Value {
+    json!({"name": name, "data": hex(&ix.data), "args": args, "accounts": metas_json(&ix.accounts), "inputs": inputs})
+}
+
+pub(crate) fn metas_json(metas: &[solana_sdk::instruction::AccountMeta]) -> Value {
+    metas.iter().map(|a| json!({"pubkey": pk(&a.pubkey), "is_signer": a.is_signer, "is_writable": a.is_writable})).collect()
+}
+
+/// The inputs of a builder taking a proven leaf: the tree and the proof nodes (as keys,
+/// the way they travel), plus `extra`.
+fn leaf_inputs(leaf: &ix::ProvenLeaf, extra: Value) -> Value {
+    let mut inputs = json!({
+        "merkleTree": pk(&leaf.merkle_tree),
+        "proof": leaf.proof.iter().map(|n| pk(&Pubkey::new_from_array(*n))).collect::<Vec<_>>(),
+    });
+    for (k, v) in extra.as_object().expect("an object") {
+        inputs[k] = v.clone();
+    }
+    inputs
+}
+
+/// `distribute_rewards` has no SDK builder (only the emissions program sends it, by CPI):
+/// its accounts as the program declares them.
+fn distribute_rewards(amount: u64, reclaimed: u64) -> solana_sdk::instruction::Instruction {
+    use anchor_lang::{InstructionData, ToAccountMetas};
+    solana_sdk::instruction::Instruction {
+        program_id: io_staking::ID,
+        accounts: io_staking::accounts::DistributeRewards {
+            distributor: io_sdk::pda::emissions_config(),
+            config: io_sdk::pda::staking_config(),
+            reward_vault: io_sdk::pda::staking_reward_vault(),
+        }
+        .to_account_metas(None),
+        data: io_staking::instruction::DistributeRewards { amount, reclaimed }.data(),
+    }
+}
+
 pub(crate) fn account_bytes<T: AccountSerialize>(account: &T) -> String {
     let mut data = vec![];
     account.try_serialize(&mut data).unwrap();
@@ -131,34 +173,58 @@ fn fixtures() -> Value {
     let shape = io_sdk::tree::TreeShape::MAINNET;
     let subject = ix::verdict_subject(&leaf, 42, Verdict::Verified, false, vec![[1; 16], [2; 16]]);
 
-    let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value)> = vec![
+    let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value, Value)> = vec![
         (
             "initialize",
             ix::initialize(&key(1), &key(5), init),
             json!({"args": {"authority": pk(&key(1)), "oracles": [pk(&key(2)), pk(&key(3))], "threshold": 2, "epoch_length_secs": 3600}}),
+            json!({"payer": pk(&key(1)), "deployer": pk(&key(5))}),
         ),
-        ("propose_authority", ix::propose_authority(&key(1), &key(4)), json!({"new_authority": pk(&key(4))})),
-        ("accept_authority", ix::accept_authority(&key(4)), json!({})),
+        (
+            "propose_authority",
+            ix::propose_authority(&key(1), &key(4)),
+            json!({"new_authority": pk(&key(4))}),
+            json!({"authority": pk(&key(1))}),
+        ),
+        ("accept_authority", ix::accept_authority(&key(4)), json!({}), json!({"newAuthority": pk(&key(4))})),
         (
             "set_oracles",
             ix::set_oracles(&key(1), (&[key(2), key(3)], 2), (&[key(2), key(5)], 1)),
             json!({"remove": [pk(&key(3))], "add": [pk(&key(5))], "expected_threshold": 2, "threshold": 1}),
+            json!({"authority": pk(&key(1))}),
         ),
-        ("add_gpu_model", ix::add_gpu_model(&key(1), model.clone()), json!({"args": model_json})),
+        ("add_gpu_model", ix::add_gpu_model(&key(1), model.clone()), json!({"args": model_json}), json!({"authority": pk(&key(1))})),
         (
             "update_gpu_model",
             ix::update_gpu_model(&key(1), 3, model.clone(), model),
             json!({"model_id": 3, "expected": model_json, "args": model_json}),
+            json!({"authority": pk(&key(1))}),
         ),
-        ("retire_gpu_model", ix::retire_gpu_model(&key(1), 3), json!({"model_id": 3})),
-        ("create_tree", ix::create_tree(&key(1), &key(1), &key(9), shape, 1)[1].clone(), json!({"max_depth": 20, "max_buffer_size": 64})),
-        ("register_node", ix::register_node(&key(8), &key(7), &key(9), spec), json!({"spec": spec_json(&spec)})),
+        ("retire_gpu_model", ix::retire_gpu_model(&key(1), 3), json!({"model_id": 3}), json!({"authority": pk(&key(1))})),
+        (
+            "create_tree",
+            ix::create_tree(&key(1), &key(1), &key(9), shape, 1)[1].clone(),
+            json!({"max_depth": 20, "max_buffer_size": 64}),
+            json!({"payer": pk(&key(1)), "authority": pk(&key(1)), "merkleTree": pk(&key(9))}),
+        ),
+        (
+            "register_node",
+            ix::register_node(&key(8), &key(7), &key(9), spec),
+            json!({"spec": spec_json(&spec)}),
+            json!({"operator": pk(&key(8)), "node": pk(&key(7)), "merkleTree": pk(&key(9))}),
+        ),
         (
             "update_node",
             ix::update_node(&leaf, spec),
             json!({"root": vec![5u8; 32], "current": record_json(&record), "spec": spec_json(&spec)}),
+            leaf_inputs(&leaf, json!({})),
         ),
-        ("retire_node", ix::retire_node(&leaf), json!({"root": vec![5u8; 32], "current": record_json(&record)})),
+        (
+            "retire_node",
+            ix::retire_node(&leaf),
+            json!({"root": vec![5u8; 32], "current": record_json(&record)}),
+            leaf_inputs(&leaf, json!({})),
+        ),
         (
             "submit_verdict",
             ix::submit_verdict(&key(8), &key(2), &leaf, subject.clone(), measured),
@@ -173,20 +239,38 @@ fn fixtures() -> Value {
                 },
                 "metrics": metrics(measured),
             }}),
+            json!({"payer": pk(&key(8)), "oracle": pk(&key(2)), "merkleTree": pk(&key(9))}),
         ),
-        ("close_ballot", ix::close_ballot(&key(4), &key(8)), json!({})),
-        ("attest_node", ix::attest_node(&leaf, &key(8)), json!({"args": {"root": vec![5u8; 32], "current": record_json(&record)}})),
-        ("open_tree", ix::open_tree(&key(1), &key(9), &key(6), shape, 1)[1].clone(), json!({})),
+        ("close_ballot", ix::close_ballot(&key(4), &key(8)), json!({}), json!({"ballot": pk(&key(4)), "rentPayer": pk(&key(8))})),
+        (
+            "attest_node",
+            ix::attest_node(&leaf, &key(8)),
+            json!({"args": {"root": vec![5u8; 32], "current": record_json(&record)}}),
+            leaf_inputs(&leaf, json!({"rentPayer": pk(&key(8))})),
+        ),
+        (
+            "open_tree",
+            ix::open_tree(&key(1), &key(9), &key(6), shape, 1)[1].clone(),
+            json!({}),
+            json!({"payer": pk(&key(1)), "activeTree": pk(&key(9)), "merkleTree": pk(&key(6))}),
+        ),
         (
             "set_registration_params",
             ix::set_registration_params(&key(1), &registration, &raised),
             change_json(&registration_json(&registration), &registration_json(&raised), &["deposit_lamports", "open_tree_fill_bps"]),
+            json!({"authority": pk(&key(1))}),
         ),
-        ("sweep_forfeited_deposits", ix::sweep_forfeited_deposits(&key(1), &key(5)), json!({})),
+        (
+            "sweep_forfeited_deposits",
+            ix::sweep_forfeited_deposits(&key(1), &key(5)),
+            json!({}),
+            json!({"authority": pk(&key(1)), "destination": pk(&key(5))}),
+        ),
         (
             "set_verification_lease",
             ix::set_verification_lease(&key(1), 12, 24),
             json!({"expected_lease_epochs": "12", "lease_epochs": "24"}),
+            json!({"authority": pk(&key(1))}),
         ),
     ];
 
@@ -230,15 +314,39 @@ fn fixtures() -> Value {
     };
     let instructions: Vec<Value> = instructions
         .into_iter()
-        .map(|(name, instruction, args)| {
+        .map(|(name, instruction, args, inputs)| {
             assert_eq!(instruction.program_id, io_registry::ID);
-            json!({"name": name, "data": hex(&instruction.data), "args": args})
+            instruction_json(name, &instruction, args, inputs)
         })
         .collect();
+    // A node change as the registry logs it through the noop program (after its 8-byte
+    // tag), which the IDL does not describe: the TypeScript client decodes it by hand.
+    let node_event = NodeEvent {
+        change: NodeChange::Attested,
+        tree: key(9),
+        record,
+        epoch: 42,
+        oracles: vec![key(2), key(3)],
+        gpu_ids: vec![[1; GPU_ID_LEN], [2; GPU_ID_LEN]],
+    };
+    let proposed = AuthorityProposed { current: key(1), proposed: key(4) };
     json!({
         "program": io_registry::ID.to_string(),
         "idl": "idl/registry.json",
         "instructions": instructions,
+        "node_events": [{
+            "tag": hex(&NODE_EVENT_TAG),
+            "data": hex(&anchor_lang::AnchorSerialize::try_to_vec(&node_event).unwrap()),
+            "fields": {
+                "change": variant("Attested"), "tree": pk(&key(9)), "record": record_json(&record), "epoch": "42",
+                "oracles": [pk(&key(2)), pk(&key(3))], "gpu_ids": [vec![1u8; GPU_ID_LEN], vec![2u8; GPU_ID_LEN]]
+            }
+        }],
+        "events": [{
+            "name": "AuthorityProposed",
+            "data": hex(&anchor_lang::Event::data(&proposed)),
+            "fields": {"current": pk(&key(1)), "proposed": pk(&key(4))}
+        }],
         "accounts": [
             {
                 "name": "RegistryConfig",
@@ -281,30 +389,72 @@ fn staking_fixtures() -> Value {
         "min_stake_per_gpu": ["10000000000", "2000000000", "200000000"], "multiplier_bps": [15000, 12000, 10000],
         "unbonding_secs": 1209600, "max_slash_bps": 5000, "challenge_secs": 259200, "slash_destination": variant("Burn")
     });
-    let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value)> = vec![
+    let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value, Value)> = vec![
         (
             "initialize_staking",
             sx::initialize_staking(&key(1), &key(5), &key(2), &key(3), &key(4), params),
             json!({"authority": pk(&key(2)), "reward_distributor": pk(&io_sdk::pda::emissions_config()), "params": params_json}),
+            json!({"payer": pk(&key(1)), "deployer": pk(&key(5)), "ioMint": pk(&key(3)), "treasury": pk(&key(4))}),
         ),
+        (
+            "propose_authority",
+            sx::propose_authority(&key(2), &key(9)),
+            json!({"new_authority": pk(&key(9))}),
+            json!({"authority": pk(&key(2))}),
+        ),
+        ("accept_authority", sx::accept_authority(&key(9)), json!({}), json!({"newAuthority": pk(&key(9))})),
+        ("distribute_rewards", distribute_rewards(77, 5), json!({"amount": "77", "reclaimed": "5"}), json!({})),
         (
             "set_params",
             sx::set_params(&key(2), Some(&key(4)), &params, &StakingParams { max_slash_bps: 4_000, ..params }),
             change_json(&params_json, &json!({"max_slash_bps": 4000}), &["max_slash_bps"]),
+            json!({"authority": pk(&key(2)), "treasury": pk(&key(4))}),
         ),
-        ("deposit", sx::deposit(&key(5), &key(3), &key(6), 12_345_678), json!({"amount": "12345678"})),
-        ("request_unstake", sx::request_unstake(&key(5), 1_000), json!({"amount": "1000"})),
-        ("withdraw", sx::withdraw(&key(5), &key(3), &key(6), 7), json!({"entry": 7})),
-        ("refresh_weight", sx::refresh_weight(&key(5)), json!({})),
-        ("claim_rewards", sx::claim_rewards(&key(5), &key(3), &key(6)), json!({})),
+        (
+            "set_params",
+            sx::set_params(&key(2), None, &params, &StakingParams { max_slash_bps: 4_000, ..params }),
+            change_json(&params_json, &json!({"max_slash_bps": 4000}), &["max_slash_bps"]),
+            json!({"authority": pk(&key(2)), "treasury": null}),
+        ),
+        (
+            "deposit",
+            sx::deposit(&key(5), &key(3), &key(6), 12_345_678),
+            json!({"amount": "12345678"}),
+            json!({"operator": pk(&key(5)), "ioMint": pk(&key(3)), "operatorTokens": pk(&key(6))}),
+        ),
+        ("request_unstake", sx::request_unstake(&key(5), 1_000), json!({"amount": "1000"}), json!({"operator": pk(&key(5))})),
+        (
+            "withdraw",
+            sx::withdraw(&key(5), &key(3), &key(6), 7),
+            json!({"entry": 7}),
+            json!({"operator": pk(&key(5)), "ioMint": pk(&key(3)), "operatorTokens": pk(&key(6))}),
+        ),
+        ("refresh_weight", sx::refresh_weight(&key(5)), json!({}), json!({"operator": pk(&key(5))})),
+        (
+            "claim_rewards",
+            sx::claim_rewards(&key(5), &key(3), &key(6)),
+            json!({}),
+            json!({"operator": pk(&key(5)), "ioMint": pk(&key(3)), "operatorTokens": pk(&key(6))}),
+        ),
         (
             "propose_slash",
             sx::propose_slash(&key(1), &key(5), 9, 5_000, SlashReason::FailedAudit, [3; 32], &[key(7), key(8)]),
             json!({"args": {"operator": pk(&key(5)), "amount": "5000", "reason": variant("FailedAudit"), "evidence_hash": vec![3u8; 32], "oracle_signers": 2}}),
+            json!({"payer": pk(&key(1)), "id": "9", "oracles": [pk(&key(7)), pk(&key(8))]}),
         ),
-        ("veto_slash", sx::veto_slash(&key(2), &key(5), 9), json!({})),
-        ("execute_slash", sx::execute_slash(&key(5), 9, &key(3), &key(4)), json!({})),
-        ("close_slash_proposal", sx::close_slash_proposal(9, &key(6)), json!({})),
+        (
+            "veto_slash",
+            sx::veto_slash(&key(2), &key(5), 9),
+            json!({}),
+            json!({"authority": pk(&key(2)), "operator": pk(&key(5)), "id": "9"}),
+        ),
+        (
+            "execute_slash",
+            sx::execute_slash(&key(5), 9, &key(3), &key(4)),
+            json!({}),
+            json!({"operator": pk(&key(5)), "id": "9", "ioMint": pk(&key(3)), "treasury": pk(&key(4))}),
+        ),
+        ("close_slash_proposal", sx::close_slash_proposal(9, &key(6)), json!({}), json!({"id": "9", "rentPayer": pk(&key(6))})),
     ];
     let mut expiring = [io_staking::WeightLapse::default(); io_staking::WEIGHT_LEASE_RING];
     expiring[4] = io_staking::WeightLapse { end_epoch: 36, weight: 150, unpaid: 41 };
@@ -383,9 +533,9 @@ fn staking_fixtures() -> Value {
     json!({
         "program": io_staking::ID.to_string(),
         "idl": "idl/staking.json",
-        "instructions": instructions.into_iter().map(|(name, i, args)| {
+        "instructions": instructions.into_iter().map(|(name, i, args, inputs)| {
             assert_eq!(i.program_id, io_staking::ID);
-            json!({"name": name, "data": hex(&i.data), "args": args})
+            instruction_json(name, &i, args, inputs)
         }).collect::<Vec<_>>(),
         "accounts": [
             {
@@ -440,25 +590,33 @@ fn emissions_fixtures() -> Value {
         start_ts: 1_790_000_000,
         reserve: 700_000_000_000_000,
     };
-    let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value)> = vec![
+    let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value, Value)> = vec![
         (
             "initialize_emissions",
             ex::initialize_emissions(&key(1), &key(5), &key(2), &key(3), args),
             json!({"args": {"authority": pk(&key(2)), "params": params_json, "epoch_secs": 3600, "epochs_per_year": 8760, "start_ts": "1790000000", "reserve": "700000000000000"}}),
+            json!({"payer": pk(&key(1)), "deployer": pk(&key(5)), "mintAuthority": pk(&key(2)), "ioMint": pk(&key(3))}),
         ),
-        ("propose_authority", ex::propose_authority(&key(2), &key(9)), json!({"new_authority": pk(&key(9))})),
-        ("accept_authority", ex::accept_authority(&key(9)), json!({})),
+        (
+            "propose_authority",
+            ex::propose_authority(&key(2), &key(9)),
+            json!({"new_authority": pk(&key(9))}),
+            json!({"authority": pk(&key(2))}),
+        ),
+        ("accept_authority", ex::accept_authority(&key(9)), json!({}), json!({"newAuthority": pk(&key(9))})),
         (
             "set_emission_params",
             ex::set_emission_params(&key(2), &params, &EmissionParams { breaker_max_mint: 7, ..params }),
             change_json(&params_json, &json!({"breaker_max_mint": "7"}), &["breaker_max_mint"]),
+            json!({"authority": pk(&key(2))}),
         ),
         (
             "extend_reserve",
             ex::extend_reserve(&key(2), 700_000_000_000_000, 5),
             json!({"expected_reserve": "700000000000000", "amount": "5"}),
+            json!({"authority": pk(&key(2))}),
         ),
-        ("advance_epoch", ex::advance_epoch(&key(3)), json!({})),
+        ("advance_epoch", ex::advance_epoch(&key(3)), json!({}), json!({"ioMint": pk(&key(3))})),
     ];
     let config = EmissionsConfig {
         authority: key(2),
@@ -484,9 +642,9 @@ fn emissions_fixtures() -> Value {
     json!({
         "program": io_emissions::ID.to_string(),
         "idl": "idl/emissions.json",
-        "instructions": instructions.into_iter().map(|(name, i, args)| {
+        "instructions": instructions.into_iter().map(|(name, i, args, inputs)| {
             assert_eq!(i.program_id, io_emissions::ID);
-            json!({"name": name, "data": hex(&i.data), "args": args})
+            instruction_json(name, &i, args, inputs)
         }).collect::<Vec<_>>(),
         "accounts": [{
             "name": "EmissionsConfig",
@@ -525,29 +683,68 @@ fn treasury_fixtures() -> Value {
         "max_fill": "50000000000"
     });
     let r = [0xAB; 32];
-    let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value)> = vec![
+    let instructions: Vec<(&str, solana_sdk::instruction::Instruction, Value, Value)> = vec![
         (
             "initialize_treasury",
             tx::initialize_treasury(&key(1), &key(5), &key(2), &key(3), params, 2_592_000),
             json!({"authority": pk(&key(2)), "params": params_json, "demand_period_secs": 2592000}),
+            json!({"payer": pk(&key(1)), "deployer": pk(&key(5)), "ioMint": pk(&key(3))}),
         ),
-        ("propose_authority", tx::propose_authority(&key(2), &key(9)), json!({"new_authority": pk(&key(9))})),
-        ("accept_authority", tx::accept_authority(&key(9)), json!({})),
+        (
+            "propose_authority",
+            tx::propose_authority(&key(2), &key(9)),
+            json!({"new_authority": pk(&key(9))}),
+            json!({"authority": pk(&key(2))}),
+        ),
+        ("accept_authority", tx::accept_authority(&key(9)), json!({}), json!({"newAuthority": pk(&key(9))})),
         (
             "set_treasury_params",
             tx::set_treasury_params(&key(2), &params, &TreasuryParams { fee_bps: 150, gateway: key(8), ..params }),
             change_json(&params_json, &json!({"fee_bps": 150, "gateway": pk(&key(8))}), &["fee_bps", "gateway"]),
+            json!({"authority": pk(&key(2))}),
         ),
-        ("mint_iosd", tx::mint_iosd(&key(7), &key(8), 5_000), json!({"amount": "5000"})),
-        ("redeem_iosd", tx::redeem_iosd(&key(8), &key(6), 4_000, r), json!({"amount": "4000", "reference": r.to_vec()})),
-        ("pay_with_iosd", tx::pay_with_iosd(&key(8), &key(6), 1_000_000, r), json!({"amount": "1000000", "reference": r.to_vec()})),
-        ("pay_with_io", tx::pay_with_io(&key(8), &key(3), &key(6), 2_000_000, r), json!({"amount": "2000000", "reference": r.to_vec()})),
+        (
+            "mint_iosd",
+            tx::mint_iosd(&key(7), &key(8), 5_000),
+            json!({"amount": "5000"}),
+            json!({"gateway": pk(&key(7)), "to": pk(&key(8))}),
+        ),
+        (
+            "redeem_iosd",
+            tx::redeem_iosd(&key(8), &key(6), 4_000, r),
+            json!({"amount": "4000", "reference": r.to_vec()}),
+            json!({"holder": pk(&key(8)), "holderIosd": pk(&key(6))}),
+        ),
+        (
+            "pay_with_iosd",
+            tx::pay_with_iosd(&key(8), &key(6), 1_000_000, r),
+            json!({"amount": "1000000", "reference": r.to_vec()}),
+            json!({"payer": pk(&key(8)), "payerIosd": pk(&key(6))}),
+        ),
+        (
+            "pay_with_io",
+            tx::pay_with_io(&key(8), &key(3), &key(6), 2_000_000, r),
+            json!({"amount": "2000000", "reference": r.to_vec()}),
+            json!({"payer": pk(&key(8)), "ioMint": pk(&key(3)), "payerIo": pk(&key(6))}),
+        ),
         (
             "buyback_and_burn",
             tx::buyback_and_burn(&key(8), &key(3), &key(5), &key(6), &key(4), 10_000, 19_800),
             json!({"iosd_amount": "10000", "io_amount": "19800"}),
+            json!({"keeper": pk(&key(8)), "ioMint": pk(&key(3)), "keeperIo": pk(&key(5)), "keeperIosd": pk(&key(6)), "priceUpdate": pk(&key(4))}),
         ),
-        ("grant", tx::grant(&key(2), &key(3), Asset::Iosd, &key(6), 77), json!({"asset": variant("Iosd"), "amount": "77"})),
+        (
+            "grant",
+            tx::grant(&key(2), &key(3), Asset::Iosd, &key(6), 77),
+            json!({"asset": variant("Iosd"), "amount": "77"}),
+            json!({"authority": pk(&key(2)), "ioMint": pk(&key(3)), "recipient": pk(&key(6))}),
+        ),
+        (
+            "grant",
+            tx::grant(&key(2), &key(3), Asset::Io, &key(6), 78),
+            json!({"asset": variant("Io"), "amount": "78"}),
+            json!({"authority": pk(&key(2)), "ioMint": pk(&key(3)), "recipient": pk(&key(6))}),
+        ),
     ];
     let totals = TreasuryTotals {
         iosd_minted: 1,
@@ -592,9 +789,9 @@ fn treasury_fixtures() -> Value {
     json!({
         "program": io_treasury::ID.to_string(),
         "idl": "idl/treasury.json",
-        "instructions": instructions.into_iter().map(|(name, i, args)| {
+        "instructions": instructions.into_iter().map(|(name, i, args, inputs)| {
             assert_eq!(i.program_id, io_treasury::ID);
-            json!({"name": name, "data": hex(&i.data), "args": args})
+            instruction_json(name, &i, args, inputs)
         }).collect::<Vec<_>>(),
         "accounts": [{
             "name": "TreasuryConfig",

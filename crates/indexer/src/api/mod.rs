@@ -57,6 +57,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
         economy::proposals,
         economy::proposal_detail,
         network::network_metrics,
+        network::network_cells,
     )
 )]
 pub struct ApiDoc;
@@ -85,6 +86,7 @@ pub fn router(service: Arc<IndexerService>) -> Router {
         .route("/v1/proposals", get(economy::proposals))
         .route("/v1/proposals/{id}", get(economy::proposal_detail))
         .route("/v1/network/metrics", get(network::network_metrics))
+        .route("/v1/network/cells", get(network::network_cells))
         .route("/v1/placement", get(placement::placement))
         .route("/v1/placement/cluster", get(placement::cluster))
         .layer(axum::middleware::from_fn_with_state(service.clone(), metrics::track))
@@ -98,7 +100,22 @@ pub async fn serve(
     service: Arc<IndexerService>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(service)).with_graceful_shutdown(shutdown).await
+    serve_router(listener, router(service), shutdown).await
+}
+
+/// The API's routes, and the dashboard's built files (`index.html` and its assets) for
+/// every other path: one origin, so the page reads the API without CORS.
+pub fn router_with_dashboard(service: Arc<IndexerService>, dashboard: &std::path::Path) -> Router {
+    router(service).fallback_service(tower_http::services::ServeDir::new(dashboard).append_index_html_on_directories(true))
+}
+
+/// Serves `router` on `listener` until the future resolves.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
 }
 
 async fn ready(State(service): State<Arc<IndexerService>>) -> impl IntoResponse {

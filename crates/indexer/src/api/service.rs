@@ -86,6 +86,11 @@ impl IndexerService {
         Ok(gathered)
     }
 
+    /// Every occupied H3 cell at `resolution`, with its nodes (for a map).
+    pub fn network_cells(&self, resolution: u8) -> Result<Vec<io_metrics::CellCount>, NetworkReportError> {
+        Ok(io_metrics::cells(&self.gathered()?.inputs.nodes, resolution)?)
+    }
+
     /// Every network metric, at `io_usd` if given, else the service's price, else the
     /// newest buyback's.
     pub fn network_report(&self, io_usd: Option<f64>) -> Result<NetworkReport, NetworkReportError> {

@@ -1,0 +1,5 @@
+export * as registry from "./registry";
+export * as staking from "./staking";
+export * as emissions from "./emissions";
+export * as treasury from "./treasury";
+export * as governance from "./governance";

@@ -1,0 +1,3 @@
+declare module "topojson-client";
+declare module "world-atlas/countries-110m.json";
+declare module "*.css";
