@@ -2,7 +2,7 @@
 // world-atlas package) and each occupied H3 cell as its hexagon, in an equirectangular
 // projection. Drawn as SVG, so every hexagon is an element the browser test can count.
 
-import { cellToBoundary } from "h3-js";
+import { cellToBoundary, cellToLatLng } from "h3-js";
 import { feature } from "topojson-client";
 import countries from "world-atlas/countries-110m.json";
 import type { CellCount } from "./api";
@@ -19,13 +19,16 @@ function project([lng, lat]: [number, number]): [number, number] {
 function ringPath(ring: [number, number][]): string {
   let d = "";
   let previous: number | null = null;
+  let cut = false;
   for (const point of ring) {
     const [x, y] = project(point);
     const jump = previous !== null && Math.abs(point[0] - previous) > 180;
+    cut ||= jump;
     d += `${d === "" || jump ? "M" : "L"}${x.toFixed(1)},${y.toFixed(1)}`;
     previous = point[0];
   }
-  return d + "Z";
+  // Closing a cut ring would draw a line back across the whole map.
+  return cut ? d : d + "Z";
 }
 
 function outline(svg: SVGSVGElement): void {
@@ -44,13 +47,30 @@ function outline(svg: SVGSVGElement): void {
   svg.appendChild(path);
 }
 
+/** The view: the cells' bounds with a margin, at the map's 2:1 shape, at least a tenth of
+ * the world wide (so a lone cell still shows the land around it); the world without cells. */
+function fit(points: [number, number][]): string {
+  if (points.length === 0) return `0 0 ${WIDTH} ${HEIGHT}`;
+  const xs = points.map(([x]) => x);
+  const ys = points.map(([, y]) => y);
+  const [minX, maxX, minY, maxY] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  let width = Math.max(WIDTH / 10, (maxX - minX) * 1.2, (maxY - minY) * 1.2 * (WIDTH / HEIGHT));
+  width = Math.min(width, WIDTH);
+  const height = width * (HEIGHT / WIDTH);
+  const x = Math.min(Math.max((minX + maxX) / 2 - width / 2, 0), WIDTH - width);
+  const y = Math.min(Math.max((minY + maxY) / 2 - height / 2, 0), HEIGHT - height);
+  return `${x.toFixed(1)} ${y.toFixed(1)} ${width.toFixed(1)} ${height.toFixed(1)}`;
+}
+
 export function drawMap(svg: SVGSVGElement, cells: CellCount[]): void {
   svg.replaceChildren();
   outline(svg);
   const most = Math.max(1, ...cells.map((c) => c.verified));
+  const projected: [number, number][] = [];
   for (const cell of cells) {
     // cellToBoundary gives [lat, lng] pairs; the projection takes [lng, lat].
     const ring = cellToBoundary(cell.cell).map(([lat, lng]) => [lng, lat] as [number, number]);
+    projected.push(...ring.map(project));
     const hexagon = document.createElementNS(SVG, "path");
     hexagon.setAttribute("d", ringPath(ring));
     hexagon.setAttribute("class", "cell");
@@ -61,4 +81,24 @@ export function drawMap(svg: SVGSVGElement, cells: CellCount[]): void {
     hexagon.appendChild(title);
     svg.appendChild(hexagon);
   }
+  const view = fit(projected);
+  svg.setAttribute("viewBox", view);
+  // A cell is a few pixels wide at world scale: a marker at its centre, sized to the view,
+  // keeps every occupied cell visible (the hexagons stay the cells' true shapes).
+  const radius = Number(view.split(" ")[2]) / 250;
+  for (const cell of cells) {
+    const [x, y] = project(cellCentre(cell.cell));
+    const marker = document.createElementNS(SVG, "circle");
+    marker.setAttribute("cx", x.toFixed(2));
+    marker.setAttribute("cy", y.toFixed(2));
+    marker.setAttribute("r", radius.toFixed(2));
+    marker.setAttribute("class", "cell-marker");
+    marker.setAttribute("fill-opacity", (0.35 + (0.65 * cell.verified) / most).toFixed(2));
+    svg.appendChild(marker);
+  }
+}
+
+function cellCentre(cell: string): [number, number] {
+  const [lat, lng] = cellToLatLng(cell);
+  return [lng, lat];
 }

@@ -66,6 +66,7 @@ const hexagons = await page.$$eval("#map path.cell", (paths) => paths.map((p) =>
 check(hexagons.length === cells.cells.length && cells.cells.length > 0, `the map draws ${cells.cells.length} cells`, `drew ${hexagons.length}`);
 check(JSON.stringify([...hexagons].sort()) === JSON.stringify(cells.cells.map((c) => c.cell).sort()), "the hexagons are the API's cells");
 check((await page.$$("#map path.land")).length === 1, "the world outline is drawn from the bundled atlas");
+check((await page.$$("#map circle.cell-marker")).length === cells.cells.length, "every cell has its marker");
 
 // Tiers: nodes, verified and GPUs per tier as the report says.
 const tierRows = await page.$$eval("#tiers tbody tr", (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));

@@ -48,6 +48,10 @@ pub struct RunArgs {
     /// Seconds between polls once caught up.
     #[arg(long, default_value_t = 2.0)]
     pub poll_secs: f64,
+    /// Longest wait between retries while the source fails (the wait doubles from
+    /// --poll-secs after each failure, and returns to it after a success).
+    #[arg(long, default_value_t = 60.0)]
+    pub max_backoff_secs: f64,
     /// Ingest what the source has, print the report and exit, serving nothing.
     #[arg(long)]
     pub once: bool,
@@ -159,19 +163,27 @@ fn follow(args: &RunArgs, mut source: impl Source, url: Option<&str>) -> anyhow:
     };
     runtime.spawn(api::serve_router(listener, router, std::future::pending()));
     let poll = Duration::from_secs_f64(args.poll_secs.max(0.01));
+    // A cluster that is down is not asked again every poll: the wait doubles up to the cap.
+    let mut backoff = crate::keeper::Backoff::new(poll, Duration::from_secs_f64(args.max_backoff_secs.max(0.01)));
     loop {
-        match service.sync(&mut source) {
-            Ok(report) if report.transactions > 0 => {
-                eprintln!(
-                    "indexer: {} transactions, {} node events, {} economy events; cursor {:?}",
-                    report.transactions, report.events, report.economy, report.cursor
-                )
+        let wait = match service.sync(&mut source) {
+            Ok(report) => {
+                if report.transactions > 0 {
+                    eprintln!(
+                        "indexer: {} transactions, {} node events, {} economy events; cursor {:?}",
+                        report.transactions, report.events, report.economy, report.cursor
+                    );
+                }
+                backoff.succeeded()
             }
-            Ok(_) => {}
-            Err(e) if retryable(&e) => eprintln!("indexer: {e}; retrying"),
+            Err(e) if retryable(&e) => {
+                let wait = backoff.failed();
+                eprintln!("indexer: {e}; retrying in {:.1}s", wait.as_secs_f64());
+                wait
+            }
             // The data itself is wrong: ingesting past it would serve a wrong index.
             Err(e) => return Err(e).context("ingestion stopped"),
-        }
-        std::thread::sleep(poll);
+        };
+        std::thread::sleep(wait);
     }
 }

@@ -155,3 +155,42 @@ fn a_killed_indexer_resumes_without_loss_or_repeat_on_postgres() {
     eprintln!("postgres: {kills} kills landed while the indexer was ingesting");
     assert_eq!(kills, 8, "kills that landed mid-ingestion");
 }
+
+/// A source that fails is retried with a doubling wait up to `--max-backoff-secs`, not
+/// every poll; once it answers, the indexer runs on (here: the ledger file appears).
+#[test]
+fn a_failing_source_is_retried_with_a_doubling_wait_up_to_the_cap() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("not-yet.ledger");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_io"))
+        .args(["indexer", "run", "--ledger"])
+        .arg(&ledger)
+        .arg("--db")
+        .arg(dir.path().join("index.redb"))
+        .args(["--listen", "127.0.0.1:0", "--poll-secs", "0.1", "--max-backoff-secs", "0.4"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut waits = vec![];
+    while waits.len() < 4 {
+        let line = lines.next().expect("the indexer's stderr ended").unwrap();
+        if let Some(rest) = line.split("retrying in ").nth(1) {
+            waits.push(rest.to_string());
+        }
+    }
+    // 0.1 s doubled: 0.2, 0.4, then held at the 0.4 s cap.
+    assert_eq!(waits, ["0.2s", "0.4s", "0.4s", "0.4s"]);
+    // The file appears (empty): the source answers, and the process keeps serving.
+    std::fs::write(&ledger, "").unwrap();
+    std::thread::sleep(Duration::from_millis(1_500));
+    assert!(child.try_wait().unwrap().is_none(), "the indexer stopped");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Still failing, 1.5 s at the 0.4 s cap would print three or four more retries; after
+    // the file appeared, at most the one already under way when it was written.
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let retries_after = rest.iter().filter(|l| l.contains("retrying in")).count();
+    assert!(retries_after <= 1, "{rest:?}");
+}
