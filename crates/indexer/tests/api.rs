@@ -380,15 +380,7 @@ fn the_network_report_and_its_gauges() {
     let (_, text) = server.get("/metrics");
     assert!(text.as_str().unwrap().contains("io_indexer_network_report_errors_total 1"), "{text}");
 
-    service.set_network_params(io_metrics::NetworkParams {
-        period_secs: 30 * 86_400,
-        fee_bps: 200,
-        min_stake_io: [10_000.0, 2_000.0, 200.0],
-        multiplier_bps: [15_000, 12_000, 10_000],
-        spacing_resolution: 7,
-        electricity_usd_per_kwh: 0.12,
-        hardware: io_metrics::HardwareTable::defaults(),
-    });
+    service.set_network_params(common::network_params());
     // The fixture's treasury filled no buyback, so there is no price until one is given.
     assert_eq!(server.refused("/v1/network/metrics"), (400, "NoPrice".into()));
     assert_eq!(server.refused("/v1/network/metrics?io_usd=-2"), (400, "InvalidPrice".into()));

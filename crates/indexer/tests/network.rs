@@ -3,31 +3,17 @@
 //! treasury's totals, the emissions config, staking's reward pool, the registry's records)
 //! or from the fixture's known amounts, never with the functions under test.
 
-use common::{economy, network, Backend, IO};
+use common::{economy, network, network_params, Backend, IO};
 use io_indexer::api::service::NetworkReportError;
 use io_indexer::api::IndexerService;
 use io_indexer::Indexer;
-use io_metrics::{HardwareTable, NetworkParams, Tier};
+use io_metrics::Tier;
 use io_registry::NodeStatus;
 use io_sdk::client::fetch;
 use io_sdk::pda;
 use solana_sdk::signature::Signer;
 use std::collections::{BTreeMap, BTreeSet};
 mod common;
-
-/// The reference genesis's figures, written out: a 30-day period, the 2% fee, the tier
-/// minimums and multipliers of migrations/genesis.toml.
-fn params() -> NetworkParams {
-    NetworkParams {
-        period_secs: 30 * 86_400,
-        fee_bps: 200,
-        min_stake_io: [10_000.0, 2_000.0, 200.0],
-        multiplier_bps: [15_000, 12_000, 10_000],
-        spacing_resolution: 7,
-        electricity_usd_per_kwh: 0.12,
-        hardware: HardwareTable::defaults(),
-    }
-}
 
 fn close(actual: f64, expected: f64) {
     assert!((actual - expected).abs() <= 1e-9 * expected.abs().max(1.0), "{actual} != {expected}");
@@ -41,7 +27,7 @@ fn the_economys_report_is_the_chains(b: &Backend) {
     // The catalogue names the models, so hardware costs are those of the GPUs verified.
     service.set_catalogue(fetch(&mut e.h.net, &pda::gpu_catalogue()).unwrap());
     assert!(matches!(service.network_report(Some(1.0)), Err(NetworkReportError::NotConfigured)));
-    service.set_network_params(params());
+    service.set_network_params(network_params());
     // No buyback has filled and no price was given: no price, by name.
     assert!(matches!(service.network_report(None), Err(NetworkReportError::NoPrice)));
     assert!(matches!(service.network_report(Some(-1.0)), Err(NetworkReportError::Metrics(io_metrics::MetricsError::InvalidPrice(_)))));
@@ -106,7 +92,7 @@ fn the_networks_decentralization_is_the_registrys(b: &Backend) {
     let mut indexer = Indexer::open(b.open("decentralization")).unwrap();
     indexer.sync(&mut n.h.net).unwrap();
     let service = IndexerService::new(indexer);
-    service.set_network_params(params());
+    service.set_network_params(network_params());
     let report = service.network_report(Some(1.0)).unwrap();
     assert!(report.trailing.is_none() && report.periods.is_empty(), "no crank, payment or burn in this network");
 

@@ -45,6 +45,20 @@ pub fn network() -> Network {
 
 pub const IO: u64 = 1_000_000;
 
+/// The network metrics' parameters of the reference genesis, written out: a 30-day period,
+/// the 2% fee, the tier minimums and multipliers of migrations/genesis.toml.
+pub fn network_params() -> io_metrics::NetworkParams {
+    io_metrics::NetworkParams {
+        period_secs: 30 * 86_400,
+        fee_bps: 200,
+        min_stake_io: [10_000.0, 2_000.0, 200.0],
+        multiplier_bps: [15_000, 12_000, 10_000],
+        spacing_resolution: 7,
+        electricity_usd_per_kwh: 0.12,
+        hardware: io_metrics::HardwareTable::defaults(),
+    }
+}
+
 /// A run of the whole economy, and what the test compares the index with.
 pub struct Economy {
     pub h: Harness,
