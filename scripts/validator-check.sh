@@ -1,22 +1,29 @@
 #!/bin/bash
-# Issue 17, part 5: the RPC paths against a real validator. solana-test-validator (the
-# Rust crate, in process: validator-check/) runs the suite's SBF programs; the `io` binary
-# talks to it over JSON-RPC: genesis through RpcChain, registry commands, and an indexer
-# following it with the RPC source, whose answers must equal the history replay's.
+# The RPC paths against a real validator (issue 17, part 5), and the dashboard's wallet
+# flows signed by a test wallet on it (issue 18). solana-test-validator (the Rust crate, in
+# process: validator-check/) runs the suite's SBF programs; the `io` binary talks to it over
+# JSON-RPC: genesis through RpcChain, registry, staking and DAO commands, and an indexer
+# following it with the RPC source, whose answers must equal the history replay's; then the
+# dashboard, served by that indexer, in headless Chromium with a wallet-standard test wallet
+# that stakes, votes, unstakes and claims (dashboard/test/wallet-e2e.mjs).
 #
-# Not part of .ci/run: the validator's own dependency tree (RocksDB among it) is built in
-# its own target directory, which takes longer cold than CI has left after the suite
-# (README, "A real validator").
-#
-#   scripts/validator-check.sh   # builds what is missing (SBF artifacts, io, the validator)
+#   scripts/validator-check.sh   # builds what is missing (SBF artifacts, io, the validator,
+#                                # the dashboard and the client package)
+# VALIDATOR_TARGET: the validator's target directory (default target/validator-check);
+# SHOTS: where the screenshots go (default target/screenshots).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 [ -f target/deploy/io_registry.so ] || bash scripts/sbf/build.sh
 cargo build -q -p io-cli
-# Its own target directory (7.9 GB cold); VALIDATOR_TARGET points at another.
+# Its own target directory and lockfile (the validator's dependency tree is not the
+# workspace's); VALIDATOR_TARGET points at another.
 VALIDATOR_TARGET=${VALIDATOR_TARGET:-$ROOT/target/validator-check}
-CARGO_TARGET_DIR=$VALIDATOR_TARGET cargo build -q --manifest-path validator-check/Cargo.toml
+CARGO_TARGET_DIR=$VALIDATOR_TARGET cargo build -q --locked --manifest-path validator-check/Cargo.toml
+# The dashboard and the client package its browser test reads the chain with.
+(cd clients/ts && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+(cd dashboard && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+SHOTS=${SHOTS:-$ROOT/target/screenshots}
 IO=$ROOT/target/debug/io
 WORK=$(mktemp -d)
 VALIDATOR=
@@ -42,6 +49,10 @@ step() { echo "+ io ${*:2}" | sed "s|$WORK/||g"; "$IO" "${@:2}" > "$WORK/$1.out"
 step genesis genesis --url "$URL" --keypair "$(k deployer)" --authority "$(k authority)" \
   --oracle "$(p oracle0)" --oracle "$(p oracle1)" --oracle "$(p oracle2)"
 cat "$WORK/genesis.out"
+# What the wallet test needs from genesis: the mint and the authority's allocation.
+sed -n 's/^\$IO mint  *//p' "$WORK/genesis.out" > "$WORK/io-mint"
+sed -n 's/^genesis allocation \([^ ]*\).*/\1/p' "$WORK/genesis.out" > "$WORK/genesis-tokens"
+[ -s "$WORK/io-mint" ] && [ -s "$WORK/genesis-tokens" ] || { echo "validator check: io genesis named no mint or allocation"; exit 1; }
 REG=(registry --url "$URL" --keypair "$(k deployer)")
 for i in 0 1 2; do
   step "register$i" "${REG[@]}" register --operator "$(k operator)" --node "$(k node$i)" --model H100 --gpus 8 \
@@ -55,7 +66,9 @@ echo "registry by history replay (RpcChain):"
 cat "$WORK/replay.out"
 
 # The indexer follows the validator (finalized transactions only) and serves its API.
-"$IO" indexer run --url "$URL" --db "$WORK/index.redb" --listen 127.0.0.1:18099 --poll-secs 0.5 > "$WORK/indexer.log" 2>&1 &
+# The indexer also serves the dashboard, whose wallet flows send to the validator.
+"$IO" indexer run --url "$URL" --db "$WORK/index.redb" --listen 127.0.0.1:18099 --poll-secs 0.5 \
+  --dashboard dashboard/dist --wallet-rpc "$URL" > "$WORK/indexer.log" 2>&1 &
 INDEXER=$!
 for _ in $(seq 1 120); do
   "$IO" "${REG[@]}" nodes --indexer http://127.0.0.1:18099 > "$WORK/indexed.out" 2>&1 || true
@@ -71,4 +84,19 @@ fi
 echo "registry through the indexer's RPC source: the same table"
 curl -sf http://127.0.0.1:18099/v1/status; echo
 curl -sf "http://127.0.0.1:18099/v1/proposals"; echo
+
+# Staking through the CLI: the genesis authority bonds 10,000 IO of its allocation (the
+# DAO's proposal threshold), then reads its position back.
+STAKE=(stake --url "$URL" --keypair "$(k deployer)")
+step deposit "${STAKE[@]}" deposit --operator "$(k authority)" --tokens "$(cat "$WORK/genesis-tokens")" --amount 10000
+step stake-status "${STAKE[@]}" status --operator "$(p authority)"
+cat "$WORK/stake-status.out"
+grep -Eq "^  bonded +10000 IO" "$WORK/stake-status.out" || { echo "validator check: io stake status does not show the 10,000 IO bond"; exit 1; }
+
+# The dashboard's wallet flows: the browser test funds its wallet from the allocation,
+# proposes through `io dao propose` and reads the validator back by hand.
+ln -s "$IO" "$WORK/io"
+node dashboard/test/wallet-e2e.mjs http://127.0.0.1:18099 "$URL" "$WORK" "$SHOTS" || { tail -20 "$WORK/indexer.log"; exit 1; }
+step dao-list dao --url "$URL" --keypair "$(k deployer)" list
+cat "$WORK/dao-list.out"
 echo "validator check: OK"

@@ -2,4 +2,4 @@
 // client, on the page's own origin (the indexer serves the page and the API together).
 
 export { IndexerClient, IndexerError } from "../../clients/ts/src/api";
-export type { CellCount, NetworkReport } from "../../clients/ts/src/api";
+export type { CellCount, NetworkReport, ProposalView } from "../../clients/ts/src/api";

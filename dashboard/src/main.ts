@@ -1,14 +1,19 @@
 // The dashboard: reads the indexer's API (same origin) and fills the page; proposals'
-// tallies are polled so a vote shows within seconds.
+// tallies are polled so a vote shows within seconds. When the indexer names an RPC
+// endpoint (config.json), a wallet can stake, unstake, claim and vote from the page.
 
+import "./polyfill";
 import "./style.css";
 import { IndexerClient, IndexerError, type NetworkReport } from "./api";
 import { drawCharts } from "./charts";
 import { fillList, fillTable, io, percent, short, usd, whole } from "./format";
 import { drawMap } from "./map";
+import { WalletPanel } from "./wallet";
 
 const POLL_MS = 5_000;
+const REPORT_POLL_MS = 30_000;
 const api = new IndexerClient(window.location.origin);
+let wallet: WalletPanel | null = null;
 
 function element<T extends HTMLElement | SVGSVGElement>(id: string): T {
   const found = document.getElementById(id);
@@ -109,6 +114,33 @@ async function proposals(): Promise<void> {
       p.stake_at_open === 0 ? "-" : percent((p.yes + p.no + p.abstain) / p.stake_at_open),
     ]),
   );
+  // With a wallet connected, each proposal in its voting period gets its vote buttons.
+  if (wallet?.connected) {
+    element("proposals").querySelector("thead tr")?.appendChild(Object.assign(document.createElement("th"), { textContent: "your vote" }));
+    const rows = element<HTMLTableElement>("proposals").tBodies[0].rows;
+    page.items.forEach((p, i) => {
+      const cell = rows[i].insertCell();
+      const buttons = wallet?.voteButtons(p);
+      if (buttons) cell.append(buttons);
+    });
+  }
+}
+
+/** The wallet panel, when the indexer names where wallets send (else the page only reads). */
+async function startWallet(): Promise<void> {
+  const response = await fetch("./config.json");
+  const config: { wallet_rpc?: string | null } = response.ok ? await response.json() : {};
+  if (!config.wallet_rpc) {
+    element("wallet-state").textContent = "Read-only: this indexer names no RPC endpoint for wallets (io indexer run --wallet-rpc).";
+    return;
+  }
+  wallet = new WalletPanel(config.wallet_rpc, api, element);
+  wallet.onLanded = () => {
+    void refresh(proposals, "proposals");
+    void refresh(() => wallet!.refresh(), "wallet");
+  };
+  element<HTMLElement>("wallet-controls").hidden = false;
+  wallet.start();
 }
 
 async function refresh(part: () => Promise<void>, name: string): Promise<void> {
@@ -120,9 +152,19 @@ async function refresh(part: () => Promise<void>, name: string): Promise<void> {
   }
 }
 
-void Promise.all([refresh(status, "status"), refresh(network, "network"), refresh(treasury, "treasury"), refresh(proposals, "proposals")]).then(() => {
+void Promise.all([
+  refresh(status, "status"),
+  refresh(network, "network"),
+  refresh(treasury, "treasury"),
+  refresh(proposals, "proposals"),
+  refresh(startWallet, "wallet"),
+]).then(() => {
   // The browser test waits for this mark before it reads the page.
   document.body.dataset.loaded = "true";
   setInterval(() => void refresh(proposals, "proposals"), POLL_MS);
   setInterval(() => void refresh(status, "status"), POLL_MS);
+  setInterval(() => void refresh(async () => wallet?.refresh(), "wallet"), POLL_MS);
+  // The map, the health figures, the charts and the treasury follow the indexer too.
+  setInterval(() => void refresh(network, "network"), REPORT_POLL_MS);
+  setInterval(() => void refresh(treasury, "treasury"), REPORT_POLL_MS);
 });

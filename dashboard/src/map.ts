@@ -82,20 +82,82 @@ export function drawMap(svg: SVGSVGElement, cells: CellCount[]): void {
     svg.appendChild(hexagon);
   }
   const view = fit(projected);
-  svg.setAttribute("viewBox", view);
-  // A cell is a few pixels wide at world scale: a marker at its centre, sized to the view,
-  // keeps every occupied cell visible (the hexagons stay the cells' true shapes).
-  const radius = Number(view.split(" ")[2]) / 250;
+  svg.dataset.fitted = view;
+  // A redraw (the page refreshes the map) keeps a view the reader zoomed or panned to.
+  if (svg.dataset.zoomed !== "true") svg.setAttribute("viewBox", view);
   for (const cell of cells) {
     const [x, y] = project(cellCentre(cell.cell));
     const marker = document.createElementNS(SVG, "circle");
     marker.setAttribute("cx", x.toFixed(2));
     marker.setAttribute("cy", y.toFixed(2));
-    marker.setAttribute("r", radius.toFixed(2));
     marker.setAttribute("class", "cell-marker");
     marker.setAttribute("fill-opacity", (0.35 + (0.65 * cell.verified) / most).toFixed(2));
     svg.appendChild(marker);
   }
+  sizeMarkers(svg);
+  zoomable(svg);
+}
+
+/** A cell is a few pixels wide at world scale: a marker at its centre, sized to the view,
+ * keeps every occupied cell visible (the hexagons stay the cells' true shapes). */
+function sizeMarkers(svg: SVGSVGElement): void {
+  const radius = (viewOf(svg)[2] / 250).toFixed(2);
+  svg.querySelectorAll("circle.cell-marker").forEach((m) => m.setAttribute("r", radius));
+}
+
+function viewOf(svg: SVGSVGElement): [number, number, number, number] {
+  const [x, y, w, h] = (svg.getAttribute("viewBox") ?? `0 0 ${WIDTH} ${HEIGHT}`).split(" ").map(Number);
+  return [x, y, w, h];
+}
+
+function setView(svg: SVGSVGElement, x: number, y: number, width: number): void {
+  width = Math.min(Math.max(width, WIDTH / 400), WIDTH);
+  const height = width * (HEIGHT / WIDTH);
+  x = Math.min(Math.max(x, 0), WIDTH - width);
+  y = Math.min(Math.max(y, 0), HEIGHT - height);
+  svg.setAttribute("viewBox", `${x.toFixed(2)} ${y.toFixed(2)} ${width.toFixed(2)} ${height.toFixed(2)}`);
+  svg.dataset.zoomed = "true";
+  sizeMarkers(svg);
+}
+
+/** Wheel zooms about the pointer, dragging pans, a double click goes back to the cells. */
+function zoomable(svg: SVGSVGElement): void {
+  if (svg.dataset.zoomable === "true") return;
+  svg.dataset.zoomable = "true";
+  // The map point under a client position.
+  const at = (clientX: number, clientY: number): [number, number] => {
+    const box = svg.getBoundingClientRect();
+    const [x, y, w, h] = viewOf(svg);
+    return [x + ((clientX - box.left) / box.width) * w, y + ((clientY - box.top) / box.height) * h];
+  };
+  svg.addEventListener(
+    "wheel",
+    (e) => {
+      e.preventDefault();
+      const [px, py] = at(e.clientX, e.clientY);
+      const [x, y, w] = viewOf(svg);
+      const scale = e.deltaY > 0 ? 1.25 : 0.8;
+      setView(svg, px - (px - x) * scale, py - (py - y) * scale, w * scale);
+    },
+    { passive: false },
+  );
+  let drag: [number, number] | null = null;
+  svg.addEventListener("pointerdown", (e) => {
+    drag = at(e.clientX, e.clientY);
+    svg.setPointerCapture(e.pointerId);
+  });
+  svg.addEventListener("pointermove", (e) => {
+    if (!drag) return;
+    const [px, py] = at(e.clientX, e.clientY);
+    const [x, y, w] = viewOf(svg);
+    setView(svg, x + drag[0] - px, y + drag[1] - py, w);
+  });
+  svg.addEventListener("pointerup", () => (drag = null));
+  svg.addEventListener("dblclick", () => {
+    svg.setAttribute("viewBox", svg.dataset.fitted ?? `0 0 ${WIDTH} ${HEIGHT}`);
+    svg.dataset.zoomed = "false";
+    sizeMarkers(svg);
+  });
 }
 
 function cellCentre(cell: string): [number, number] {

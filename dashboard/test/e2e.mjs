@@ -67,6 +67,17 @@ check(hexagons.length === cells.cells.length && cells.cells.length > 0, `the map
 check(JSON.stringify([...hexagons].sort()) === JSON.stringify(cells.cells.map((c) => c.cell).sort()), "the hexagons are the API's cells");
 check((await page.$$("#map path.land")).length === 1, "the world outline is drawn from the bundled atlas");
 check((await page.$$("#map circle.cell-marker")).length === cells.cells.length, "every cell has its marker");
+// Zoom: the wheel narrows the view about the pointer, a double click frames the cells again.
+const viewWidth = (view) => Number((view ?? "").split(" ")[2]);
+const fitted = await page.getAttribute("#map", "viewBox");
+const mapBox = await page.locator("#map").boundingBox();
+await page.mouse.move(mapBox.x + mapBox.width / 2, mapBox.y + mapBox.height / 2);
+await page.mouse.wheel(0, -100);
+await page.waitForFunction((before) => document.getElementById("map").getAttribute("viewBox") !== before, fitted, { timeout: 5_000 }).catch(() => {});
+const zoomed = await page.getAttribute("#map", "viewBox");
+check(Math.abs(viewWidth(zoomed) - 0.8 * viewWidth(fitted)) < 0.1, "the wheel zooms the map in by a fifth", `${fitted} -> ${zoomed}`);
+await page.mouse.dblclick(mapBox.x + mapBox.width / 2, mapBox.y + mapBox.height / 2);
+check((await page.getAttribute("#map", "viewBox")) === fitted, "a double click frames the cells again");
 
 // Tiers: nodes, verified and GPUs per tier as the report says.
 const tierRows = await page.$$eval("#tiers tbody tr", (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
@@ -99,6 +110,9 @@ const burnRows = await page.$$eval("#burns tbody tr", (rows) => rows.length);
 check(burnRows === Math.min(20, burns.items.length), "the burns table lists the newest burns", `${burnRows} rows`);
 const proposalRows = await page.$$eval("#proposals tbody tr", (rows) => rows.map((r) => [r.cells[0].textContent, r.cells[1].textContent]));
 check(JSON.stringify(proposalRows) === JSON.stringify(proposals.items.map((p) => [String(p.id), p.status])), "proposals and their status as the API says", JSON.stringify(proposalRows));
+
+// Served with no --wallet-rpc, the wallet panel says the page only reads.
+check((await page.textContent("[data-testid=wallet-state]"))?.startsWith("Read-only") === true, "without an RPC endpoint the wallet panel is read-only");
 
 check(foreign.length === 0, "nothing is loaded from outside the indexer", foreign.join(", "));
 check(errors.length === 0, "the page logs no error", errors.join(" | "));

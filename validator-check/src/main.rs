@@ -48,6 +48,9 @@ fn main() {
         .collect();
     let mut genesis = TestValidatorGenesis::default();
     genesis.ledger_path(work.join("ledger")).add_upgradeable_programs_with_path(&programs);
+    // JSON-RPC on a port whose next port (the websocket API) is free too: clients derive
+    // the websocket endpoint as the RPC port + 1, as on a default validator (8899, 8900).
+    genesis.rpc_port(free_port_pair());
     // The history the `io` commands and the indexer read (`getSignaturesForAddress`,
     // `getTransaction` with its inner instructions and logs), as the solana-test-validator
     // command line keeps it.
@@ -56,8 +59,9 @@ fn main() {
         enable_extended_tx_metadata_storage: true,
         ..solana_rpc::rpc::JsonRpcConfig::default_for_test()
     });
-    // The genesis authority, an operator, its nodes and the oracles, 1,000 SOL each.
-    for name in ["authority", "operator", "node0", "node1", "node2", "oracle0", "oracle1", "oracle2"] {
+    // The genesis authority, an operator, its nodes, the oracles and the dashboard test's
+    // wallet, 1,000 SOL each.
+    for name in ["authority", "operator", "node0", "node1", "node2", "oracle0", "oracle1", "oracle2", "wallet"] {
         let key = Keypair::new();
         write_keypair_file(&key, work.join(format!("{name}.json"))).expect("write a keypair");
         std::fs::write(work.join(format!("{name}.pub")), key.pubkey().to_string()).expect("write a key");
@@ -73,4 +77,15 @@ fn main() {
     loop {
         std::thread::park();
     }
+}
+
+/// A free TCP port whose successor is free too.
+fn free_port_pair() -> u16 {
+    (18_900..19_900)
+        .step_by(2)
+        .find(|&port| {
+            let bind = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+            bind(port) && bind(port + 1)
+        })
+        .expect("a free pair of ports in 18900-19899")
 }

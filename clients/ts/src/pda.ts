@@ -2,11 +2,13 @@
 // seeds from programs/*/src/constants.rs). The IDLs carry no seeds: they are here only.
 import { BN, web3 } from "@coral-xyz/anchor";
 import {
+  ASSOCIATED_TOKEN_PROGRAM_ID,
   BPF_LOADER_UPGRADEABLE_ID,
   EMISSIONS_PROGRAM_ID,
   GOVERNANCE_PROGRAM_ID,
   REGISTRY_PROGRAM_ID,
   STAKING_PROGRAM_ID,
+  TOKEN_PROGRAM_ID,
   TREASURY_PROGRAM_ID,
 } from "./programs";
 
@@ -88,3 +90,7 @@ export const voteRecord = (proposal: PublicKey, voter: PublicKey) =>
 
 /** The ProgramData account of an upgradeable program (names its upgrade authority). */
 export const programData = (programId: PublicKey) => find([programId.toBuffer()], BPF_LOADER_UPGRADEABLE_ID);
+
+/** `owner`'s associated token account of `mint` (SPL Token), where wallets keep their $IO. */
+export const associatedToken = (owner: PublicKey, mint: PublicKey) =>
+  find([owner.toBuffer(), TOKEN_PROGRAM_ID.toBuffer(), mint.toBuffer()], ASSOCIATED_TOKEN_PROGRAM_ID);

@@ -44,6 +44,8 @@ export const PROGRAM_IDS: Record<ProgramName, web3.PublicKey> = {
 /** Programs outside the suite that the instructions name. */
 export const SYSTEM_PROGRAM_ID = web3.SystemProgram.programId;
 export const TOKEN_PROGRAM_ID = new web3.PublicKey("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
+/** SPL associated token accounts: a wallet's canonical token account of each mint. */
+export const ASSOCIATED_TOKEN_PROGRAM_ID = new web3.PublicKey("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
 export const BPF_LOADER_UPGRADEABLE_ID = new web3.PublicKey("BPFLoaderUpgradeab1e11111111111111111111111");
 /** SPL account compression (the registry's node trees). */
 export const COMPRESSION_PROGRAM_ID = new web3.PublicKey("cmtDvXumGCrqC1Age74AVPhSRVXJMd8PJS91L8KbNCK");

@@ -64,6 +64,11 @@ pub struct RunArgs {
     /// Serve the web dashboard's built files (dashboard/dist, `npm run build`) at `/`.
     #[arg(long, value_name = "DIR")]
     pub dashboard: Option<PathBuf>,
+    /// The JSON-RPC endpoint the dashboard's wallet flows (stake, unstake, claim, vote)
+    /// send transactions to from the browser; it must accept the page's origin (Solana's
+    /// RPC answers any). Without it the dashboard only reads.
+    #[arg(long, value_name = "URL", requires = "dashboard")]
+    pub wallet_rpc: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -157,7 +162,10 @@ fn follow(args: &RunArgs, mut source: impl Source, url: Option<&str>) -> anyhow:
                 dir.display()
             );
             eprintln!("indexer: dashboard on http://{}/", listener.local_addr()?);
-            api::router_with_dashboard(service.clone(), dir)
+            if let Some(rpc) = &args.wallet_rpc {
+                eprintln!("indexer: the dashboard's wallet flows send to {rpc}");
+            }
+            api::router_with_dashboard(service.clone(), dir, api::DashboardConfig { wallet_rpc: args.wallet_rpc.clone() })
         }
         None => api::router(service.clone()),
     };

@@ -236,6 +236,13 @@ fn main() -> anyhow::Result<()> {
             println!("oracles            {} (threshold {})", deployment.oracles.len(), genesis.registry.oracle_threshold);
             println!("GPU models         {}", deployment.gpu_models);
             println!("first tree         {}", deployment.first_tree);
+            println!("$IO mint           {}", deployment.io_mint);
+            println!(
+                "genesis allocation {} ({} IO, owned by the genesis authority {})",
+                deployment.genesis_tokens, genesis.token.initial_supply, deployment.registry_authority
+            );
+            println!("IOSD mint          {}", deployment.iosd_mint);
+            println!("treasury $IO vault {}", deployment.treasury);
         }
         Command::Stake { cluster, command } => print!("{}", stake_cmd::run_stake(&mut cluster.chain()?, command)?),
         Command::Slash { cluster, command } => print!("{}", stake_cmd::run_slash(&mut cluster.chain()?, command)?),

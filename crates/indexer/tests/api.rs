@@ -420,7 +420,7 @@ fn the_network_report_and_its_gauges() {
 
 /// The map's cells: every registered node in one cell at the resolution asked (each
 /// node's cell counted by hand with h3o), a bad resolution refused by name; and the
-/// dashboard's files served at `/` beside the API.
+/// dashboard's files served at `/` beside the API, with its `config.json`.
 #[test]
 fn the_map_cells_and_the_dashboard_beside_the_api() {
     let mut net = network();
@@ -431,7 +431,11 @@ fn the_map_cells_and_the_dashboard_beside_the_api() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    runtime.spawn(api::serve_router(listener, api::router_with_dashboard(service, site.path()), std::future::pending()));
+    runtime.spawn(api::serve_router(
+        listener,
+        api::router_with_dashboard(service, site.path(), api::DashboardConfig { wallet_rpc: Some("http://127.0.0.1:8899".into()) }),
+        std::future::pending(),
+    ));
     let server = Server { base, runtime, client: reqwest::Client::new() };
 
     for resolution in [4u8, 7] {
@@ -457,4 +461,6 @@ fn the_map_cells_and_the_dashboard_beside_the_api() {
     assert_eq!((status, page.as_str().unwrap_or_default().contains("<title>dashboard</title>")), (200, true), "{page}");
     assert_eq!(server.ok("/v1/status")["leaves"], 5);
     assert_eq!(server.get("/no-such-file.js").0, 404);
+    // The page's wallet flows learn where to send from the indexer that serves it.
+    assert_eq!(server.ok("/config.json"), serde_json::json!({ "wallet_rpc": "http://127.0.0.1:8899" }));
 }

@@ -3,3 +3,4 @@ export * as staking from "./staking";
 export * as emissions from "./emissions";
 export * as treasury from "./treasury";
 export * as governance from "./governance";
+export * as token from "./token";

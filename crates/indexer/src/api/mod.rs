@@ -103,10 +103,21 @@ pub async fn serve(
     serve_router(listener, router(service), shutdown).await
 }
 
-/// The API's routes, and the dashboard's built files (`index.html` and its assets) for
-/// every other path: one origin, so the page reads the API without CORS.
-pub fn router_with_dashboard(service: Arc<IndexerService>, dashboard: &std::path::Path) -> Router {
-    router(service).fallback_service(tower_http::services::ServeDir::new(dashboard).append_index_html_on_directories(true))
+/// What the dashboard page reads at `/config.json` before anything else.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct DashboardConfig {
+    /// The JSON-RPC endpoint the page's wallet flows (stake, unstake, claim, vote) send
+    /// their transactions to, straight from the browser. None: the page only reads.
+    pub wallet_rpc: Option<String>,
+}
+
+/// The API's routes, the dashboard's `config.json`, and its built files (`index.html` and
+/// its assets) for every other path: one origin, so the page reads the API without CORS.
+pub fn router_with_dashboard(service: Arc<IndexerService>, dashboard: &std::path::Path, config: DashboardConfig) -> Router {
+    let config = Arc::new(config);
+    router(service)
+        .route("/config.json", get(move || async move { axum::Json((*config).clone()) }))
+        .fallback_service(tower_http::services::ServeDir::new(dashboard).append_index_html_on_directories(true))
 }
 
 /// Serves `router` on `listener` until the future resolves.
