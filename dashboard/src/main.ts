@@ -101,9 +101,12 @@ async function treasury(): Promise<void> {
 
 async function proposals(): Promise<void> {
   const page = await api.proposals({ limit: 100 });
+  // With a wallet connected, each proposal in its voting period gets the wallet's vote or
+  // its vote buttons (read before the table is redrawn, so a redraw is never half done).
+  const mine = wallet?.connected ? await Promise.all(page.items.map((p) => wallet!.voteCell(p))) : null;
   fillTable(
     element("proposals"),
-    ["id", "status", "yes", "no", "abstain", "votes", "turnout"],
+    ["id", "status", "yes", "no", "abstain", "votes", "turnout", ...(mine ? ["your vote"] : [])],
     page.items.map((p) => [
       p.id,
       p.status,
@@ -112,18 +115,11 @@ async function proposals(): Promise<void> {
       io(p.abstain),
       p.votes,
       p.stake_at_open === 0 ? "-" : percent((p.yes + p.no + p.abstain) / p.stake_at_open),
+      ...(mine ? [""] : []),
     ]),
   );
-  // With a wallet connected, each proposal in its voting period gets its vote buttons.
-  if (wallet?.connected) {
-    element("proposals").querySelector("thead tr")?.appendChild(Object.assign(document.createElement("th"), { textContent: "your vote" }));
-    const rows = element<HTMLTableElement>("proposals").tBodies[0].rows;
-    page.items.forEach((p, i) => {
-      const cell = rows[i].insertCell();
-      const buttons = wallet?.voteButtons(p);
-      if (buttons) cell.append(buttons);
-    });
-  }
+  const rows = element<HTMLTableElement>("proposals").tBodies[0].rows;
+  mine?.forEach((cell, i) => cell && rows[i].cells[7].append(cell));
 }
 
 /** The wallet panel, when the indexer names where wallets send (else the page only reads). */

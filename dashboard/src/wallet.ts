@@ -8,7 +8,7 @@ import { BN, web3 } from "@coral-xyz/anchor";
 import { isWalletAdapterCompatibleStandardWallet } from "@solana/wallet-adapter-base";
 import { StandardWalletAdapter } from "@solana/wallet-standard-wallet-adapter-base";
 import { getWallets } from "@wallet-standard/app";
-import { decodeOperatorStake, decodeStakingConfig } from "../../clients/ts/src/accounts";
+import { decodeOperatorStake, decodeStakingConfig, decodeVoteRecord } from "../../clients/ts/src/accounts";
 import { errorFromLogs } from "../../clients/ts/src/errors";
 import { castVote } from "../../clients/ts/src/instructions/governance";
 import { claimRewards, deposit, requestUnstake, withdraw } from "../../clients/ts/src/instructions/staking";
@@ -93,10 +93,21 @@ export class WalletPanel {
     this.el("claim").addEventListener("click", () => this.run("claim", () => this.claim()));
   }
 
-  /** The vote buttons of a proposal in its voting period, when a wallet is connected. */
-  voteButtons(p: ProposalView): HTMLElement | null {
-    if (!this.connected || p.status !== "Voting") return null;
+  /**
+   * The connected wallet's part in a proposal in its voting period: its vote when the
+   * chain holds one (votes are final), else the vote buttons.
+   */
+  async voteCell(p: ProposalView): Promise<HTMLElement | null> {
+    const me = this.connected;
+    if (!me || p.status !== "Voting") return null;
     const span = document.createElement("span");
+    const record = await this.connection.getAccountInfo(pda.voteRecord(pda.proposal(p.id), me));
+    if (record) {
+      const vote = decodeVoteRecord(record.data) as unknown as { choice: Record<string, unknown>; weight: BN };
+      span.textContent = `voted ${Object.keys(vote.choice)[0].toLowerCase()} (${io(vote.weight.toNumber())})`;
+      span.dataset.voted = String(p.id);
+      return span;
+    }
     for (const choice of ["yes", "no", "abstain"] as Choice[]) {
       const button = document.createElement("button");
       button.textContent = choice;
@@ -122,7 +133,8 @@ export class WalletPanel {
       entries.push(["bonded", "nothing yet"]);
     }
     for (const u of await this.unbonding()) {
-      entries.push([`unbonding entry ${u.entry}`, `${io(u.amount)}, released ${new Date(u.releaseAt * 1000).toISOString()}`]);
+      const when = new Date(u.releaseAt * 1000).toISOString().replace("T", " ").slice(0, 16);
+      entries.push([`unbonding entry ${u.entry}`, `${io(u.amount)}, withdrawable from ${when} UTC`]);
     }
     fillList(this.el("position"), entries);
   }
@@ -161,7 +173,9 @@ export class WalletPanel {
   }
 
   private async vote(id: number, choice: Choice): Promise<string> {
-    const args = { choice: { [choice]: {} } } as unknown as Parameters<typeof castVote>[1];
+    // The coder names an enum's variant as the IDL does ("Yes").
+    const variant = choice[0].toUpperCase() + choice.slice(1);
+    const args = { choice: { [variant]: {} } } as unknown as Parameters<typeof castVote>[1];
     return this.send(`vote ${choice} on proposal ${id}`, [castVote({ voter: this.need(), id }, args)]);
   }
 

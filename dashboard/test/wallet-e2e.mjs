@@ -111,7 +111,7 @@ async function until(what, probe, expected) {
   let seen;
   while (Date.now() < deadline) {
     seen = await probe();
-    if (seen === expected) return true;
+    if (seen === expected) return check(true, what) ?? true;
     await page.waitForTimeout(1000);
   }
   check(false, what, `expected ${JSON.stringify(expected)}, last saw ${JSON.stringify(seen)}`);
@@ -143,7 +143,7 @@ await until("the page shows the bond from the indexer", () => term("bonded"), "5
 // the wallet's vote weighs its 5,000 IO.
 const proposed = execFileSync(`${work}/io`, [
   "dao", "propose", "--url", rpc, "--keypair", `${work}/deployer.json`, "--proposer", `${work}/authority.json`,
-  "--description", "Keep the protocol fee at 2% (wallet flow check)", "--set-fee-bps", "200",
+  "--description", "Set the protocol fee to 2.5% (wallet flow check)", "--set-fee-bps", "250",
 ]).toString();
 const id = Number(/proposed #(\d+)/.exec(proposed)?.[1]);
 check(Number.isInteger(id), `io dao propose opened proposal #${id}`, proposed);
@@ -158,6 +158,8 @@ const row = () => page.$$eval("#proposals tbody tr", (rows, id) => {
   return r ? `${r.cells[2].textContent} / ${r.cells[5].textContent}` : null;
 }, id);
 await until("the page's tally shows the vote (yes / votes)", row, "5,000 IO / 1");
+const mine = () => page.textContent(`[data-voted="${id}"]`).catch(() => null);
+await until("the page shows the wallet's vote in place of the buttons", mine, "voted yes (5,000 IO)");
 
 // Unstake 1,000 IO: unbonding for the staking program's 14 days.
 await page.fill("#amount", "1000");
