@@ -48,6 +48,10 @@ pub struct RunArgs {
     /// Seconds between polls once caught up.
     #[arg(long, default_value_t = 2.0)]
     pub poll_secs: f64,
+    /// Signatures per getSignaturesForAddress call when following a cluster (1 to 1,000):
+    /// a scan holds about two pages of signatures per program, however long the history.
+    #[arg(long, default_value_t = io_indexer::rpc_source::MAX_SIGNATURE_PAGE, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..=1000), usize::from))]
+    pub rpc_page: usize,
     /// Longest wait between retries while the source fails (the wait doubles from
     /// --poll-secs after each failure, and returns to it after a success).
     #[arg(long, default_value_t = 60.0)]
@@ -100,7 +104,7 @@ pub fn run(url: &str, command: IndexerCommand) -> anyhow::Result<()> {
     match command {
         IndexerCommand::Run(args) => match &args.ledger {
             Some(path) => follow(&args, FileSource::new(path), None),
-            None => follow(&args, RpcSource::new(url, programs()), Some(url)),
+            None => follow(&args, RpcSource::with_page_size(url, programs(), args.rpc_page), Some(url)),
         },
         IndexerCommand::Record(args) => record(&mut RpcSource::new(url, programs()), &args.ledger),
     }

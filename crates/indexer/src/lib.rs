@@ -26,6 +26,7 @@ pub mod error;
 pub mod ingest;
 pub mod ledger_file;
 pub mod network;
+pub mod rpc_scan;
 pub mod rpc_source;
 pub mod source;
 pub mod store;

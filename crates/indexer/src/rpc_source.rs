@@ -7,7 +7,11 @@
 //! change, and a slot is scanned whole (a scan reaches only finalized slots, complete by
 //! then). A slot holding one of the suite's transactions needs no `getBlock`: its index is
 //! recorded as 0, which orders it the same way.
+//!
+//! A scan holds a few pages of signatures at a time, however long the history it covers
+//! (`rpc_scan`).
 
+use crate::rpc_scan::{History, Listed, Scan};
 use crate::source::{Source, SourceTx};
 use anyhow::{anyhow, Context};
 use solana_rpc_client::rpc_client::{GetConfirmedSignaturesForAddress2Config, RpcClient};
@@ -22,19 +26,27 @@ use std::str::FromStr;
 
 /// Bits of a position that hold the index in the block.
 const INDEX_BITS: u32 = 20;
-/// Signatures per `getSignaturesForAddress` page (the RPC's maximum).
-const SIGNATURE_PAGE: usize = 1_000;
+/// Signatures per `getSignaturesForAddress` page: the RPC's maximum, the default.
+pub const MAX_SIGNATURE_PAGE: usize = 1_000;
 
 /// A transaction's position from its slot and index in the block.
 pub fn position(slot: u64, index: u64) -> u64 {
     slot << INDEX_BITS | index
 }
 
+/// The slot of a position.
+pub fn slot_of(position: u64) -> u64 {
+    position >> INDEX_BITS
+}
+
 pub struct RpcSource {
     client: RpcClient,
     programs: Vec<Pubkey>,
-    /// The newest signature each program's last scan saw: the next scan stops there.
+    page_size: usize,
+    /// The newest signature each program's last finished scan saw: the next scan stops there.
     newest: HashMap<Pubkey, Signature>,
+    /// The scan in progress, if any.
+    scan: Option<Scan>,
     /// Transactions found and not yet handed out, by position.
     pending: BTreeMap<u64, Signature>,
 }
@@ -42,72 +54,32 @@ pub struct RpcSource {
 impl RpcSource {
     /// A source over the transactions of `programs` (the suite's five) at `url`.
     pub fn new(url: &str, programs: Vec<Pubkey>) -> Self {
+        Self::with_page_size(url, programs, MAX_SIGNATURE_PAGE)
+    }
+
+    /// The same, reading `page_size` signatures per `getSignaturesForAddress` call (1 to
+    /// 1,000): a scan holds about two pages per program.
+    pub fn with_page_size(url: &str, programs: Vec<Pubkey>, page_size: usize) -> Self {
         let client = RpcClient::new_with_commitment(url.to_string(), CommitmentConfig::finalized());
-        Self { client, programs, newest: HashMap::new(), pending: BTreeMap::new() }
+        let page_size = page_size.clamp(1, MAX_SIGNATURE_PAGE);
+        Self { client, programs, page_size, newest: HashMap::new(), scan: None, pending: BTreeMap::new() }
+    }
+}
+
+impl History for RpcClient {
+    fn page(&self, program: &Pubkey, before: Option<Signature>, until: Option<Signature>, limit: usize) -> anyhow::Result<Vec<Listed>> {
+        let config =
+            GetConfirmedSignaturesForAddress2Config { before, until, limit: Some(limit), commitment: Some(CommitmentConfig::finalized()) };
+        let page = self.get_signatures_for_address_with_config(program, config).context("getSignaturesForAddress")?;
+        page.iter()
+            .map(|status| Ok((status.slot, Signature::from_str(&status.signature).context("a signature")?, status.err.is_some())))
+            .collect()
     }
 
-    /// Finds every finalized, successful transaction of the programs newer than the last
-    /// scan (the first scan goes back to the slot of `after`, or to the beginning).
-    fn scan(&mut self, after: Option<u64>) -> anyhow::Result<()> {
-        let from_slot = after.map_or(0, |a| a >> INDEX_BITS);
-        let mut by_slot: BTreeMap<u64, Vec<Signature>> = BTreeMap::new();
-        // Where each program's next scan stops: kept only once this scan has succeeded
-        // whole, so a failed scan is repeated rather than skipped.
-        let mut newest = self.newest.clone();
-        for program in self.programs.clone() {
-            let until = self.newest.get(&program).copied();
-            let mut before = None;
-            let mut first = true;
-            loop {
-                let config = GetConfirmedSignaturesForAddress2Config {
-                    before,
-                    until,
-                    limit: Some(SIGNATURE_PAGE),
-                    commitment: Some(CommitmentConfig::finalized()),
-                };
-                let page = self.client.get_signatures_for_address_with_config(&program, config).context("getSignaturesForAddress")?;
-                let full = page.len() == SIGNATURE_PAGE;
-                let mut reached_cursor = false;
-                for status in &page {
-                    let signature = Signature::from_str(&status.signature).context("a signature")?;
-                    if first {
-                        newest.insert(program, signature);
-                        first = false;
-                    }
-                    if status.slot < from_slot {
-                        reached_cursor = true;
-                        break;
-                    }
-                    // A failed transaction changed nothing.
-                    if status.err.is_none() {
-                        let slot = by_slot.entry(status.slot).or_default();
-                        if !slot.contains(&signature) {
-                            slot.push(signature);
-                        }
-                    }
-                    before = Some(signature);
-                }
-                if !full || reached_cursor {
-                    break;
-                }
-            }
-        }
-        let mut found = BTreeMap::new();
-        for (slot, signatures) in by_slot {
-            let ordered = if signatures.len() == 1 { vec![(0, signatures[0])] } else { self.block_order(slot, &signatures)? };
-            for (index, signature) in ordered {
-                let seq = position(slot, index);
-                if after.is_none_or(|a| seq > a) {
-                    found.insert(seq, signature);
-                }
-            }
-        }
-        self.pending.extend(found);
-        self.newest = newest;
-        Ok(())
+    fn finalized_slot(&self) -> anyhow::Result<u64> {
+        self.get_slot_with_commitment(CommitmentConfig::finalized()).context("getSlot")
     }
 
-    /// The indices in block `slot` of `signatures`.
     fn block_order(&self, slot: u64, signatures: &[Signature]) -> anyhow::Result<Vec<(u64, Signature)>> {
         let config = RpcBlockConfig {
             encoding: None,
@@ -116,7 +88,7 @@ impl RpcSource {
             commitment: Some(CommitmentConfig::finalized()),
             max_supported_transaction_version: Some(0),
         };
-        let block = self.client.get_block_with_config(slot, config).context("getBlock")?;
+        let block = self.get_block_with_config(slot, config).context("getBlock")?;
         let listed = block.signatures.ok_or_else(|| anyhow!("block {slot}: no signatures"))?;
         signatures
             .iter()
@@ -127,7 +99,9 @@ impl RpcSource {
             })
             .collect()
     }
+}
 
+impl RpcSource {
     /// One transaction's noop data (with the program of the top-level instruction it was
     /// logged inside) and the events of its logs.
     fn fetch(&self, seq: u64, signature: &Signature) -> anyhow::Result<SourceTx> {
@@ -181,8 +155,16 @@ impl Source for RpcSource {
         if let Some(a) = after {
             self.pending = self.pending.split_off(&a.saturating_add(1));
         }
-        if self.pending.is_empty() {
-            self.scan(after)?;
+        if self.pending.is_empty() && self.scan.is_none() {
+            self.scan = Some(Scan::new(&self.programs, &self.newest, after, self.page_size));
+        }
+        // A failed call leaves the scan where it was: the next call repeats it.
+        while self.pending.len() < limit {
+            let Some(scan) = self.scan.as_mut() else { break };
+            if scan.advance(&self.client, &mut self.pending)? {
+                self.newest = scan.newest().clone();
+                self.scan = None;
+            }
         }
         let page: Vec<(u64, Signature)> = self.pending.iter().take(limit).map(|(s, sig)| (*s, *sig)).collect();
         page.iter().map(|(seq, signature)| self.fetch(*seq, signature)).collect()
