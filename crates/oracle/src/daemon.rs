@@ -15,22 +15,26 @@
 //!    against what it agreed to, and returns its signature;
 //! 5. the lead adds its own, the chain's payer signs last, and the transaction goes out.
 
+mod peers;
+pub(crate) use peers::{from_proto, to_proto};
+pub use peers::{Peer, ReviewKind};
+
 use crate::audit::{audit_node_shared, AuditSettings, NodeUnderAudit};
 use crate::history::{AuditHistory, AuditRecord};
 use crate::liveness::Follow;
 use crate::metrics::OracleMetrics;
 use crate::outbox::PendingSlash;
-use crate::peer_auth::{self, PeerGate};
+use crate::peer_auth::PeerGate;
 use crate::policy::{open_measurement, sign_measurement, slash_reason, Expectation, Tolerance};
 use crate::port::ChainPort;
 use crate::registry_feed::IndexerFeed;
 use crate::suspensions::attestable_now;
 use crate::view::ChainView;
 use crate::window::WindowTicket;
-use anyhow::{anyhow, bail, Context};
+use anyhow::{anyhow, bail};
 use io_poc::handshake::ChallengeLedger;
-use io_proto::v1::{self as pb, oracle_client::OracleClient};
-use io_registry::{NodeMetrics, NodeRecord, NodeStatus, Verdict, MAX_PACKET_LOSS_BPS};
+use io_proto::v1 as pb;
+use io_registry::{NodeRecord, NodeStatus, Verdict, MAX_PACKET_LOSS_BPS};
 use io_staking::SlashReason;
 use solana_sdk::pubkey::Pubkey;
 use solana_sdk::signature::{Keypair, Signer};
@@ -83,40 +87,6 @@ impl Default for OracleSettings {
             peer_timeout: Duration::from_secs(300),
             audit_together: true,
             stop_after_attestation: false,
-        }
-    }
-}
-
-/// Another member of the oracle set and where its daemon listens.
-#[derive(Clone, Debug)]
-pub struct Peer {
-    pub key: Pubkey,
-    pub endpoint: String,
-}
-
-/// Which verdict a review or co-signature is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ReviewKind {
-    Audit,
-    Liveness,
-    /// A shadowed leaf of a node key registered again: suspended without an audit.
-    Duplicate,
-}
-
-impl ReviewKind {
-    pub fn to_proto(self) -> i32 {
-        match self {
-            ReviewKind::Audit => pb::ReviewKind::Audit as i32,
-            ReviewKind::Liveness => pb::ReviewKind::Liveness as i32,
-            ReviewKind::Duplicate => pb::ReviewKind::Duplicate as i32,
-        }
-    }
-
-    pub fn from_proto(kind: i32) -> Option<Self> {
-        match pb::ReviewKind::try_from(kind).ok()? {
-            pb::ReviewKind::Audit => Some(ReviewKind::Audit),
-            pb::ReviewKind::Liveness => Some(ReviewKind::Liveness),
-            pb::ReviewKind::Duplicate => Some(ReviewKind::Duplicate),
         }
     }
 }
@@ -466,74 +436,9 @@ impl OracleDaemon {
         let slash = if audit.slash.is_some() { self.propose_pending(node, epoch).await? } else { None };
         Ok(Some(Landed { verdict, slash }))
     }
-
-    /// Asks peers of the on-chain oracle set, in rank order, until threshold - 1 agree;
-    /// each agreeing peer's own signed measurement comes with it.
-    pub(crate) async fn gather_quorum(
-        &self,
-        view: &ChainView,
-        review: pb::ReviewRequest,
-    ) -> anyhow::Result<Vec<(Peer, Option<pb::Measurement>)>> {
-        let needed = usize::from(view.config.threshold).saturating_sub(1);
-        let node: Pubkey = review.node.parse()?;
-        let mut candidates: Vec<&Peer> =
-            self.shared.peers.iter().filter(|p| view.config.oracles.contains(&p.key) && p.key != self.key()).collect();
-        let operator = view.record(&node).map_or(node, |r| r.operator);
-        candidates.sort_by_key(|p| view.lead_rank(&p.key, &operator));
-        let mut agreed = vec![];
-        let mut refusals = vec![];
-        for peer in candidates {
-            if agreed.len() >= needed {
-                break;
-            }
-            match self.ask_review(peer, review.clone()).await {
-                Ok(reply) if reply.agreed => agreed.push((peer.clone(), reply.measurement)),
-                Ok(reply) => refusals.push(format!("{}: {}", peer.key, reply.reason)),
-                Err(e) => refusals.push(format!("{}: {e:#}", peer.key)),
-            }
-        }
-        if agreed.len() < needed {
-            OracleMetrics::inc(&self.shared.metrics.quorum_missed);
-            bail!("{} of {needed} peers agreed ({})", agreed.len(), refusals.join("; "));
-        }
-        Ok(agreed)
-    }
-
-    pub(crate) async fn peer_client(&self, peer: &Peer) -> anyhow::Result<OracleClient<tonic::transport::Channel>> {
-        let channel = tonic::transport::Endpoint::from_shared(peer.endpoint.clone())?
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(self.shared.settings.peer_timeout)
-            .connect()
-            .await
-            .with_context(|| format!("peer at {}", peer.endpoint))?;
-        Ok(OracleClient::new(channel))
-    }
-
-    async fn ask_review(&self, peer: &Peer, mut review: pb::ReviewRequest) -> anyhow::Result<pb::ReviewReply> {
-        peer_auth::sign(&mut review, &self.shared.key, unix_now(), peer_auth::LIFETIME_SECS);
-        Ok(self.peer_client(peer).await?.review(review).await?.into_inner())
-    }
 }
 
 struct Landed {
     verdict: Verdict,
     slash: Option<(SlashReason, u64)>,
-}
-
-pub(crate) fn to_proto(m: &NodeMetrics) -> pb::Metrics {
-    pb::Metrics {
-        verified_centi_tflops: m.verified_centi_tflops,
-        rtt_us: m.rtt_us,
-        bandwidth_mbps: m.bandwidth_mbps,
-        packet_loss_bps: u32::from(m.packet_loss_bps),
-    }
-}
-
-pub(crate) fn from_proto(m: &pb::Metrics) -> Option<NodeMetrics> {
-    Some(NodeMetrics {
-        verified_centi_tflops: m.verified_centi_tflops,
-        rtt_us: m.rtt_us,
-        bandwidth_mbps: m.bandwidth_mbps,
-        packet_loss_bps: u16::try_from(m.packet_loss_bps).ok()?,
-    })
 }
