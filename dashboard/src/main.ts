@@ -103,7 +103,7 @@ async function proposals(): Promise<void> {
   const page = await api.proposals({ limit: 100 });
   // With a wallet connected, each proposal in its voting period gets the wallet's vote or
   // its vote buttons (read before the table is redrawn, so a redraw is never half done).
-  const mine = wallet?.connected ? await Promise.all(page.items.map((p) => wallet!.voteCell(p))) : null;
+  const mine = wallet?.connected ? await wallet.voteCells(page.items) : null;
   fillTable(
     element("proposals"),
     ["id", "status", "yes", "no", "abstain", "votes", "turnout", ...(mine ? ["your vote"] : [])],

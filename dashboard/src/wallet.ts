@@ -81,8 +81,6 @@ export class WalletPanel {
         this.adapter = adapter;
         this.state(`Connected: ${adapter.publicKey?.toBase58()} (${adapter.name})`);
         this.el("wallet-actions").hidden = false;
-        await this.refresh();
-        this.onLanded();
         return "connected";
       }),
     );
@@ -94,14 +92,21 @@ export class WalletPanel {
   }
 
   /**
-   * The connected wallet's part in a proposal in its voting period: its vote when the
-   * chain holds one (votes are final), else the vote buttons.
+   * The connected wallet's part in each proposal in its voting period: its vote when the
+   * chain holds one (votes are final), else the vote buttons; null for the others. The
+   * vote records are read in one call.
    */
-  async voteCell(p: ProposalView): Promise<HTMLElement | null> {
+  async voteCells(proposals: ProposalView[]): Promise<(HTMLElement | null)[]> {
     const me = this.connected;
-    if (!me || p.status !== "Voting") return null;
+    if (!me) return proposals.map(() => null);
+    const voting = proposals.filter((p) => p.status === "Voting");
+    const records = await this.connection.getMultipleAccountsInfo(voting.map((p) => pda.voteRecord(pda.proposal(p.id), me)));
+    const recordOf = new Map(voting.map((p, i) => [p.id, records[i]]));
+    return proposals.map((p) => (p.status === "Voting" ? this.voteCell(p, recordOf.get(p.id) ?? null) : null));
+  }
+
+  private voteCell(p: ProposalView, record: web3.AccountInfo<Buffer> | null): HTMLElement {
     const span = document.createElement("span");
-    const record = await this.connection.getAccountInfo(pda.voteRecord(pda.proposal(p.id), me));
     if (record) {
       const vote = decodeVoteRecord(record.data) as unknown as { choice: Record<string, unknown>; weight: BN };
       span.textContent = `voted ${Object.keys(vote.choice)[0].toLowerCase()} (${io(vote.weight.toNumber())})`;
