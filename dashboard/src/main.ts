@@ -119,7 +119,7 @@ async function proposals(): Promise<void> {
     ]),
   );
   const rows = element<HTMLTableElement>("proposals").tBodies[0].rows;
-  mine?.forEach((cell, i) => cell && rows[i].cells[7].append(cell));
+  mine?.forEach((cell, i) => cell && rows[i].lastElementChild?.append(cell));
 }
 
 /** The wallet panel, when the indexer names where wallets send (else the page only reads). */

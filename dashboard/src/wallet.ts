@@ -127,9 +127,8 @@ export class WalletPanel {
   async refresh(): Promise<void> {
     const me = this.connected;
     if (!me) return;
-    const mint = await this.mint();
-    const tokens = await this.connection.getTokenAccountBalance(pda.associatedToken(me, mint)).catch(() => null);
-    const entries: [string, string][] = [["IO in the wallet", tokens ? io(Number(tokens.value.amount)) : "none (no $IO account)"]];
+    const { balance, unbonding } = await this.holdings();
+    const entries: [string, string][] = [["IO in the wallet", balance === null ? "none (no $IO account)" : io(balance)]];
     try {
       const s = await this.api.stake(me.toBase58());
       entries.push(["bonded", io(s.bonded)], ["unbonding", io(s.unbonding)], ["withdrawn", io(s.withdrawn)], ["reward weight", String(s.weight)], ["rewards claimed", io(s.claimed_rewards)]);
@@ -137,7 +136,7 @@ export class WalletPanel {
       if (!(e instanceof IndexerError && e.status === 404)) throw e;
       entries.push(["bonded", "nothing yet"]);
     }
-    for (const u of await this.unbonding()) {
+    for (const u of unbonding) {
       const when = new Date(u.releaseAt * 1000).toISOString().replace("T", " ").slice(0, 16);
       entries.push([`unbonding entry ${u.entry}`, `${io(u.amount)}, withdrawable from ${when} UTC`]);
     }
@@ -145,9 +144,8 @@ export class WalletPanel {
   }
 
   private async stake(amount: BN): Promise<string> {
-    const me = this.need();
-    const mint = await this.mint();
-    return this.send(`stake of ${io(amount.toNumber())}`, [deposit({ operator: me, ioMint: mint, operatorTokens: pda.associatedToken(me, mint) }, { amount })]);
+    const { me, mint, tokens } = await this.wallet();
+    return this.send(`stake of ${io(amount.toNumber())}`, [deposit({ operator: me, ioMint: mint, operatorTokens: tokens }, { amount })]);
   }
 
   private async unstake(amount: BN): Promise<string> {
@@ -156,12 +154,10 @@ export class WalletPanel {
 
   /** Withdraws every released unbonding entry (one instruction each). */
   private async withdraw(): Promise<string> {
-    const me = this.need();
-    const mint = await this.mint();
+    const { me, mint, tokens } = await this.wallet();
     const now = Date.now() / 1000;
-    const released = (await this.unbonding()).filter((u) => u.releaseAt <= now);
+    const released = (await this.holdings()).unbonding.filter((u) => u.releaseAt <= now);
     if (released.length === 0) throw new Error("withdraw: no unbonding entry is released yet");
-    const tokens = pda.associatedToken(me, mint);
     return this.send(`withdrawal of ${io(released.reduce((a, u) => a + u.amount, 0))}`, [
       createAssociatedTokenIdempotent({ payer: me, owner: me, mint }),
       ...released.map((u) => withdraw({ operator: me, ioMint: mint, operatorTokens: tokens }, { entry: u.entry })),
@@ -169,11 +165,10 @@ export class WalletPanel {
   }
 
   private async claim(): Promise<string> {
-    const me = this.need();
-    const mint = await this.mint();
+    const { me, mint, tokens } = await this.wallet();
     return this.send("reward claim", [
       createAssociatedTokenIdempotent({ payer: me, owner: me, mint }),
-      claimRewards({ operator: me, ioMint: mint, operatorTokens: pda.associatedToken(me, mint) }),
+      claimRewards({ operator: me, ioMint: mint, operatorTokens: tokens }),
     ]);
   }
 
@@ -213,13 +208,28 @@ export class WalletPanel {
     }
   }
 
-  private async unbonding(): Promise<{ entry: number; amount: number; releaseAt: number }[]> {
-    const info = await this.connection.getAccountInfo(pda.operatorStake(this.need()));
-    if (!info) return [];
-    const stake = decodeOperatorStake(info.data) as unknown as { unbonding: { amount: BN; release_at: BN }[] };
-    return stake.unbonding
+  /** The connected key, the $IO mint and the key's associated $IO account. */
+  private async wallet(): Promise<{ me: web3.PublicKey; mint: web3.PublicKey; tokens: web3.PublicKey }> {
+    const me = this.need();
+    const mint = await this.mint();
+    return { me, mint, tokens: pda.associatedToken(me, mint) };
+  }
+
+  /**
+   * The wallet's $IO balance (null without an account) and its position's unbonding
+   * entries, read in one call.
+   */
+  private async holdings(): Promise<{ balance: number | null; unbonding: { entry: number; amount: number; releaseAt: number }[] }> {
+    const { me, tokens } = await this.wallet();
+    const [account, position] = await this.connection.getMultipleAccountsInfo([tokens, pda.operatorStake(me)]);
+    // An SPL token account is mint (32 bytes), owner (32), then the amount (u64 LE).
+    const balance = account ? Number(Buffer.from(account.data).readBigUInt64LE(64)) : null;
+    if (!position) return { balance, unbonding: [] };
+    const stake = decodeOperatorStake(position.data) as unknown as { unbonding: { amount: BN; release_at: BN }[] };
+    const unbonding = stake.unbonding
       .map((u, entry) => ({ entry, amount: u.amount.toNumber(), releaseAt: u.release_at.toNumber() }))
       .filter((u) => u.amount > 0);
+    return { balance, unbonding };
   }
 
   /** The $IO mint, from the staking config on the chain. */

@@ -111,7 +111,10 @@ async function until(what, probe, expected) {
   let seen;
   while (Date.now() < deadline) {
     seen = await probe();
-    if (seen === expected) return check(true, what) ?? true;
+    if (seen === expected) {
+      check(true, what);
+      return true;
+    }
     await page.waitForTimeout(1000);
   }
   check(false, what, `expected ${JSON.stringify(expected)}, last saw ${JSON.stringify(seen)}`);
