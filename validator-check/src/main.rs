@@ -1,7 +1,8 @@
 //! Starts solana-test-validator in this process with the suite's SBF programs, each
 //! upgradeable with the deployer as its upgrade authority (what `io genesis` requires),
 //! writes the keypairs the check uses (each funded at genesis) into the work directory,
-//! then its RPC URL (`url`), and runs until killed.
+//! holds a Pyth IO/USD price for the keeper's buyback (`price.pub`), then writes its RPC
+//! URL (`url`) and runs until killed.
 //!
 //!   io-validator-check <deploy dir> <work dir>
 
@@ -61,12 +62,21 @@ fn main() {
     });
     // The genesis authority, an operator, its nodes, the oracles and the dashboard test's
     // wallet, 1,000 SOL each.
-    for name in ["authority", "operator", "node0", "node1", "node2", "oracle0", "oracle1", "oracle2", "wallet"] {
+    for name in ["authority", "operator", "node0", "node1", "node2", "oracle0", "oracle1", "oracle2", "wallet", "gateway", "node3"] {
         let key = Keypair::new();
         write_keypair_file(&key, work.join(format!("{name}.json"))).expect("write a keypair");
         std::fs::write(work.join(format!("{name}.pub")), key.pubkey().to_string()).expect("write a key");
         genesis.add_account(key.pubkey(), AccountSharedData::new(1_000_000_000_000, 0, &solana_sdk::system_program::id()));
     }
+    // The IO/USD price the keeper's buyback reads: a Pyth PriceUpdateV2 account as the
+    // receiver program leaves it, published as the validator starts (the check's genesis
+    // file accepts prices up to an hour old).
+    let price = Keypair::new().pubkey();
+    let data = price_update(unix_now());
+    let mut account = AccountSharedData::new(1_000_000_000, data.len(), &Pubkey::from_str(PYTH_RECEIVER).expect("an address"));
+    account.set_data_from_slice(&data);
+    genesis.add_account(price, account);
+    std::fs::write(work.join("price.pub"), price.to_string()).expect("write a key");
     // The deployer is the genesis mint: it holds the cluster's lamports and pays for everything.
     let validator = genesis
         .start_with_mint_address(deployer.pubkey(), solana_streamer::socket::SocketAddrSpace::Unspecified)
@@ -77,6 +87,38 @@ fn main() {
     loop {
         std::thread::park();
     }
+}
+
+/// Pyth's receiver program, the owner the treasury requires of a price account.
+const PYTH_RECEIVER: &str = "rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ";
+/// The feed id the check's genesis file names (`price_feed_id`): 32 bytes of 0x11.
+const FEED_ID: [u8; 32] = [0x11; 32];
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs() as i64
+}
+
+/// A `PriceUpdateV2` account's bytes, written here by hand from its Borsh layout (the
+/// treasury program decodes it with Pyth's SDK, so a wrong byte is refused on chain):
+/// the Anchor discriminator, the write authority, the verification level (`Full`), then
+/// the price message (feed id, price, confidence, exponent, publish time, previous publish
+/// time, EMA price, EMA confidence) and the posted slot. $1.00 +- $0.001 at exponent -8.
+fn price_update(publish_time: i64) -> Vec<u8> {
+    let mut data = vec![34, 241, 35, 99, 157, 126, 244, 205];
+    data.extend_from_slice(&[0; 32]);
+    data.push(1);
+    data.extend_from_slice(&FEED_ID);
+    data.extend_from_slice(&100_000_000i64.to_le_bytes());
+    data.extend_from_slice(&100_000u64.to_le_bytes());
+    data.extend_from_slice(&(-8i32).to_le_bytes());
+    data.extend_from_slice(&publish_time.to_le_bytes());
+    data.extend_from_slice(&(publish_time - 1).to_le_bytes());
+    data.extend_from_slice(&100_000_000i64.to_le_bytes());
+    data.extend_from_slice(&100_000u64.to_le_bytes());
+    data.extend_from_slice(&0u64.to_le_bytes());
+    // The receiver allocates room for the larger `Partial` level (one more byte).
+    data.push(0);
+    data
 }
 
 /// A free TCP port whose successor is free too.

@@ -127,6 +127,12 @@ pub fn inventory_report() -> String {
     out
 }
 
+/// The wait before enrolling again with an oracle that refused or was out of reach: an
+/// oracle takes one enrollment per node every 5 s, so sooner would only be refused again.
+const ENROLL_FIRST_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// The longest wait between two enrollment tries (the wait doubles up to it).
+const ENROLL_MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Serves the agent until Ctrl-C.
 pub fn run_worker(args: WorkerRunArgs) -> anyhow::Result<()> {
     let key = read_keypair(&args.node_key)?;
@@ -156,12 +162,19 @@ pub fn run_worker(args: WorkerRunArgs) -> anyhow::Result<()> {
                 let _ = tokio::signal::ctrl_c().await;
             },
         ));
-        // Serving before enrolling: an oracle may start auditing at once.
-        for oracle in &args.oracles {
-            match io_worker::enroll::enroll(&enroll_key, &advertised, oracle).await {
-                Ok(key) => println!("enrolled with oracle {key} at {oracle} as {advertised}"),
-                Err(e) => eprintln!("enrollment: {e}"),
-            }
+        // Serving before enrolling: an oracle may start auditing at once. Each oracle is
+        // tried until it accepts, on a task of its own, so one that is down or has not
+        // seen the node yet holds up none of the others.
+        for oracle in args.oracles.clone() {
+            let (key, advertised) = (enroll_key.insecure_clone(), advertised.clone());
+            tokio::spawn(async move {
+                let report = |e: &io_worker::enroll::EnrollError, wait: std::time::Duration| {
+                    eprintln!("enrollment: {e}; next try in {} s", wait.as_secs())
+                };
+                let accepted =
+                    io_worker::enroll::enroll_until_accepted(&key, &advertised, &oracle, ENROLL_FIRST_WAIT, ENROLL_MAX_WAIT, report).await;
+                println!("enrolled with oracle {accepted} at {oracle} as {advertised}");
+            });
         }
         server.await??;
         anyhow::Ok(())

@@ -132,6 +132,11 @@ pub enum Finding {
     Network(NetAuditError),
     #[error("GPU {gpu} already counts for node {node}: one GPU is counted once")]
     GpuCountedElsewhere { gpu: String, node: Pubkey },
+    /// The worker refused the stress test's load for want of room: its stress slot or its
+    /// sessions are taken by other oracles' audits. Not a failure of the node: the audit
+    /// is inconclusive and nothing is attested (see [`AuditOutcome::inconclusive`]).
+    #[error("the worker is busy with other audits: {0}")]
+    WorkerBusy(String),
 }
 
 /// The audit's result: verified (no finding) or not, and the metrics measured.
@@ -154,6 +159,14 @@ pub struct AuditOutcome {
 impl AuditOutcome {
     pub fn verified(&self) -> bool {
         self.findings.is_empty()
+    }
+
+    /// Whether the audit could not measure the node at all because its worker was busy
+    /// with other audits: no verdict either way, the node is audited again later. (A
+    /// worker that always says so is never verified, and a verified one lapses with its
+    /// lease.)
+    pub fn inconclusive(&self) -> bool {
+        self.findings.iter().any(|f| matches!(f, Finding::WorkerBusy(_)))
     }
 }
 

@@ -351,6 +351,13 @@ impl OracleDaemon {
             }
         }
         let m = &self.shared.metrics;
+        if outcome.inconclusive() {
+            // Nothing measured, nothing recorded: the lead attests nothing and a reviewer
+            // agrees with nothing; the next cycle audits afresh.
+            OracleMetrics::inc(&m.audits_inconclusive);
+            let why = outcome.findings.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+            bail!("audit of {node} inconclusive, no verdict: {why}");
+        }
         m.last_audit_ms.store(started.elapsed().as_millis() as u64, Relaxed);
         m.last_measured_centi_tflops.store(u64::from(outcome.metrics.verified_centi_tflops), Relaxed);
         m.last_stress_bytes.store(outcome.stress_bytes as u64, Relaxed);

@@ -12,6 +12,8 @@ use tokio::net::TcpListener;
 pub struct OracleMetrics {
     pub audits_verified: AtomicU64,
     pub audits_failed: AtomicU64,
+    /// Audits that measured nothing (the worker busy with other audits): no verdict.
+    pub audits_inconclusive: AtomicU64,
     pub attestations_verified: AtomicU64,
     pub attestations_suspended: AtomicU64,
     pub liveness_suspensions: AtomicU64,
@@ -59,7 +61,11 @@ impl OracleMetrics {
             "io_oracle_audits_total",
             "counter",
             "Audits this oracle finished, led or reviewed.",
-            &[("{result=\"verified\"}", get(&self.audits_verified)), ("{result=\"failed\"}", get(&self.audits_failed))],
+            &[
+                ("{result=\"verified\"}", get(&self.audits_verified)),
+                ("{result=\"failed\"}", get(&self.audits_failed)),
+                ("{result=\"inconclusive\"}", get(&self.audits_inconclusive)),
+            ],
         );
         family(
             "io_oracle_attestations_total",

@@ -143,3 +143,27 @@ async fn an_agent_of_another_node_and_a_dead_endpoint_are_findings() {
         audit_node(&Pubkey::new_unique(), &dead, &record(Pubkey::new_unique(), 0), &mut ChallengeLedger::default(), &settings()).await;
     assert!(matches!(outcome.findings[..], [Finding::Unreachable(_)]), "{:?}", outcome.findings);
 }
+
+/// A worker keeps each finished stress test for its openings (minutes), at most
+/// `MAX_SESSIONS` of them: once other audits hold them all, it refuses the next load. That
+/// is the worker busy, not the node failing: the audit is inconclusive, with no slash and
+/// (in the daemon) no verdict. Before, it was "worker unreachable", and a quorum of busy
+/// audits suspended an honest node (the validator check's three oracles did).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_whose_stress_sessions_are_all_taken_is_busy_not_failed() {
+    let (endpoint, node) = worker(Conduct::Honest).await;
+    let oracle = Pubkey::new_unique();
+    let mut ledger = ChallengeLedger::default();
+    for i in 0..io_worker::stress::MAX_SESSIONS {
+        let outcome = audit_node(&oracle, &endpoint, &record(node, 0), &mut ledger, &settings()).await;
+        assert!(outcome.verified(), "audit {i}: {:?}", outcome.findings);
+        assert!(!outcome.inconclusive());
+    }
+    let outcome = audit_node(&oracle, &endpoint, &record(node, 0), &mut ledger, &settings()).await;
+    match &outcome.findings[..] {
+        [Finding::WorkerBusy(why)] => assert_eq!(why, &format!("{} stress sessions are open", io_worker::stress::MAX_SESSIONS)),
+        other => panic!("{other:?}"),
+    }
+    assert!(outcome.inconclusive() && !outcome.verified());
+    assert_eq!(io_oracle::policy::slash_reason(&outcome.findings), None);
+}

@@ -20,7 +20,9 @@ use tonic::Status;
 pub const LOAD_TTL: Duration = Duration::from_secs(30);
 /// A run's products answer openings this long after the load.
 pub const SESSION_TTL: Duration = Duration::from_secs(180);
-/// How long a load waits for the slot (another oracle's audit) before it is refused.
+/// How long a load waits for the slot (another oracle's audit) before it is refused. Both
+/// refusals of a load for want of room (no slot, no session) are `RESOURCE_EXHAUSTED`:
+/// the oracle takes the node to be busy, which is no verdict.
 pub const SLOT_WAIT: Duration = Duration::from_secs(60);
 /// Most sessions kept at once (each holds a product per GPU).
 pub const MAX_SESSIONS: usize = 4;
@@ -98,7 +100,7 @@ impl StressSessions {
         }
         let slot = tokio::time::timeout(SLOT_WAIT, self.slot.clone().acquire_owned())
             .await
-            .map_err(|_| Status::unavailable("another audit's stress test holds this host"))?
+            .map_err(|_| Status::resource_exhausted("another audit's stress test holds this host"))?
             .map_err(|_| Status::internal("the stress slot is closed"))?;
         let challenges: Vec<(usize, Challenge)> = (0..spec.gpus).map(|g| (self.device_of(g), spec.challenge(g))).collect();
         let devices = self.devices.clone();

@@ -793,3 +793,68 @@ fn one_device_behind_two_nodes_is_exposed_only_when_they_are_audited_together() 
     let (together, why) = two_nodes_on_one_device(true);
     assert_eq!(together, [NodeStatus::Suspended, NodeStatus::Suspended], "together, it cannot answer for both:\n{why}");
 }
+
+/// Oracles share a worker's few stress sessions: a worker whose sessions are all taken
+/// (each finished stress test is kept minutes for its openings) refuses the next load.
+/// That measures nothing about the node: the lead's audit is inconclusive, nothing is
+/// put to the peers or attested, and the honest node is neither suspended nor slashed.
+/// (On the validator, three oracles re-auditing one CPU worker every two seconds filled
+/// its sessions, and the busy refusals, then taken for an unreachable worker, were agreed
+/// into a suspension.)
+#[test]
+fn a_worker_busy_with_other_audits_gets_no_verdict() {
+    let mut h = Harness::with_genesis(loopback_genesis());
+    let operator = h.operator();
+    let worker = Worker::start(0, Conduct::Honest);
+    let node = worker.key.pubkey();
+    let spec = HardwareSpec {
+        gpu_model: h.model_id(LOOPBACK_CPU_MODEL),
+        gpu_count: GPUS[0],
+        cuda: CudaVersion { major: 12, minor: 4 },
+        region: h.spec("H100", 1, 0).region,
+        gpu_uuids_hash: io_sdk::gpu_uuids_hash(&uuids(0)),
+    };
+    h.registry.register(&mut h.net, &operator, &worker.key, spec).unwrap();
+    let (reports, counts) = with_oracles(&mut h, "busy", settings(), move |set, port| async move {
+        // Other audits (by an oracle outside this set) take every session the worker keeps.
+        let subject = io_oracle::NodeUnderAudit {
+            node,
+            gpu_uuids_hash: io_sdk::gpu_uuids_hash(&uuids(0)),
+            gpu_count: GPUS[0],
+            expected_centi_tflops: 0,
+        };
+        let small = io_oracle::AuditSettings { stress_n: Some(256), ..io_oracle::AuditSettings::default() };
+        let mut ledger = io_poc::handshake::ChallengeLedger::default();
+        for _ in 0..io_worker::stress::MAX_SESSIONS {
+            let outcome = io_oracle::audit_node(&Pubkey::new_unique(), &worker.endpoint, &subject, &mut ledger, &small).await;
+            assert!(outcome.verified(), "{:?}", outcome.findings);
+        }
+        for e in &set.endpoints {
+            io_worker::enroll::enroll(&worker.key, &worker.endpoint, e).await.unwrap();
+        }
+        let landed = |v: &ChainView| v.record(&node).unwrap().status != NodeStatus::Pending;
+        let reports = set.cycle_until(&port, 5, Duration::from_millis(100), landed).await.expect_err("no verdict may land");
+        let mut counts = [0u64; 4];
+        for daemon in &set.daemons {
+            let text = scrape(daemon.metrics()).await;
+            counts[0] += counter(&text, "io_oracle_audits_total{result=\"inconclusive\"}");
+            counts[1] += counter(&text, "io_oracle_audits_total{result=\"failed\"}");
+            counts[2] += counter(&text, "io_oracle_attestations_total{verdict=\"suspended\"}");
+            counts[3] += counter(&text, "io_oracle_reviews_total{result=\"agreed\"}");
+        }
+        drop(worker);
+        (set, (reports, counts))
+    });
+    let [inconclusive, failed, suspended, agreed] = counts;
+    assert!(inconclusive >= 5, "the lead tried in each of the 5 rounds: {inconclusive}");
+    assert_eq!((failed, suspended, agreed), (0, 0, 0));
+    assert!(reports.iter().all(|r| r.attested.is_empty() && r.slashed.is_empty()), "{reports:#?}");
+    let busy = format!("the worker is busy with other audits: {} stress sessions are open", io_worker::stress::MAX_SESSIONS);
+    let why: Vec<&String> = reports.iter().flat_map(|r| r.failed.iter()).filter(|(n, _)| *n == node).map(|(_, why)| why).collect();
+    assert!(!why.is_empty() && why.iter().all(|w| w.contains("inconclusive, no verdict") && w.contains(&busy)), "{why:#?}");
+    let trees = h.config().trees;
+    h.registry = RegistryClient::sync(&mut h.net, &trees).unwrap();
+    let record = *h.registry.record(&node).unwrap();
+    assert_eq!((record.status, record.last_attested_epoch), (NodeStatus::Pending, 0));
+    h.check_invariants();
+}

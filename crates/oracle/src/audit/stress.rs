@@ -74,7 +74,15 @@ pub(super) async fn stress(
     rand::rngs::OsRng.fill_bytes(&mut seed);
     let spec = StressSpec::new(seed, n, u32::from(node.gpu_count)).map_err(|e| Finding::Unreachable(e.to_string()))?;
     let load = pb::LoadStressRequest { seed: seed.to_vec(), n, gpus: spec.gpus };
-    let session = worker.load_stress(load).await.map_err(|e| unreachable(&e))?.into_inner().session;
+    let session = worker
+        .load_stress(load)
+        .await
+        .map_err(|status| match status.code() {
+            tonic::Code::ResourceExhausted => Finding::WorkerBusy(status.message().to_string()),
+            _ => unreachable(&status),
+        })?
+        .into_inner()
+        .session;
 
     let mut secret = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut secret);
