@@ -236,8 +236,7 @@ fn apply_transaction(mirrors: &mut HashMap<Pubkey, TreeMirror>, tx: &SourceTx, b
 }
 
 fn apply_node_events(mirrors: &mut HashMap<Pubkey, TreeMirror>, tx: &SourceTx, batch: &mut Batch) -> Result<(), IndexerError> {
-    let registry: Vec<&[u8]> =
-        tx.noop_data.iter().filter(|(program, _)| *program == io_registry::ID).map(|(_, d)| d.as_slice()).collect();
+    let registry: Vec<&[u8]> = tx.noop_data.iter().filter(|(program, _)| *program == io_registry::ID).map(|(_, d)| d.as_slice()).collect();
     // The root the compression program logged last for each tree in this transaction.
     let mut logged: BTreeMap<Pubkey, Logged> = BTreeMap::new();
     for (tree, log) in registry.iter().filter_map(|data| change_log(data)) {
