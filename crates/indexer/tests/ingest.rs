@@ -205,6 +205,12 @@ fn refused(b: &Backend, source: &mut MemorySource, check: impl Fn(&IndexerError)
     };
     let before = source.transactions.iter().rev().find(|t| t.seq < seq).map(|t| t.seq);
     assert_eq!(indexer.store().cursor().unwrap(), before);
+    // The batch before committed while the bad one was being checked (two are in flight):
+    // the mirrors are back at what the store holds, not at the half-checked batch.
+    for (tree, depth) in indexer.store().trees().unwrap() {
+        let stored = io_sdk::mirror::TreeMirror::from_records(tree, depth, indexer.store().tree_records(&tree).unwrap()).unwrap();
+        assert_eq!(indexer.mirror(&tree).map(|m| m.root()), Some(stored.root()), "tree {tree}");
+    }
 }
 
 fn an_altered_event_stops_ingestion_with_a_root_mismatch(b: &Backend) {
