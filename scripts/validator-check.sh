@@ -154,7 +154,13 @@ grep "$(p node3)" "$WORK/nodes-after.out" | grep -q ' verified ' \
 # The attestation landed only if the compression program accepted the leaf the lead
 # oracle replaced, as the oracles' registry (fed by the indexer) had it: after it, the
 # indexer's table must again be the replay's.
-"$IO" "${REG[@]}" nodes --indexer http://127.0.0.1:18099 > "$WORK/indexed-after.out" 2>&1
+# (The replay reads confirmed transactions, the indexer finalized ones: it may lag a few
+# seconds.)
+for _ in $(seq 1 60); do
+  "$IO" "${REG[@]}" nodes --indexer http://127.0.0.1:18099 > "$WORK/indexed-after.out" 2>&1 || true
+  cmp -s "$WORK/indexed-after.out" "$WORK/nodes-after.out" && break
+  sleep 1
+done
 cmp -s "$WORK/indexed-after.out" "$WORK/nodes-after.out" \
   || { diff "$WORK/nodes-after.out" "$WORK/indexed-after.out"; echo "validator check: after the attestation the indexer's table is not the replay's"; exit 1; }
 metric() { curl -sf "http://127.0.0.1:$1/metrics" | sed -n "s/^$2 //p"; }

@@ -143,10 +143,7 @@ impl<S: Store> Indexer<S> {
                     let (store, batch, transactions, outcome) = handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
                     idle = Some(store);
                     outcome?;
-                    for (_, event) in &batch.events {
-                        placement.upsert(&event.tree, &event.record);
-                    }
-                    *economy_kept += batch.economy.len() as u64;
+                    committed(placement, economy_kept, &batch);
                     report.events += batch.events.len() as u64;
                     report.economy += batch.economy.len() as u64;
                     report.transactions += transactions as u64;
@@ -174,10 +171,7 @@ impl<S: Store> Indexer<S> {
             if let Some(last) = transactions.last() {
                 debug_assert_eq!(batch.cursor, last.seq);
                 self.store.apply(&batch)?;
-                for (_, event) in &batch.events {
-                    self.placement.upsert(&event.tree, &event.record);
-                }
-                self.economy_kept += batch.economy.len() as u64;
+                committed(&mut self.placement, &mut self.economy_kept, &batch);
             }
             Ok(batch.events.len())
         });
@@ -186,6 +180,15 @@ impl<S: Store> Indexer<S> {
         }
         result
     }
+}
+
+/// What follows a batch's commit: its records in the placement index, its economy's
+/// events counted.
+fn committed(placement: &mut PlacementIndex, economy_kept: &mut u64, batch: &Batch) {
+    for (_, event) in &batch.events {
+        placement.upsert(&event.tree, &event.record);
+    }
+    *economy_kept += batch.economy.len() as u64;
 }
 
 /// A commit's result, with the store and the batch handed back.
